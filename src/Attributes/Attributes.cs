@@ -1,0 +1,254 @@
+using System;
+
+namespace CnnGen
+{
+    /// <summary>
+    /// Marks a <c>partial class</c> as a CnnGen model. The layer attributes that follow run top to bottom,
+    /// like PyTorch's <c>nn.Sequential</c>; the source generator checks every shape at compile time and
+    /// generates the summary tables, constants and (later) the forward and backward code.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+    public sealed class ModelAttribute : Attribute
+    {
+    }
+
+    /// <summary>
+    /// The shape of one input sample, channels first (NCHW without the batch dimension), as PyTorch's
+    /// <c>torchsummary.summary(model, (channels, height, width))</c> takes it.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+    public sealed class InputAttribute : Attribute
+    {
+        /// <summary>Declares a (channels, height, width) input.</summary>
+        public InputAttribute(int channels, int height, int width)
+        {
+            Channels = channels;
+            Height = height;
+            Width = width;
+        }
+
+        /// <summary>Number of input channels.</summary>
+        public int Channels { get; }
+        /// <summary>Input height in pixels.</summary>
+        public int Height { get; }
+        /// <summary>Input width in pixels.</summary>
+        public int Width { get; }
+    }
+
+    /// <summary>Base class of every layer attribute.</summary>
+    public abstract class LayerAttribute : Attribute
+    {
+        /// <summary>
+        /// Replaces the layer's 0-based position in its safetensors keys (<c>"3.weight"</c> becomes
+        /// <c>"{Name}.weight"</c>), so weights of a PyTorch model with named submodules load directly.
+        /// </summary>
+        public string? Name { get; set; }
+    }
+
+    /// <summary>
+    /// 2-D convolution, as PyTorch's <c>nn.Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0,
+    /// dilation=1, groups=1, bias=True)</c>. Weight shape [out, in / groups, kH, kW]; bias [out].
+    /// Rectangular forms: set <see cref="KernelHeight"/>/<see cref="KernelWidth"/>, <see cref="StrideHeight"/>/<see cref="StrideWidth"/>, ...
+    /// which override the square value for their dimension.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class Conv2dAttribute : LayerAttribute
+    {
+        /// <summary>Declares a square-kernel convolution.</summary>
+        public Conv2dAttribute(int inChannels, int outChannels, int kernelSize)
+        {
+            InChannels = inChannels;
+            OutChannels = outChannels;
+            KernelSize = kernelSize;
+        }
+
+        /// <summary>Input channels (must match the previous layer's output channels).</summary>
+        public int InChannels { get; }
+        /// <summary>Output channels.</summary>
+        public int OutChannels { get; }
+        /// <summary>Square kernel size.</summary>
+        public int KernelSize { get; }
+        /// <summary>Kernel height (overrides <see cref="KernelSize"/> vertically).</summary>
+        public int KernelHeight { get; set; }
+        /// <summary>Kernel width (overrides <see cref="KernelSize"/> horizontally).</summary>
+        public int KernelWidth { get; set; }
+        /// <summary>Stride in both dimensions (default 1).</summary>
+        public int Stride { get; set; } = 1;
+        /// <summary>Vertical stride.</summary>
+        public int StrideHeight { get; set; }
+        /// <summary>Horizontal stride.</summary>
+        public int StrideWidth { get; set; }
+        /// <summary>Zero padding on each side (default 0).</summary>
+        public int Padding { get; set; }
+        /// <summary>Zero padding at top and bottom.</summary>
+        public int PaddingHeight { get; set; }
+        /// <summary>Zero padding at left and right.</summary>
+        public int PaddingWidth { get; set; }
+        /// <summary>Spacing between kernel taps (default 1).</summary>
+        public int Dilation { get; set; } = 1;
+        /// <summary>Vertical dilation.</summary>
+        public int DilationHeight { get; set; }
+        /// <summary>Horizontal dilation.</summary>
+        public int DilationWidth { get; set; }
+        /// <summary>Blocked connections from input to output channels (default 1); must divide both channel counts.</summary>
+        public int Groups { get; set; } = 1;
+        /// <summary>Whether the layer has a learnable bias (default true).</summary>
+        public bool Bias { get; set; } = true;
+    }
+
+    /// <summary>
+    /// 2-D max pooling, as PyTorch's <c>nn.MaxPool2d(kernel_size, stride=None, padding=0, dilation=1)</c>;
+    /// the stride defaults to the kernel size; padding may be at most half the kernel.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class MaxPool2dAttribute : LayerAttribute
+    {
+        /// <summary>Declares a square max-pooling window.</summary>
+        public MaxPool2dAttribute(int kernelSize) { KernelSize = kernelSize; }
+        /// <summary>Square window size.</summary>
+        public int KernelSize { get; }
+        /// <summary>Window height.</summary>
+        public int KernelHeight { get; set; }
+        /// <summary>Window width.</summary>
+        public int KernelWidth { get; set; }
+        /// <summary>Stride (default: the kernel size).</summary>
+        public int Stride { get; set; }
+        /// <summary>Vertical stride.</summary>
+        public int StrideHeight { get; set; }
+        /// <summary>Horizontal stride.</summary>
+        public int StrideWidth { get; set; }
+        /// <summary>Implicit negative-infinity padding on each side (default 0).</summary>
+        public int Padding { get; set; }
+        /// <summary>Padding at top and bottom.</summary>
+        public int PaddingHeight { get; set; }
+        /// <summary>Padding at left and right.</summary>
+        public int PaddingWidth { get; set; }
+        /// <summary>Spacing between window elements (default 1).</summary>
+        public int Dilation { get; set; } = 1;
+        /// <summary>Vertical dilation.</summary>
+        public int DilationHeight { get; set; }
+        /// <summary>Horizontal dilation.</summary>
+        public int DilationWidth { get; set; }
+    }
+
+    /// <summary>
+    /// 2-D average pooling, as PyTorch's <c>nn.AvgPool2d(kernel_size, stride=None, padding=0)</c> with
+    /// <c>count_include_pad=True</c>; the stride defaults to the kernel size.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class AvgPool2dAttribute : LayerAttribute
+    {
+        /// <summary>Declares a square average-pooling window.</summary>
+        public AvgPool2dAttribute(int kernelSize) { KernelSize = kernelSize; }
+        /// <summary>Square window size.</summary>
+        public int KernelSize { get; }
+        /// <summary>Window height.</summary>
+        public int KernelHeight { get; set; }
+        /// <summary>Window width.</summary>
+        public int KernelWidth { get; set; }
+        /// <summary>Stride (default: the kernel size).</summary>
+        public int Stride { get; set; }
+        /// <summary>Vertical stride.</summary>
+        public int StrideHeight { get; set; }
+        /// <summary>Horizontal stride.</summary>
+        public int StrideWidth { get; set; }
+        /// <summary>Zero padding on each side (default 0), counted in the divisor.</summary>
+        public int Padding { get; set; }
+        /// <summary>Padding at top and bottom.</summary>
+        public int PaddingHeight { get; set; }
+        /// <summary>Padding at left and right.</summary>
+        public int PaddingWidth { get; set; }
+    }
+
+    /// <summary>Rectified linear unit, as PyTorch's <c>nn.ReLU()</c>.</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class ReLUAttribute : LayerAttribute { }
+
+    /// <summary>Leaky ReLU, as PyTorch's <c>nn.LeakyReLU(negative_slope=0.01)</c>.</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class LeakyReLUAttribute : LayerAttribute
+    {
+        /// <summary>Declares a leaky ReLU with the given slope for negative inputs.</summary>
+        public LeakyReLUAttribute(double negativeSlope = 0.01) { NegativeSlope = negativeSlope; }
+        /// <summary>Slope for negative inputs.</summary>
+        public double NegativeSlope { get; }
+    }
+
+    /// <summary>Exponential linear unit, as PyTorch's <c>nn.ELU(alpha=1.0)</c>.</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class ELUAttribute : LayerAttribute
+    {
+        /// <summary>Declares an ELU.</summary>
+        public ELUAttribute(double alpha = 1.0) { Alpha = alpha; }
+        /// <summary>Saturation value for negative inputs.</summary>
+        public double Alpha { get; }
+    }
+
+    /// <summary>Logistic sigmoid, as PyTorch's <c>nn.Sigmoid()</c>.</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class SigmoidAttribute : LayerAttribute { }
+
+    /// <summary>Hyperbolic tangent, as PyTorch's <c>nn.Tanh()</c>.</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class TanhAttribute : LayerAttribute { }
+
+    /// <summary>Softmax over the features of each sample, as PyTorch's <c>nn.Softmax(dim=1)</c>.</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class SoftmaxAttribute : LayerAttribute { }
+
+    /// <summary>Log-softmax over the features of each sample, as PyTorch's <c>nn.LogSoftmax(dim=1)</c>.</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class LogSoftmaxAttribute : LayerAttribute { }
+
+    /// <summary>Flattens [C, H, W] to [C·H·W], as PyTorch's <c>nn.Flatten()</c>; a free reshape.</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class FlattenAttribute : LayerAttribute { }
+
+    /// <summary>
+    /// Fully connected layer, as PyTorch's <c>nn.Linear(in_features, out_features, bias=True)</c>.
+    /// Weight shape [out, in]; bias [out].
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class LinearAttribute : LayerAttribute
+    {
+        /// <summary>Declares a fully connected layer.</summary>
+        public LinearAttribute(int inFeatures, int outFeatures)
+        {
+            InFeatures = inFeatures;
+            OutFeatures = outFeatures;
+        }
+
+        /// <summary>Input features (must match the flattened previous output).</summary>
+        public int InFeatures { get; }
+        /// <summary>Output features.</summary>
+        public int OutFeatures { get; }
+        /// <summary>Whether the layer has a learnable bias (default true).</summary>
+        public bool Bias { get; set; } = true;
+    }
+
+    /// <summary>
+    /// Dropout, as PyTorch's <c>nn.Dropout(p=0.5)</c>: in training, zeroes each element with probability p and
+    /// scales the rest by 1/(1-p); identity in inference.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class DropoutAttribute : LayerAttribute
+    {
+        /// <summary>Declares dropout with drop probability <paramref name="p"/> in [0, 1).</summary>
+        public DropoutAttribute(double p = 0.5) { P = p; }
+        /// <summary>Drop probability.</summary>
+        public double P { get; }
+    }
+
+    /// <summary>
+    /// Channel dropout, as PyTorch's <c>nn.Dropout2d(p=0.5)</c>: in training, zeroes whole channels with
+    /// probability p and scales the rest by 1/(1-p); identity in inference.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class Dropout2dAttribute : LayerAttribute
+    {
+        /// <summary>Declares channel dropout with drop probability <paramref name="p"/> in [0, 1).</summary>
+        public Dropout2dAttribute(double p = 0.5) { P = p; }
+        /// <summary>Drop probability.</summary>
+        public double P { get; }
+    }
+}

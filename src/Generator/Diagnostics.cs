@@ -1,0 +1,104 @@
+using Microsoft.CodeAnalysis;
+
+namespace CnnGen.Generator
+{
+    /// <summary>
+    /// Every diagnostic CnnGen reports, in one place. Each is documented with a wrong and a right
+    /// example in docs/diagnostics.md; keep the two in step.
+    /// </summary>
+    internal static class Diagnostics
+    {
+        private const string Category = "CnnGen";
+
+        private static DiagnosticDescriptor Error(string id, string title, string message) =>
+            new DiagnosticDescriptor(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true,
+                description: "See docs/diagnostics.md#" + id.ToLowerInvariant() + " for a wrong and a right example.");
+
+        // ---- declaration errors ------------------------------------------------------------------
+        public static readonly DiagnosticDescriptor MissingInput = Error("CNN0001",
+            "Model has no [Input]",
+            "Model '{0}' has no [Input(channels, height, width)] attribute: CnnGen needs the input shape to check the layers");
+
+        public static readonly DiagnosticDescriptor NotPartial = Error("CNN0002",
+            "Model class must be partial",
+            "Model class '{0}' must be declared 'partial' so CnnGen can add the generated members");
+
+        public static readonly DiagnosticDescriptor NoLayers = Error("CNN0003",
+            "Model has no layers",
+            "Model '{0}' declares no layers: add layer attributes such as [Conv2d(...)] or [Linear(...)] after [Input]");
+
+        public static readonly DiagnosticDescriptor LayersSpread = Error("CNN0004",
+            "Layer attributes spread over several partial declarations",
+            "Model '{0}' has layer attributes on more than one partial declaration, so their order is ambiguous: keep all layer attributes on one declaration");
+
+        public static readonly DiagnosticDescriptor UnsupportedType = Error("CNN0005",
+            "Unsupported model type",
+            "Model '{0}' cannot get generated members: {1}");
+
+        public static readonly DiagnosticDescriptor UnreadableArguments = Error("CNN0006",
+            "Layer arguments could not be read",
+            "{0}: the attribute's arguments could not be read; fix the C# error on this attribute");
+
+        public static readonly DiagnosticDescriptor UnknownLayer = Error("CNN0007",
+            "Unknown layer attribute",
+            "'{0}' derives from CnnGen.LayerAttribute but is not a layer CnnGen knows how to compile");
+
+        // ---- invalid argument values -------------------------------------------------------------
+        public static readonly DiagnosticDescriptor InvalidValue = Error("CNN0010",
+            "Invalid layer argument",
+            "{0}: {1} is {2}, but must be {3}");
+
+        public static readonly DiagnosticDescriptor GroupsDoNotDivide = Error("CNN0011",
+            "Groups must divide both channel counts",
+            "{0}: Groups = {1} must divide both in channels ({2}) and out channels ({3})");
+
+        public static readonly DiagnosticDescriptor PoolPaddingTooLarge = Error("CNN0012",
+            "Pooling padding larger than half the kernel",
+            "{0}: padding {1} must be at most half the kernel size {2} (PyTorch rejects padding > kernel / 2)");
+
+        public static readonly DiagnosticDescriptor InvalidInput = Error("CNN0013",
+            "Invalid input shape",
+            "Input: {0} is {1}, but must be at least 1");
+
+        // ---- shape errors --------------------------------------------------------------------------
+        public static readonly DiagnosticDescriptor ChannelMismatch = Error("CNN0020",
+            "Input channel mismatch",
+            "{0} expects {1} input channels, but receives {2} ({3})");
+
+        public static readonly DiagnosticDescriptor FeatureMismatch = Error("CNN0021",
+            "Linear input feature mismatch",
+            "{0} expects {1} input features, but receives {2} ({3})");
+
+        public static readonly DiagnosticDescriptor NotFlattened = Error("CNN0022",
+            "Linear layer on an unflattened input",
+            "{0} needs a flattened input, but receives {1} ({2}); add [Flatten] before it (it would then receive {3} features)");
+
+        public static readonly DiagnosticDescriptor OutputTooSmall = Error("CNN0023",
+            "Spatial size falls to zero",
+            "{0}: the {1} does not fit the input {2} ({3}): output {4} would be {5}");
+
+        public static readonly DiagnosticDescriptor NeedsSpatialInput = Error("CNN0024",
+            "Layer needs a [C, H, W] input",
+            "{0} needs a [C, H, W] input, but receives the flattened {1} ({2})");
+
+        public static readonly DiagnosticDescriptor NeedsFlatInput = Error("CNN0025",
+            "Softmax needs a flattened input",
+            "{0} works over the features of a flattened input, but receives {1} ({2}); add [Flatten] before it");
+
+        public static readonly DiagnosticDescriptor[] All =
+        {
+            MissingInput, NotPartial, NoLayers, LayersSpread, UnsupportedType, UnreadableArguments, UnknownLayer,
+            InvalidValue, GroupsDoNotDivide, PoolPaddingTooLarge, InvalidInput,
+            ChannelMismatch, FeatureMismatch, NotFlattened, OutputTooSmall, NeedsSpatialInput, NeedsFlatInput,
+        };
+
+        public static DiagnosticDescriptor ById(string id)
+        {
+            foreach (var d in All)
+            {
+                if (d.Id == id) return d;
+            }
+            throw new System.ArgumentException("unknown diagnostic " + id);
+        }
+    }
+}

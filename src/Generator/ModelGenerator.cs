@@ -1,0 +1,53 @@
+using CnnGen.Generator.Emit;
+using CnnGen.Generator.Parsing;
+using CnnGen.Generator.Shapes;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace CnnGen.Generator
+{
+    /// <summary>
+    /// CnnGen's incremental generator. The pipeline, in order:
+    /// [Model] classes → <see cref="Parser"/> (Roslyn → ModelSpec) → <see cref="ShapeInference"/>
+    /// (ModelSpec → ShapedModel + diagnostics) → <see cref="ModelEmitter"/> (text).
+    /// Only equatable records flow between the steps, so unrelated edits hit the cache.
+    /// </summary>
+    [Generator(LanguageNames.CSharp)]
+    public sealed class ModelGenerator : IIncrementalGenerator
+    {
+        /// <summary>Tracking names of the pipeline steps (tests assert on their caching).</summary>
+        public static class Steps
+        {
+            /// <summary>Attribute data parsed into a ModelSpec.</summary>
+            public const string Parse = "CnnGen.Parse";
+            /// <summary>Shapes inferred.</summary>
+            public const string Infer = "CnnGen.Infer";
+        }
+
+        /// <inheritdoc/>
+        public void Initialize(IncrementalGeneratorInitializationContext context)
+        {
+            var models = context.SyntaxProvider
+                .ForAttributeWithMetadataName(Parser.ModelAttribute,
+                    predicate: static (node, _) => node is TypeDeclarationSyntax,
+                    transform: static (ctx, ct) => Parser.Parse(ctx, ct))
+                .WithTrackingName(Steps.Parse);
+
+            var shaped = models
+                .Select(static (model, _) => ShapeInference.Infer(model))
+                .WithTrackingName(Steps.Infer);
+
+            context.RegisterSourceOutput(shaped, static (spc, model) => Execute(spc, model));
+        }
+
+        private static void Execute(SourceProductionContext context, ShapedModel model)
+        {
+            foreach (var d in model.Diagnostics)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(Diagnostics.ById(d.Id), d.Location?.ToLocation(), d.Args.ToArray()));
+            }
+            if (model.Model.CannotEmit) return;
+            context.AddSource(model.Model.FullName + ".g.cs", ModelEmitter.Emit(model));
+        }
+    }
+}

@@ -1,0 +1,87 @@
+namespace CnnGen.Generator.Parsing
+{
+    // Everything in this file flows through the incremental pipeline, so it must stay structurally
+    // equatable: records of primitives, strings and EquatableArray only; no ISymbol, SyntaxNode,
+    // Compilation or Location (see LocationInfo). Tests walk these types and fail on a banned member.
+
+    /// <summary>The layer kinds CnnGen knows, one per layer attribute.</summary>
+    internal enum LayerKind
+    {
+        Conv2d,
+        MaxPool2d,
+        AvgPool2d,
+        ReLU,
+        LeakyReLU,
+        ELU,
+        Sigmoid,
+        Tanh,
+        Softmax,
+        LogSoftmax,
+        Flatten,
+        Linear,
+        Dropout,
+        Dropout2d,
+    }
+
+    /// <summary>
+    /// One layer attribute as written, with every PyTorch argument resolved (square forms expanded to
+    /// height/width, pooling stride defaulted to the kernel). Values are not validated here.
+    /// </summary>
+    internal sealed record LayerSpec(LayerKind Kind, int Position, LocationInfo? Location)
+    {
+        /// <summary>The <c>Name</c> argument, replacing the position in safetensors keys.</summary>
+        public string? Name { get; init; }
+        /// <summary>Conv2d in channels / Linear in features.</summary>
+        public int In { get; init; }
+        /// <summary>Conv2d out channels / Linear out features.</summary>
+        public int Out { get; init; }
+        public int KernelH { get; init; }
+        public int KernelW { get; init; }
+        public int StrideH { get; init; } = 1;
+        public int StrideW { get; init; } = 1;
+        public int PadH { get; init; }
+        public int PadW { get; init; }
+        public int DilationH { get; init; } = 1;
+        public int DilationW { get; init; } = 1;
+        public int Groups { get; init; } = 1;
+        public bool Bias { get; init; } = true;
+        /// <summary>Dropout probability, LeakyReLU slope or ELU alpha.</summary>
+        public double Value { get; init; }
+        /// <summary>False when the attribute's arguments could not be read (a C# error on the attribute).</summary>
+        public bool ArgumentsOk { get; init; } = true;
+        /// <summary>Which named arguments were given (for messages), e.g. "Stride".</summary>
+        public EquatableArray<string> NamedArguments { get; init; } = EquatableArray<string>.Empty;
+    }
+
+    /// <summary>The declared input shape (one sample, channels first).</summary>
+    internal sealed record InputSpec(int Channels, int Height, int Width, LocationInfo? Location);
+
+    /// <summary>A type that contains the model class (nested models).</summary>
+    internal sealed record ContainingTypeSpec(string Keyword, string Name);
+
+    /// <summary>A parsed [Model] class: where it lives, its input and its layers, plus parse errors.</summary>
+    internal sealed record ModelSpec(
+        string? Namespace,
+        string ClassName,
+        string Keyword,
+        EquatableArray<ContainingTypeSpec> ContainingTypes,
+        InputSpec? Input,
+        EquatableArray<LayerSpec> Layers,
+        EquatableArray<DiagnosticInfo> Diagnostics,
+        LocationInfo? Location)
+    {
+        /// <summary>Fully qualified name used for the hint name, e.g. "Samples.MnistCnn".</summary>
+        public string FullName
+        {
+            get
+            {
+                string prefix = Namespace is null ? "" : Namespace + ".";
+                foreach (var c in ContainingTypes) prefix += c.Name + ".";
+                return prefix + ClassName;
+            }
+        }
+
+        /// <summary>True when the class itself can't take generated members (not partial, generic...).</summary>
+        public bool CannotEmit { get; init; }
+    }
+}

@@ -1,0 +1,241 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace CnnGen.Generator.Parsing
+{
+    /// <summary>Roslyn → <see cref="ModelSpec"/>. The only place that touches symbols and syntax.</summary>
+    internal static class Parser
+    {
+        public const string ModelAttribute = "CnnGen.ModelAttribute";
+        private const string InputAttribute = "CnnGen.InputAttribute";
+        private const string LayerAttributeBase = "CnnGen.LayerAttribute";
+
+        public static ModelSpec Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+        {
+            var symbol = (INamedTypeSymbol)context.TargetSymbol;
+            var node = (TypeDeclarationSyntax)context.TargetNode;
+            var diagnostics = new List<DiagnosticInfo>();
+            var classLocation = LocationInfo.From(node.Identifier.GetLocation());
+            bool cannotEmit = false;
+
+            // ---- the class itself ----
+            string keyword = node is RecordDeclarationSyntax ? "record" : "class";
+            foreach (var reference in symbol.DeclaringSyntaxReferences)
+            {
+                if (reference.GetSyntax(cancellationToken) is TypeDeclarationSyntax decl && !decl.Modifiers.Any(SyntaxKind.PartialKeyword))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(Diagnostics.NotPartial, LocationInfo.From(decl.Identifier.GetLocation()), symbol.Name));
+                    cannotEmit = true;
+                    break;
+                }
+            }
+            if (symbol.IsGenericType)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.UnsupportedType, classLocation, symbol.Name, "generic model classes are not supported; remove the type parameters"));
+                cannotEmit = true;
+            }
+            if (symbol.IsStatic)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.UnsupportedType, classLocation, symbol.Name, "a model class cannot be static"));
+                cannotEmit = true;
+            }
+
+            var containing = new List<ContainingTypeSpec>();
+            for (var outer = symbol.ContainingType; outer != null; outer = outer.ContainingType)
+            {
+                bool outerPartial = outer.DeclaringSyntaxReferences.All(r =>
+                    r.GetSyntax(cancellationToken) is TypeDeclarationSyntax d && d.Modifiers.Any(SyntaxKind.PartialKeyword));
+                if (!outerPartial || outer.IsGenericType)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(Diagnostics.UnsupportedType, classLocation, symbol.Name,
+                        $"its containing type '{outer.Name}' must be a non-generic partial type"));
+                    cannotEmit = true;
+                }
+                containing.Insert(0, new ContainingTypeSpec(KeywordOf(outer), outer.Name));
+            }
+
+            // ---- attributes, in source order ----
+            InputSpec? input = null;
+            var layers = new List<(AttributeData Data, SyntaxReference Ref)>();
+            foreach (var attribute in symbol.GetAttributes())
+            {
+                var cls = attribute.AttributeClass;
+                if (cls is null || attribute.ApplicationSyntaxReference is null) continue;
+                string name = cls.ToDisplayString();
+                if (name == InputAttribute)
+                {
+                    input = ParseInput(attribute, cancellationToken);
+                }
+                else if (DerivesFrom(cls, LayerAttributeBase))
+                {
+                    layers.Add((attribute, attribute.ApplicationSyntaxReference));
+                }
+            }
+
+            var trees = layers.Select(l => l.Ref.SyntaxTree.FilePath + "|" + FindDeclaration(l.Ref, cancellationToken)).Distinct().Count();
+            if (trees > 1)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.LayersSpread, classLocation, symbol.Name));
+            }
+            layers.Sort((a, b) =>
+            {
+                int c = string.CompareOrdinal(a.Ref.SyntaxTree.FilePath, b.Ref.SyntaxTree.FilePath);
+                return c != 0 ? c : a.Ref.Span.Start.CompareTo(b.Ref.Span.Start);
+            });
+
+            var specs = new List<LayerSpec>();
+            for (int i = 0; i < layers.Count; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var spec = ParseLayer(layers[i].Data, i, cancellationToken, out string? unknown);
+                if (spec is null)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(Diagnostics.UnknownLayer,
+                        LocationInfo.From(layers[i].Ref.GetSyntax(cancellationToken)), unknown ?? "?"));
+                    continue;
+                }
+                specs.Add(spec);
+            }
+
+            if (input is null)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.MissingInput, classLocation, symbol.Name));
+            }
+            if (layers.Count == 0)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.NoLayers, classLocation, symbol.Name));
+            }
+
+            string? ns = symbol.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
+            return new ModelSpec(ns, symbol.Name, keyword, new EquatableArray<ContainingTypeSpec>(containing.ToArray()), input,
+                new EquatableArray<LayerSpec>(specs.ToArray()), new EquatableArray<DiagnosticInfo>(diagnostics.ToArray()), classLocation)
+            {
+                CannotEmit = cannotEmit,
+            };
+        }
+
+        private static string FindDeclaration(SyntaxReference reference, CancellationToken ct)
+        {
+            var decl = reference.GetSyntax(ct).FirstAncestorOrSelf<TypeDeclarationSyntax>();
+            return decl is null ? "" : decl.SpanStart.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        private static string KeywordOf(INamedTypeSymbol type)
+        {
+            if (type.IsRecord) return type.TypeKind == TypeKind.Struct ? "record struct" : "record";
+            switch (type.TypeKind)
+            {
+                case TypeKind.Struct: return "struct";
+                case TypeKind.Interface: return "interface";
+                default: return "class";
+            }
+        }
+
+        private static bool DerivesFrom(INamedTypeSymbol type, string baseName)
+        {
+            for (var t = type.BaseType; t != null; t = t.BaseType)
+            {
+                if (t.ToDisplayString() == baseName) return true;
+            }
+            return false;
+        }
+
+        private static InputSpec? ParseInput(AttributeData attribute, CancellationToken ct)
+        {
+            var location = LocationInfo.From(attribute.ApplicationSyntaxReference!.GetSyntax(ct));
+            var args = attribute.ConstructorArguments;
+            if (args.Length != 3 || args.Any(a => a.Kind == TypedConstantKind.Error || a.Value is not int)) return new InputSpec(0, 0, 0, location) { };
+            return new InputSpec((int)args[0].Value!, (int)args[1].Value!, (int)args[2].Value!, location);
+        }
+
+        private static LayerSpec? ParseLayer(AttributeData attribute, int position, CancellationToken ct, out string? unknownName)
+        {
+            unknownName = null;
+            var cls = attribute.AttributeClass!;
+            var location = LocationInfo.From(attribute.ApplicationSyntaxReference!.GetSyntax(ct));
+            string name = cls.Name.EndsWith("Attribute", System.StringComparison.Ordinal) ? cls.Name.Substring(0, cls.Name.Length - "Attribute".Length) : cls.Name;
+            if (cls.ContainingNamespace?.ToDisplayString() != "CnnGen" || !System.Enum.TryParse(name, out LayerKind kind))
+            {
+                unknownName = cls.ToDisplayString();
+                return null;
+            }
+
+            var ctor = attribute.ConstructorArguments;
+            bool ok = attribute.AttributeConstructor != null && ctor.All(a => a.Kind != TypedConstantKind.Error);
+            var named = new Dictionary<string, object?>();
+            foreach (var kv in attribute.NamedArguments)
+            {
+                if (kv.Value.Kind == TypedConstantKind.Error) ok = false;
+                else named[kv.Key] = kv.Value.Value;
+            }
+
+            int Ctor(int i) => ok && i < ctor.Length && ctor[i].Value is int v ? v : 0;
+            double CtorD(int i, double fallback) => ok && i < ctor.Length && ctor[i].Value is double v ? v : fallback;
+            int? Named(string key) => named.TryGetValue(key, out var v) && v is int x ? x : (int?)null;
+
+            var spec = new LayerSpec(kind, position, location)
+            {
+                ArgumentsOk = ok,
+                Name = named.TryGetValue("Name", out var n) ? n as string : null,
+                NamedArguments = new EquatableArray<string>(named.Keys.OrderBy(k => k, System.StringComparer.Ordinal).ToArray()),
+            };
+
+            switch (kind)
+            {
+                case LayerKind.Conv2d:
+                case LayerKind.MaxPool2d:
+                case LayerKind.AvgPool2d:
+                {
+                    bool conv = kind == LayerKind.Conv2d;
+                    int k = conv ? Ctor(2) : Ctor(0);
+                    int kh = Named("KernelHeight") ?? k, kw = Named("KernelWidth") ?? k;
+                    // Pooling stride defaults to the kernel size (PyTorch's stride=None).
+                    int? s = Named("Stride");
+                    int sh = Named("StrideHeight") ?? s ?? (conv ? 1 : kh);
+                    int sw = Named("StrideWidth") ?? s ?? (conv ? 1 : kw);
+                    int p = Named("Padding") ?? 0;
+                    int d = Named("Dilation") ?? 1;
+                    spec = spec with
+                    {
+                        In = conv ? Ctor(0) : 0,
+                        Out = conv ? Ctor(1) : 0,
+                        KernelH = kh,
+                        KernelW = kw,
+                        StrideH = sh,
+                        StrideW = sw,
+                        PadH = Named("PaddingHeight") ?? p,
+                        PadW = Named("PaddingWidth") ?? p,
+                        DilationH = Named("DilationHeight") ?? d,
+                        DilationW = Named("DilationWidth") ?? d,
+                        Groups = Named("Groups") ?? 1,
+                        Bias = !named.TryGetValue("Bias", out var b) || b is not bool bb || bb,
+                    };
+                    break;
+                }
+                case LayerKind.Linear:
+                    spec = spec with
+                    {
+                        In = Ctor(0),
+                        Out = Ctor(1),
+                        Bias = !named.TryGetValue("Bias", out var lb) || lb is not bool lbb || lbb,
+                    };
+                    break;
+                case LayerKind.LeakyReLU:
+                    spec = spec with { Value = CtorD(0, 0.01) };
+                    break;
+                case LayerKind.ELU:
+                    spec = spec with { Value = CtorD(0, 1.0) };
+                    break;
+                case LayerKind.Dropout:
+                case LayerKind.Dropout2d:
+                    spec = spec with { Value = CtorD(0, 0.5) };
+                    break;
+            }
+            return spec;
+        }
+    }
+}

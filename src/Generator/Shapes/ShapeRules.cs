@@ -1,0 +1,195 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Globalization;
+using CnnGen.Generator.Parsing;
+
+namespace CnnGen.Generator.Shapes
+{
+    /// <summary>
+    /// Every layer kind's rules in one place: argument validity, output shape (PyTorch's formulas),
+    /// parameter counts and Keras naming.
+    /// </summary>
+    internal static class ShapeRules
+    {
+        /// <summary>
+        /// PyTorch's output size for convolution and pooling (floor mode):
+        /// floor((in + 2·padding − dilation·(kernel − 1) − 1) / stride) + 1. May be ≤ 0 (caller reports it).
+        /// </summary>
+        public static int OutputSize(int input, int kernel, int stride, int padding, int dilation)
+        {
+            int span = input + 2 * padding - dilation * (kernel - 1) - 1;
+            return FloorDiv(span, stride) + 1;
+        }
+
+        private static int FloorDiv(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
+
+        public static (string Name, string Type) KerasNameOf(LayerKind kind) => kind switch
+        {
+            LayerKind.Conv2d => ("conv2d", "Conv2D"),
+            LayerKind.MaxPool2d => ("max_pooling2d", "MaxPooling2D"),
+            LayerKind.AvgPool2d => ("average_pooling2d", "AveragePooling2D"),
+            LayerKind.ReLU => ("re_lu", "ReLU"),
+            LayerKind.LeakyReLU => ("leaky_re_lu", "LeakyReLU"),
+            LayerKind.ELU => ("elu", "ELU"),
+            LayerKind.Softmax => ("softmax", "Softmax"),
+            LayerKind.Flatten => ("flatten", "Flatten"),
+            LayerKind.Linear => ("dense", "Dense"),
+            LayerKind.Dropout => ("dropout", "Dropout"),
+            LayerKind.Dropout2d => ("spatial_dropout2d", "SpatialDropout2D"),
+            _ => ("activation", "Activation"), // Sigmoid, Tanh, LogSoftmax: keras.layers.Activation
+        };
+
+        public static void ParameterCounts(LayerSpec spec, out int weights, out int biases)
+        {
+            switch (spec.Kind)
+            {
+                case LayerKind.Conv2d:
+                    weights = spec.Out * (spec.In / spec.Groups) * spec.KernelH * spec.KernelW;
+                    biases = spec.Bias ? spec.Out : 0;
+                    return;
+                case LayerKind.Linear:
+                    weights = spec.Out * spec.In;
+                    biases = spec.Bias ? spec.Out : 0;
+                    return;
+                default:
+                    weights = biases = 0;
+                    return;
+            }
+        }
+
+        /// <summary>Checks argument values that don't depend on shapes. Returns false and adds diagnostics on error.</summary>
+        public static bool ValidateArguments(LayerSpec s, string layer, List<DiagnosticInfo> diags)
+        {
+            int before = diags.Count;
+            void Bad(string what, object value, string must) =>
+                diags.Add(DiagnosticInfo.Create(Diagnostics.InvalidValue, s.Location, layer, what, value, must));
+            void AtLeast(string what, int value, int min)
+            {
+                if (value < min) Bad(what, value, min == 0 ? "0 or more" : "at least " + min);
+            }
+            // Square and rectangular forms share a value unless both were given: name the one written.
+            string Dim(string square, string rect) => s.NamedArguments.Contains(rect) ? rect : square;
+
+            switch (s.Kind)
+            {
+                case LayerKind.Conv2d:
+                    AtLeast("in channels", s.In, 1);
+                    AtLeast("out channels", s.Out, 1);
+                    goto case LayerKind.MaxPool2d;
+                case LayerKind.MaxPool2d:
+                case LayerKind.AvgPool2d:
+                    AtLeast(Dim("kernel size", "KernelHeight"), s.KernelH, 1);
+                    if (s.KernelW != s.KernelH || s.NamedArguments.Contains("KernelWidth")) AtLeast(Dim("kernel size", "KernelWidth"), s.KernelW, 1);
+                    AtLeast(Dim("Stride", "StrideHeight"), s.StrideH, 1);
+                    if (s.StrideW != s.StrideH) AtLeast(Dim("Stride", "StrideWidth"), s.StrideW, 1);
+                    AtLeast(Dim("Padding", "PaddingHeight"), s.PadH, 0);
+                    if (s.PadW != s.PadH) AtLeast(Dim("Padding", "PaddingWidth"), s.PadW, 0);
+                    AtLeast(Dim("Dilation", "DilationHeight"), s.DilationH, 1);
+                    if (s.DilationW != s.DilationH) AtLeast(Dim("Dilation", "DilationWidth"), s.DilationW, 1);
+                    if (s.Kind == LayerKind.Conv2d)
+                    {
+                        AtLeast("Groups", s.Groups, 1);
+                        if (s.Groups >= 1 && s.In >= 1 && s.Out >= 1 && (s.In % s.Groups != 0 || s.Out % s.Groups != 0))
+                            diags.Add(DiagnosticInfo.Create(Diagnostics.GroupsDoNotDivide, s.Location, layer, s.Groups, s.In, s.Out));
+                    }
+                    else if (diags.Count == before)
+                    {
+                        if (2 * s.PadH > s.KernelH)
+                            diags.Add(DiagnosticInfo.Create(Diagnostics.PoolPaddingTooLarge, s.Location, layer, s.PadH, s.KernelH));
+                        else if (2 * s.PadW > s.KernelW)
+                            diags.Add(DiagnosticInfo.Create(Diagnostics.PoolPaddingTooLarge, s.Location, layer, s.PadW, s.KernelW));
+                    }
+                    break;
+                case LayerKind.Linear:
+                    AtLeast("in features", s.In, 1);
+                    AtLeast("out features", s.Out, 1);
+                    break;
+                case LayerKind.Dropout:
+                case LayerKind.Dropout2d:
+                    if (double.IsNaN(s.Value) || s.Value < 0 || s.Value >= 1)
+                        Bad("the drop probability p", s.Value.ToString("R", CultureInfo.InvariantCulture), "in [0, 1)");
+                    break;
+                case LayerKind.LeakyReLU:
+                    if (double.IsNaN(s.Value) || double.IsInfinity(s.Value))
+                        Bad("the negative slope", s.Value.ToString("R", CultureInfo.InvariantCulture), "a finite number");
+                    break;
+                case LayerKind.ELU:
+                    if (double.IsNaN(s.Value) || double.IsInfinity(s.Value))
+                        Bad("alpha", s.Value.ToString("R", CultureInfo.InvariantCulture), "a finite number");
+                    break;
+            }
+            return diags.Count == before;
+        }
+
+        /// <summary>The layer's output shape, or null after reporting why it has none.</summary>
+        public static Shape? OutputShape(LayerSpec s, string layer, Shape input, string source, List<DiagnosticInfo> diags)
+        {
+            switch (s.Kind)
+            {
+                case LayerKind.Conv2d:
+                case LayerKind.MaxPool2d:
+                case LayerKind.AvgPool2d:
+                {
+                    if (input.Flat)
+                    {
+                        diags.Add(DiagnosticInfo.Create(Diagnostics.NeedsSpatialInput, s.Location, layer, input, source));
+                        return null;
+                    }
+                    if (s.Kind == LayerKind.Conv2d && s.In != input.C)
+                    {
+                        diags.Add(DiagnosticInfo.Create(Diagnostics.ChannelMismatch, s.Location, layer, s.In, input.C, source));
+                        return null;
+                    }
+                    int dilH = s.Kind == LayerKind.AvgPool2d ? 1 : s.DilationH;
+                    int dilW = s.Kind == LayerKind.AvgPool2d ? 1 : s.DilationW;
+                    int oh = OutputSize(input.H, s.KernelH, s.StrideH, s.PadH, dilH);
+                    int ow = OutputSize(input.W, s.KernelW, s.StrideW, s.PadW, dilW);
+                    if (oh < 1 || ow < 1)
+                    {
+                        string what = s.Kind == LayerKind.Conv2d ? "kernel" : "window";
+                        string desc = $"{s.KernelH}×{s.KernelW} {what} (stride {Pair(s.StrideH, s.StrideW)}, padding {Pair(s.PadH, s.PadW)}, dilation {Pair(dilH, dilW)})";
+                        bool height = oh < 1;
+                        diags.Add(DiagnosticInfo.Create(Diagnostics.OutputTooSmall, s.Location, layer, desc, input, source,
+                            height ? "height" : "width", height ? oh : ow));
+                        return null;
+                    }
+                    int channels = s.Kind == LayerKind.Conv2d ? s.Out : input.C;
+                    return Shape.Spatial(channels, oh, ow);
+                }
+                case LayerKind.Linear:
+                    if (!input.Flat)
+                    {
+                        diags.Add(DiagnosticInfo.Create(Diagnostics.NotFlattened, s.Location, layer, input, source, input.Size));
+                        return null;
+                    }
+                    if (s.In != input.C)
+                    {
+                        diags.Add(DiagnosticInfo.Create(Diagnostics.FeatureMismatch, s.Location, layer, s.In, input.C, source));
+                        return null;
+                    }
+                    return Shape.Features(s.Out);
+                case LayerKind.Flatten:
+                    return Shape.Features(input.Size);
+                case LayerKind.Softmax:
+                case LayerKind.LogSoftmax:
+                    if (!input.Flat)
+                    {
+                        diags.Add(DiagnosticInfo.Create(Diagnostics.NeedsFlatInput, s.Location, layer, input, source));
+                        return null;
+                    }
+                    return input;
+                case LayerKind.Dropout2d:
+                    if (input.Flat)
+                    {
+                        diags.Add(DiagnosticInfo.Create(Diagnostics.NeedsSpatialInput, s.Location, layer, input, source));
+                        return null;
+                    }
+                    return input;
+                default:
+                    return input; // element-wise layers
+            }
+        }
+
+        private static string Pair(int h, int w) => h == w ? h.ToString(CultureInfo.InvariantCulture) : $"({h}, {w})";
+    }
+}

@@ -1,0 +1,60 @@
+using CnnGen.Generator.Parsing;
+
+namespace CnnGen.Generator.Shapes
+{
+    /// <summary>A tensor shape for one sample: [C, H, W], or [C] when <see cref="Flat"/>.</summary>
+    internal readonly record struct Shape(int C, int H, int W, bool Flat)
+    {
+        public static Shape Spatial(int c, int h, int w) => new Shape(c, h, w, false);
+        public static Shape Features(int f) => new Shape(f, 1, 1, true);
+
+        public int Size => Flat ? C : C * H * W;
+
+        /// <summary>PyTorch-style list, e.g. "[16, 26, 26]" or "[32]".</summary>
+        public override string ToString() => Flat ? $"[{C}]" : $"[{C}, {H}, {W}]";
+    }
+
+    /// <summary>
+    /// A layer with everything resolved: input and output shape, parameter counts and offset into the
+    /// flat parameter array, and the names the summaries and safetensors keys use.
+    /// </summary>
+    internal sealed record ShapedLayer(
+        LayerSpec Spec,
+        string TypeName,
+        string SummaryName,
+        string KerasName,
+        string KerasType,
+        string KeyPrefix,
+        Shape In,
+        Shape Out,
+        int WeightCount,
+        int BiasCount,
+        int ParamOffset)
+    {
+        public int ParamCount => WeightCount + BiasCount;
+
+        /// <summary>Flatten is a free reshape: no summary row, no code.</summary>
+        public bool HasRow => Spec.Kind != LayerKind.Flatten;
+
+        /// <summary>PyTorch weight shape, e.g. [16, 1, 3, 3] for Conv2d(1, 16, 3) or [10, 32] for Linear(32, 10).</summary>
+        public int[] WeightShape => Spec.Kind switch
+        {
+            LayerKind.Conv2d => new[] { Spec.Out, Spec.In / Spec.Groups, Spec.KernelH, Spec.KernelW },
+            LayerKind.Linear => new[] { Spec.Out, Spec.In },
+            _ => System.Array.Empty<int>(),
+        };
+    }
+
+    /// <summary>
+    /// The result of shape inference. <see cref="Ok"/> is false when any error was found; then
+    /// <see cref="Layers"/> must not be used to emit code (shapes after an error are unknown).
+    /// </summary>
+    internal sealed record ShapedModel(
+        ModelSpec Model,
+        bool Ok,
+        EquatableArray<ShapedLayer> Layers,
+        EquatableArray<DiagnosticInfo> Diagnostics,
+        Shape Input,
+        Shape Output,
+        int ParameterCount);
+}

@@ -7,7 +7,7 @@ using System.Text;
 using CnnGen.IO;
 using Xunit;
 
-namespace CnnGen.Runtime.Tests.IO;
+namespace CnnGen.Runtime.Tests;
 
 public class SafeTensorsTests
 {

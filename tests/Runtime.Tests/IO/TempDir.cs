@@ -1,7 +1,7 @@
 using System;
 using System.IO;
 
-namespace CnnGen.Runtime.Tests.IO;
+namespace CnnGen.Runtime.Tests;
 
 /// <summary>A fresh directory under the system temp directory, deleted on dispose.</summary>
 public sealed class TempDir : IDisposable

@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# CnnGen build entry point (Linux/macOS; build.cmd is the Windows twin). Needs only the .NET SDK 10.
+# See docs/building.md.
+#
+#   ./build.sh build            restore + build the solution (Release)
+#   ./build.sh test             restore + build + run every test project; last line "N passed, N failed, N skipped"
+#   ./build.sh pack             the CnnGen NuGet package -> artifacts/packages/
+#   ./build.sh mnist [args]     train the MNIST sample (installs Fashion-MNIST from Debian if no data is found)
+#   ./build.sh bench [args]     run the benchmarks
+#
+# Environment:
+#   CONFIGURATION            build configuration (default Release)
+#   CNNGEN_ARTIFACTS_PATH    if set, every dotnet command gets --artifacts-path "$CNNGEN_ARTIFACTS_PATH"
+#                            (build outputs, test results and packages go there instead of the repo)
+#   CNNGEN_TEST_HANG_TIMEOUT per-test hang timeout for `test` (default 10m; the hung test host is killed)
+#   CNNGEN_DATA              an extra place the MNIST sample looks for data
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+
+SLN="CnnGen.sln"
+CONFIG="${CONFIGURATION:-Release}"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+ART=()
+OUT_ROOT="$ROOT/artifacts"
+if [[ -n "${CNNGEN_ARTIFACTS_PATH:-}" ]]; then
+  mkdir -p "$CNNGEN_ARTIFACTS_PATH"
+  CNNGEN_ARTIFACTS_PATH="$(cd "$CNNGEN_ARTIFACTS_PATH" && pwd)"
+  ART=(--artifacts-path "$CNNGEN_ARTIFACTS_PATH")
+  OUT_ROOT="$CNNGEN_ARTIFACTS_PATH"
+fi
+
+say() { printf '==> %s\n' "$*"; }
+die() { printf 'build.sh: error: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+  cat <<'EOF'
+Usage: ./build.sh <command> [args]
+
+Commands:
+  build          restore and build the solution (Release)
+  test           restore, build and run every test project in CnnGen.sln;
+                 ends with a line "N passed, N failed, N skipped"; fails on any failure or if no test ran
+  pack           pack the CnnGen NuGet package into artifacts/packages/
+  mnist [args]   train the MNIST sample (samples/Mnist); args go to the sample
+  bench [args]   run the benchmarks (bench/CnnGen.Bench); args go to the benchmark
+
+Environment: CONFIGURATION (default Release), CNNGEN_ARTIFACTS_PATH (isolated output dir),
+CNNGEN_TEST_HANG_TIMEOUT (default 10m), CNNGEN_DATA (extra data folder). See docs/building.md.
+EOF
+}
+
+require_dotnet() {
+  command -v dotnet >/dev/null 2>&1 || die "the .NET SDK 10 is required (dotnet not found on PATH): https://dot.net"
+  local v
+  v="$(dotnet --version 2>/dev/null || true)"
+  [[ "${v%%.*}" =~ ^[0-9]+$ ]] && (( ${v%%.*} >= 10 )) || die "the .NET SDK 10 or newer is required (dotnet --version says '${v}')"
+}
+
+# dotnet with --artifacts-path when CNNGEN_ARTIFACTS_PATH is set.
+dn() {
+  local verb="$1"; shift
+  dotnet "$verb" ${ART[@]+"${ART[@]}"} "$@"
+}
+
+cmd_build() {
+  say "dotnet restore $SLN"
+  dn restore "$SLN"
+  say "dotnet build $SLN -c $CONFIG"
+  dn build "$SLN" -c "$CONFIG" --no-restore
+}
+
+# Test projects of the solution: those that reference the test SDK or say IsTestProject=true.
+test_projects() {
+  local p
+  dotnet sln "$SLN" list | tr -d '\r' | grep -E '\.(cs|fs|vb)proj$' | tr '\\' '/' | while IFS= read -r p; do
+    if [[ -f "$p" ]] && grep -qiE 'Microsoft\.NET\.Test\.Sdk|<IsTestProject>[[:space:]]*true' "$p"; then
+      printf '%s\n' "$p"
+    fi
+  done
+}
+
+# Counts test outcomes in a TRX file: prints "passed failed skipped".
+trx_counts() {
+  grep -o '<UnitTestResult [^>]*' "$1" | grep -o ' outcome="[A-Za-z]*"' | awk -F'"' '
+    { o = $2 }
+    o == "Passed"                                                        { p++ ; next }
+    o == "Failed" || o == "Error" || o == "Timeout" || o == "Aborted"    { f++ ; next }
+    { s++ }
+    END { printf "%d %d %d\n", p, f, s }'
+}
+
+cmd_test() {
+  cmd_build
+
+  local results="$OUT_ROOT/test-results"
+  rm -rf "$results"
+  mkdir -p "$results"
+
+  local projects=()
+  local p
+  while IFS= read -r p; do projects+=("$p"); done < <(test_projects)
+  (( ${#projects[@]} > 0 )) || die "no test project found in $SLN"
+
+  local passed=0 failed=0 skipped=0 rc name trx counts np nf ns
+  local broken=()
+  for p in "${projects[@]}"; do
+    name="$(basename "$p" .csproj)"
+    name="${name%.fsproj}"; name="${name%.vbproj}"
+    trx="$results/$name.trx"
+    say "dotnet test $p"
+    rc=0
+    dn test "$p" -c "$CONFIG" --no-build \
+      --results-directory "$results" \
+      --logger "trx;LogFileName=$name.trx" \
+      --blame-hang-timeout "${CNNGEN_TEST_HANG_TIMEOUT:-10m}" --blame-hang-dump-type none \
+      || rc=$?
+    np=0; nf=0; ns=0
+    if [[ -f "$trx" ]]; then
+      counts="$(trx_counts "$trx")"
+      read -r np nf ns <<<"$counts"
+    fi
+    passed=$((passed + np)); failed=$((failed + nf)); skipped=$((skipped + ns))
+    if (( rc != 0 && nf == 0 )); then
+      # The run failed without a failed test in its results (crash, hang, no results): count it as one failure.
+      broken+=("$name (dotnet test exit code $rc, no failed test recorded)")
+      failed=$((failed + 1))
+    fi
+  done
+
+  echo
+  say "test results: $results"
+  local b
+  for b in ${broken[@]+"${broken[@]}"}; do echo "FAILED RUN: $b"; done
+  if (( passed + failed == 0 )); then
+    echo "no test ran"
+  fi
+  echo "$passed passed, $failed failed, $skipped skipped"
+  (( failed == 0 && passed + failed > 0 ))
+}
+
+cmd_pack() {
+  local out="$ROOT/artifacts/packages"
+  [[ -n "${CNNGEN_ARTIFACTS_PATH:-}" ]] && out="$OUT_ROOT/packages"
+  say "dotnet pack src/Runtime -c $CONFIG -o $out"
+  dn pack src/Runtime/CnnGen.Runtime.csproj -c "$CONFIG" -o "$out"
+  ls -1 "$out"/*.nupkg
+}
+
+# True if a folder holds MNIST in IDX form (flat, or in an mnist/ subfolder; gzipped or not).
+has_mnist() {
+  local d="$1" f
+  [[ -n "$d" && -d "$d" ]] || return 1
+  for f in "$d"/train-images-idx3-ubyte "$d"/train-images-idx3-ubyte.gz \
+           "$d"/mnist/train-images-idx3-ubyte "$d"/mnist/train-images-idx3-ubyte.gz; do
+    [[ -f "$f" ]] && return 0
+  done
+  return 1
+}
+
+ensure_data() {
+  local d
+  for d in "$ROOT/../shared/data" "${CNNGEN_DATA:-}" "${HOME:-/nonexistent}/.cache/cnngen"; do
+    if has_mnist "$d"; then
+      say "MNIST data found in $d"
+      return 0
+    fi
+  done
+  say "no MNIST data in ../shared/data, \$CNNGEN_DATA or ~/.cache/cnngen"
+  local debian_dir=/usr/share/datasets/fashion-mnist
+  if [[ -d "$debian_dir" ]]; then
+    say "using Debian's Fashion-MNIST in $debian_dir"
+    return 0
+  fi
+  if [[ ! -f /etc/debian_version ]] || ! command -v apt-get >/dev/null 2>&1; then
+    say "not a Debian system: the sample will look for (or download) its data itself"
+    return 0
+  fi
+  local sudo=()
+  if [[ "$(id -u)" -ne 0 ]]; then
+    if command -v sudo >/dev/null 2>&1; then
+      sudo=(sudo)
+    else
+      say "warning: not root and no sudo: cannot install dataset-fashion-mnist; continuing without it"
+      return 0
+    fi
+  fi
+  say "installing Debian's dataset-fashion-mnist (-> $debian_dir): ${sudo[*]+${sudo[*]} }apt-get update && ${sudo[*]+${sudo[*]} }apt-get install -y dataset-fashion-mnist"
+  if ${sudo[@]+"${sudo[@]}"} apt-get update \
+     && ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends dataset-fashion-mnist; then
+    say "installed: $(ls "$debian_dir" 2>/dev/null | tr '\n' ' ')"
+  else
+    say "warning: installing dataset-fashion-mnist failed; continuing"
+  fi
+}
+
+cmd_run_project() {
+  local project="$1"; shift
+  [[ -d "$project" ]] && compgen -G "$project/*.csproj" >/dev/null \
+    || die "$project does not exist yet (no project file in $project)"
+  say "dotnet run -c $CONFIG --project $project -- $*"
+  dn run -c "$CONFIG" --project "$project" -- "$@"
+}
+
+main() {
+  local cmd="${1:-}"
+  [[ $# -gt 0 ]] && shift
+  case "$cmd" in
+    build) require_dotnet; cmd_build ;;
+    test)  require_dotnet; cmd_test ;;
+    pack)  require_dotnet; cmd_pack ;;
+    mnist) require_dotnet; ensure_data; cmd_run_project samples/Mnist "$@" ;;
+    bench) require_dotnet; cmd_run_project bench/CnnGen.Bench "$@" ;;
+    ""|-h|--help|help) usage ;;
+    *) usage >&2; die "unknown command '$cmd'" ;;
+  esac
+}
+
+main "$@"

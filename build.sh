@@ -55,8 +55,8 @@ EOF
 require_dotnet() {
   command -v dotnet >/dev/null 2>&1 || die "the .NET SDK 10 is required (dotnet not found on PATH): https://dot.net"
   local v
-  v="$(dotnet --version 2>/dev/null || true)"
-  [[ "${v%%.*}" =~ ^[0-9]+$ ]] && (( ${v%%.*} >= 10 )) || die "the .NET SDK 10 or newer is required (dotnet --version says '${v}')"
+  v="$(dotnet --version 2>&1 || true)"
+  [[ "${v%%.*}" =~ ^[0-9]+$ ]] && (( ${v%%.*} >= 10 )) || die "the .NET SDK 10 or newer is required; dotnet --version says: ${v}"
 }
 
 # dotnet with --artifacts-path when CNNGEN_ARTIFACTS_PATH is set.

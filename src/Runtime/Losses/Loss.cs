@@ -25,6 +25,8 @@ namespace CnnGen.Losses
         /// <summary>The clipping epsilon Keras uses for probabilities (<c>keras.backend.epsilon()</c>).</summary>
         public const float KerasEpsilon = 1e-7f;
 
+        private const int MaxStackClasses = 512;
+
         /// <summary>
         /// Cross entropy from raw logits, as PyTorch's <c>F.cross_entropy(logits, labels, reduction, label_smoothing)</c>
         /// (1.13 semantics): a numerically stable fused log-softmax followed by the negative log-likelihood, with the
@@ -52,6 +54,8 @@ namespace CnnGen.Losses
             double scale = reduction == Reduction.Mean ? 1.0 / batch : 1.0;
             bool withGrad = !grad.IsEmpty;
             double total = 0;
+            // exp(x - max) of one row, kept for the gradient; very wide rows recompute it instead (no heap allocation)
+            Span<double> exps = withGrad && classes <= MaxStackClasses ? stackalloc double[classes] : default;
 
             for (int b = 0; b < batch; b++)
             {
@@ -60,7 +64,12 @@ namespace CnnGen.Losses
                 float max = Max(row);
                 double sumExp = 0;
                 for (int c = 0; c < classes; c++)
-                    sumExp += Math.Exp((double)row[c] - max);
+                {
+                    double e = Math.Exp((double)row[c] - max);
+                    if (!exps.IsEmpty)
+                        exps[c] = e;
+                    sumExp += e;
+                }
                 double logSumExp = max + Math.Log(sumExp);
 
                 // -log p[c] = logSumExp - x[c]
@@ -80,7 +89,7 @@ namespace CnnGen.Losses
                     double inv = 1.0 / sumExp;
                     for (int c = 0; c < classes; c++)
                     {
-                        double p = Math.Exp((double)row[c] - max) * inv;
+                        double p = (exps.IsEmpty ? Math.Exp((double)row[c] - max) : exps[c]) * inv;
                         double t = uniform + (c == label ? onTarget : 0.0);
                         g[c] = (float)((p - t) * scale);
                     }
@@ -125,6 +134,9 @@ namespace CnnGen.Losses
         /// loss is <c>-log p[b, label[b]]</c>, mean or sum over the batch. The gradient is with respect to the
         /// probabilities: <c>-1 / clip(p)</c> at the label (divided by <paramref name="batch"/> for mean) where p is inside
         /// the clipping range, zero where the clip is active and at every other class.
+        /// (Keras' TensorFlow backend also renormalizes the clipped row, <c>-log(clip(p)[label] / sum(clip(p)))</c>; for
+        /// softmax outputs the sum is 1 up to the clipping, so the losses agree to about 1e-6, and the extra gradient
+        /// term is the same on every class, which the softmax backward pass cancels.)
         /// </summary>
         /// <param name="probs">Probabilities, <c>[batch, classes]</c> row-major.</param>
         /// <param name="labels">Class index of each sample, in <c>[0, classes)</c>.</param>

@@ -98,6 +98,42 @@ namespace CnnGen.Runtime.Tests
             Assert.Equal(new[] { 1f, -1f, 0f }, g);
         }
 
+        [Theory]
+        [InlineData(0f)]
+        [InlineData(0.1f)]
+        public void CrossEntropyWideRowsMatchDoubleReference(float smoothing)
+        {
+            // 700 classes is past the stack buffer for exp values (512), so the recomputing path runs; reference:
+            // loss = mean_b[(1-e)(lse - x_y) + e/C * sum_c(lse - x_c)], grad = (softmax - target) / B in double
+            int batch = 3, classes = 700;
+            var rng = new Random(11);
+            var x = new float[batch * classes];
+            for (int i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() * 20 - 10);
+            int[] y = { 5, 699, 0 };
+            var g = new float[x.Length];
+            float loss = Loss.CrossEntropy(x, y, batch, classes, g, Reduction.Mean, smoothing);
+            double expect = 0;
+            for (int b = 0; b < batch; b++)
+            {
+                double max = double.NegativeInfinity;
+                for (int c = 0; c < classes; c++) max = Math.Max(max, x[b * classes + c]);
+                double s = 0;
+                for (int c = 0; c < classes; c++) s += Math.Exp(x[b * classes + c] - max);
+                double lse = max + Math.Log(s);
+                double smooth = 0;
+                for (int c = 0; c < classes; c++)
+                {
+                    smooth += lse - x[b * classes + c];
+                    double target = (double)smoothing / classes + (c == y[b] ? 1 - (double)smoothing : 0);
+                    double eg = (Math.Exp(x[b * classes + c] - max) / s - target) / batch;
+                    Assert.True(Math.Abs(g[b * classes + c] - eg) <= 1e-7 * Math.Abs(eg) + 1e-12, $"grad[{b},{c}] {g[b * classes + c]} vs {eg}");
+                }
+                expect += (1 - (double)smoothing) * (lse - x[b * classes + y[b]]) + (double)smoothing / classes * smooth;
+            }
+            expect /= batch;
+            Assert.True(Math.Abs(loss - expect) <= 1e-6 * Math.Abs(expect), $"{loss} vs {expect}");
+        }
+
         [Fact]
         public void RejectsBadLabelsAndShapes()
         {

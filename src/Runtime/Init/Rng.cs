@@ -18,13 +18,18 @@ public sealed class Rng
 
     /// <summary>Creates a generator whose whole sequence is determined by <paramref name="seed"/>.</summary>
     /// <param name="seed">Any value.</param>
-    public Rng(ulong seed)
+    public Rng(ulong seed) => Reseed(seed);
+
+    /// <summary>Restarts the generator as if it had just been created with <paramref name="seed"/> (no allocation).</summary>
+    /// <param name="seed">Any value.</param>
+    public void Reseed(ulong seed)
     {
         ulong x = seed;
         _s0 = SplitMix64(ref x);
         _s1 = SplitMix64(ref x);
         _s2 = SplitMix64(ref x);
         _s3 = SplitMix64(ref x);
+        _hasSpare = false;
     }
 
     /// <summary>Creates a generator from a signed seed (the seed's two's-complement bits are used).</summary>

@@ -54,7 +54,11 @@ namespace CnnGen.Generator.Parsing
     }
 
     /// <summary>The declared input shape (one sample, channels first).</summary>
-    internal sealed record InputSpec(int Channels, int Height, int Width, LocationInfo? Location);
+    internal sealed record InputSpec(int Channels, int Height, int Width, LocationInfo? Location)
+    {
+        /// <summary>False when the attribute's arguments could not be read (a C# error on the attribute).</summary>
+        public bool ArgumentsOk { get; init; } = true;
+    }
 
     /// <summary>A type that contains the model class (nested models).</summary>
     internal sealed record ContainingTypeSpec(string Keyword, string Name);

@@ -33,7 +33,9 @@ namespace CnnGen.Generator.Parsing
                     break;
                 }
             }
-            if (symbol.IsGenericType)
+            // Arity, not IsGenericType: IsGenericType is also true for a non-generic class nested in a
+            // generic one, which is reported below as a containing-type problem.
+            if (symbol.Arity > 0)
             {
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.UnsupportedType, classLocation, symbol.Name, "generic model classes are not supported; remove the type parameters"));
                 cannotEmit = true;
@@ -49,7 +51,7 @@ namespace CnnGen.Generator.Parsing
             {
                 bool outerPartial = outer.DeclaringSyntaxReferences.All(r =>
                     r.GetSyntax(cancellationToken) is TypeDeclarationSyntax d && d.Modifiers.Any(SyntaxKind.PartialKeyword));
-                if (!outerPartial || outer.IsGenericType)
+                if (!outerPartial || outer.Arity > 0)
                 {
                     diagnostics.Add(DiagnosticInfo.Create(Diagnostics.UnsupportedType, classLocation, symbol.Name,
                         $"its containing type '{outer.Name}' must be a non-generic partial type"));
@@ -148,7 +150,10 @@ namespace CnnGen.Generator.Parsing
         {
             var location = LocationInfo.From(attribute.ApplicationSyntaxReference!.GetSyntax(ct));
             var args = attribute.ConstructorArguments;
-            if (args.Length != 3 || args.Any(a => a.Kind == TypedConstantKind.Error || a.Value is not int)) return new InputSpec(0, 0, 0, location) { };
+            // A C# error in the arguments (reported by the compiler) is not an invalid shape: flag it
+            // rather than reporting made-up zero dimensions.
+            if (attribute.AttributeConstructor is null || args.Length != 3 || args.Any(a => a.Kind == TypedConstantKind.Error || a.Value is not int))
+                return new InputSpec(0, 0, 0, location) { ArgumentsOk = false };
             return new InputSpec((int)args[0].Value!, (int)args[1].Value!, (int)args[2].Value!, location);
         }
 

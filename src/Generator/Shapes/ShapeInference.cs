@@ -18,7 +18,12 @@ namespace CnnGen.Generator.Shapes
             Shape? current = null;
             string source = "the input";
             var input = model.Input;
-            if (input != null)
+            if (input != null && !input.ArgumentsOk)
+            {
+                diags.Add(DiagnosticInfo.Create(Diagnostics.UnreadableArguments, input.Location, "Input"));
+                ok = false;
+            }
+            else if (input != null)
             {
                 bool valid = true;
                 valid &= CheckInput(diags, input, "channels", input.Channels);

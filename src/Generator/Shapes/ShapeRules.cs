@@ -80,8 +80,13 @@ namespace CnnGen.Generator.Shapes
                 case LayerKind.AvgPool2d:
                     AtLeast(Dim("kernel size", "KernelHeight"), s.KernelH, 1);
                     if (s.KernelW != s.KernelH || s.NamedArguments.Contains("KernelWidth")) AtLeast(Dim("kernel size", "KernelWidth"), s.KernelW, 1);
-                    AtLeast(Dim("Stride", "StrideHeight"), s.StrideH, 1);
-                    if (s.StrideW != s.StrideH) AtLeast(Dim("Stride", "StrideWidth"), s.StrideW, 1);
+                    // A pooling stride the user didn't write defaults to the kernel size: a bad kernel is
+                    // reported once, as the kernel.
+                    bool conv = s.Kind == LayerKind.Conv2d, stride = s.NamedArguments.Contains("Stride");
+                    bool strideHWritten = conv || stride || s.NamedArguments.Contains("StrideHeight");
+                    bool strideWWritten = conv || stride || s.NamedArguments.Contains("StrideWidth");
+                    if (strideHWritten) AtLeast(Dim("Stride", "StrideHeight"), s.StrideH, 1);
+                    if (strideWWritten && (s.StrideW != s.StrideH || !strideHWritten)) AtLeast(Dim("Stride", "StrideWidth"), s.StrideW, 1);
                     AtLeast(Dim("Padding", "PaddingHeight"), s.PadH, 0);
                     if (s.PadW != s.PadH) AtLeast(Dim("Padding", "PaddingWidth"), s.PadW, 0);
                     AtLeast(Dim("Dilation", "DilationHeight"), s.DilationH, 1);

@@ -1,0 +1,77 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using System.Text.RegularExpressions;
+using Xunit;
+
+namespace CnnGen.Generator.Tests
+{
+    /// <summary>docs/diagnostics.md documents every diagnostic the generator can report.</summary>
+    public class DocsTests
+    {
+        /// <summary>
+        /// The repository root: the first directory holding CnnGen.sln, walking up from this source file
+        /// (the test binaries may live outside the repo, e.g. with --artifacts-path), then from the working
+        /// directory and the test binaries.
+        /// </summary>
+        internal static string RepoRoot([CallerFilePath] string callerFile = "")
+        {
+            foreach (string? start in new[] { Path.GetDirectoryName(callerFile), Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            {
+                for (var dir = string.IsNullOrEmpty(start) ? null : new DirectoryInfo(start); dir != null; dir = dir.Parent)
+                {
+                    if (File.Exists(Path.Combine(dir.FullName, "CnnGen.sln"))) return dir.FullName;
+                }
+            }
+            throw new InvalidOperationException("CnnGen.sln not found above " + callerFile);
+        }
+
+        private static string Doc() => File.ReadAllText(Path.Combine(RepoRoot(), "docs", "diagnostics.md")).Replace("\r\n", "\n");
+
+        /// <summary>The text of the "## CNNxxxx" section, up to the next "## " heading.</summary>
+        private static string Section(string doc, string id)
+        {
+            var m = Regex.Match(doc, "^## " + id + "\\b.*?(?=^## |\\z)", RegexOptions.Multiline | RegexOptions.Singleline);
+            Assert.True(m.Success, $"docs/diagnostics.md has no '## {id}' section");
+            return m.Value;
+        }
+
+        [Fact]
+        public void EveryDiagnosticHasASection()
+        {
+            string doc = Doc();
+            foreach (var d in Diagnostics.All)
+            {
+                Assert.Matches(new Regex("^## " + d.Id + "\\b", RegexOptions.Multiline), doc);
+            }
+        }
+
+        [Fact]
+        public void EverySectionNamesTheTitleAndHasAWrongAndARightExample()
+        {
+            string doc = Doc();
+            foreach (var d in Diagnostics.All)
+            {
+                string section = Section(doc, d.Id);
+                string title = d.Title.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                Assert.True(section.Split('\n')[0].Contains(title, StringComparison.Ordinal), $"{d.Id}: heading should carry the title '{title}'");
+                Assert.True(Regex.Matches(section, "```csharp").Count >= 2, $"{d.Id}: needs a wrong and a right C# example");
+                Assert.True(section.Contains("Wrong", StringComparison.Ordinal) && section.Contains("Right", StringComparison.Ordinal), $"{d.Id}: label the examples Wrong / Right");
+                // The message format, with its placeholders, is quoted so users can search for it.
+                string format = d.MessageFormat.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                Assert.True(section.Contains(format, StringComparison.Ordinal), $"{d.Id}: quote the message format '{format}'");
+            }
+        }
+
+        [Fact]
+        public void NoSectionForAnUnknownId()
+        {
+            var ids = Diagnostics.All.Select(d => d.Id).ToHashSet();
+            foreach (Match m in Regex.Matches(Doc(), "^## (CNN[0-9]{4})", RegexOptions.Multiline))
+            {
+                Assert.Contains(m.Groups[1].Value, ids);
+            }
+        }
+    }
+}

@@ -67,9 +67,9 @@ dn() {
 
 cmd_build() {
   say "dotnet restore $SLN"
-  dn restore "$SLN"
+  dn restore "$SLN" || return 1
   say "dotnet build $SLN -c $CONFIG"
-  dn build "$SLN" -c "$CONFIG" --no-restore
+  dn build "$SLN" -c "$CONFIG" --no-restore || return 1
 }
 
 # Test projects of the solution: those that reference the test SDK or say IsTestProject=true.
@@ -93,7 +93,10 @@ trx_counts() {
 }
 
 cmd_test() {
-  cmd_build
+  if ! cmd_build; then
+    echo "build failed: no test ran" >&2
+    exit 1
+  fi
 
   local results="$OUT_ROOT/test-results"
   rm -rf "$results"

@@ -269,7 +269,9 @@ public static class DataLocator
 
     private static string FirstLine(Exception ex)
     {
-        string m = ex.InnerException is { } inner && ex is HttpRequestException ? ex.Message + " " + inner.Message : ex.Message;
+        string m = ex.InnerException is { } inner && ex is HttpRequestException && !ex.Message.Contains(inner.Message, StringComparison.Ordinal)
+            ? ex.Message + " " + inner.Message
+            : ex.Message;
         int nl = m.IndexOf('\n');
         return (nl >= 0 ? m.Substring(0, nl) : m).Trim();
     }

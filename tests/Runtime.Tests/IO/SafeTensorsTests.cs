@@ -359,6 +359,46 @@ public class SafeTensorsTests
         Assert.Equal(new byte[] { 9 }, File.ReadAllBytes(path));
     }
 
+    [Fact]
+    public void Loads_the_PyTorch_state_dict_of_the_DESIGN_model_and_saves_it_back_byte_for_byte()
+    {
+        // tools/golden/make_parity.py: state_dict() of the DESIGN.md MnistCnn as nn.Sequential (Conv2d-ReLU-MaxPool x2,
+        // Flatten, Linear, ReLU, Dropout, Linear), written with metadata {"format": "pt"}.
+        string path = Path.Combine(TestData.RepoRoot, "tests", "Runtime.Tests", "Fixtures", "parity", "models", "model_a.weights.safetensors");
+        var slots = new TensorSlot[]
+        {
+            new("0.weight", new[] { 16, 1, 3, 3 }, 0),
+            new("0.bias", new[] { 16 }, 144),
+            new("3.weight", new[] { 32, 16, 3, 3 }, 160),
+            new("3.bias", new[] { 32 }, 4768),
+            new("7.weight", new[] { 32, 1568 }, 4800),
+            new("7.bias", new[] { 32 }, 54976),
+            new("10.weight", new[] { 10, 32 }, 55008),
+            new("10.bias", new[] { 10 }, 55328),
+        };
+        var parameters = new float[55_338];
+        SafeTensors.LoadInto(path, slots, parameters);
+
+        SafeTensorFile reference = SafeTensors.Read(path);
+        Assert.Equal("pt", reference.Metadata["format"]);
+        Assert.Equal(reference["7.weight"].Data, parameters.AsSpan(4800, 32 * 1568).ToArray());
+        Assert.Equal(reference["10.bias"].Data, parameters.AsSpan(55328, 10).ToArray());
+        // PyTorch's default init bounds the first conv's weights by 1/sqrt(9).
+        Assert.All(reference["0.weight"].Data, v => Assert.InRange(v, -1f / 3, 1f / 3));
+
+        using var dir = new TempDir();
+        string copy = dir.File("copy.safetensors");
+        SafeTensors.Save(copy, slots, parameters, new Dictionary<string, string> { ["format"] = "pt" });
+        Assert.Equal(File.ReadAllBytes(path), File.ReadAllBytes(copy));
+
+        // The full parity file also holds input/output tensors: a strict load names them as unexpected.
+        string full = Path.Combine(Path.GetDirectoryName(path)!, "model_a.safetensors");
+        float[] before = (float[])parameters.Clone();
+        var ex = Assert.Throws<WeightsFormatException>(() => SafeTensors.LoadInto(full, slots, parameters));
+        Assert.Contains("unexpected tensor 'input' (F32 [4, 1, 28, 28])", ex.Message);
+        Assert.Equal(before, parameters);
+    }
+
     private sealed class NonSeekable(byte[] data) : MemoryStream(data)
     {
         public override bool CanSeek => false;

@@ -18,11 +18,20 @@ public readonly record struct TensorSlot(string Key, int[] Shape, int Offset)
 {
     /// <summary>The number of elements: the product of <see cref="Shape"/>.</summary>
     public int ElementCount => SafeTensors.ElementCount(Shape);
+
+    /// <summary>
+    /// The dtype stored in the file (default <see cref="SafeTensorDType.F32"/>). Values are always floats in memory; a slot such as
+    /// PyTorch's batch-norm <c>num_batches_tracked</c> (I64, shape []) sets <c>DType = SafeTensorDType.I64</c> and is converted on load and save.
+    /// Loading stays strict: the file's dtype must equal this one.
+    /// </summary>
+    public SafeTensorDType DType { get; init; }
 }
 
 /// <summary>The element types of the safetensors format.</summary>
 public enum SafeTensorDType
 {
+    /// <summary>IEEE single precision (the default, and what model parameters use).</summary>
+    F32 = 0,
     /// <summary>Boolean, one byte (0 or 1).</summary>
     BOOL,
     /// <summary>Unsigned 8-bit integer.</summary>
@@ -41,8 +50,6 @@ public enum SafeTensorDType
     U32,
     /// <summary>Signed 32-bit integer.</summary>
     I32,
-    /// <summary>IEEE single precision.</summary>
-    F32,
     /// <summary>Unsigned 64-bit integer.</summary>
     U64,
     /// <summary>Signed 64-bit integer (PyTorch's <c>num_batches_tracked</c>).</summary>
@@ -168,7 +175,7 @@ public static class SafeTensors
 
     /// <summary>
     /// Loads the tensors named by <paramref name="slots"/> into <paramref name="destination"/>, strictly: every slot must be present
-    /// with dtype F32 and exactly the slot's shape, and the file may hold no other tensors. On any failure a
+    /// with the slot's dtype (F32 unless the slot says otherwise) and exactly the slot's shape, and the file may hold no other tensors. On any failure a
     /// <see cref="WeightsFormatException"/> is thrown and <paramref name="destination"/> is left untouched.
     /// </summary>
     /// <param name="path">The safetensors file.</param>
@@ -208,14 +215,14 @@ public static class SafeTensors
             slotKeys.Add(slot.Key);
             if (!entries.TryGetValue(slot.Key, out Entry? e))
             {
-                problems.Add($"missing tensor '{slot.Key}' (the model expects F32 {ShapeText(slot.Shape)})");
+                problems.Add($"missing tensor '{slot.Key}' (the model expects {slot.DType} {ShapeText(slot.Shape)})");
                 firstKey ??= slot.Key;
                 continue;
             }
             bool shapeOk = ShapeEquals(e.Shape, slot.Shape);
-            if (e.DType != SafeTensorDType.F32)
+            if (e.DType != slot.DType)
             {
-                problems.Add($"tensor '{slot.Key}' has dtype {e.DType} {ShapeText(e.Shape)} in the file, but the model expects F32 {ShapeText(slot.Shape)}");
+                problems.Add($"tensor '{slot.Key}' has dtype {e.DType} {ShapeText(e.Shape)} in the file, but the model expects {slot.DType} {ShapeText(slot.Shape)}");
                 firstKey ??= slot.Key;
             }
             else if (!shapeOk)
@@ -241,21 +248,16 @@ public static class SafeTensors
             Entry e = entries[slot.Key];
             int count = slot.ElementCount;
             Span<float> dst = destination.Slice(slot.Offset, count);
-            ReadOnlySpan<byte> src = data.AsSpan(checked((int)e.Begin), count * 4);
-            if (BitConverter.IsLittleEndian)
-            {
+            ReadOnlySpan<byte> src = data.AsSpan(checked((int)e.Begin), count * ElementSize(e.DType));
+            if (e.DType == SafeTensorDType.F32 && BitConverter.IsLittleEndian)
                 src.CopyTo(MemoryMarshal.AsBytes(dst));
-            }
             else
-            {
-                for (int i = 0; i < count; i++)
-                    dst[i] = BinaryPrimitives.ReadSingleLittleEndian(src.Slice(i * 4));
-            }
+                ToFloat(e.DType, src, dst);
         }
     }
 
     /// <summary>
-    /// Saves the tensors named by <paramref name="slots"/> as F32, atomically: the file is written to a temporary file in the same
+    /// Saves the tensors named by <paramref name="slots"/> (as F32 unless a slot says otherwise), atomically: the file is written to a temporary file in the same
     /// directory, flushed to disk, then renamed over <paramref name="path"/>, so a crash never corrupts the previous file.
     /// </summary>
     /// <param name="path">The target file.</param>
@@ -270,7 +272,7 @@ public static class SafeTensors
         writer.Commit();
     }
 
-    /// <summary>Writes the tensors named by <paramref name="slots"/> as F32 safetensors content to <paramref name="stream"/>.</summary>
+    /// <summary>Writes the tensors named by <paramref name="slots"/> (as F32 unless a slot says otherwise) as safetensors content to <paramref name="stream"/>.</summary>
     /// <param name="stream">Where to write.</param>
     /// <param name="slots">The tensors and where each sits in <paramref name="source"/>; written in this order.</param>
     /// <param name="source">The flat parameter array.</param>
@@ -294,9 +296,9 @@ public static class SafeTensors
             long offset = 0;
             foreach (TensorSlot slot in slots)
             {
-                long bytes = (long)slot.ElementCount * 4;
+                long bytes = (long)slot.ElementCount * ElementSize(slot.DType);
                 w.WriteStartObject(slot.Key);
-                w.WriteString("dtype", "F32");
+                w.WriteString("dtype", slot.DType.ToString());
                 w.WriteStartArray("shape");
                 foreach (int d in slot.Shape)
                     w.WriteNumberValue(d);
@@ -320,21 +322,20 @@ public static class SafeTensors
         for (int i = json.WrittenCount; i < headerLength; i++)
             stream.WriteByte((byte)' ');
 
-        byte[]? swap = BitConverter.IsLittleEndian ? null : new byte[4];
+        Span<byte> one = stackalloc byte[8];
         foreach (TensorSlot slot in slots)
         {
             ReadOnlySpan<float> values = source.Slice(slot.Offset, slot.ElementCount);
-            if (swap is null)
+            if (slot.DType == SafeTensorDType.F32 && BitConverter.IsLittleEndian)
             {
                 stream.Write(MemoryMarshal.AsBytes(values));
+                continue;
             }
-            else
+            int size = ElementSize(slot.DType);
+            foreach (float v in values)
             {
-                foreach (float v in values)
-                {
-                    BinaryPrimitives.WriteSingleLittleEndian(swap, v);
-                    stream.Write(swap);
-                }
+                FromFloat(slot.DType, v, one.Slice(0, size));
+                stream.Write(one.Slice(0, size));
             }
         }
     }
@@ -405,14 +406,25 @@ public static class SafeTensors
 
     internal static float[] ToFloat(SafeTensorDType dtype, byte[] raw)
     {
+        var result = new float[raw.Length / ElementSize(dtype)];
+        ToFloat(dtype, raw, result);
+        return result;
+    }
+
+    /// <summary>Converts stored little-endian values of <paramref name="dtype"/> to floats (integers by value; 64-bit values may round).</summary>
+    /// <param name="dtype">The stored type.</param>
+    /// <param name="raw">ElementSize(dtype) bytes per value.</param>
+    /// <param name="destination">One float per value.</param>
+    public static void ToFloat(SafeTensorDType dtype, ReadOnlySpan<byte> raw, Span<float> destination)
+    {
         int size = ElementSize(dtype);
         int n = raw.Length / size;
-        var result = new float[n];
-        ReadOnlySpan<byte> s = raw;
+        if (destination.Length < n)
+            throw new ArgumentException($"{n} values do not fit in {destination.Length} floats.", nameof(destination));
         for (int i = 0; i < n; i++)
         {
-            ReadOnlySpan<byte> b = s.Slice(i * size, size);
-            result[i] = dtype switch
+            ReadOnlySpan<byte> b = raw.Slice(i * size, size);
+            destination[i] = dtype switch
             {
                 SafeTensorDType.BOOL => b[0] != 0 ? 1f : 0f,
                 SafeTensorDType.U8 => b[0],
@@ -430,7 +442,42 @@ public static class SafeTensors
                 _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
             };
         }
-        return result;
+    }
+
+    /// <summary>
+    /// Stores <paramref name="value"/> as one little-endian <paramref name="dtype"/> value: floats by IEEE rounding (BF16 rounds to
+    /// nearest even), integers rounded to nearest and saturated to the type's range, BOOL as value != 0.
+    /// </summary>
+    /// <param name="dtype">The stored type.</param>
+    /// <param name="value">The value.</param>
+    /// <param name="destination">At least ElementSize(dtype) bytes.</param>
+    public static void FromFloat(SafeTensorDType dtype, float value, Span<byte> destination)
+    {
+        double r = Math.Round((double)value, MidpointRounding.ToEven);
+        switch (dtype)
+        {
+            case SafeTensorDType.F32: BinaryPrimitives.WriteSingleLittleEndian(destination, value); break;
+            case SafeTensorDType.F64: BinaryPrimitives.WriteDoubleLittleEndian(destination, value); break;
+            case SafeTensorDType.F16: BinaryPrimitives.WriteHalfLittleEndian(destination, (Half)value); break;
+            case SafeTensorDType.BF16:
+                {
+                    uint bits = BitConverter.SingleToUInt32Bits(value);
+                    ushort top = float.IsNaN(value) ? (ushort)((bits >> 16) | 0x40) : (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
+                    BinaryPrimitives.WriteUInt16LittleEndian(destination, top);
+                    break;
+                }
+            case SafeTensorDType.BOOL: destination[0] = value != 0 ? (byte)1 : (byte)0; break;
+            case SafeTensorDType.U8: destination[0] = (byte)Math.Clamp(r, byte.MinValue, byte.MaxValue); break;
+            case SafeTensorDType.I8: destination[0] = (byte)(sbyte)Math.Clamp(r, sbyte.MinValue, sbyte.MaxValue); break;
+            case SafeTensorDType.U16: BinaryPrimitives.WriteUInt16LittleEndian(destination, (ushort)Math.Clamp(r, ushort.MinValue, ushort.MaxValue)); break;
+            case SafeTensorDType.I16: BinaryPrimitives.WriteInt16LittleEndian(destination, (short)Math.Clamp(r, short.MinValue, short.MaxValue)); break;
+            case SafeTensorDType.U32: BinaryPrimitives.WriteUInt32LittleEndian(destination, (uint)Math.Clamp(r, uint.MinValue, uint.MaxValue)); break;
+            case SafeTensorDType.I32: BinaryPrimitives.WriteInt32LittleEndian(destination, (int)Math.Clamp(r, int.MinValue, int.MaxValue)); break;
+            // (double)ulong.MaxValue and (double)long.MaxValue round up past the range, so saturate explicitly.
+            case SafeTensorDType.U64: BinaryPrimitives.WriteUInt64LittleEndian(destination, r <= 0 || double.IsNaN(r) ? 0UL : r >= 18446744073709551615.0 ? ulong.MaxValue : (ulong)r); break;
+            case SafeTensorDType.I64: BinaryPrimitives.WriteInt64LittleEndian(destination, double.IsNaN(r) ? 0L : r >= 9223372036854775807.0 ? long.MaxValue : r <= -9223372036854775808.0 ? long.MinValue : (long)r); break;
+            default: throw new ArgumentOutOfRangeException(nameof(dtype));
+        }
     }
 
     private static bool ShapeEquals(int[] a, int[] b) => a.AsSpan().SequenceEqual(b);
@@ -444,6 +491,8 @@ public static class SafeTensors
                 throw new ArgumentException($"Invalid tensor key '{slot.Key}'.", paramName);
             if (slot.Shape is null)
                 throw new ArgumentException($"Tensor '{slot.Key}' has no shape.", paramName);
+            if (!Enum.IsDefined(slot.DType))
+                throw new ArgumentException($"Tensor '{slot.Key}' has an invalid dtype {(int)slot.DType}.", paramName);
             if (!keys.Add(slot.Key))
                 throw new ArgumentException($"Tensor key '{slot.Key}' appears twice.", paramName);
             int count = slot.ElementCount;

@@ -399,6 +399,61 @@ public class SafeTensorsTests
         Assert.Equal(before, parameters);
     }
 
+    [Fact]
+    public void Slots_may_store_other_dtypes_such_as_batch_norm_num_batches_tracked_as_I64()
+    {
+        // nn.BatchNorm2d(2).state_dict(): weight, bias, running_mean, running_var (F32 [2]) and num_batches_tracked (I64, shape []).
+        var slots = new TensorSlot[]
+        {
+            new("1.weight", new[] { 2 }, 0), new("1.bias", new[] { 2 }, 2),
+            new("1.running_mean", new[] { 2 }, 4), new("1.running_var", new[] { 2 }, 6),
+            new("1.num_batches_tracked", Array.Empty<int>(), 8) { DType = SafeTensorDType.I64 },
+        };
+        float[] values = { 1, 1, 0, 0, 0.5f, -0.25f, 1.5f, 2, 937 };
+        using var dir = new TempDir();
+        string path = dir.File("bn.safetensors");
+        SafeTensors.Save(path, slots, values);
+
+        SafeTensorFile file = SafeTensors.Read(path);
+        Assert.Equal(SafeTensorDType.I64, file["1.num_batches_tracked"].DType);
+        Assert.Empty(file["1.num_batches_tracked"].Shape);
+        Assert.Equal(937L, BinaryPrimitives.ReadInt64LittleEndian(file["1.num_batches_tracked"].RawData));
+        Assert.Equal(SafeTensorDType.F32, file["1.running_var"].DType);
+
+        float[] loaded = Sentinel(9);
+        SafeTensors.LoadInto(path, slots, loaded);
+        Assert.Equal(values, loaded);
+
+        // Strict: an F32 slot does not accept the I64 tensor.
+        var f32Slots = (TensorSlot[])slots.Clone();
+        f32Slots[4] = new TensorSlot("1.num_batches_tracked", Array.Empty<int>(), 8);
+        float[] dest = Sentinel(9);
+        var ex = Assert.Throws<WeightsFormatException>(() => SafeTensors.LoadInto(path, f32Slots, dest));
+        Assert.Contains("tensor '1.num_batches_tracked' has dtype I64 [] in the file, but the model expects F32 []", ex.Message);
+        Assert.All(dest, v => Assert.Equal(42.5f, v));
+    }
+
+    [Fact]
+    public void FromFloat_rounds_and_saturates_like_a_cast_with_round_to_nearest()
+    {
+        var b = new byte[8];
+        SafeTensors.FromFloat(SafeTensorDType.I64, 2.5f, b);
+        Assert.Equal(2L, BinaryPrimitives.ReadInt64LittleEndian(b)); // ties to even
+        SafeTensors.FromFloat(SafeTensorDType.I64, 1e30f, b);
+        Assert.Equal(long.MaxValue, BinaryPrimitives.ReadInt64LittleEndian(b));
+        SafeTensors.FromFloat(SafeTensorDType.U8, 300f, b);
+        Assert.Equal(255, b[0]);
+        SafeTensors.FromFloat(SafeTensorDType.I8, -3.6f, b);
+        Assert.Equal(-4, (sbyte)b[0]);
+        // bfloat16: 1 + 2^-8 is a tie between 1 and 1 + 2^-7 -> even (1.0, 0x3F80); 1 + 3*2^-9 rounds up to 0x3F81.
+        SafeTensors.FromFloat(SafeTensorDType.BF16, 1f + 1f / 256, b);
+        Assert.Equal(0x3F80, BinaryPrimitives.ReadUInt16LittleEndian(b));
+        SafeTensors.FromFloat(SafeTensorDType.BF16, 1f + 3f / 512, b);
+        Assert.Equal(0x3F81, BinaryPrimitives.ReadUInt16LittleEndian(b));
+        SafeTensors.FromFloat(SafeTensorDType.F16, 0.5f, b);
+        Assert.Equal((Half)0.5f, BinaryPrimitives.ReadHalfLittleEndian(b));
+    }
+
     private sealed class NonSeekable(byte[] data) : MemoryStream(data)
     {
         public override bool CanSeek => false;

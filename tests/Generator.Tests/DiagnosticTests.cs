@@ -347,7 +347,7 @@ namespace T
         }
 
         /// <summary>Runs the generator on a compilation whose options don't allow unsafe code.</summary>
-        private static GeneratorHarness.Result RunWithoutUnsafe(params string[] sources)
+        internal static GeneratorHarness.Result RunWithoutUnsafe(params string[] sources)
         {
             var compilation = GeneratorHarness.CreateCompilation(sources);
             compilation = compilation.WithOptions(compilation.Options.WithAllowUnsafe(false));

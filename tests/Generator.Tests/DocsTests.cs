@@ -64,6 +64,43 @@ namespace CnnGen.Generator.Tests
             }
         }
 
+        /// <summary>The ```csharp blocks of a section, in order.</summary>
+        private static string[] CSharpBlocks(string section) =>
+            Regex.Matches(section, "^```csharp\n(.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline).Select(m => m.Groups[1].Value).ToArray();
+
+        [Fact]
+        public void ExamplesDoWhatTheySay()
+        {
+            // The first C# block of each section is the wrong example: it must report the ID with the quoted
+            // message at an attribute or class line of the example. The last one is the right example: it must
+            // compile with no error and no CNN diagnostic.
+            string doc = Doc();
+            foreach (var d in Diagnostics.All)
+            {
+                string section = Section(doc, d.Id);
+                var blocks = CSharpBlocks(section);
+                Assert.True(blocks.Length >= 2, d.Id + ": needs a wrong and a right example");
+                var reported = Regex.Match(section, "^Reported: `(.*)`$", RegexOptions.Multiline);
+                Assert.True(reported.Success, d.Id + ": quote the message the wrong example reports, as 'Reported: `...`'");
+
+                string wrong = blocks[0];
+                var r = d.Id == "CNN0008" ? DiagnosticTests.RunWithoutUnsafe(wrong) : GeneratorHarness.Run(wrong);
+                DiagnosticTests.AssertNoGeneratorFailure(r);
+                var hit = r.Cnn.FirstOrDefault(x => x.Id == d.Id);
+                Assert.True(hit != null, $"{d.Id}: the wrong example does not report it; got: {string.Join("; ", r.Cnn)}");
+                Assert.Equal(reported.Groups[1].Value, hit!.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+                int line = hit.Location.GetLineSpan().StartLinePosition.Line;
+                string lineText = wrong.Split('\n')[line];
+                Assert.True(lineText.TrimStart().StartsWith("[", StringComparison.Ordinal) || lineText.Contains(" class ", StringComparison.Ordinal),
+                    $"{d.Id}: reported on line {line + 1} '{lineText}', not an attribute or class line");
+
+                string right = blocks[blocks.Length - 1];
+                var ok = GeneratorHarness.Run(right);
+                DiagnosticTests.AssertNoGeneratorFailure(ok);
+                Assert.True(!ok.Errors.Any() && !ok.Cnn.Any(), $"{d.Id}: the right example has errors:\n" + string.Join("\n", ok.Errors.Concat(ok.Cnn)));
+            }
+        }
+
         [Fact]
         public void NoSectionForAnUnknownId()
         {

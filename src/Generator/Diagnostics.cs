@@ -43,6 +43,10 @@ namespace CnnGen.Generator
             "Unknown layer attribute",
             "'{0}' derives from CnnGen.LayerAttribute but is not a layer CnnGen knows how to compile");
 
+        public static readonly DiagnosticDescriptor UnsafeNotAllowed = Error("CNN0008",
+            "CnnGen models need unsafe code",
+            "Model '{0}': the generated kernels use pointers; add <AllowUnsafeBlocks>true</AllowUnsafeBlocks> to the project (the CnnGen package sets it for you)");
+
         // ---- invalid argument values -------------------------------------------------------------
         public static readonly DiagnosticDescriptor InvalidValue = Error("CNN0010",
             "Invalid layer argument",
@@ -87,7 +91,7 @@ namespace CnnGen.Generator
 
         public static readonly DiagnosticDescriptor[] All =
         {
-            MissingInput, NotPartial, NoLayers, LayersSpread, UnsupportedType, UnreadableArguments, UnknownLayer,
+            MissingInput, NotPartial, NoLayers, LayersSpread, UnsupportedType, UnreadableArguments, UnknownLayer, UnsafeNotAllowed,
             InvalidValue, GroupsDoNotDivide, PoolPaddingTooLarge, InvalidInput,
             ChannelMismatch, FeatureMismatch, NotFlattened, OutputTooSmall, NeedsSpatialInput, NeedsFlatInput,
         };

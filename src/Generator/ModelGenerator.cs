@@ -2,6 +2,7 @@ using CnnGen.Generator.Emit;
 using CnnGen.Generator.Parsing;
 using CnnGen.Generator.Shapes;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace CnnGen.Generator
@@ -22,6 +23,8 @@ namespace CnnGen.Generator
             public const string Parse = "CnnGen.Parse";
             /// <summary>Shapes inferred.</summary>
             public const string Infer = "CnnGen.Infer";
+            /// <summary>Compilation options the emitter depends on.</summary>
+            public const string Options = "CnnGen.Options";
         }
 
         /// <inheritdoc/>
@@ -37,11 +40,21 @@ namespace CnnGen.Generator
                 .Select(static (model, _) => ShapeInference.Infer(model))
                 .WithTrackingName(Steps.Infer);
 
-            context.RegisterSourceOutput(shaped, static (spc, model) => Execute(spc, model));
+            // Only a bool crosses from the compilation, so unrelated edits still hit the cache.
+            var allowUnsafe = context.CompilationProvider
+                .Select(static (c, _) => c.Options is CSharpCompilationOptions o && o.AllowUnsafe)
+                .WithTrackingName(Steps.Options);
+
+            context.RegisterSourceOutput(shaped.Combine(allowUnsafe), static (spc, pair) => Execute(spc, pair.Left, pair.Right));
         }
 
-        private static void Execute(SourceProductionContext context, ShapedModel model)
+        private static void Execute(SourceProductionContext context, ShapedModel model, bool allowUnsafe)
         {
+            if (!allowUnsafe && model.Ok)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(Diagnostics.UnsafeNotAllowed, model.Model.Location?.ToLocation(), model.Model.ClassName));
+                model = model with { Ok = false };
+            }
             foreach (var d in model.Diagnostics)
             {
                 context.ReportDiagnostic(Diagnostic.Create(Diagnostics.ById(d.Id), d.Location?.ToLocation(), d.Args.ToArray()));

@@ -47,11 +47,16 @@ namespace CnnGen.Generator.Emit
                 w.Line("/// </summary>");
             }
             w.Line($"[global::System.CodeDom.Compiler.GeneratedCode(\"CnnGen\", \"{Version}\")]");
-            using (w.Block($"partial {m.Keyword} {m.ClassName}"))
+            string implements = shaped.Ok ? " : global::CnnGen.ICnnModel" : "";
+            string unsafeKw = shaped.Ok ? "unsafe " : "";
+            using (w.Block($"{unsafeKw}partial {m.Keyword} {m.ClassName}{implements}"))
             {
                 WriteConstants(w, shaped);
                 w.Line();
                 WriteSummaries(w, shaped);
+                w.Line();
+                if (shaped.Ok) ApiEmitter.Emit(w, shaped);
+                else WriteBrokenApi(w, m.ClassName);
             }
             for (int i = 0; i < opened; i++) w.Close();
             return w.ToString();
@@ -121,6 +126,24 @@ namespace CnnGen.Generator.Emit
                 }
                 w.Line("};");
             }
+        }
+
+        /// <summary>Same public signatures as a working model, so the user sees the CNN error and nothing else.</summary>
+        private static void WriteBrokenApi(CodeWriter w, string cls)
+        {
+            const string Throw = "throw new global::System.InvalidOperationException(\"The model declaration has errors; see the CNN diagnostics.\");";
+            w.Line("/// <summary>Not available: the model declaration has errors.</summary>");
+            w.Line("public float[] Parameters => " + Throw.Replace(";", "") + ";");
+            w.Line("/// <summary>Not available: the model declaration has errors.</summary>");
+            w.Line($"public {cls}(int seed = 0) {{ {Throw} }}");
+            w.Line("/// <summary>Not available: the model declaration has errors.</summary>");
+            w.Line($"public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output) {{ {Throw} }}");
+            w.Line("/// <summary>Not available: the model declaration has errors.</summary>");
+            w.Line($"public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batchSize) {{ {Throw} }}");
+            w.Line("/// <summary>Not available: the model declaration has errors.</summary>");
+            w.Line($"public void LoadWeights(string path) {{ {Throw} }}");
+            w.Line("/// <summary>Not available: the model declaration has errors.</summary>");
+            w.Line($"public void SaveWeights(string path) {{ {Throw} }}");
         }
 
         internal static SummaryRow[] SummaryRows(ShapedModel s) => s.Layers

@@ -74,14 +74,18 @@ namespace CnnGen.Generator.Parsing
         EquatableArray<DiagnosticInfo> Diagnostics,
         LocationInfo? Location)
     {
-        /// <summary>Fully qualified name used for the hint name, e.g. "Samples.MnistCnn".</summary>
+        /// <summary>
+        /// Fully qualified name used for the hint name, e.g. "Samples.MnistCnn", without the '@' of escaped
+        /// keywords (ClassName, ContainingTypes names and Namespace are C# identifiers: <c>@event</c>), since
+        /// '@' is not allowed in a hint name.
+        /// </summary>
         public string FullName
         {
             get
             {
                 string prefix = Namespace is null ? "" : Namespace + ".";
                 foreach (var c in ContainingTypes) prefix += c.Name + ".";
-                return prefix + ClassName;
+                return (prefix + ClassName).Replace("@", "");
             }
         }
 

@@ -33,6 +33,13 @@ namespace CnnGen.Generator.Parsing
                     break;
                 }
             }
+            if (symbol.TypeKind != TypeKind.Class)
+            {
+                // [Model] is only valid on classes (the compiler reports CS0592); emitting 'partial class' for a
+                // struct or interface would only add a CS0261 in generated code.
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.UnsupportedType, classLocation, symbol.Name, "a model must be a class or a record class"));
+                cannotEmit = true;
+            }
             // Arity, not IsGenericType: IsGenericType is also true for a non-generic class nested in a
             // generic one, which is reported below as a containing-type problem.
             if (symbol.Arity > 0)
@@ -57,7 +64,7 @@ namespace CnnGen.Generator.Parsing
                         $"its containing type '{outer.Name}' must be a non-generic partial type"));
                     cannotEmit = true;
                 }
-                containing.Insert(0, new ContainingTypeSpec(KeywordOf(outer), outer.Name));
+                containing.Insert(0, new ContainingTypeSpec(KeywordOf(outer), Identifier(outer.Name)));
             }
 
             // ---- attributes, in source order ----
@@ -113,12 +120,16 @@ namespace CnnGen.Generator.Parsing
             }
 
             string? ns = symbol.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
-            return new ModelSpec(ns, symbol.Name, keyword, new EquatableArray<ContainingTypeSpec>(containing.ToArray()), input,
+            return new ModelSpec(ns, Identifier(symbol.Name), keyword, new EquatableArray<ContainingTypeSpec>(containing.ToArray()), input,
                 new EquatableArray<LayerSpec>(specs.ToArray()), new EquatableArray<DiagnosticInfo>(diagnostics.ToArray()), classLocation)
             {
                 CannotEmit = cannotEmit,
             };
         }
+
+        /// <summary>The name as a C# identifier: a keyword used as a name (<c>@event</c>) keeps its '@'.</summary>
+        private static string Identifier(string name) =>
+            SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
 
         private static string FindDeclaration(SyntaxReference reference, CancellationToken ct)
         {

@@ -29,6 +29,8 @@ namespace CnnGen.Generator.Shapes
                 valid &= CheckInput(diags, input, "channels", input.Channels);
                 valid &= CheckInput(diags, input, "height", input.Height);
                 valid &= CheckInput(diags, input, "width", input.Width);
+                valid = valid && ShapeRules.CheckSize(diags, input.Location, "Input",
+                    "the size of " + Shape.Spatial(input.Channels, input.Height, input.Width), (long)input.Channels * input.Height * input.Width);
                 if (valid)
                 {
                     current = Shape.Spatial(input.Channels, input.Height, input.Width);
@@ -76,6 +78,11 @@ namespace CnnGen.Generator.Shapes
 
                 int weights = 0, biases = 0;
                 if (argsOk) ShapeRules.ParameterCounts(spec, out weights, out biases);
+                if (argsOk && !ShapeRules.CheckSize(diags, spec.Location, summaryName, "the model's parameter count up to this layer", (long)offset + weights + biases))
+                {
+                    ok = false;
+                    weights = biases = 0;
+                }
                 layers.Add(new ShapedLayer(spec, typeName, summaryName, kerasName, kerasType, keyPrefix,
                     current ?? default, output ?? default, weights, biases, offset));
                 offset += weights + biases;

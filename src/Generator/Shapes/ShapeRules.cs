@@ -17,11 +17,43 @@ namespace CnnGen.Generator.Shapes
         /// </summary>
         public static int OutputSize(int input, int kernel, int stride, int padding, int dilation)
         {
-            int span = input + 2 * padding - dilation * (kernel - 1) - 1;
-            return FloorDiv(span, stride) + 1;
+            // In long: a huge padding or dilation must not wrap around into a plausible size.
+            long span = (long)input + 2L * padding - (long)dilation * (kernel - 1) - 1;
+            long size = FloorDiv(span, stride) + 1;
+            return (int)System.Math.Max(int.MinValue, System.Math.Min(int.MaxValue, size));
         }
 
-        private static int FloorDiv(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
+        private static long FloorDiv(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);
+
+        /// <summary>
+        /// The most floats one tensor (or the parameter array) may hold: .NET's largest array length
+        /// (Array.MaxLength, 0x7FFFFFC7). Sizes are ints throughout the generated code.
+        /// </summary>
+        public const int MaxFloats = 0x7FFFFFC7;
+
+        /// <summary>The layer's parameter count, computed without overflow.</summary>
+        public static long ParameterCount64(LayerSpec spec)
+        {
+            long bias = spec.Bias ? spec.Out : 0;
+            switch (spec.Kind)
+            {
+                case LayerKind.Conv2d:
+                    return (long)spec.Out * (spec.In / spec.Groups) * spec.KernelH * spec.KernelW + bias;
+                case LayerKind.Linear:
+                    return (long)spec.Out * spec.In + bias;
+                default:
+                    return 0;
+            }
+        }
+
+        /// <summary>Reports a size above <see cref="MaxFloats"/> as CNN0010; true when it fits.</summary>
+        public static bool CheckSize(List<DiagnosticInfo> diags, LocationInfo? location, string layer, string what, long size)
+        {
+            if (size <= MaxFloats) return true;
+            diags.Add(DiagnosticInfo.Create(Diagnostics.InvalidValue, location, layer, what,
+                size.ToString(CultureInfo.InvariantCulture) + " floats", "at most " + MaxFloats.ToString(CultureInfo.InvariantCulture) + " floats"));
+            return false;
+        }
 
         public static (string Name, string Type) KerasNameOf(LayerKind kind) => kind switch
         {
@@ -123,6 +155,9 @@ namespace CnnGen.Generator.Shapes
                         Bad("alpha", s.Value.ToString("R", CultureInfo.InvariantCulture), "a finite number");
                     break;
             }
+            // Parameter counts depend on the arguments only; they must fit the int-indexed parameter array.
+            if (diags.Count == before && (s.Kind == LayerKind.Conv2d || s.Kind == LayerKind.Linear))
+                CheckSize(diags, s.Location, layer, "the parameter count", ParameterCount64(s));
             return diags.Count == before;
         }
 
@@ -159,7 +194,9 @@ namespace CnnGen.Generator.Shapes
                         return null;
                     }
                     int channels = s.Kind == LayerKind.Conv2d ? s.Out : input.C;
-                    return Shape.Spatial(channels, oh, ow);
+                    var output = Shape.Spatial(channels, oh, ow);
+                    if (!CheckSize(diags, s.Location, layer, "the size of its output " + output, (long)channels * oh * ow)) return null;
+                    return output;
                 }
                 case LayerKind.Linear:
                     if (!input.Flat)

@@ -1,0 +1,239 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using CnnGen.Generator.Parsing;
+using CnnGen.Generator.Shapes;
+
+namespace CnnGen.Generator.Emit
+{
+    /// <summary>
+    /// The model's public API: parameters, initialization, inference, the training step (forward + backward),
+    /// weights I/O; and the calls into the per-layer code of <see cref="LayerEmitter"/>.
+    /// </summary>
+    internal static class ApiEmitter
+    {
+        private const string Sys = "global::System.";
+
+        public static void Emit(CodeWriter w, ShapedModel m)
+        {
+            var plan = MemoryPlan.For(m);
+            string cls = m.Model.ClassName;
+            var layers = m.Layers.Where(l => l.HasRow).ToList();
+
+            w.Line("// Memory plan (floats per sample unless noted): computed at compile time from the shapes.");
+            w.Line($"private const int ActivationsPerSample = {plan.ActivationsPerSample};");
+            w.Line($"private const int IndicesPerSample = {plan.IndicesPerSample};");
+            w.Line($"private const int MaxLayerSize = {plan.MaxLayerSize};");
+            w.Line($"private const int ColumnScratch = {plan.ColumnScratch}; // im2col buffer, one sample");
+            w.Line();
+            w.Line("/// <summary>safetensors key, PyTorch shape and offset in <see cref=\"Parameters\"/> of every tensor, in <c>state_dict</c> order.</summary>");
+            w.Line("private static readonly global::CnnGen.IO.TensorSlot[] s_slots =");
+            w.Line("{");
+            foreach (var l in m.Layers.Where(l => l.ParamCount > 0))
+            {
+                w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.weight\", new int[] {{ {string.Join(", ", l.WeightShape)} }}, {l.ParamOffset}),");
+                if (l.BiasCount > 0) w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.bias\", new int[] {{ {l.BiasCount} }}, {l.ParamOffset + l.WeightCount}),");
+            }
+            w.Line("};");
+            w.Line();
+            w.Line("[global::System.ThreadStatic] private static float[]? t_bufferA;");
+            w.Line("[global::System.ThreadStatic] private static float[]? t_bufferB;");
+            w.Line("[global::System.ThreadStatic] private static float[]? t_columns;");
+            w.Line();
+            w.Line("/// <summary>All parameters, flat, in PyTorch's <c>state_dict</c> order (each layer's weight, then bias).</summary>");
+            w.Line("public float[] Parameters { get; }");
+            w.Line();
+            w.Line("/// <summary>Where each named tensor lives in <see cref=\"Parameters\"/>.</summary>");
+            w.Line("public global::CnnGen.IO.TensorSlot[] ParameterSlots => s_slots;");
+            w.Line();
+            w.Line("int global::CnnGen.ICnnModel.InputSize => InputSize;");
+            w.Line("int global::CnnGen.ICnnModel.OutputSize => OutputSize;");
+            w.Line("int global::CnnGen.ICnnModel.ParameterCount => ParameterCount;");
+            w.Line();
+            w.Line("/// <summary>Creates the model with parameters initialized as PyTorch initializes the same modules, deterministically for <paramref name=\"seed\"/>.</summary>");
+            using (w.Block($"public {cls}(int seed = 0)"))
+            {
+                w.Line("Parameters = new float[ParameterCount];");
+                w.Line("ResetParameters(seed);");
+            }
+            w.Line();
+            EmitReset(w, m);
+            w.Line();
+            EmitInference(w, m, plan, layers);
+            w.Line();
+            EmitTraining(w, m, plan, layers);
+            w.Line();
+            w.Line("/// <summary>Loads weights from a safetensors file with PyTorch <c>nn.Sequential</c> keys. Strict: a missing or extra key, wrong shape or dtype, or a damaged file throws and leaves the weights unchanged.</summary>");
+            w.Line("public void LoadWeights(string path) => global::CnnGen.IO.SafeTensors.LoadInto(path, s_slots, Parameters);");
+            w.Line();
+            w.Line("/// <summary>Saves the weights as safetensors with PyTorch <c>nn.Sequential</c> keys, atomically (the previous file survives a crash).</summary>");
+            w.Line("public void SaveWeights(string path) => global::CnnGen.IO.SafeTensors.Save(path, s_slots, Parameters);");
+            w.Line();
+            foreach (var l in layers) LayerEmitter.Emit(w, l);
+        }
+
+        private static void EmitReset(CodeWriter w, ShapedModel m)
+        {
+            w.Line("/// <summary>");
+            w.Line("/// Re-initializes every parameter from <paramref name=\"seed\"/>: PyTorch's defaults (kaiming-uniform with a = √5 for");
+            w.Line("/// weights, uniform ±1/√fan_in for biases) or Keras' (Glorot-uniform weights, zero biases).");
+            w.Line("/// </summary>");
+            using (w.Block("public void ResetParameters(int seed, global::CnnGen.Initializer initializer = global::CnnGen.Initializer.PyTorch)"))
+            {
+                w.Line("var rng = new global::CnnGen.Rng(seed);");
+                w.Line("var p = new global::System.Span<float>(Parameters);");
+                foreach (var l in m.Layers.Where(l => l.ParamCount > 0))
+                {
+                    var s = l.Spec;
+                    int fanIn = s.Kind == LayerKind.Conv2d ? (s.In / s.Groups) * s.KernelH * s.KernelW : s.In;
+                    int fanOut = s.Kind == LayerKind.Conv2d ? (s.Out / s.Groups) * s.KernelH * s.KernelW : s.Out;
+                    w.Line($"// {l.SummaryName}: fan_in {fanIn}, fan_out {fanOut}");
+                    string weights = $"p.Slice({l.ParamOffset}, {l.WeightCount})";
+                    string bias = $"p.Slice({l.ParamOffset + l.WeightCount}, {l.BiasCount})";
+                    using (w.Block("if (initializer == global::CnnGen.Initializer.PyTorch)"))
+                    {
+                        w.Line($"global::CnnGen.Init.KaimingUniform({weights}, {fanIn}, rng);");
+                        if (l.BiasCount > 0) w.Line($"global::CnnGen.Init.Uniform({bias}, global::CnnGen.Init.BiasBound({fanIn}), rng);");
+                    }
+                    using (w.Block("else"))
+                    {
+                        w.Line($"global::CnnGen.Init.GlorotUniform({weights}, {fanIn}, {fanOut}, rng);");
+                        if (l.BiasCount > 0) w.Line($"{bias}.Clear();");
+                    }
+                }
+            }
+        }
+
+        private static void Check(CodeWriter w, string span, string perSample, string what, string shape)
+        {
+            using (w.Block($"if ({span}.Length < batchSize * {perSample})"))
+            {
+                w.Line($"throw new {Sys}ArgumentException($\"{what} holds {{{span}.Length}} floats, but {{batchSize}} sample(s) of {shape} need {{batchSize * {perSample}}}\", nameof({span}));");
+            }
+        }
+
+        private static void EmitInference(CodeWriter w, ShapedModel m, MemoryPlan plan, List<ShapedLayer> layers)
+        {
+            w.Line("/// <summary>Inference for one sample (NCHW floats of <see cref=\"InputSize\"/>, dropout off). Thread-safe; no allocation after a thread's first call.</summary>");
+            w.Line($"public void Forward({Sys}ReadOnlySpan<float> input, {Sys}Span<float> output) => Forward(input, output, 1);");
+            w.Line();
+            w.Line("/// <summary>Inference for <paramref name=\"batchSize\"/> samples, NCHW (dropout off). Thread-safe: each thread uses its own buffers.</summary>");
+            using (w.Block($"public unsafe void Forward({Sys}ReadOnlySpan<float> input, {Sys}Span<float> output, int batchSize)"))
+            {
+                w.Line($"if (batchSize < 1) throw new {Sys}ArgumentOutOfRangeException(nameof(batchSize), batchSize, \"batch size must be at least 1\");");
+                Check(w, "input", "InputSize", "input", $"[{string.Join(", ", new[] { m.Input.C, m.Input.H, m.Input.W })}]");
+                Check(w, "output", "OutputSize", "output", m.Output.ToString());
+                w.Line("int need = batchSize * MaxLayerSize;");
+                w.Line("float[] a = t_bufferA is { } ta && ta.Length >= need ? ta : (t_bufferA = new float[need]);");
+                w.Line("float[] b = t_bufferB is { } tb && tb.Length >= need ? tb : (t_bufferB = new float[need]);");
+                w.Line("float[] c = t_columns ??= new float[ColumnScratch];");
+                w.Line("int n = batchSize;");
+                using (w.Block("fixed (float* x0 = input, y0 = output, p = Parameters, pa = a, pb = b, col = c)"))
+                {
+                    // Dropout is the identity in inference and Flatten a free reshape: neither runs.
+                    var run = layers.Where(l => l.Spec.Kind != LayerKind.Dropout && l.Spec.Kind != LayerKind.Dropout2d).ToList();
+                    string cur = "x0";
+                    for (int i = 0; i < run.Count; i++)
+                    {
+                        var l = run[i];
+                        bool last = i == run.Count - 1;
+                        bool inPlace = IsInPlace(l.Spec.Kind) && cur != "x0";
+                        string next = last ? "y0" : inPlace ? cur : cur == "pa" ? "pb" : "pa";
+                        w.Line($"{LayerEmitter.MethodPrefix(l)}_Forward({cur}, {next}, p, col, null, null, n, false, null);");
+                        cur = next;
+                    }
+                    if (cur != "y0")
+                    {
+                        w.Line($"new {Sys}Span<float>({cur}, n * OutputSize).CopyTo(output);");
+                    }
+                }
+            }
+        }
+
+        private static bool IsInPlace(LayerKind k) =>
+            k == LayerKind.ReLU || k == LayerKind.LeakyReLU || k == LayerKind.ELU || k == LayerKind.Sigmoid || k == LayerKind.Tanh;
+
+        private static void EmitTraining(CodeWriter w, ShapedModel m, MemoryPlan plan, List<ShapedLayer> layers)
+        {
+            int maxGrad = plan.MaxLayerSize;
+            w.Line("/// <summary>A training workspace (saved activations, pooling indices, dropout masks, scratch) for up to <paramref name=\"maxBatchSize\"/> samples; one per thread.</summary>");
+            w.Line("public global::CnnGen.TrainingWorkspace CreateWorkspace(int maxBatchSize, ulong seed = 0) =>");
+            w.Line($"    new global::CnnGen.TrainingWorkspace(maxBatchSize, ActivationsPerSample, IndicesPerSample, {maxGrad}, ColumnScratch, seed);");
+            w.Line();
+            w.Line("private static void CheckWorkspace(global::CnnGen.TrainingWorkspace ws, int batchSize)");
+            w.Line("{");
+            w.Line($"    if (ws is null) throw new {Sys}ArgumentNullException(nameof(ws));");
+            w.Line($"    if (batchSize < 1 || batchSize > ws.MaxBatchSize) throw new {Sys}ArgumentOutOfRangeException(nameof(batchSize), batchSize, $\"batch size must be between 1 and the workspace's {{ws.MaxBatchSize}}\");");
+            w.Line($"    if (ws.Activations.Length < ws.MaxBatchSize * ActivationsPerSample || ws.Indices.Length < ws.MaxBatchSize * IndicesPerSample || ws.GradientA.Length < ws.MaxBatchSize * {maxGrad} || ws.Scratch.Length < ColumnScratch)");
+            w.Line($"        throw new {Sys}ArgumentException(\"this workspace was not created by {m.Model.ClassName}.CreateWorkspace\", nameof(ws));");
+            w.Line("}");
+            w.Line();
+            w.Line("/// <summary>Training-mode forward pass for <paramref name=\"batchSize\"/> samples; keeps what <see cref=\"Backward\"/> needs in <paramref name=\"ws\"/>.</summary>");
+            using (w.Block($"public unsafe void ForwardTrain(global::CnnGen.TrainingWorkspace ws, {Sys}ReadOnlySpan<float> input, {Sys}Span<float> output, int batchSize)"))
+            {
+                w.Line("CheckWorkspace(ws, batchSize);");
+                Check(w, "input", "InputSize", "input", $"[{m.Input.C}, {m.Input.H}, {m.Input.W}]");
+                Check(w, "output", "OutputSize", "output", m.Output.ToString());
+                w.Line("int n = batchSize;");
+                using (w.Block("fixed (float* x0 = input, p = Parameters, act = ws.Activations, col = ws.Scratch)"))
+                {
+                    using (w.Block("fixed (int* idx = ws.Indices)"))
+                    {
+                        w.Line($"new {Sys}Span<float>(x0, n * InputSize).CopyTo(new {Sys}Span<float>(act + {plan.InputSlot} * n, n * InputSize));");
+                        for (int i = 0; i < m.Layers.Count; i++)
+                        {
+                            var l = m.Layers[i];
+                            if (!l.HasRow) continue;
+                            w.Line($"{LayerEmitter.MethodPrefix(l)}_Forward({Args(plan, i)}, p, col, {Idx(plan, i)}, {Mask(plan, i)}, n, true, ws);");
+                        }
+                        int last = plan.OutSlot[m.Layers.Count - 1];
+                        w.Line($"new {Sys}Span<float>(act + {last} * n, n * OutputSize).CopyTo(output);");
+                    }
+                }
+                w.Line("ws.BatchSize = n;");
+            }
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// Backward pass of the last <see cref=\"ForwardTrain\"/> on <paramref name=\"ws\"/>: takes d(loss)/d(output) [batch, OutputSize],");
+            w.Line("/// ADDS d(loss)/d(parameters) into <paramref name=\"parameterGradients\"/> and, when it is not empty, writes d(loss)/d(input) into <paramref name=\"inputGradient\"/>.");
+            w.Line("/// </summary>");
+            using (w.Block($"public unsafe void Backward(global::CnnGen.TrainingWorkspace ws, {Sys}ReadOnlySpan<float> outputGradient, {Sys}Span<float> parameterGradients, {Sys}Span<float> inputGradient)"))
+            {
+                w.Line("int batchSize = ws?.BatchSize ?? 0;");
+                w.Line($"if (batchSize == 0) throw new {Sys}InvalidOperationException(\"call ForwardTrain on this workspace before Backward\");");
+                w.Line("CheckWorkspace(ws!, batchSize);");
+                Check(w, "outputGradient", "OutputSize", "outputGradient", m.Output.ToString());
+                w.Line($"if (parameterGradients.Length < ParameterCount) throw new {Sys}ArgumentException($\"parameterGradients holds {{parameterGradients.Length}} floats, but the model has {{ParameterCount}} parameters\", nameof(parameterGradients));");
+                w.Line("bool needInput = !inputGradient.IsEmpty;");
+                w.Line("if (needInput)");
+                w.Line("{");
+                Check(w, "inputGradient", "InputSize", "inputGradient", $"[{m.Input.C}, {m.Input.H}, {m.Input.W}]");
+                w.Line("}");
+                w.Line("int n = batchSize;");
+                using (w.Block("fixed (float* dy0 = outputGradient, dx0 = inputGradient, p = Parameters, g = parameterGradients, act = ws!.Activations, col = ws.Scratch, ga = ws.GradientA, gb = ws.GradientB)"))
+                {
+                    using (w.Block("fixed (int* idx = ws.Indices)"))
+                    {
+                        w.Line($"new {Sys}Span<float>(dy0, n * OutputSize).CopyTo(new {Sys}Span<float>(ga, n * OutputSize));");
+                        string cur = "ga", other = "gb";
+                        int first = -1;
+                        for (int i = 0; i < m.Layers.Count; i++) if (m.Layers[i].HasRow) { first = i; break; }
+                        for (int i = m.Layers.Count - 1; i >= 0; i--)
+                        {
+                            var l = m.Layers[i];
+                            if (!l.HasRow) continue;
+                            string needDx = i == first ? "needInput" : "true";
+                            w.Line($"{LayerEmitter.MethodPrefix(l)}_Backward({Args(plan, i)}, {cur}, {other}, p, g, col, {Idx(plan, i)}, {Mask(plan, i)}, n, {needDx});");
+                            (cur, other) = (other, cur);
+                        }
+                        w.Line($"if (needInput) new {Sys}Span<float>({cur}, n * InputSize).CopyTo(inputGradient);");
+                    }
+                }
+            }
+        }
+
+        private static string Args(MemoryPlan plan, int i) => $"act + {plan.InSlot[i]} * n, act + {plan.OutSlot[i]} * n";
+        private static string Idx(MemoryPlan plan, int i) => plan.IndexSlot[i] < 0 ? "null" : $"idx + {plan.IndexSlot[i]} * n";
+        private static string Mask(MemoryPlan plan, int i) => plan.MaskSlot[i] < 0 ? "null" : $"act + {plan.MaskSlot[i]} * n";
+    }
+}

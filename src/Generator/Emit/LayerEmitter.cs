@@ -1,0 +1,422 @@
+using System;
+using System.Globalization;
+using CnnGen.Generator.Parsing;
+using CnnGen.Generator.Shapes;
+
+namespace CnnGen.Generator.Emit
+{
+    /// <summary>
+    /// Forward and backward code for every layer kind, side by side. Every size is a constant; kernel taps
+    /// are unrolled; copy bounds at the padded borders are resolved here, at compile time.
+    /// Uniform signatures (unused arguments are simply ignored):
+    ///   Forward(x, y, p, col, idx, mask, n, training, ws)
+    ///   Backward(x, y, dy, dx, p, g, col, idx, mask, n, needDx)
+    /// x/y are the layer's input/output [n, ...], p/g the flat parameters/gradients, col im2col scratch,
+    /// idx max-pool argmax, mask the dropout factors.
+    /// </summary>
+    internal static class LayerEmitter
+    {
+        private const string K = "global::CnnGen.Kernels.";
+        private static string S(int v) => v.ToString(CultureInfo.InvariantCulture);
+        private static string F(double v) => ((float)v).ToString("R", CultureInfo.InvariantCulture) + "f";
+
+        public static string MethodPrefix(ShapedLayer l) => l.TypeName + "_" + l.SummaryName.Substring(l.SummaryName.LastIndexOf('-') + 1);
+
+        public const string ForwardParams = "float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws";
+        public const string BackwardParams = "float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx";
+
+        public static void Emit(CodeWriter w, ShapedLayer l)
+        {
+            string pre = MethodPrefix(l);
+            w.Line($"// ---- {l.SummaryName}: {Describe(l)} ----");
+            switch (l.Spec.Kind)
+            {
+                case LayerKind.Conv2d: Conv(w, l, pre); break;
+                case LayerKind.MaxPool2d: MaxPool(w, l, pre); break;
+                case LayerKind.AvgPool2d: AvgPool(w, l, pre); break;
+                case LayerKind.Linear: Linear(w, l, pre); break;
+                case LayerKind.Dropout:
+                case LayerKind.Dropout2d: Dropout(w, l, pre); break;
+                case LayerKind.Softmax:
+                case LayerKind.LogSoftmax: SoftmaxLike(w, l, pre); break;
+                default: Elementwise(w, l, pre); break;
+            }
+            w.Line();
+        }
+
+        public static string Describe(ShapedLayer l)
+        {
+            var s = l.Spec;
+            string io = $"x [n, {Dims(l.In)}] -> y [n, {Dims(l.Out)}]";
+            switch (s.Kind)
+            {
+                case LayerKind.Conv2d:
+                    return $"{io}; kernel {s.KernelH}×{s.KernelW}, stride ({s.StrideH}, {s.StrideW}), padding ({s.PadH}, {s.PadW}), dilation ({s.DilationH}, {s.DilationW}), groups {s.Groups}; " +
+                           $"weight [{string.Join(", ", l.WeightShape)}] at p[{l.ParamOffset}]" + (s.Bias ? $", bias [{s.Out}] at p[{l.ParamOffset + l.WeightCount}]" : ", no bias");
+                case LayerKind.Linear:
+                    return $"{io}; weight [{s.Out}, {s.In}] at p[{l.ParamOffset}]" + (s.Bias ? $", bias [{s.Out}] at p[{l.ParamOffset + l.WeightCount}]" : ", no bias");
+                case LayerKind.MaxPool2d:
+                case LayerKind.AvgPool2d:
+                    return $"{io}; window {s.KernelH}×{s.KernelW}, stride ({s.StrideH}, {s.StrideW}), padding ({s.PadH}, {s.PadW})" +
+                           (s.Kind == LayerKind.MaxPool2d ? $", dilation ({s.DilationH}, {s.DilationW})" : ", padding counted in the divisor");
+                default:
+                    return io;
+            }
+        }
+
+        private static string Dims(Shape s) => s.Flat ? S(s.C) : $"{s.C}, {s.H}, {s.W}";
+
+        // ================================ Conv2d ================================
+        private static bool IsPointwise(LayerSpec s) =>
+            s.KernelH == 1 && s.KernelW == 1 && s.StrideH == 1 && s.StrideW == 1 && s.PadH == 0 && s.PadW == 0;
+
+        private static void Conv(CodeWriter w, ShapedLayer l, string pre)
+        {
+            var s = l.Spec;
+            int C = l.In.C, H = l.In.H, W = l.In.W, KO = s.Out, OH = l.Out.H, OW = l.Out.W, G = s.Groups;
+            int CG = C / G, KG = KO / G, CKK = CG * s.KernelH * s.KernelW, OHOW = OH * OW;
+            int wOff = l.ParamOffset, bOff = l.ParamOffset + l.WeightCount;
+            bool pointwise = IsPointwise(s);
+            string colExpr = pointwise ? "xb" : "col";
+
+            using (w.Block($"private static void {pre}_Forward({ForwardParams})"))
+            {
+                w.Line($"// per group: y[{KG}, {OHOW}] = W[{KG}, {CKK}] · col[{CKK}, {OHOW}]" + (pointwise ? " (1×1 kernel: col is x itself)" : ""));
+                using (w.Block("for (int b = 0; b < n; b++)"))
+                {
+                    w.Line($"float* xb = x + b * {C * H * W};");
+                    w.Line($"float* yb = y + b * {KO * OHOW};");
+                    if (!pointwise) w.Line($"{pre}_Im2Col(xb, col);");
+                    for (int g = 0; g < G; g++)
+                    {
+                        w.Line($"{K}Gemm.MultiplyNN({KG}, {OHOW}, {CKK}, p + {wOff + g * KG * CKK}, {CKK}, 1, {colExpr} + {g * CKK * OHOW}, {OHOW}, yb + {g * KG * OHOW}, {OHOW}, false);");
+                    }
+                    if (s.Bias) w.Line($"{K}Ops.AddRowBias(yb, p + {bOff}, {KO}, {OHOW});");
+                }
+            }
+            w.Line();
+            using (w.Block($"private static void {pre}_Backward({BackwardParams})"))
+            {
+                using (w.Block("for (int b = 0; b < n; b++)"))
+                {
+                    w.Line($"float* xb = x + b * {C * H * W};");
+                    w.Line($"float* dyb = dy + b * {KO * OHOW};");
+                    if (!pointwise) w.Line($"{pre}_Im2Col(xb, col);");
+                    w.Line($"// dW[{KG}, {CKK}] += dy[{KG}, {OHOW}] · col[{CKK}, {OHOW}]ᵀ per group");
+                    for (int g = 0; g < G; g++)
+                    {
+                        w.Line($"{K}Gemm.MultiplyNT({KG}, {CKK}, {OHOW}, dyb + {g * KG * OHOW}, {OHOW}, {colExpr} + {g * CKK * OHOW}, {OHOW}, g + {wOff + g * KG * CKK}, {CKK}, true);");
+                    }
+                    if (s.Bias) w.Line($"{K}Ops.AddRowSums(dyb, g + {bOff}, {KO}, {OHOW});");
+                    using (w.Block("if (needDx)"))
+                    {
+                        w.Line($"float* dxb = dx + b * {C * H * W};");
+                        w.Line($"// dcol[{CKK}, {OHOW}] = W[{KG}, {CKK}]ᵀ · dy[{KG}, {OHOW}] per group" + (pointwise ? ", written straight into dx" : ", then scattered back (col2im)"));
+                        string target = pointwise ? "dxb" : "col";
+                        for (int g = 0; g < G; g++)
+                        {
+                            w.Line($"{K}Gemm.MultiplyNN({CKK}, {OHOW}, {KG}, p + {wOff + g * KG * CKK}, 1, {CKK}, dyb + {g * KG * OHOW}, {OHOW}, {target} + {g * CKK * OHOW}, {OHOW}, false);");
+                        }
+                        if (!pointwise)
+                        {
+                            w.Line($"new global::System.Span<float>(dxb, {C * H * W}).Clear();");
+                            w.Line($"{pre}_Col2Im(col, dxb);");
+                        }
+                    }
+                }
+            }
+            if (pointwise) return;
+            w.Line();
+            w.Line($"// col[(c·{s.KernelH} + i)·{s.KernelW} + j, oh·{OW} + ow] = x[c, oh·{s.StrideH} − {s.PadH} + i·{s.DilationH}, ow·{s.StrideW} − {s.PadW} + j·{s.DilationW}], 0 in the padding");
+            TapLoops(w, l, pre + "_Im2Col(float* x, float* col)", gather: true);
+            w.Line();
+            w.Line("// The adjoint of im2col: x[c, ih, iw] += col[...] for every tap that read it (x cleared by the caller).");
+            TapLoops(w, l, pre + "_Col2Im(float* col, float* x)", gather: false);
+        }
+
+        private static int FloorDiv(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
+        private static int CeilDiv(int a, int b) => -FloorDiv(-a, b);
+
+        /// <summary>Valid output range [lo, hi) along one axis for kernel tap t.</summary>
+        private static (int Lo, int Hi) Range(int outSize, int inSize, int stride, int pad, int dil, int t)
+        {
+            int offset = t * dil - pad; // input index = o·stride + offset
+            int lo = Math.Max(0, CeilDiv(-offset, stride));
+            int hi = Math.Min(outSize, FloorDiv(inSize - 1 - offset, stride) + 1);
+            return (lo, Math.Max(lo, hi));
+        }
+
+        private static void TapLoops(CodeWriter w, ShapedLayer l, string signature, bool gather)
+        {
+            var s = l.Spec;
+            int C = l.In.C, H = l.In.H, W = l.In.W, OH = l.Out.H, OW = l.Out.W, KH = s.KernelH, KW = s.KernelW;
+            using (w.Block($"private static void {signature}"))
+            {
+                using (w.Block($"for (int c = 0; c < {C}; c++)"))
+                {
+                    w.Line($"float* xc = x + c * {H * W};");
+                    w.Line($"float* cc = col + c * {KH * KW * OH * OW};");
+                    for (int i = 0; i < KH; i++)
+                    {
+                        var (ohLo, ohHi) = Range(OH, H, s.StrideH, s.PadH, s.DilationH, i);
+                        for (int j = 0; j < KW; j++)
+                        {
+                            var (owLo, owHi) = Range(OW, W, s.StrideW, s.PadW, s.DilationW, j);
+                            int row = (i * KW + j) * OH * OW;
+                            int len = owHi - owLo;
+                            w.Line($"// tap ({i}, {j}): rows [{ohLo}, {ohHi}), columns [{owLo}, {owHi}) read the input; the rest is padding");
+                            bool none = ohHi <= ohLo || len <= 0;
+                            if (none)
+                            {
+                                if (gather) w.Line($"new global::System.Span<float>(cc + {row}, {OH * OW}).Clear();");
+                                continue;
+                            }
+                            using (w.Block(""))
+                            {
+                                w.Line($"float* r = cc + {row};");
+                                if (gather && ohLo > 0) w.Line($"new global::System.Span<float>(r, {ohLo * OW}).Clear();");
+                                if (gather && ohHi < OH) w.Line($"new global::System.Span<float>(r + {ohHi * OW}, {(OH - ohHi) * OW}).Clear();");
+                                using (w.Block($"for (int oh = {ohLo}; oh < {ohHi}; oh++)"))
+                                {
+                                    int colOffset = owLo * s.StrideW + j * s.DilationW - s.PadW;
+                                    int rowOffset = i * s.DilationH - s.PadH;
+                                    w.Line($"float* src = xc + (oh * {s.StrideH} + {rowOffset}) * {W} + {colOffset};");
+                                    w.Line($"float* dst = r + oh * {OW} + {owLo};");
+                                    if (gather && owLo > 0) w.Line($"new global::System.Span<float>(dst - {owLo}, {owLo}).Clear();");
+                                    if (gather && owHi < OW) w.Line($"new global::System.Span<float>(dst + {len}, {OW - owHi}).Clear();");
+                                    Transfer(w, len, s.StrideW, gather);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>Copies (gather: dst[q] = src[q·stride]) or accumulates back (src[q·stride] += dst[q]) a run of constant length.</summary>
+        private static void Transfer(CodeWriter w, int len, int stride, bool gather)
+        {
+            if (stride == 1 && len > 64)
+            {
+                if (gather) w.Line($"global::System.Runtime.CompilerServices.Unsafe.CopyBlockUnaligned(dst, src, {len * 4});");
+                else w.Line($"{K}Ops.AddTo(src, dst, {len});");
+                return;
+            }
+            if (stride == 1)
+            {
+                int q = 0;
+                for (; q + 8 <= len; q += 8)
+                {
+                    if (gather) w.Line($"global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + {q}), dst + {q});");
+                    else w.Line($"global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + {q}) + global::System.Runtime.Intrinsics.Vector256.Load(dst + {q}), src + {q});");
+                }
+                for (; q + 4 <= len; q += 4)
+                {
+                    if (gather) w.Line($"global::System.Runtime.Intrinsics.Vector128.Store(global::System.Runtime.Intrinsics.Vector128.Load(src + {q}), dst + {q});");
+                    else w.Line($"global::System.Runtime.Intrinsics.Vector128.Store(global::System.Runtime.Intrinsics.Vector128.Load(src + {q}) + global::System.Runtime.Intrinsics.Vector128.Load(dst + {q}), src + {q});");
+                }
+                for (; q < len; q++) w.Line(gather ? $"dst[{q}] = src[{q}];" : $"src[{q}] += dst[{q}];");
+                return;
+            }
+            if (len <= 16)
+            {
+                for (int q = 0; q < len; q++) w.Line(gather ? $"dst[{q}] = src[{q * stride}];" : $"src[{q * stride}] += dst[{q}];");
+                return;
+            }
+            w.Line(gather ? $"for (int q = 0; q < {len}; q++) dst[q] = src[q * {stride}];" : $"for (int q = 0; q < {len}; q++) src[q * {stride}] += dst[q];");
+        }
+
+        // ================================ Pooling ================================
+        private static void MaxPool(CodeWriter w, ShapedLayer l, string pre)
+        {
+            var s = l.Spec;
+            int C = l.In.C, H = l.In.H, W = l.In.W, OH = l.Out.H, OW = l.Out.W;
+            using (w.Block($"private static void {pre}_Forward({ForwardParams})"))
+            {
+                w.Line("// PyTorch semantics: padding is -inf, the first maximum in the window wins (its index is kept for backward).");
+                using (w.Block($"for (int bc = 0; bc < n * {C}; bc++)"))
+                {
+                    w.Line($"float* xc = x + bc * {H * W};");
+                    w.Line($"float* yc = y + bc * {OH * OW};");
+                    w.Line($"int* ic = training ? idx + bc * {OH * OW} : null;");
+                    using (w.Block($"for (int oh = 0; oh < {OH}; oh++)"))
+                    {
+                        using (w.Block($"for (int ow = 0; ow < {OW}; ow++)"))
+                        {
+                            w.Line("float best = float.NegativeInfinity;");
+                            w.Line("int at = -1;");
+                            for (int i = 0; i < s.KernelH; i++)
+                            {
+                                using (w.Block($"if ((uint)(oh * {s.StrideH} + {i * s.DilationH - s.PadH}) < {H}u)"))
+                                {
+                                    w.Line($"int rowStart = (oh * {s.StrideH} + {i * s.DilationH - s.PadH}) * {W};");
+                                    for (int j = 0; j < s.KernelW; j++)
+                                    {
+                                        w.Line($"{{ int iw = ow * {s.StrideW} + {j * s.DilationW - s.PadW}; if ((uint)iw < {W}u && (xc[rowStart + iw] > best || float.IsNaN(xc[rowStart + iw]))) {{ best = xc[rowStart + iw]; at = rowStart + iw; }} }}");
+                                    }
+                                }
+                            }
+                            w.Line($"yc[oh * {OW} + ow] = best;");
+                            w.Line($"if (ic != null) ic[oh * {OW} + ow] = at;");
+                        }
+                    }
+                }
+            }
+            w.Line();
+            using (w.Block($"private static void {pre}_Backward({BackwardParams})"))
+            {
+                w.Line("if (!needDx) return;");
+                w.Line($"new global::System.Span<float>(dx, n * {C * H * W}).Clear();");
+                using (w.Block($"for (int bc = 0; bc < n * {C}; bc++)"))
+                {
+                    w.Line($"float* dxc = dx + bc * {H * W};");
+                    w.Line($"float* dyc = dy + bc * {OH * OW};");
+                    w.Line($"int* ic = idx + bc * {OH * OW};");
+                    w.Line($"for (int o = 0; o < {OH * OW}; o++) dxc[ic[o]] += dyc[o];");
+                }
+            }
+        }
+
+        private static void AvgPool(CodeWriter w, ShapedLayer l, string pre)
+        {
+            var s = l.Spec;
+            int C = l.In.C, H = l.In.H, W = l.In.W, OH = l.Out.H, OW = l.Out.W;
+            string inv = F(1.0 / (s.KernelH * s.KernelW));
+            using (w.Block($"private static void {pre}_Forward({ForwardParams})"))
+            {
+                w.Line($"// count_include_pad=True: every window divides by {s.KernelH}·{s.KernelW}.");
+                using (w.Block($"for (int bc = 0; bc < n * {C}; bc++)"))
+                {
+                    w.Line($"float* xc = x + bc * {H * W};");
+                    w.Line($"float* yc = y + bc * {OH * OW};");
+                    using (w.Block($"for (int oh = 0; oh < {OH}; oh++)"))
+                    {
+                        using (w.Block($"for (int ow = 0; ow < {OW}; ow++)"))
+                        {
+                            w.Line("float sum = 0;");
+                            for (int i = 0; i < s.KernelH; i++)
+                            {
+                                using (w.Block($"if ((uint)(oh * {s.StrideH} + {i - s.PadH}) < {H}u)"))
+                                {
+                                    w.Line($"int rowStart = (oh * {s.StrideH} + {i - s.PadH}) * {W};");
+                                    for (int j = 0; j < s.KernelW; j++)
+                                        w.Line($"{{ int iw = ow * {s.StrideW} + {j - s.PadW}; if ((uint)iw < {W}u) sum += xc[rowStart + iw]; }}");
+                                }
+                            }
+                            w.Line($"yc[oh * {OW} + ow] = sum * {inv};");
+                        }
+                    }
+                }
+            }
+            w.Line();
+            using (w.Block($"private static void {pre}_Backward({BackwardParams})"))
+            {
+                w.Line("if (!needDx) return;");
+                w.Line($"new global::System.Span<float>(dx, n * {C * H * W}).Clear();");
+                using (w.Block($"for (int bc = 0; bc < n * {C}; bc++)"))
+                {
+                    w.Line($"float* dxc = dx + bc * {H * W};");
+                    w.Line($"float* dyc = dy + bc * {OH * OW};");
+                    using (w.Block($"for (int oh = 0; oh < {OH}; oh++)"))
+                    {
+                        using (w.Block($"for (int ow = 0; ow < {OW}; ow++)"))
+                        {
+                            w.Line($"float d = dyc[oh * {OW} + ow] * {inv};");
+                            for (int i = 0; i < s.KernelH; i++)
+                            {
+                                using (w.Block($"if ((uint)(oh * {s.StrideH} + {i - s.PadH}) < {H}u)"))
+                                {
+                                    w.Line($"int rowStart = (oh * {s.StrideH} + {i - s.PadH}) * {W};");
+                                    for (int j = 0; j < s.KernelW; j++)
+                                        w.Line($"{{ int iw = ow * {s.StrideW} + {j - s.PadW}; if ((uint)iw < {W}u) dxc[rowStart + iw] += d; }}");
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        // ================================ Linear ================================
+        private static void Linear(CodeWriter w, ShapedLayer l, string pre)
+        {
+            var s = l.Spec;
+            int I = s.In, O = s.Out, wOff = l.ParamOffset, bOff = l.ParamOffset + l.WeightCount;
+            using (w.Block($"private static void {pre}_Forward({ForwardParams})"))
+            {
+                w.Line($"// y[n, {O}] = x[n, {I}] · W[{O}, {I}]ᵀ" + (s.Bias ? " + b" : ""));
+                w.Line($"{K}Gemm.MultiplyNT(n, {O}, {I}, x, {I}, p + {wOff}, {I}, y, {O}, false);");
+                if (s.Bias) w.Line($"{K}Ops.AddColumnBias(y, p + {bOff}, n, {O});");
+            }
+            w.Line();
+            using (w.Block($"private static void {pre}_Backward({BackwardParams})"))
+            {
+                w.Line($"// dW[{O}, {I}] += dy[n, {O}]ᵀ · x[n, {I}]");
+                w.Line($"{K}Gemm.MultiplyNN({O}, {I}, n, dy, 1, {O}, x, {I}, g + {wOff}, {I}, true);");
+                if (s.Bias) w.Line($"{K}Ops.AddColumnSums(dy, g + {bOff}, n, {O});");
+                w.Line($"// dx[n, {I}] = dy[n, {O}] · W[{O}, {I}]");
+                w.Line($"if (needDx) {K}Gemm.MultiplyNN(n, {I}, {O}, dy, {O}, 1, p + {wOff}, {I}, dx, {I}, false);");
+            }
+        }
+
+        // ================================ Element-wise ================================
+        private static void Elementwise(CodeWriter w, ShapedLayer l, string pre)
+        {
+            int size = l.Out.Size;
+            string count = $"n * {size}";
+            string fwd, bwd;
+            switch (l.Spec.Kind)
+            {
+                case LayerKind.ReLU: fwd = $"Relu(x, y, {count})"; bwd = $"ReluBackward(y, dy, dx, {count})"; break;
+                case LayerKind.LeakyReLU: fwd = $"LeakyRelu(x, y, {count}, {F(l.Spec.Value)})"; bwd = $"LeakyReluBackward(x, dy, dx, {count}, {F(l.Spec.Value)})"; break;
+                case LayerKind.ELU: fwd = $"Elu(x, y, {count}, {F(l.Spec.Value)})"; bwd = $"EluBackward(x, y, dy, dx, {count}, {F(l.Spec.Value)})"; break;
+                case LayerKind.Sigmoid: fwd = $"Sigmoid(x, y, {count})"; bwd = $"SigmoidBackward(y, dy, dx, {count})"; break;
+                case LayerKind.Tanh: fwd = $"Tanh(x, y, {count})"; bwd = $"TanhBackward(y, dy, dx, {count})"; break;
+                default: throw new InvalidOperationException("not element-wise: " + l.Spec.Kind);
+            }
+            w.Line($"private static void {pre}_Forward({ForwardParams}) => {K}Ops.{fwd};");
+            w.Line();
+            w.Line($"private static void {pre}_Backward({BackwardParams})");
+            w.Line("{");
+            w.Line($"    if (needDx) {K}Ops.{bwd};");
+            w.Line("}");
+        }
+
+        private static void SoftmaxLike(CodeWriter w, ShapedLayer l, string pre)
+        {
+            string name = l.Spec.Kind == LayerKind.Softmax ? "Softmax" : "LogSoftmax";
+            int f = l.Out.Size;
+            w.Line($"private static void {pre}_Forward({ForwardParams}) => {K}Ops.{name}(x, y, n, {f});");
+            w.Line();
+            w.Line($"private static void {pre}_Backward({BackwardParams})");
+            w.Line("{");
+            w.Line($"    if (needDx) {K}Ops.{name}Backward(y, dy, dx, n, {f});");
+            w.Line("}");
+        }
+
+        private static void Dropout(CodeWriter w, ShapedLayer l, string pre)
+        {
+            int groups = MemoryPlan.DropoutGroups(l);
+            int groupSize = l.Out.Size / groups;
+            string what = l.Spec.Kind == LayerKind.Dropout2d ? "whole channels" : "elements";
+            using (w.Block($"private static void {pre}_Forward({ForwardParams})"))
+            {
+                w.Line($"// Training: drop {what} with p = {l.Spec.Value.ToString("R", CultureInfo.InvariantCulture)}, scale the rest by 1/(1 - p). Inference never calls this (identity).");
+                using (w.Block("if (ws != null && ws.DropoutEnabled)"))
+                {
+                    w.Line($"{K}Ops.DropoutForward(x, y, mask, n * {groups}, {groupSize}, {F(l.Spec.Value)}, ws.Rng);");
+                }
+                using (w.Block("else"))
+                {
+                    w.Line($"new global::System.Span<float>(x, n * {l.Out.Size}).CopyTo(new global::System.Span<float>(y, n * {l.Out.Size}));");
+                    w.Line($"new global::System.Span<float>(mask, n * {groups}).Fill(1f);");
+                }
+            }
+            w.Line();
+            w.Line($"private static void {pre}_Backward({BackwardParams})");
+            w.Line("{");
+            w.Line($"    if (needDx) {K}Ops.DropoutBackward(mask, dy, dx, n * {groups}, {groupSize});");
+            w.Line("}");
+        }
+    }
+}

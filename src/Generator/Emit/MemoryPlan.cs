@@ -1,0 +1,76 @@
+using System;
+using System.Collections.Generic;
+using CnnGen.Generator.Parsing;
+using CnnGen.Generator.Shapes;
+
+namespace CnnGen.Generator.Emit
+{
+    /// <summary>
+    /// The compile-time memory plan (all sizes per sample, in floats or ints; a batch of n multiplies them).
+    /// Training keeps every layer's output in one activation arena so backward can read inputs and outputs;
+    /// Flatten aliases its input; dropout keeps its mask. Inference ping-pongs between two buffers.
+    /// </summary>
+    internal sealed class MemoryPlan
+    {
+        public int InputSlot;                 // offset of the copied input in the activation arena
+        public int[] InSlot = Array.Empty<int>();    // per layer: offset of its input
+        public int[] OutSlot = Array.Empty<int>();   // per layer: offset of its output
+        public int[] MaskSlot = Array.Empty<int>();  // per layer: dropout mask offset, or -1
+        public int[] IndexSlot = Array.Empty<int>(); // per layer: max-pool argmax offset in the index arena, or -1
+        public int ActivationsPerSample;
+        public int IndicesPerSample;
+        public int MaxLayerSize;              // largest activation (ping-pong buffer size per sample)
+        public int ColumnScratch;             // largest im2col buffer (one sample)
+
+        public static MemoryPlan For(ShapedModel m)
+        {
+            int count = m.Layers.Count;
+            var plan = new MemoryPlan
+            {
+                InSlot = new int[count], OutSlot = new int[count], MaskSlot = new int[count], IndexSlot = new int[count],
+            };
+            int act = 0, idx = 0;
+            plan.InputSlot = act;
+            act += m.Input.Size;
+            int current = plan.InputSlot;
+            plan.MaxLayerSize = m.Input.Size;
+            for (int i = 0; i < count; i++)
+            {
+                var l = m.Layers[i];
+                plan.InSlot[i] = current;
+                plan.MaskSlot[i] = -1;
+                plan.IndexSlot[i] = -1;
+                if (l.Spec.Kind == LayerKind.Flatten)
+                {
+                    plan.OutSlot[i] = current;
+                    continue;
+                }
+                plan.OutSlot[i] = act;
+                act += l.Out.Size;
+                if (l.Spec.Kind == LayerKind.Dropout || l.Spec.Kind == LayerKind.Dropout2d)
+                {
+                    plan.MaskSlot[i] = act;
+                    act += DropoutGroups(l);
+                }
+                if (l.Spec.Kind == LayerKind.MaxPool2d)
+                {
+                    plan.IndexSlot[i] = idx;
+                    idx += l.Out.Size;
+                }
+                if (l.Spec.Kind == LayerKind.Conv2d)
+                {
+                    plan.ColumnScratch = Math.Max(plan.ColumnScratch, l.In.C * l.Spec.KernelH * l.Spec.KernelW * l.Out.H * l.Out.W);
+                }
+                plan.MaxLayerSize = Math.Max(plan.MaxLayerSize, l.Out.Size);
+                current = plan.OutSlot[i];
+            }
+            plan.ActivationsPerSample = act;
+            plan.IndicesPerSample = idx;
+            plan.ColumnScratch = Math.Max(plan.ColumnScratch, 1);
+            return plan;
+        }
+
+        /// <summary>Dropout draws one mask value per element; Dropout2d one per channel.</summary>
+        public static int DropoutGroups(ShapedLayer l) => l.Spec.Kind == LayerKind.Dropout2d ? l.Out.C : l.Out.Size;
+    }
+}

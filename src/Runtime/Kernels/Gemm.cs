@@ -1,0 +1,253 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace CnnGen.Kernels
+{
+    /// <summary>
+    /// Single-precision matrix-multiply micro-kernels on <see cref="Vector256{T}"/> with FMA.
+    /// Generated code calls them with constant sizes; with <see cref="MethodImplOptions.AggressiveInlining"/>
+    /// the JIT folds the tail branches away for shapes that don't need them.
+    /// Every kernel has a scalar reference in the tests.
+    /// </summary>
+    public static unsafe class Gemm
+    {
+        private const int V = 8; // floats in a Vector256
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> Fmadd(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
+            Fma.IsSupported ? Fma.MultiplyAdd(a, b, c) : Vector256.Add(Vector256.Multiply(a, b), c);
+
+        /// <summary>
+        /// C[m, n] (+)= Σ_k A(m, k) · B[k, n], where A(m, k) = a[m·aRow + k·aCol]. With aRow = K, aCol = 1 this is
+        /// C = A·B; with aRow = 1, aCol = M it is C = Aᵀ·B for A stored [K, M]. B is [K, N] with row stride ldb;
+        /// C is [M, N] with row stride ldc. When <paramref name="accumulate"/> is false C is overwritten.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void MultiplyNN(int M, int N, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate)
+        {
+            int m = 0;
+            for (; m + 4 <= M; m += 4)
+            {
+                Rows4(m, N, K, a, aRow, aCol, b, ldb, c, ldc, accumulate);
+            }
+            for (; m < M; m++)
+            {
+                Rows1(m, N, K, a, aRow, aCol, b, ldb, c, ldc, accumulate);
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Rows4(int m, int N, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate)
+        {
+            float* a0 = a + (long)m * aRow, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow;
+            float* c0 = c + (long)m * ldc, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+            int n = 0;
+            // 4 rows × 24 columns: 12 accumulators, 3 loads + 4 broadcasts per 12 FMAs.
+            for (; n + 3 * V <= N; n += 3 * V)
+            {
+                Vector256<float> s00 = default, s01 = default, s02 = default, s10 = default, s11 = default, s12 = default;
+                Vector256<float> s20 = default, s21 = default, s22 = default, s30 = default, s31 = default, s32 = default;
+                float* bp = b + n;
+                for (int k = 0; k < K; k++, bp += ldb)
+                {
+                    var b0 = Vector256.Load(bp);
+                    var b1 = Vector256.Load(bp + V);
+                    var b2 = Vector256.Load(bp + 2 * V);
+                    long ak = (long)k * aCol;
+                    var x = Vector256.Create(a0[ak]);
+                    s00 = Fmadd(x, b0, s00); s01 = Fmadd(x, b1, s01); s02 = Fmadd(x, b2, s02);
+                    x = Vector256.Create(a1[ak]);
+                    s10 = Fmadd(x, b0, s10); s11 = Fmadd(x, b1, s11); s12 = Fmadd(x, b2, s12);
+                    x = Vector256.Create(a2[ak]);
+                    s20 = Fmadd(x, b0, s20); s21 = Fmadd(x, b1, s21); s22 = Fmadd(x, b2, s22);
+                    x = Vector256.Create(a3[ak]);
+                    s30 = Fmadd(x, b0, s30); s31 = Fmadd(x, b1, s31); s32 = Fmadd(x, b2, s32);
+                }
+                Store(c0 + n, s00, accumulate); Store(c0 + n + V, s01, accumulate); Store(c0 + n + 2 * V, s02, accumulate);
+                Store(c1 + n, s10, accumulate); Store(c1 + n + V, s11, accumulate); Store(c1 + n + 2 * V, s12, accumulate);
+                Store(c2 + n, s20, accumulate); Store(c2 + n + V, s21, accumulate); Store(c2 + n + 2 * V, s22, accumulate);
+                Store(c3 + n, s30, accumulate); Store(c3 + n + V, s31, accumulate); Store(c3 + n + 2 * V, s32, accumulate);
+            }
+            for (; n + V <= N; n += V)
+            {
+                Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                float* bp = b + n;
+                for (int k = 0; k < K; k++, bp += ldb)
+                {
+                    var b0 = Vector256.Load(bp);
+                    long ak = (long)k * aCol;
+                    s0 = Fmadd(Vector256.Create(a0[ak]), b0, s0);
+                    s1 = Fmadd(Vector256.Create(a1[ak]), b0, s1);
+                    s2 = Fmadd(Vector256.Create(a2[ak]), b0, s2);
+                    s3 = Fmadd(Vector256.Create(a3[ak]), b0, s3);
+                }
+                Store(c0 + n, s0, accumulate); Store(c1 + n, s1, accumulate); Store(c2 + n, s2, accumulate); Store(c3 + n, s3, accumulate);
+            }
+            for (; n < N; n++)
+            {
+                float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                float* bp = b + n;
+                for (int k = 0; k < K; k++, bp += ldb)
+                {
+                    long ak = (long)k * aCol;
+                    float bv = *bp;
+                    s0 += a0[ak] * bv; s1 += a1[ak] * bv; s2 += a2[ak] * bv; s3 += a3[ak] * bv;
+                }
+                if (accumulate) { c0[n] += s0; c1[n] += s1; c2[n] += s2; c3[n] += s3; }
+                else { c0[n] = s0; c1[n] = s1; c2[n] = s2; c3[n] = s3; }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Rows1(int m, int N, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate)
+        {
+            float* a0 = a + (long)m * aRow;
+            float* c0 = c + (long)m * ldc;
+            int n = 0;
+            for (; n + 4 * V <= N; n += 4 * V)
+            {
+                Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                float* bp = b + n;
+                for (int k = 0; k < K; k++, bp += ldb)
+                {
+                    var x = Vector256.Create(a0[(long)k * aCol]);
+                    s0 = Fmadd(x, Vector256.Load(bp), s0);
+                    s1 = Fmadd(x, Vector256.Load(bp + V), s1);
+                    s2 = Fmadd(x, Vector256.Load(bp + 2 * V), s2);
+                    s3 = Fmadd(x, Vector256.Load(bp + 3 * V), s3);
+                }
+                Store(c0 + n, s0, accumulate); Store(c0 + n + V, s1, accumulate); Store(c0 + n + 2 * V, s2, accumulate); Store(c0 + n + 3 * V, s3, accumulate);
+            }
+            for (; n + V <= N; n += V)
+            {
+                Vector256<float> s0 = default;
+                float* bp = b + n;
+                for (int k = 0; k < K; k++, bp += ldb) s0 = Fmadd(Vector256.Create(a0[(long)k * aCol]), Vector256.Load(bp), s0);
+                Store(c0 + n, s0, accumulate);
+            }
+            for (; n < N; n++)
+            {
+                float s0 = 0;
+                float* bp = b + n;
+                for (int k = 0; k < K; k++, bp += ldb) s0 += a0[(long)k * aCol] * *bp;
+                if (accumulate) c0[n] += s0; else c0[n] = s0;
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store(float* p, Vector256<float> v, bool accumulate)
+        {
+            if (accumulate) v = Vector256.Add(v, Vector256.Load(p));
+            v.Store(p);
+        }
+
+        /// <summary>
+        /// C[m, n] (+)= Σ_k A[m, k] · B[n, k] (C = A·Bᵀ): dot products along contiguous rows of A [M, K] (row
+        /// stride lda) and B [N, K] (row stride ldb). C is [M, N] with row stride ldc.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void MultiplyNT(int M, int N, int K, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+        {
+            int m = 0;
+            for (; m + 2 <= M; m += 2)
+            {
+                float* a0 = a + (long)m * lda, a1 = a0 + lda;
+                int n = 0;
+                for (; n + 4 <= N; n += 4)
+                {
+                    float* b0 = b + (long)n * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+                    Vector256<float> s00 = default, s01 = default, s02 = default, s03 = default;
+                    Vector256<float> s10 = default, s11 = default, s12 = default, s13 = default;
+                    int k = 0;
+                    for (; k + V <= K; k += V)
+                    {
+                        var x0 = Vector256.Load(a0 + k);
+                        var x1 = Vector256.Load(a1 + k);
+                        var y = Vector256.Load(b0 + k);
+                        s00 = Fmadd(x0, y, s00); s10 = Fmadd(x1, y, s10);
+                        y = Vector256.Load(b1 + k);
+                        s01 = Fmadd(x0, y, s01); s11 = Fmadd(x1, y, s11);
+                        y = Vector256.Load(b2 + k);
+                        s02 = Fmadd(x0, y, s02); s12 = Fmadd(x1, y, s12);
+                        y = Vector256.Load(b3 + k);
+                        s03 = Fmadd(x0, y, s03); s13 = Fmadd(x1, y, s13);
+                    }
+                    float r00 = Vector256.Sum(s00), r01 = Vector256.Sum(s01), r02 = Vector256.Sum(s02), r03 = Vector256.Sum(s03);
+                    float r10 = Vector256.Sum(s10), r11 = Vector256.Sum(s11), r12 = Vector256.Sum(s12), r13 = Vector256.Sum(s13);
+                    for (; k < K; k++)
+                    {
+                        float x0 = a0[k], x1 = a1[k];
+                        r00 += x0 * b0[k]; r01 += x0 * b1[k]; r02 += x0 * b2[k]; r03 += x0 * b3[k];
+                        r10 += x1 * b0[k]; r11 += x1 * b1[k]; r12 += x1 * b2[k]; r13 += x1 * b3[k];
+                    }
+                    float* c0 = c + (long)m * ldc + n, c1 = c0 + ldc;
+                    if (accumulate)
+                    {
+                        c0[0] += r00; c0[1] += r01; c0[2] += r02; c0[3] += r03;
+                        c1[0] += r10; c1[1] += r11; c1[2] += r12; c1[3] += r13;
+                    }
+                    else
+                    {
+                        c0[0] = r00; c0[1] = r01; c0[2] = r02; c0[3] = r03;
+                        c1[0] = r10; c1[1] = r11; c1[2] = r12; c1[3] = r13;
+                    }
+                }
+                for (; n < N; n++)
+                {
+                    float* b0 = b + (long)n * ldb;
+                    float r0 = Dot(a0, b0, K), r1 = Dot(a1, b0, K);
+                    float* c0 = c + (long)m * ldc + n;
+                    if (accumulate) { c0[0] += r0; c0[ldc] += r1; } else { c0[0] = r0; c0[ldc] = r1; }
+                }
+            }
+            for (; m < M; m++)
+            {
+                float* a0 = a + (long)m * lda;
+                int n = 0;
+                for (; n + 4 <= N; n += 4)
+                {
+                    float* b0 = b + (long)n * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+                    Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                    int k = 0;
+                    for (; k + V <= K; k += V)
+                    {
+                        var x = Vector256.Load(a0 + k);
+                        s0 = Fmadd(x, Vector256.Load(b0 + k), s0);
+                        s1 = Fmadd(x, Vector256.Load(b1 + k), s1);
+                        s2 = Fmadd(x, Vector256.Load(b2 + k), s2);
+                        s3 = Fmadd(x, Vector256.Load(b3 + k), s3);
+                    }
+                    float r0 = Vector256.Sum(s0), r1 = Vector256.Sum(s1), r2 = Vector256.Sum(s2), r3 = Vector256.Sum(s3);
+                    for (; k < K; k++)
+                    {
+                        float x = a0[k];
+                        r0 += x * b0[k]; r1 += x * b1[k]; r2 += x * b2[k]; r3 += x * b3[k];
+                    }
+                    float* c0 = c + (long)m * ldc + n;
+                    if (accumulate) { c0[0] += r0; c0[1] += r1; c0[2] += r2; c0[3] += r3; }
+                    else { c0[0] = r0; c0[1] = r1; c0[2] = r2; c0[3] = r3; }
+                }
+                for (; n < N; n++)
+                {
+                    float r = Dot(a0, b + (long)n * ldb, K);
+                    float* c0 = c + (long)m * ldc + n;
+                    if (accumulate) *c0 += r; else *c0 = r;
+                }
+            }
+        }
+
+        /// <summary>Dot product of two contiguous vectors of length <paramref name="k"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Dot(float* x, float* y, int k)
+        {
+            Vector256<float> s = default;
+            int i = 0;
+            for (; i + V <= k; i += V) s = Fmadd(Vector256.Load(x + i), Vector256.Load(y + i), s);
+            float r = Vector256.Sum(s);
+            for (; i < k; i++) r += x[i] * y[i];
+            return r;
+        }
+    }
+}

@@ -1,0 +1,239 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace CnnGen.Kernels
+{
+    /// <summary>
+    /// Element-wise and reduction kernels used by generated layers, forward and backward side by side.
+    /// Pointers may alias when a comment says so (in-place activations). Scalar references live in the tests.
+    /// </summary>
+    public static unsafe class Ops
+    {
+        private const int V = 8;
+
+        /// <summary>dst[i] += src[i].</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void AddTo(float* dst, float* src, int n)
+        {
+            int i = 0;
+            for (; i + V <= n; i += V) Vector256.Add(Vector256.Load(dst + i), Vector256.Load(src + i)).Store(dst + i);
+            for (; i < n; i++) dst[i] += src[i];
+        }
+
+        /// <summary>y[r, c] += bias[r] for a [rows, cols] block (convolution bias per channel).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void AddRowBias(float* y, float* bias, int rows, int cols)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                var b = Vector256.Create(bias[r]);
+                float* p = y + (long)r * cols;
+                int i = 0;
+                for (; i + V <= cols; i += V) Vector256.Add(Vector256.Load(p + i), b).Store(p + i);
+                for (; i < cols; i++) p[i] += bias[r];
+            }
+        }
+
+        /// <summary>y[r, c] += bias[c] for a [rows, cols] block (linear bias per feature).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void AddColumnBias(float* y, float* bias, int rows, int cols)
+        {
+            for (int r = 0; r < rows; r++) AddTo(y + (long)r * cols, bias, cols);
+        }
+
+        /// <summary>sums[r] += Σ_c x[r, c] (convolution bias gradient).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void AddRowSums(float* x, float* sums, int rows, int cols)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                float* p = x + (long)r * cols;
+                Vector256<float> s = default;
+                int i = 0;
+                for (; i + V <= cols; i += V) s = Vector256.Add(s, Vector256.Load(p + i));
+                float t = Vector256.Sum(s);
+                for (; i < cols; i++) t += p[i];
+                sums[r] += t;
+            }
+        }
+
+        /// <summary>sums[c] += Σ_r x[r, c] (linear bias gradient).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void AddColumnSums(float* x, float* sums, int rows, int cols)
+        {
+            for (int r = 0; r < rows; r++) AddTo(sums, x + (long)r * cols, cols);
+        }
+
+        // ---- ReLU ------------------------------------------------------------------------------------
+        /// <summary>y = max(x, 0); y may alias x.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Relu(float* x, float* y, int n)
+        {
+            int i = 0;
+            for (; i + V <= n; i += V) Vector256.Max(Vector256.Load(x + i), Vector256<float>.Zero).Store(y + i);
+            for (; i < n; i++) y[i] = x[i] > 0 ? x[i] : 0;
+        }
+
+        /// <summary>dx = y &gt; 0 ? dy : 0 (from the output y); dx may alias dy.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void ReluBackward(float* y, float* dy, float* dx, int n)
+        {
+            int i = 0;
+            for (; i + V <= n; i += V)
+            {
+                var mask = Vector256.GreaterThan(Vector256.Load(y + i), Vector256<float>.Zero);
+                Vector256.BitwiseAnd(mask, Vector256.Load(dy + i)).Store(dx + i);
+            }
+            for (; i < n; i++) dx[i] = y[i] > 0 ? dy[i] : 0;
+        }
+
+        // ---- LeakyReLU ---------------------------------------------------------------------------------
+        /// <summary>y = x &gt; 0 ? x : slope·x; y may alias x.</summary>
+        public static void LeakyRelu(float* x, float* y, int n, float slope)
+        {
+            var s = Vector256.Create(slope);
+            int i = 0;
+            for (; i + V <= n; i += V)
+            {
+                var v = Vector256.Load(x + i);
+                Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero), v, Vector256.Multiply(v, s)).Store(y + i);
+            }
+            for (; i < n; i++) y[i] = x[i] > 0 ? x[i] : slope * x[i];
+        }
+
+        /// <summary>dx = x &gt; 0 ? dy : slope·dy (from the input x); dx may alias dy.</summary>
+        public static void LeakyReluBackward(float* x, float* dy, float* dx, int n, float slope)
+        {
+            var s = Vector256.Create(slope);
+            int i = 0;
+            for (; i + V <= n; i += V)
+            {
+                var g = Vector256.Load(dy + i);
+                Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.Load(x + i), Vector256<float>.Zero), g, Vector256.Multiply(g, s)).Store(dx + i);
+            }
+            for (; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : slope * dy[i];
+        }
+
+        // ---- ELU, Sigmoid, Tanh ------------------------------------------------------------------------
+        /// <summary>y = x &gt; 0 ? x : alpha·(exp(x) − 1).</summary>
+        public static void Elu(float* x, float* y, int n, float alpha)
+        {
+            for (int i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : alpha * (MathF.Exp(x[i]) - 1f);
+        }
+
+        /// <summary>dx = x &gt; 0 ? dy : dy·(y + alpha).</summary>
+        public static void EluBackward(float* x, float* y, float* dy, float* dx, int n, float alpha)
+        {
+            for (int i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : dy[i] * (y[i] + alpha);
+        }
+
+        /// <summary>y = 1 / (1 + exp(−x)).</summary>
+        public static void Sigmoid(float* x, float* y, int n)
+        {
+            for (int i = 0; i < n; i++) y[i] = 1f / (1f + MathF.Exp(-x[i]));
+        }
+
+        /// <summary>dx = dy·y·(1 − y).</summary>
+        public static void SigmoidBackward(float* y, float* dy, float* dx, int n)
+        {
+            for (int i = 0; i < n; i++) dx[i] = dy[i] * y[i] * (1f - y[i]);
+        }
+
+        /// <summary>y = tanh(x).</summary>
+        public static void Tanh(float* x, float* y, int n)
+        {
+            for (int i = 0; i < n; i++) y[i] = MathF.Tanh(x[i]);
+        }
+
+        /// <summary>dx = dy·(1 − y²).</summary>
+        public static void TanhBackward(float* y, float* dy, float* dx, int n)
+        {
+            for (int i = 0; i < n; i++) dx[i] = dy[i] * (1f - y[i] * y[i]);
+        }
+
+        // ---- Softmax, LogSoftmax over each row ---------------------------------------------------------
+        /// <summary>Stable softmax of each row of a [rows, cols] block.</summary>
+        public static void Softmax(float* x, float* y, int rows, int cols)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                float* xr = x + (long)r * cols, yr = y + (long)r * cols;
+                float max = float.NegativeInfinity;
+                for (int i = 0; i < cols; i++) max = MathF.Max(max, xr[i]);
+                double sum = 0;
+                for (int i = 0; i < cols; i++) { yr[i] = MathF.Exp(xr[i] - max); sum += yr[i]; }
+                float inv = (float)(1.0 / sum);
+                for (int i = 0; i < cols; i++) yr[i] *= inv;
+            }
+        }
+
+        /// <summary>dx = y·(dy − Σ dy·y) per row.</summary>
+        public static void SoftmaxBackward(float* y, float* dy, float* dx, int rows, int cols)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                float* yr = y + (long)r * cols, dyr = dy + (long)r * cols, dxr = dx + (long)r * cols;
+                double dot = 0;
+                for (int i = 0; i < cols; i++) dot += dyr[i] * yr[i];
+                for (int i = 0; i < cols; i++) dxr[i] = yr[i] * (dyr[i] - (float)dot);
+            }
+        }
+
+        /// <summary>Stable log-softmax of each row.</summary>
+        public static void LogSoftmax(float* x, float* y, int rows, int cols)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                float* xr = x + (long)r * cols, yr = y + (long)r * cols;
+                float max = float.NegativeInfinity;
+                for (int i = 0; i < cols; i++) max = MathF.Max(max, xr[i]);
+                double sum = 0;
+                for (int i = 0; i < cols; i++) sum += Math.Exp(xr[i] - max);
+                float lse = max + (float)Math.Log(sum);
+                for (int i = 0; i < cols; i++) yr[i] = xr[i] - lse;
+            }
+        }
+
+        /// <summary>dx = dy − exp(y)·Σ dy per row.</summary>
+        public static void LogSoftmaxBackward(float* y, float* dy, float* dx, int rows, int cols)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                float* yr = y + (long)r * cols, dyr = dy + (long)r * cols, dxr = dx + (long)r * cols;
+                double sum = 0;
+                for (int i = 0; i < cols; i++) sum += dyr[i];
+                for (int i = 0; i < cols; i++) dxr[i] = dyr[i] - MathF.Exp(yr[i]) * (float)sum;
+            }
+        }
+
+        // ---- Dropout -----------------------------------------------------------------------------------
+        /// <summary>
+        /// Training-mode dropout: each of the n groups of <paramref name="groupSize"/> elements is kept with
+        /// probability 1 − p and scaled by 1/(1 − p), or zeroed. mask[g] records the factor (0 or 1/(1−p)).
+        /// groupSize 1 is nn.Dropout; H·W is nn.Dropout2d (whole channels).
+        /// </summary>
+        public static void DropoutForward(float* x, float* y, float* mask, int groups, int groupSize, float p, Rng rng)
+        {
+            float scale = 1f / (1f - p);
+            for (int g = 0; g < groups; g++)
+            {
+                float f = rng.NextFloat() < p ? 0f : scale;
+                mask[g] = f;
+                float* xs = x + (long)g * groupSize, ys = y + (long)g * groupSize;
+                for (int i = 0; i < groupSize; i++) ys[i] = xs[i] * f;
+            }
+        }
+
+        /// <summary>dx = dy·mask (per group); dx may alias dy.</summary>
+        public static void DropoutBackward(float* mask, float* dy, float* dx, int groups, int groupSize)
+        {
+            for (int g = 0; g < groups; g++)
+            {
+                float f = mask[g];
+                float* d = dy + (long)g * groupSize, o = dx + (long)g * groupSize;
+                for (int i = 0; i < groupSize; i++) o[i] = d[i] * f;
+            }
+        }
+    }
+}

@@ -252,6 +252,24 @@ namespace T
 ", "T.M");
 
         [Fact]
+        public void KeywordsAsNames() => AssertLikeReference(@"using CnnGen;
+namespace @class
+{
+    public partial class @struct
+    {
+        [Model]
+        [Input(1, 28, 28)]
+        [Conv2d(1, 8, 3, Stride = 2, Padding = 1)]
+        [ReLU]
+        [MaxPool2d(2)]
+        [Flatten]
+        [Linear(392, 10)]
+        public partial class @event { }
+    }
+}
+", "class.struct+event");
+
+        [Fact]
         public void NamedArgumentsInAnyOrder() => AssertLikeReference(@"using CnnGen;
 namespace T
 {

@@ -256,6 +256,22 @@ namespace T
             Assert.True(!r.Errors.Any(e => !e.Id.StartsWith("CNN", StringComparison.Ordinal)), what + ": " + string.Join("\n", r.Errors));
         }
 
+        [Theory]
+        [InlineData("struct")]
+        [InlineData("record struct")]
+        [InlineData("interface")]
+        public void CNN0005_NotAClass(string kind)
+        {
+            // [Model] is only valid on classes: the compiler says so (CS0592); CnnGen must not add a conflicting
+            // 'partial class' declaration on top (CS0261 in generated code).
+            string bad = "using CnnGen;\nnamespace T\n{\n    [Model]\n    [Input(1, 28, 28)]\n    [ReLU]\n    public partial " + kind + " M { }\n}\n";
+            var r = GeneratorHarness.Run(bad);
+            AssertNoGeneratorFailure(r);
+            AssertDiagnostic(r, bad, "CNN0005", "public partial " + kind + " M", "Model 'M' cannot get generated members: a model must be a class or a record class");
+            Assert.Empty(r.Run.Results.SelectMany(x => x.GeneratedSources));
+            Assert.All(r.Errors.Where(e => !e.Id.StartsWith("CNN", StringComparison.Ordinal)), e => Assert.Equal("CS0592", e.Id));
+        }
+
         [Fact]
         public void CNN0005_NearMisses()
         {
@@ -454,6 +470,45 @@ namespace T
                 "Conv2d-1: Padding is -1, but must be 0 or more",
             }, messages);
             Assert.All(r.Cnn, d => Assert.Equal("CNN0010", d.Id));
+        }
+
+        public static TheoryData<string, string, string> TooLarge => new()
+        {
+            // 1·50,000·50,000 = 2,500,000,000 floats: more than a float[] holds (int sizes would wrap to −1,794,967,296)
+            { "[Input(1, 50000, 50000)] // <-\n    [ReLU]",
+                "Input: the size of [1, 50000, 50000] is 2500000000 floats, but must be at most 2147483591 floats",
+                "[Input(1, 40000, 40000)]\n    [ReLU]" },
+            // 3,000,000·784 + 3,000,000 = 2,355,000,000 parameters
+            { "[Input(1, 28, 28)]\n    [Flatten]\n    [Linear(784, 3000000)] // <-",
+                "Linear-1: the parameter count is 2355000000 floats, but must be at most 2147483591 floats",
+                "[Input(1, 28, 28)]\n    [Flatten]\n    [Linear(784, 2000000)]" },
+            // 4,096·1,000·1,000 = 4,096,000,000 floats of output
+            { "[Input(1, 1000, 1000)]\n    [Conv2d(1, 4096, 1)] // <-",
+                "Conv2d-1: the size of its output [4096, 1000, 1000] is 4096000000 floats, but must be at most 2147483591 floats",
+                "[Input(1, 1000, 1000)]\n    [Conv2d(1, 2048, 1)]" },
+            // each layer fits (1,200,000,000 and 1,200,000,000 + 1), the model doesn't: 2,400,000,001
+            { "[Input(1, 1, 1)]\n    [Flatten]\n    [Linear(1, 1200000000, Bias = false)]\n    [Linear(1200000000, 1)] // <-",
+                "Linear-2: the model's parameter count up to this layer is 2400000001 floats, but must be at most 2147483591 floats",
+                "[Input(1, 1, 1)]\n    [Flatten]\n    [Linear(1, 1000000000, Bias = false)]\n    [Linear(1000000000, 1)]" },
+        };
+
+        [Theory]
+        [MemberData(nameof(TooLarge))]
+        public void CNN0010_SizesThatOverflowAreErrorsNotWrappedConstants(string wrong, string message, string right)
+        {
+            string bad = Models.Model("    " + wrong);
+            AssertDiagnostic(RunMalformed(bad), bad, "CNN0010", "// <-", message);
+            var r = AssertClean(Models.Model("    " + right));
+            Assert.DoesNotContain("= -", r.GeneratedSource.Split('\n').Where(l => l.Contains("const int", StringComparison.Ordinal)).Aggregate("", (a, l) => a + l));
+        }
+
+        [Fact]
+        public void CNN0010_HugePaddingDoesNotWrapAround()
+        {
+            // 28 + 2·1,500,000,000 overflows an int; the output is far too large, not negative or plausible.
+            string bad = Models.Model("    [Input(1, 28, 28)]\n    [Conv2d(1, 1, 3, Padding = 1500000000)] // <-");
+            var d = AssertDiagnostic(RunMalformed(bad), bad, "CNN0010", "// <-");
+            Assert.StartsWith("Conv2d-1: the size of its output [1, ", d.GetMessage(CultureInfo.InvariantCulture));
         }
 
         [Fact]

@@ -58,6 +58,15 @@ namespace CnnGen.Generator.Tests
             Assert.Equal(expected, ShapeRules.OutputSize(input, kernel, stride, padding, dilation));
         }
 
+        [Fact]
+        public void OutputSizeDoesNotWrapAround()
+        {
+            // dilation·(k − 1) = 3,000,000,000 doesn't fit an int: 28 − 3,000,000,000 − 1 is far below zero.
+            Assert.True(ShapeRules.OutputSize(28, 3, 1, 0, 1_500_000_000) < 1);
+            // 28 + 2·1,500,000,000 − 2 − 1 = 3,000,000,025 → more than int.MaxValue: clamped, never negative.
+            Assert.Equal(int.MaxValue, ShapeRules.OutputSize(28, 3, 1, 1_500_000_000, 1));
+        }
+
         // ---- through the generator (parser + inference) ------------------------------------------------
 
         [Fact]

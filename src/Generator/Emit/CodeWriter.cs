@@ -18,7 +18,7 @@ namespace CnnGen.Generator.Emit
 
         public CodeWriter Open(string text)
         {
-            Line(text);
+            if (text.Length > 0) Line(text);
             Line("{");
             _indent++;
             return this;

@@ -127,6 +127,11 @@ namespace CnnGen.Generator.Parsing
             };
         }
 
+        private static int NamedArgumentsInSyntax(AttributeData attribute, CancellationToken ct) =>
+            attribute.ApplicationSyntaxReference?.GetSyntax(ct) is AttributeSyntax syntax && syntax.ArgumentList is { } list
+                ? list.Arguments.Count(a => a.NameEquals != null)
+                : 0;
+
         /// <summary>The name as a C# identifier: a keyword used as a name (<c>@event</c>) keeps its '@'.</summary>
         private static string Identifier(string name) =>
             SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
@@ -163,7 +168,8 @@ namespace CnnGen.Generator.Parsing
             var args = attribute.ConstructorArguments;
             // A C# error in the arguments (reported by the compiler) is not an invalid shape: flag it
             // rather than reporting made-up zero dimensions.
-            if (attribute.AttributeConstructor is null || args.Length != 3 || args.Any(a => a.Kind == TypedConstantKind.Error || a.Value is not int))
+            if (attribute.AttributeConstructor is null || args.Length != 3 || args.Any(a => a.Kind == TypedConstantKind.Error || a.Value is not int)
+                || NamedArgumentsInSyntax(attribute, ct) != attribute.NamedArguments.Length)
                 return new InputSpec(0, 0, 0, location) { ArgumentsOk = false };
             return new InputSpec((int)args[0].Value!, (int)args[1].Value!, (int)args[2].Value!, location);
         }
@@ -188,6 +194,9 @@ namespace CnnGen.Generator.Parsing
                 if (kv.Value.Kind == TypedConstantKind.Error) ok = false;
                 else named[kv.Key] = kv.Value.Value;
             }
+            // A misspelled property (Strid = 2) is dropped from NamedArguments without an error kind: the
+            // layer would silently compile without it. Count the named arguments as written instead.
+            if (NamedArgumentsInSyntax(attribute, ct) != attribute.NamedArguments.Length) ok = false;
 
             int Ctor(int i) => ok && i < ctor.Length && ctor[i].Value is int v ? v : 0;
             double CtorD(int i, double fallback) => ok && i < ctor.Length && ctor[i].Value is double v ? v : fallback;

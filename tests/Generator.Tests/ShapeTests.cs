@@ -309,6 +309,27 @@ namespace CnnGen.Generator.Tests
             Assert.Equal(new[] { "Linear-2", "63", "64", "Conv2d-1 output [4, 4, 4], flattened" }, d.Args.ToArray());
         }
 
+        [Theory]
+        // 1·40,000·40,000 = 1,600,000,000 floats: a valid input, but input + ReLU output = 3,200,000,000 activations
+        [InlineData("    [Input(1, 40000, 40000)]\n    [ReLU]", 0L)]
+        // one sample's im2col matrix for this conv: 256·3·3 rows × 1,000·1,000 columns = 2,304,000,000 floats
+        [InlineData("    [Input(256, 1000, 1000)]\n    [Conv2d(256, 1, 3, Padding = 1)]", 2304000000L)]
+        public void LargeValidModels_GeneratedSizeConstantsDoNotWrap(string attributes, long im2col)
+        {
+            // Shape inference accepts these (every tensor fits a float[]). Whatever the emitter derives from the
+            // shapes must not wrap around either: it must be correct, or the model must get a CNN error.
+            var r = GeneratorHarness.Run(Models.Model(attributes));
+            DiagnosticTests.AssertNoGeneratorFailure(r);
+            if (r.Cnn.Any()) return;
+            var constants = System.Text.RegularExpressions.Regex.Matches(r.GeneratedSource, @"const int (\w+) = (-?\d+);")
+                .Select(m => (Name: m.Groups[1].Value, Value: long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture))).ToList();
+            Assert.NotEmpty(constants);
+            Assert.All(constants, c => Assert.True(c.Value >= 0, $"{c.Name} = {c.Value}: an int size wrapped around"));
+            var scratch = constants.Where(c => c.Name == "ColumnScratch").ToList();
+            if (im2col > 0 && scratch.Count > 0)
+                Assert.True(scratch[0].Value >= im2col, $"ColumnScratch = {scratch[0].Value}, but one sample's im2col matrix has {im2col} floats");
+        }
+
         // ---- torchsummary ---------------------------------------------------------------------------------
 
         /// <summary>Python's "%0.2f" of a double: .NET Core 3.0+ formats the exact binary value, as CPython does.</summary>

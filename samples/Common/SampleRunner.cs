@@ -1,0 +1,160 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using CnnGen.Data;
+using CnnGen.Optim;
+using CnnGen.Training;
+
+namespace CnnGen.Samples;
+
+/// <summary>A located data set: its directory, name and class names.</summary>
+public sealed record DataSource(string Directory, string Name, IReadOnlyList<string> ClassNames);
+
+/// <summary>What a sample decides: its model, optimizer, schedule and loss.</summary>
+public sealed class Recipe
+{
+    public required Func<ICnnModel> CreateModel { get; init; }
+    /// <summary>(model, batches per epoch) → optimizer and optional scheduler.</summary>
+    public required Func<ICnnModel, int, (Optimizer Optimizer, LRScheduler? Scheduler)> CreateOptimizer { get; init; }
+    public SchedulerInterval SchedulerInterval { get; init; } = SchedulerInterval.Batch;
+    public LossFunction Loss { get; init; } = LossFunction.CrossEntropy;
+    public Normalization? Normalization { get; init; }
+    /// <summary>One line describing the recipe, printed at the start.</summary>
+    public string Description { get; init; } = "";
+}
+
+/// <summary>The shared flow of the samples: data, training with checkpoints and plots, the final report.</summary>
+public static class SampleRunner
+{
+    /// <summary>Finds a data set by name (--data, $CNNGEN_DATA, Debian, cache, download).</summary>
+    public static DataSource Locate(string name, string? dataDir)
+    {
+        string dir = DataLocator.Locate(name, new DataLocatorOptions { ExplicitDirectory = dataDir, Log = Console.Error });
+        return new DataSource(dir, name, MnistDataset.ClassNamesFor(name));
+    }
+
+    /// <summary>
+    /// Finds MNIST; when it cannot be found or downloaded, falls back to Fashion-MNIST (e.g. Debian's
+    /// /usr/share/datasets/fashion-mnist) and says so on both streams.
+    /// </summary>
+    public static DataSource LocateMnistOrFallback(string? dataDir)
+    {
+        try
+        {
+            return Locate("mnist", dataDir);
+        }
+        catch (DatasetNotFoundException notFound)
+        {
+            DataSource fashion;
+            try
+            {
+                fashion = Locate("fashion-mnist", dataDir);
+            }
+            catch (DatasetNotFoundException)
+            {
+                throw notFound; // report what MNIST needs
+            }
+            string warning =
+                "WARNING: MNIST was not found and could not be downloaded; FALLING BACK TO FASHION-MNIST from " + fashion.Directory + ".\n" +
+                "WARNING: the accuracies below are Fashion-MNIST's (clothing, ~90% is good), not MNIST's (digits, ~99%).\n" +
+                "WARNING: to train on MNIST, put its four IDX files in a directory and pass --data DIR (or set $CNNGEN_DATA).\n" +
+                "Where MNIST was looked for:\n  " + string.Join("\n  ", notFound.Searched);
+            Console.Error.WriteLine(warning);
+            Console.WriteLine("WARNING: MNIST not found (see above); FALLING BACK TO FASHION-MNIST from " + fashion.Directory);
+            return fashion;
+        }
+    }
+
+    /// <summary>Runs a sample; returns the process exit code.</summary>
+    public static int Run(string program, SampleOptions o, DataSource source, Recipe recipe)
+    {
+        Normalization? norm = recipe.Normalization;
+        Console.WriteLine($"{program}: {source.Name} from {source.Directory}; {recipe.Description}");
+        var train = LabeledData.From(MnistDataset.LoadTrain(source.Directory, norm, source.ClassNames));
+        var test = LabeledData.From(MnistDataset.LoadTest(source.Directory, norm, source.ClassNames));
+        string evalName = "test";
+        if (o.Holdout > 0)
+        {
+            (train, test) = train.Split(o.Holdout, o.Seed);
+            evalName = $"held-out validation ({test.Count} training samples; the test set is not used)";
+        }
+        if (o.Limit > 0)
+            train = train.Take(o.Limit);
+
+        ICnnModel model = recipe.CreateModel();
+        int batchesPerEpoch = (train.Count + o.BatchSize - 1) / o.BatchSize;
+        (Optimizer optimizer, LRScheduler? scheduler) = recipe.CreateOptimizer(model, batchesPerEpoch);
+        var options = new TrainerOptions
+        {
+            Epochs = o.Epochs,
+            BatchSize = o.BatchSize,
+            Threads = o.Threads,
+            Shards = o.Shards,
+            Seed = o.Seed,
+            Loss = recipe.Loss,
+            SchedulerInterval = recipe.SchedulerInterval,
+            LogInterval = o.LogInterval,
+            CheckpointPath = o.CheckpointPath,
+        };
+        var trainer = new Trainer(model, optimizer, options, scheduler);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{model.ParameterCount:N0} parameters; {train.Count} training samples, evaluating on {evalName} ({test.Count}); epochs {o.Epochs}, batch {o.BatchSize}, lr {o.LearningRate}, {trainer.Threads} thread(s), {o.Shards} shards, seed {o.Seed}"));
+
+        if (o.Resume && File.Exists(o.CheckpointPath))
+        {
+            Checkpoint ck = trainer.LoadCheckpoint(o.CheckpointPath);
+            Console.WriteLine($"Resumed from {o.CheckpointPath} after epoch {ck.Epoch} (step {ck.Step}).");
+        }
+
+        trainer.EpochCompleted = result =>
+        {
+            var written = new List<string>();
+            if (!o.NoPlots)
+            {
+                try
+                {
+                    written.AddRange(Plots.WriteCurves(trainer.History.Epochs, o.PlotPrefix, source.Name));
+                    if (result.Confusion is not null)
+                        written.Add(Plots.WriteConfusion(result.Confusion, o.PlotPrefix + ".confusion.png", $"{source.Name}, epoch {result.Epoch}"));
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or TypeInitializationException or DllNotFoundException)
+                {
+                    Console.Error.WriteLine($"Could not write the plots: {ex.Message}");
+                }
+            }
+            if (!result.IsLast)
+                return;
+            // The final report goes before the last [N] Test Loss line, which the trainer prints after this.
+            Console.WriteLine();
+            Console.WriteLine($"Confusion matrix ({evalName}, rows: true class, columns: predicted):");
+            Console.Write(result.Confusion!.ToTable());
+            Console.WriteLine();
+            Console.Write(result.Confusion.Report(digits: 4));
+            Console.WriteLine();
+            double perEpoch = 0;
+            int timed = 0;
+            foreach (EpochResult e in trainer.History.Epochs)
+                if (e.Seconds > 0) { perEpoch += e.Seconds; timed++; }
+            if (timed > 0)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"Training time: {perEpoch / timed:F1} s per epoch ({train.Count * timed / perEpoch:F0} samples/s, {trainer.Threads} thread(s))"));
+            model.SaveWeights(o.Save);
+            Console.WriteLine($"Saved weights to {o.Save}; checkpoint {o.CheckpointPath}");
+            if (written.Count > 0)
+                Console.WriteLine("Plots: " + string.Join(", ", written));
+        };
+
+        try
+        {
+            trainer.Fit(train, test);
+        }
+        catch (TrainingDivergedException ex)
+        {
+            Console.Out.Flush();
+            Console.Error.WriteLine($"{program}: error: {ex.Message}");
+            return 2;
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,441 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Threading.Tasks;
+using CnnGen.Data;
+using CnnGen.Metrics;
+using CnnGen.Optim;
+
+namespace CnnGen.Training;
+
+/// <summary>The result of evaluating a model on a labeled set.</summary>
+/// <param name="Loss">The mean loss per sample.</param>
+/// <param name="Accuracy">The fraction classified correctly.</param>
+/// <param name="Confusion">The confusion matrix (rows: true labels, columns: predictions).</param>
+public sealed record EvaluationResult(double Loss, double Accuracy, ConfusionMatrix Confusion);
+
+/// <summary>
+/// Trains an <see cref="ICnnModel"/> with mini-batch gradient descent, data-parallel over threads and deterministic
+/// for a seed.
+/// <para>
+/// Each mini-batch of n samples is split by index into <see cref="TrainerOptions.Shards"/> fixed shards
+/// (shard s = samples [s·n/S, (s+1)·n/S)); worker threads, each with its own <see cref="TrainingWorkspace"/>, take
+/// shards w, w+T, w+2T, …; every shard's gradient goes into that shard's own buffer, with its dropout masks drawn from
+/// a generator seeded by (step, shard). The shard buffers are then summed in shard order with a vectorized reduction
+/// and the optimizer takes one step. Nothing depends on which thread ran which shard, so the same seed gives
+/// bit-identical weights with 1, 2 or any number of threads.
+/// </para>
+/// <para>
+/// Per epoch: the training log lines of the PyTorch tutorial every <see cref="TrainerOptions.LogInterval"/> batches,
+/// a progress display with an ETA, an evaluation on the test set, a checkpoint (atomic), the
+/// <see cref="EpochCompleted"/> callback, and the line <c>[N] Test Loss: …, Accuracy: …%</c>. A NaN or infinite loss
+/// or gradient stops training with a <see cref="TrainingDivergedException"/> naming the epoch and batch, before the
+/// optimizer step and without touching the last checkpoint.
+/// </para>
+/// </summary>
+public sealed class Trainer
+{
+    private readonly int _threads;
+    private readonly int _shards;
+    private readonly int _shardCapacity;
+    private readonly TrainingWorkspace[] _workspaces;
+    private readonly float[][] _outputs;
+    private readonly float[][] _outputGrads;
+    private readonly float[][] _shardGrads;
+    private readonly double[] _shardLoss;
+    private readonly float[] _gradient;
+    private readonly float[] _batchInputs;
+    private readonly int[] _batchLabels;
+    private Rng _rng;
+
+    /// <summary>Creates a trainer.</summary>
+    /// <param name="model">The model; its <see cref="ICnnModel.Parameters"/> are updated in place.</param>
+    /// <param name="optimizer">The optimizer, created for <c>model.ParameterCount</c> parameters.</param>
+    /// <param name="options">Epochs, batch size, threads, seed, logging, checkpoint path (read once, here).</param>
+    /// <param name="scheduler">An optional learning-rate schedule, stepped per <see cref="TrainerOptions.SchedulerInterval"/>.</param>
+    public Trainer(ICnnModel model, Optimizer optimizer, TrainerOptions options, LRScheduler? scheduler = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (optimizer.ParameterCount != model.ParameterCount)
+            throw new ArgumentException($"The optimizer was created for {optimizer.ParameterCount} parameters, but the model has {model.ParameterCount}.", nameof(optimizer));
+        Model = model;
+        Optimizer = optimizer;
+        Options = options;
+        Scheduler = scheduler;
+        _shards = options.Shards;
+        _threads = Math.Min(options.Threads, _shards);
+        _shardCapacity = (options.BatchSize + _shards - 1) / _shards;
+        _workspaces = new TrainingWorkspace[_threads];
+        _outputs = new float[_threads][];
+        _outputGrads = new float[_threads][];
+        for (int w = 0; w < _threads; w++)
+        {
+            _workspaces[w] = model.CreateWorkspace(_shardCapacity);
+            _outputs[w] = new float[_shardCapacity * model.OutputSize];
+            _outputGrads[w] = new float[_shardCapacity * model.OutputSize];
+        }
+        _shardGrads = new float[_shards][];
+        for (int s = 0; s < _shards; s++)
+            _shardGrads[s] = new float[model.ParameterCount];
+        _shardLoss = new double[_shards];
+        _gradient = new float[model.ParameterCount];
+        _batchInputs = new float[options.BatchSize * model.InputSize];
+        _batchLabels = new int[options.BatchSize];
+        _rng = new Rng(options.Seed);
+    }
+
+    /// <summary>The model being trained.</summary>
+    public ICnnModel Model { get; }
+
+    /// <summary>The optimizer.</summary>
+    public Optimizer Optimizer { get; }
+
+    /// <summary>The learning-rate schedule, if any.</summary>
+    public LRScheduler? Scheduler { get; }
+
+    /// <summary>The options.</summary>
+    public TrainerOptions Options { get; }
+
+    /// <summary>The number of worker threads actually used: min(<see cref="TrainerOptions.Threads"/>, <see cref="TrainerOptions.Shards"/>).</summary>
+    public int Threads => _threads;
+
+    /// <summary>Epochs completed (by this trainer or the checkpoint it resumed from); <see cref="Fit"/> continues after it.</summary>
+    public int CompletedEpochs { get; private set; }
+
+    /// <summary>Optimizer steps taken so far.</summary>
+    public long Step { get; private set; }
+
+    /// <summary>The per-epoch results so far (restored from a checkpoint on resume).</summary>
+    public TrainingHistory History { get; } = new();
+
+    /// <summary>
+    /// Called after each epoch's evaluation and checkpoint, just before its <c>[N] Test Loss</c> line is written
+    /// (e.g. to draw plots, or on the last epoch to print a report so that line stays the last one).
+    /// </summary>
+    public Action<EpochResult>? EpochCompleted { get; set; }
+
+    /// <summary>The last summed mini-batch gradient (for inspection and tests).</summary>
+    internal ReadOnlySpan<float> LastGradient => _gradient;
+
+    /// <summary>
+    /// Trains from epoch <see cref="CompletedEpochs"/> + 1 through <see cref="TrainerOptions.Epochs"/>, evaluating on
+    /// <paramref name="test"/> after each epoch. When there is nothing left to train (a resumed, finished run), evaluates
+    /// once and reports the last epoch again.
+    /// </summary>
+    /// <param name="train">The training samples.</param>
+    /// <param name="test">The evaluation samples (a held-out validation set while tuning; the test set for the final report).</param>
+    /// <returns>The history of all epochs.</returns>
+    /// <exception cref="TrainingDivergedException">The loss or gradient became NaN or infinite.</exception>
+    public TrainingHistory Fit(LabeledData train, LabeledData test)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(test);
+        CheckData(train, nameof(train));
+        CheckData(test, nameof(test));
+        TrainerOptions o = Options;
+        var loader = new BatchLoader(train.Inputs, train.Labels, train.SampleSize, o.BatchSize, o.Shuffle, o.Seed);
+        var progress = new ProgressDisplay(o.Progress, o.Epochs, train.Count, test.Count);
+
+        if (CompletedEpochs >= o.Epochs)
+        {
+            EvaluationResult ev = Evaluate(test);
+            var again = new EpochResult(CompletedEpochs, History.Last?.TrainLoss ?? double.NaN, ev.Loss, ev.Accuracy, Optimizer.LearningRate, 0, 0)
+            {
+                Confusion = ev.Confusion,
+                IsLast = true,
+            };
+            EpochCompleted?.Invoke(again);
+            o.Log?.WriteLine(again.Line);
+            o.Log?.Flush();
+            return History;
+        }
+
+        for (int epoch = CompletedEpochs + 1; epoch <= o.Epochs; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            double lossSum = 0;
+            int seen = 0;
+            int batchIndex = 0;
+            int batches = loader.BatchesPerEpoch;
+            float lastLr = Optimizer.LearningRate;
+            progress.StartEpoch(epoch);
+            loader.StartEpoch(epoch);
+            while (loader.TryNextBatch(_batchInputs, _batchLabels, out int n))
+            {
+                lastLr = Optimizer.LearningRate;
+                double batchLoss = TrainStep(n, epoch, batchIndex + 1, train.Count, seen);
+                lossSum += batchLoss * n;
+                if (o.LogInterval > 0 && batchIndex % o.LogInterval == 0 && o.Log is not null)
+                {
+                    progress.Clear();
+                    o.Log.WriteLine(TrainingLog.TrainLine(epoch, batchIndex, n, train.Count, batches, batchLoss));
+                }
+                seen += n;
+                batchIndex++;
+                progress.Update(seen, lossSum / seen, clock.Elapsed.TotalSeconds);
+            }
+            double trainSeconds = clock.Elapsed.TotalSeconds;
+            if (Scheduler is not null && o.SchedulerInterval == SchedulerInterval.Epoch)
+                Scheduler.Step(Optimizer);
+
+            var evalClock = Stopwatch.StartNew();
+            EvaluationResult ev = Evaluate(test);
+            double evalSeconds = evalClock.Elapsed.TotalSeconds;
+            progress.EndEpoch(trainSeconds, evalSeconds);
+
+            var result = new EpochResult(epoch, lossSum / Math.Max(seen, 1), ev.Loss, ev.Accuracy, lastLr, trainSeconds, evalSeconds)
+            {
+                Confusion = ev.Confusion,
+                IsLast = epoch == o.Epochs,
+            };
+            History.Add(result);
+            CompletedEpochs = epoch;
+            if (o.CheckpointPath is not null)
+                SaveCheckpoint(o.CheckpointPath);
+            progress.Clear();
+            EpochCompleted?.Invoke(result);
+            o.Log?.WriteLine(result.Line);
+            o.Log?.Flush();
+        }
+        return History;
+    }
+
+    /// <summary>
+    /// Evaluates the model (inference mode, dropout off) on <paramref name="data"/>: mean loss, accuracy and confusion
+    /// matrix. Parallel over fixed chunks, combined in chunk order, so the numbers do not depend on the thread count.
+    /// </summary>
+    /// <param name="data">The samples.</param>
+    /// <returns>The result.</returns>
+    public EvaluationResult Evaluate(LabeledData data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        CheckData(data, nameof(data));
+        return Evaluate(Model, data, Options.Loss, _threads, Options.EvaluationBatchSize);
+    }
+
+    /// <summary>Evaluates any model on labeled data (see <see cref="Evaluate(LabeledData)"/>).</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="data">The samples.</param>
+    /// <param name="loss">The loss matching the model's output.</param>
+    /// <param name="threads">Threads to use.</param>
+    /// <param name="chunkSize">Samples per inference batch.</param>
+    /// <returns>The result.</returns>
+    public static EvaluationResult Evaluate(ICnnModel model, LabeledData data, LossFunction loss, int threads = 1, int chunkSize = 250)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunkSize);
+        int classes = model.OutputSize;
+        int chunks = (data.Count + chunkSize - 1) / chunkSize;
+        var chunkLoss = new double[chunks];
+        var predictions = new int[data.Count];
+        int inSize = model.InputSize;
+        void RunChunks(int first, int stride)
+        {
+            var output = new float[chunkSize * classes];
+            for (int c = first; c < chunks; c += stride)
+            {
+                int start = c * chunkSize;
+                int m = Math.Min(chunkSize, data.Count - start);
+                model.Forward(data.Inputs.AsSpan(start * inSize, m * inSize), output, m);
+                chunkLoss[c] = LossFunctions.Sum(loss, output, data.Labels.AsSpan(start, m), m, classes, Span<float>.Empty);
+                Classification.ArgMax(output.AsSpan(0, m * classes), classes, predictions.AsSpan(start, m));
+            }
+        }
+        int t = Math.Min(threads, Math.Max(chunks, 1));
+        if (t <= 1)
+            RunChunks(0, 1);
+        else
+            Parallel.For(0, t, new ParallelOptions { MaxDegreeOfParallelism = t }, w => RunChunks(w, t));
+        double total = 0;
+        foreach (double l in chunkLoss)
+            total += l;
+        var confusion = new ConfusionMatrix(data.ClassCount, data.ClassNames);
+        confusion.Add(predictions, data.Labels);
+        return new EvaluationResult(data.Count == 0 ? double.NaN : total / data.Count, confusion.Accuracy, confusion);
+    }
+
+    /// <summary>
+    /// Writes a checkpoint (weights, optimizer state, completed epochs, step count, RNG state, scheduler position,
+    /// history) atomically; <see cref="Fit"/> does this after every epoch when <see cref="TrainerOptions.CheckpointPath"/> is set.
+    /// </summary>
+    /// <param name="path">The checkpoint file.</param>
+    public void SaveCheckpoint(string path) => Checkpoint.Save(path, Model, Optimizer, CaptureState());
+
+    internal Checkpoint CaptureState()
+    {
+        var rngState = new ulong[Rng.StateWords];
+        _rng.GetState(rngState);
+        return new Checkpoint
+        {
+            Epoch = CompletedEpochs,
+            Step = Step,
+            Seed = Options.Seed,
+            BatchSize = Options.BatchSize,
+            Shards = _shards,
+            RngState = rngState,
+            SchedulerStep = Scheduler?.LastStep,
+            History = History.Epochs is { } h ? new System.Collections.Generic.List<EpochResult>(h) : Array.Empty<EpochResult>(),
+        };
+    }
+
+    /// <summary>
+    /// Resumes from a checkpoint: restores the weights, the optimizer state, the epoch and step counters, the RNG state,
+    /// the scheduler position and the history; the next <see cref="Fit"/> continues with the following epoch and, with
+    /// the same options, produces exactly the weights an uninterrupted run would have.
+    /// </summary>
+    /// <param name="path">The checkpoint file.</param>
+    /// <returns>The checkpoint that was loaded.</returns>
+    /// <exception cref="InvalidDataException">The checkpoint does not fit this model or optimizer, or its seed, batch size or shard count differ from the options (which would not continue the same run).</exception>
+    public Checkpoint LoadCheckpoint(string path)
+    {
+        Checkpoint info = Checkpoint.ReadInfo(path);
+        string name = Path.GetFileName(path);
+        if (info.Seed != Options.Seed || info.BatchSize != Options.BatchSize || info.Shards != _shards)
+            throw new InvalidDataException(
+                $"{name} was written by a run with seed {info.Seed}, batch size {info.BatchSize} and {info.Shards} shards; this run has seed {Options.Seed}, batch size {Options.BatchSize} and {_shards} shards. Resume with the same settings (or start over).");
+        if ((info.SchedulerStep is null) != (Scheduler is null))
+            throw new InvalidDataException($"{name} was written by a run {(info.SchedulerStep is null ? "without" : "with")} a learning-rate scheduler, this one is {(Scheduler is null ? "without" : "with")}.");
+        info = Checkpoint.Load(path, Model, Optimizer);
+        _rng = Rng.FromState(info.RngState);
+        CompletedEpochs = info.Epoch;
+        Step = info.Step;
+        if (Scheduler is not null && info.SchedulerStep is int s)
+            Scheduler.LastStep = s; // the optimizer's learning rate itself is restored with its state
+        History.Clear();
+        foreach (EpochResult e in info.History)
+            History.Add(e);
+        return info;
+    }
+
+    /// <summary>One optimizer step on the batch in the trainer's buffers; returns its mean loss.</summary>
+    private double TrainStep(int n, int epoch, int batchNumber, int datasetSize, int seenBefore)
+    {
+        ulong stepSeed = _rng.NextUInt64();
+        float invN = 1f / n;
+        if (_threads == 1)
+        {
+            RunShards(0, 1, n, stepSeed, invN);
+        }
+        else
+        {
+            Parallel.For(0, _threads, new ParallelOptions { MaxDegreeOfParallelism = _threads },
+                w => RunShards(w, _threads, n, stepSeed, invN));
+        }
+
+        double loss = 0;
+        for (int s = 0; s < _shards; s++)
+            loss += _shardLoss[s];
+        loss /= n;
+        bool gradientFinite = ReduceGradients(n);
+        if (!double.IsFinite(loss) || !gradientFinite)
+        {
+            string what = !double.IsFinite(loss) ? $"the loss is {loss.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : "the gradient has NaN or infinite values";
+            string kept = Options.CheckpointPath is { } p && CompletedEpochs > 0
+                ? $" The last good checkpoint ({Path.GetFullPath(p)}, after epoch {CompletedEpochs}) is kept."
+                : Options.CheckpointPath is not null ? " No checkpoint was written yet." : "";
+            throw new TrainingDivergedException(epoch, batchNumber, loss,
+                $"Training diverged at epoch {epoch}, batch {batchNumber} (samples {seenBefore}-{seenBefore + n - 1} of {datasetSize}): {what}. Stopped before the optimizer step.{kept} Try a lower learning rate.");
+        }
+
+        Optimizer.Step(Model.Parameters, _gradient);
+        Step++;
+        if (Scheduler is not null && Options.SchedulerInterval == SchedulerInterval.Batch)
+            Scheduler.Step(Optimizer);
+        return loss;
+    }
+
+    private void RunShards(int worker, int stride, int n, ulong stepSeed, float invN)
+    {
+        TrainingWorkspace ws = _workspaces[worker];
+        float[] output = _outputs[worker];
+        float[] dOutput = _outputGrads[worker];
+        int inSize = Model.InputSize, outSize = Model.OutputSize;
+        for (int s = worker; s < _shards; s += stride)
+        {
+            int lo = (int)((long)s * n / _shards), hi = (int)((long)(s + 1) * n / _shards);
+            int m = hi - lo;
+            _shardLoss[s] = 0;
+            if (m == 0)
+                continue;
+            float[] g = _shardGrads[s];
+            Array.Clear(g);
+            ws.Rng.Reseed(stepSeed ^ (0x9E3779B97F4A7C15UL * (ulong)(s + 1)));
+            Model.ForwardTrain(ws, _batchInputs.AsSpan(lo * inSize, m * inSize), output, m);
+            Span<float> dy = dOutput.AsSpan(0, m * outSize);
+            _shardLoss[s] = LossFunctions.Sum(Options.Loss, output.AsSpan(0, m * outSize), _batchLabels.AsSpan(lo, m), m, outSize, dy);
+            foreach (ref float v in dy)
+                v *= invN; // d(mean over the whole batch) = d(sum) / n
+            Model.Backward(ws, dy, g, Span<float>.Empty);
+        }
+    }
+
+    /// <summary>_gradient = Σ over non-empty shards, in shard order (vectorized); returns whether every element is finite.</summary>
+    private bool ReduceGradients(int n)
+    {
+        Span<float> dst = _gradient;
+        bool first = true;
+        for (int s = 0; s < _shards; s++)
+        {
+            int lo = (int)((long)s * n / _shards), hi = (int)((long)(s + 1) * n / _shards);
+            if (hi == lo)
+                continue;
+            if (first)
+            {
+                _shardGrads[s].AsSpan().CopyTo(dst);
+                first = false;
+            }
+            else
+            {
+                Add(dst, _shardGrads[s]);
+            }
+        }
+        return AllFinite(dst);
+    }
+
+    private static void Add(Span<float> dst, ReadOnlySpan<float> src)
+    {
+        ref float d = ref MemoryMarshal.GetReference(dst);
+        ref float a = ref MemoryMarshal.GetReference(src);
+        int len = dst.Length, i = 0;
+        int w = Vector<float>.Count;
+        for (; i <= len - w; i += w)
+            Vector.StoreUnsafe(Vector.LoadUnsafe(ref d, (nuint)i) + Vector.LoadUnsafe(ref a, (nuint)i), ref d, (nuint)i);
+        for (; i < len; i++)
+            System.Runtime.CompilerServices.Unsafe.Add(ref d, i) += System.Runtime.CompilerServices.Unsafe.Add(ref a, i);
+    }
+
+    private static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        ref float d = ref MemoryMarshal.GetReference(values);
+        int len = values.Length, i = 0;
+        int w = Vector<float>.Count;
+        Vector<float> acc = Vector<float>.Zero;
+        for (; i <= len - w; i += w)
+        {
+            Vector<float> v = Vector.LoadUnsafe(ref d, (nuint)i);
+            acc += v - v; // 0 for finite values, NaN for NaN or ±infinity
+        }
+        float tail = 0;
+        for (; i < len; i++)
+        {
+            float v = System.Runtime.CompilerServices.Unsafe.Add(ref d, i);
+            tail += v - v;
+        }
+        return Vector.EqualsAll(acc, Vector<float>.Zero) && tail == 0;
+    }
+
+    private void CheckData(LabeledData data, string name)
+    {
+        if (data.SampleSize != Model.InputSize)
+            throw new ArgumentException($"The samples have {data.SampleSize} floats each, but the model's input has {Model.InputSize}.", name);
+        if (data.ClassCount != Model.OutputSize)
+            throw new ArgumentException($"The data has {data.ClassCount} classes, but the model outputs {Model.OutputSize} values.", name);
+    }
+}

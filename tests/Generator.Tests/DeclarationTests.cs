@@ -347,6 +347,37 @@ namespace T
         }
 
         [Fact]
+        public void HintNamesDifferForNamesThatDifferOnlyInCase()
+        {
+            static CnnGen.Generator.Parsing.ModelSpec Spec(string? ns, string cls) => new(ns, cls, "class",
+                CnnGen.Generator.Parsing.EquatableArray<CnnGen.Generator.Parsing.ContainingTypeSpec>.Empty, null,
+                CnnGen.Generator.Parsing.EquatableArray<CnnGen.Generator.Parsing.LayerSpec>.Empty,
+                CnnGen.Generator.Parsing.EquatableArray<CnnGen.Generator.Parsing.DiagnosticInfo>.Empty, null);
+            var names = new[] { Spec("T", "M"), Spec("T", "m"), Spec("t", "M"), Spec("t", "m"), Spec(null, "M"), Spec("T", "@event") }
+                .Select(x => x.HintName).ToList();
+            Assert.Equal(names.Count, names.Distinct(StringComparer.OrdinalIgnoreCase).Count());
+            Assert.All(names, n => Assert.EndsWith(".g.cs", n, StringComparison.Ordinal));
+            Assert.All(names, n => Assert.DoesNotContain("@", n, StringComparison.Ordinal));
+            Assert.StartsWith("T.M.", names[0], StringComparison.Ordinal);
+        }
+
+        [Fact]
+        public void TwoModelsWhoseNamesDifferOnlyInCase()
+        {
+            // Roslyn compares hint names ignoring case: "T.M.g.cs" and "T.m.g.cs" collide and crash the generator
+            // unless the hint name tells them apart (ModelSpec.HintName; ModelGenerator must use it).
+            string body = Reference.Replace("using CnnGen;", "");
+            string src = Reference + body.Replace("class M", "class m").Replace("[Linear(392, 10)]", "[Linear(392, 3)]")
+                + body.Replace("namespace T", "namespace t").Replace("[Linear(392, 10)]", "[Linear(392, 5)]");
+            var r = DiagnosticTests.AssertClean(src);
+            Assert.Equal(3, r.Run.Results.Single().GeneratedSources.Length);
+            var asm = GeneratorHarness.Load(r);
+            Assert.Equal(10, GeneratorHarness.Const(asm, "T.M", "OutputSize"));
+            Assert.Equal(3, GeneratorHarness.Const(asm, "T.m", "OutputSize"));
+            Assert.Equal(5, GeneratorHarness.Const(asm, "t.M", "OutputSize"));
+        }
+
+        [Fact]
         public void DefaultArgumentsAndOptionalLayers()
         {
             // LeakyReLU(), Dropout() and ELU() take PyTorch's defaults; Name only renames the safetensors key.

@@ -89,6 +89,25 @@ namespace CnnGen.Generator.Parsing
             }
         }
 
+        /// <summary>
+        /// The hint name for AddSource, e.g. "Samples.MnistCnn.3f9a0c12.g.cs". Roslyn compares hint names
+        /// ignoring case, so <see cref="FullName"/> alone makes models T.M and T.m (or namespaces T and t)
+        /// collide and the generator crash; the FNV-1a hash of the exact, case-sensitive name keeps them apart.
+        /// </summary>
+        public string HintName
+        {
+            get
+            {
+                string name = FullName;
+                uint hash = 2166136261;
+                foreach (char c in name)
+                {
+                    unchecked { hash = (hash ^ c) * 16777619; }
+                }
+                return name + "." + hash.ToString("x8", System.Globalization.CultureInfo.InvariantCulture) + ".g.cs";
+            }
+        }
+
         /// <summary>True when the class itself can't take generated members (not partial, generic...).</summary>
         public bool CannotEmit { get; init; }
     }

@@ -1,0 +1,225 @@
+using System;
+using System.Collections.Generic;
+using CnnGen.Kernels;
+using Xunit;
+
+namespace CnnGen.Runtime.Tests.Kernels;
+
+/// <summary>
+/// <see cref="Gemm"/> against naive double loops over every register-tile tail (M 1..9, N 1..50, K 1..20) and a few
+/// large shapes, both A layouts, accumulate on/off, padded leading dimensions. Inputs live in guarded buffers whose
+/// unused parts are NaN (an over-read poisons the result) and whose guards are checked for stray writes.
+/// </summary>
+public unsafe class GemmTests
+{
+    private const float CSentinel = 7777f; // in C's padding columns: must survive
+
+    /// <summary>|actual − expected| ≤ tol · (Σ|a·b| + |c₀|) + 1e-30 per element.</summary>
+    private static void CheckC(string what, GuardedBuffer c, int M, int N, int ldc, double[] expected, double[] magnitude)
+    {
+        Assert.True(c.GuardsIntact(), $"{what}: wrote outside C");
+        for (int m = 0; m < M; m++)
+        {
+            for (int n = 0; n < ldc; n++)
+            {
+                float got = c[m * ldc + n];
+                if (n >= N)
+                {
+                    Assert.True(got == CSentinel, $"{what}: C padding [{m}, {n}] changed to {got}");
+                    continue;
+                }
+                double e = expected[m * N + n];
+                double tol = 1e-6 * (magnitude[m * N + n] + 1) * 4;
+                if (!(Math.Abs(got - e) <= tol))
+                    Assert.Fail($"{what}: C[{m}, {n}] = {got:R}, expected {e:R} (|diff| {Math.Abs(got - e):E2} > {tol:E2})");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs MultiplyNN for one shape. layoutT: A stored [K, M] (aRow = 1, aCol = lda with lda ≥ M); else A stored
+    /// [M, K] (aRow = lda ≥ K, aCol = 1).
+    /// </summary>
+    private static void RunNN(int M, int N, int K, bool layoutT, bool accumulate, int padA, int padB, int padC, Rng rng)
+    {
+        int lda = (layoutT ? M : K) + padA;
+        int ldb = N + padB, ldc = N + padC;
+        int aLen = layoutT ? K * lda : M * lda;
+        using var a = new GuardedBuffer(Math.Max(aLen, 1));
+        using var b = new GuardedBuffer(Math.Max(K * ldb, 1));
+        using var c = new GuardedBuffer(M * ldc, CSentinel);
+        int aRow = layoutT ? 1 : lda, aCol = layoutT ? lda : 1;
+        double A(int m, int k) => a[m * aRow + k * aCol];
+        for (int m = 0; m < M; m++)
+            for (int k = 0; k < K; k++) a[m * aRow + k * aCol] = rng.Uniform(-1f, 1f);
+        for (int k = 0; k < K; k++)
+            for (int n = 0; n < N; n++) b[k * ldb + n] = rng.Uniform(-1f, 1f);
+        var c0 = new double[M * N];
+        for (int m = 0; m < M; m++)
+            for (int n = 0; n < N; n++) { float v = rng.Uniform(-2f, 2f); c[m * ldc + n] = v; c0[m * N + n] = v; }
+
+        var expected = new double[M * N];
+        var magnitude = new double[M * N];
+        for (int m = 0; m < M; m++)
+            for (int n = 0; n < N; n++)
+            {
+                double s = accumulate ? c0[m * N + n] : 0, mag = accumulate ? Math.Abs(c0[m * N + n]) : 0;
+                for (int k = 0; k < K; k++) { double t = A(m, k) * b[k * ldb + n]; s += t; mag += Math.Abs(t); }
+                expected[m * N + n] = s;
+                magnitude[m * N + n] = mag;
+            }
+
+        Gemm.MultiplyNN(M, N, K, a.Ptr, aRow, aCol, b.Ptr, ldb, c.Ptr, ldc, accumulate);
+        Assert.True(a.GuardsIntact() && b.GuardsIntact(), "MultiplyNN wrote into A or B's guards");
+        CheckC($"MultiplyNN(M={M}, N={N}, K={K}, {(layoutT ? "Aᵀ" : "A")}, lda={lda}, ldb={ldb}, ldc={ldc}, accumulate={accumulate})",
+            c, M, N, ldc, expected, magnitude);
+    }
+
+    private static void RunNT(int M, int N, int K, bool accumulate, int padA, int padB, int padC, Rng rng)
+    {
+        int lda = K + padA, ldb = K + padB, ldc = N + padC;
+        using var a = new GuardedBuffer(Math.Max(M * lda, 1));
+        using var b = new GuardedBuffer(Math.Max(N * ldb, 1));
+        using var c = new GuardedBuffer(M * ldc, CSentinel);
+        for (int m = 0; m < M; m++)
+            for (int k = 0; k < K; k++) a[m * lda + k] = rng.Uniform(-1f, 1f);
+        for (int n = 0; n < N; n++)
+            for (int k = 0; k < K; k++) b[n * ldb + k] = rng.Uniform(-1f, 1f);
+        var c0 = new double[M * N];
+        for (int m = 0; m < M; m++)
+            for (int n = 0; n < N; n++) { float v = rng.Uniform(-2f, 2f); c[m * ldc + n] = v; c0[m * N + n] = v; }
+
+        var expected = new double[M * N];
+        var magnitude = new double[M * N];
+        for (int m = 0; m < M; m++)
+            for (int n = 0; n < N; n++)
+            {
+                double s = accumulate ? c0[m * N + n] : 0, mag = accumulate ? Math.Abs(c0[m * N + n]) : 0;
+                for (int k = 0; k < K; k++) { double t = (double)a[m * lda + k] * b[n * ldb + k]; s += t; mag += Math.Abs(t); }
+                expected[m * N + n] = s;
+                magnitude[m * N + n] = mag;
+            }
+
+        Gemm.MultiplyNT(M, N, K, a.Ptr, lda, b.Ptr, ldb, c.Ptr, ldc, accumulate);
+        Assert.True(a.GuardsIntact() && b.GuardsIntact(), "MultiplyNT wrote into A or B's guards");
+        CheckC($"MultiplyNT(M={M}, N={N}, K={K}, lda={lda}, ldb={ldb}, ldc={ldc}, accumulate={accumulate})", c, M, N, ldc, expected, magnitude);
+    }
+
+    public static TheoryData<bool, bool> Layouts => new() { { false, false }, { false, true }, { true, false }, { true, true } };
+
+    [Theory]
+    [MemberData(nameof(Layouts))]
+    public void MultiplyNN_EveryTailCase(bool layoutT, bool accumulate)
+    {
+        var rng = new Rng(1000 + (layoutT ? 2 : 0) + (accumulate ? 1 : 0));
+        for (int M = 1; M <= 9; M++)
+            for (int N = 1; N <= 50; N++)
+                for (int K = 1; K <= 20; K++)
+                    RunNN(M, N, K, layoutT, accumulate, padA: 0, padB: 0, padC: 0, rng);
+    }
+
+    [Theory]
+    [MemberData(nameof(Layouts))]
+    public void MultiplyNN_PaddedLeadingDimensions(bool layoutT, bool accumulate)
+    {
+        var rng = new Rng(2000 + (layoutT ? 2 : 0) + (accumulate ? 1 : 0));
+        int[] ns = { 1, 3, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 40, 47, 48, 49, 50 };
+        for (int M = 1; M <= 9; M++)
+            foreach (int N in ns)
+                foreach (int K in new[] { 1, 2, 5, 8, 13, 20 })
+                    RunNN(M, N, K, layoutT, accumulate, padA: 1 + (M + K) % 5, padB: 1 + N % 7, padC: 1 + (N + M) % 9, rng);
+    }
+
+    [Theory]
+    [MemberData(nameof(Layouts))]
+    public void MultiplyNN_LargeShapes(bool layoutT, bool accumulate)
+    {
+        var rng = new Rng(3000 + (layoutT ? 2 : 0) + (accumulate ? 1 : 0));
+        // Shapes the generated conv/linear layers use, plus odd ones.
+        var shapes = new (int M, int N, int K)[]
+        {
+            (16, 676, 9), (32, 144, 144), (144, 144, 32), (9, 676, 16), (32, 1568, 8), (10, 32, 64), (64, 100, 300),
+            (33, 97, 129), (13, 257, 65), (4, 24, 1000), (1, 1, 2000), (5, 31, 777),
+        };
+        foreach (var (M, N, K) in shapes)
+        {
+            RunNN(M, N, K, layoutT, accumulate, 0, 0, 0, rng);
+            RunNN(M, N, K, layoutT, accumulate, 3, 5, 11, rng);
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void MultiplyNT_EveryTailCase(bool accumulate)
+    {
+        var rng = new Rng(4000 + (accumulate ? 1 : 0));
+        for (int M = 1; M <= 9; M++)
+            for (int N = 1; N <= 50; N++)
+                foreach (int K in new[] { 1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 20, 23, 24, 25, 31, 33 })
+                    RunNT(M, N, K, accumulate, 0, 0, 0, rng);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void MultiplyNT_AllSmallK_PaddedLeadingDimensions(bool accumulate)
+    {
+        var rng = new Rng(5000 + (accumulate ? 1 : 0));
+        for (int M = 1; M <= 9; M++)
+            foreach (int N in new[] { 1, 2, 3, 4, 5, 7, 8, 9, 23, 24, 25, 31, 33 })
+                for (int K = 1; K <= 20; K++)
+                    RunNT(M, N, K, accumulate, padA: 1 + K % 3, padB: 2 + M % 4, padC: 1 + N % 5, rng);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void MultiplyNT_LargeShapes(bool accumulate)
+    {
+        var rng = new Rng(6000 + (accumulate ? 1 : 0));
+        var shapes = new (int M, int N, int K)[]
+        {
+            (16, 9, 676), (32, 144, 144), (3, 32, 1568), (8, 10, 32), (1, 50, 320), (7, 13, 1001), (64, 64, 64), (9, 4, 2047),
+        };
+        foreach (var (M, N, K) in shapes)
+        {
+            RunNT(M, N, K, accumulate, 0, 0, 0, rng);
+            RunNT(M, N, K, accumulate, 5, 3, 7, rng);
+        }
+    }
+
+    [Fact]
+    public void Dot_EveryLength()
+    {
+        var rng = new Rng(7);
+        var lengths = new List<int>();
+        for (int k = 0; k <= 70; k++) lengths.Add(k);
+        lengths.AddRange(new[] { 127, 128, 129, 1000, 1568, 4099 });
+        foreach (int k in lengths)
+        {
+            using var x = new GuardedBuffer(k);
+            using var y = new GuardedBuffer(k);
+            KernelRandom.Fill(x.Span, rng);
+            KernelRandom.Fill(y.Span, rng);
+            double e = 0, mag = 0;
+            for (int i = 0; i < k; i++) { double t = (double)x[i] * y[i]; e += t; mag += Math.Abs(t); }
+            float got = Gemm.Dot(x.Ptr, y.Ptr, k);
+            Assert.True(Math.Abs(got - e) <= 4e-6 * (mag + 1), $"Dot(k={k}) = {got:R}, expected {e:R}");
+        }
+    }
+
+    [Fact]
+    public void MultiplyNN_ZeroK_OverwritesOrKeeps()
+    {
+        // K = 0: an empty sum; overwrite mode writes zeros, accumulate mode leaves C as it was.
+        using var c = new GuardedBuffer(3 * 10, CSentinel);
+        for (int i = 0; i < 30; i++) c[i] = i + 1;
+        float dummy = 0;
+        Gemm.MultiplyNN(3, 10, 0, &dummy, 0, 1, &dummy, 10, c.Ptr, 10, true);
+        for (int i = 0; i < 30; i++) Assert.Equal(i + 1, c[i]);
+        Gemm.MultiplyNN(3, 10, 0, &dummy, 0, 1, &dummy, 10, c.Ptr, 10, false);
+        for (int i = 0; i < 30; i++) Assert.Equal(0f, c[i]);
+        Assert.True(c.GuardsIntact());
+    }
+}

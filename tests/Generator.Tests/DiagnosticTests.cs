@@ -273,6 +273,31 @@ namespace T
         }
 
         [Fact]
+        public void CNN0005_FileLocal()
+        {
+            // Without the error, the generated 'partial class M' (another file) would be a different class T.M:
+            // the user's file-local M would silently get no members.
+            string use = "\nnamespace T { file static class Use { static string S() => M.Summary(); } }\n";
+            string bad = "using CnnGen;\nnamespace T\n{\n    [Model]\n    [Input(1, 28, 28)]\n    [ReLU]\n    file partial class M { }\n}\n" + use;
+            var r = GeneratorHarness.Run(bad);
+            AssertNoGeneratorFailure(r);
+            AssertDiagnostic(r, bad, "CNN0005", "file partial class M",
+                "Model 'M' cannot get generated members: a file-local class cannot get members from generated code, which lives in another file; remove 'file'");
+            Assert.Empty(r.Run.Results.SelectMany(x => x.GeneratedSources));
+            // No stray second class T.M holding the members.
+            Assert.Single(r.Output.GetSymbolsWithName("M", SymbolFilter.Type));
+
+            string outer = "using CnnGen;\nnamespace T\n{\n    file partial class Outer\n    {\n        [Model]\n        [Input(1, 28, 28)]\n        [ReLU]\n        public partial class M { }\n    }\n}\n";
+            var r2 = GeneratorHarness.Run(outer);
+            AssertNoGeneratorFailure(r2);
+            AssertDiagnostic(r2, outer, "CNN0005", "public partial class M",
+                "Model 'M' cannot get generated members: its containing type 'Outer' must be a non-generic partial type (and not file-local)");
+
+            // Near miss: 'internal' instead of 'file'.
+            AssertClean(bad.Replace("file partial class M", "internal partial class M"));
+        }
+
+        [Fact]
         public void CNN0005_NearMisses()
         {
             AssertClean("using CnnGen;\nnamespace T\n{\n    public partial class Outer\n    {\n        [Model]\n        [Input(1, 28, 28)]\n        [Conv2d(1, 8, 3)]\n        public partial class M { }\n    }\n}\n");

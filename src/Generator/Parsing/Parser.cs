@@ -40,6 +40,14 @@ namespace CnnGen.Generator.Parsing
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.UnsupportedType, classLocation, symbol.Name, "a model must be a class or a record class"));
                 cannotEmit = true;
             }
+            if (symbol.IsFileLocal)
+            {
+                // Generated code lives in another file, where a 'file' class isn't visible: the members would
+                // silently go to a different, new class of the same name.
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.UnsupportedType, classLocation, symbol.Name,
+                    "a file-local class cannot get members from generated code, which lives in another file; remove 'file'"));
+                cannotEmit = true;
+            }
             // Arity, not IsGenericType: IsGenericType is also true for a non-generic class nested in a
             // generic one, which is reported below as a containing-type problem.
             if (symbol.Arity > 0)
@@ -58,10 +66,10 @@ namespace CnnGen.Generator.Parsing
             {
                 bool outerPartial = outer.DeclaringSyntaxReferences.All(r =>
                     r.GetSyntax(cancellationToken) is TypeDeclarationSyntax d && d.Modifiers.Any(SyntaxKind.PartialKeyword));
-                if (!outerPartial || outer.Arity > 0)
+                if (!outerPartial || outer.Arity > 0 || outer.IsFileLocal)
                 {
                     diagnostics.Add(DiagnosticInfo.Create(Diagnostics.UnsupportedType, classLocation, symbol.Name,
-                        $"its containing type '{outer.Name}' must be a non-generic partial type"));
+                        $"its containing type '{outer.Name}' must be a non-generic partial type" + (outer.IsFileLocal ? " (and not file-local)" : "")));
                     cannotEmit = true;
                 }
                 containing.Insert(0, new ContainingTypeSpec(KeywordOf(outer), Identifier(outer.Name)));

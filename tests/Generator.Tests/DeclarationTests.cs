@@ -114,6 +114,29 @@ namespace T
 }
 ", "T.Outer+Middle+M");
 
+        [Theory]
+        [InlineData("public ref partial struct Outer")]
+        [InlineData("public readonly partial struct Outer")]
+        [InlineData("public partial interface Outer")]
+        [InlineData("unsafe partial class Outer")]
+        [InlineData("public abstract partial record Outer")]
+        public void NestedInOtherPartialTypeKinds(string outer) => AssertLikeReference(@"using CnnGen;
+namespace T
+{
+    " + outer + @"
+    {
+        [Model]
+        [Input(1, 28, 28)]
+        [Conv2d(1, 8, 3, Stride = 2, Padding = 1)]
+        [ReLU]
+        [MaxPool2d(2)]
+        [Flatten]
+        [Linear(392, 10)]
+        public partial class M { }
+    }
+}
+", "T.Outer+M");
+
         [Fact]
         public void PartialRecord() => AssertLikeReference(@"using CnnGen;
 namespace T

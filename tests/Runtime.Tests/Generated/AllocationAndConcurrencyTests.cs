@@ -1,0 +1,158 @@
+using System;
+using System.Linq;
+using System.Threading;
+using Xunit;
+
+namespace CnnGen.Runtime.Tests.Generated;
+
+/// <summary>
+/// Steady-state allocation of generated models (DESIGN: Forward allocates nothing after a thread's first call; a
+/// training step allocates nothing once its workspace exists) and re-entrant inference from several threads.
+/// </summary>
+public class AllocationAndConcurrencyTests
+{
+    public static TheoryData<string> Names => new() { "A", "B", "C", "D", "E" };
+
+    internal static ICnnModel Create(string name, int seed = 0) => name switch
+    {
+        "A" => new ModelA(seed),
+        "B" => new ModelB(seed),
+        "C" => new ModelC(seed),
+        "D" => new ModelD(seed),
+        "E" => new ModelE(seed),
+        _ => throw new ArgumentException(name),
+    };
+
+    internal static float[] Random(int n, int seed)
+    {
+        var rng = new Rng(seed);
+        var x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = rng.Uniform(-1f, 1f);
+        return x;
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void Forward_AllocatesNothing_InSteadyState(string name)
+    {
+        var model = Create(name);
+        var x1 = Random(model.InputSize, 1);
+        var y1 = new float[model.OutputSize];
+        var x8 = Random(8 * model.InputSize, 2);
+        var y8 = new float[8 * model.OutputSize];
+        // Warm-up: the thread's buffers grow to batch 8, the JIT compiles everything.
+        for (int i = 0; i < 3; i++)
+        {
+            model.Forward(x1, y1);
+            model.Forward(x8, y8, 8);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++) model.Forward(x1, y1);
+        long batch1 = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++) model.Forward(x8, y8, 8);
+        long batch8 = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++) model.Forward(x1, y1, 1);
+        long batch1Again = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(batch1 == 0 && batch8 == 0 && batch1Again == 0,
+            $"Model{name}.Forward allocated {batch1} bytes (20 × batch 1), {batch8} bytes (20 × batch 8), {batch1Again} bytes (20 × batch 1 after 8)");
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void TrainingStep_AllocatesNothing_InSteadyState(string name)
+    {
+        var model = Create(name);
+        const int batch = 8;
+        var ws = model.CreateWorkspace(batch, seed: 1);
+        var x = Random(batch * model.InputSize, 3);
+        var y = new float[batch * model.OutputSize];
+        var dy = Random(batch * model.OutputSize, 4);
+        var grads = new float[model.ParameterCount];
+        var dx = new float[batch * model.InputSize];
+        for (int i = 0; i < 3; i++)
+        {
+            model.ForwardTrain(ws, x, y, batch);
+            model.Backward(ws, dy, grads, dx);
+            model.ForwardTrain(ws, x, y, 3);
+            model.Backward(ws, dy, grads, Span<float>.Empty);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++)
+        {
+            model.ForwardTrain(ws, x, y, batch);
+            model.Backward(ws, dy, grads, dx);
+        }
+        long full = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++)
+        {
+            model.ForwardTrain(ws, x, y, 3);
+            model.Backward(ws, dy, grads, Span<float>.Empty);
+        }
+        long partial = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(full == 0 && partial == 0,
+            $"Model{name} training steps allocated {full} bytes (10 × batch 8 with input gradient), {partial} bytes (10 × batch 3 without)");
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void Forward_FromFourThreads_OnOneInstance_MatchesSequential(string name)
+    {
+        var model = Create(name, seed: 5);
+        const int samples = 12;
+        var x = Random(samples * model.InputSize, 6);
+
+        // Sequential answers: per sample, and for batches of 3.
+        var single = new float[samples * model.OutputSize];
+        for (int s = 0; s < samples; s++)
+            model.Forward(x.AsSpan(s * model.InputSize, model.InputSize), single.AsSpan(s * model.OutputSize, model.OutputSize));
+        var batched = new float[samples * model.OutputSize];
+        for (int s = 0; s < samples; s += 3)
+            model.Forward(x.AsSpan(s * model.InputSize, 3 * model.InputSize), batched.AsSpan(s * model.OutputSize, 3 * model.OutputSize), 3);
+
+        const int threads = 4, rounds = 15;
+        var errors = new string?[threads];
+        using var start = new Barrier(threads);
+        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+        {
+            try
+            {
+                var y = new float[3 * model.OutputSize];
+                start.SignalAndWait();
+                for (int r = 0; r < rounds; r++)
+                {
+                    for (int k = 0; k < samples; k++)
+                    {
+                        // Each thread walks the samples in a different order and alternates batch sizes.
+                        int s = (k * (2 * t + 1) + r) % samples;
+                        if ((r + t) % 2 == 0)
+                        {
+                            model.Forward(x.AsSpan(s * model.InputSize, model.InputSize), y.AsSpan(0, model.OutputSize));
+                            if (!y.AsSpan(0, model.OutputSize).SequenceEqual(single.AsSpan(s * model.OutputSize, model.OutputSize)))
+                                throw new Exception($"thread {t}, round {r}: sample {s} differs from the sequential result");
+                        }
+                        else if (s % 3 == 0)
+                        {
+                            model.Forward(x.AsSpan(s * model.InputSize, 3 * model.InputSize), y, 3);
+                            if (!y.AsSpan().SequenceEqual(batched.AsSpan(s * model.OutputSize, 3 * model.OutputSize)))
+                                throw new Exception($"thread {t}, round {r}: batch at {s} differs from the sequential result");
+                        }
+                    }
+                }
+            }
+            catch (Exception e) { errors[t] = e.Message; }
+        })).ToList();
+        workers.ForEach(w => w.Start());
+        workers.ForEach(w => w.Join());
+        Assert.True(errors.All(e => e is null), string.Join("\n", errors.Where(e => e is not null)));
+    }
+}

@@ -11,7 +11,7 @@ namespace CnnGen.Samples;
 public static class Plots
 {
     /// <summary>Writes &lt;prefix&gt;.loss.png (train and test loss per epoch) and &lt;prefix&gt;.accuracy.png; returns the paths.</summary>
-    public static IReadOnlyList<string> WriteCurves(IReadOnlyList<EpochResult> epochs, string prefix, string title)
+    public static IReadOnlyList<string> WriteCurves(IReadOnlyList<EpochResult> epochs, string prefix, string title, string evalLabel = "test")
     {
         var x = new double[epochs.Count];
         var trainLoss = new double[epochs.Count];
@@ -30,22 +30,22 @@ public static class Plots
         var a = loss.Add.Scatter(x, trainLoss);
         a.LegendText = "train (mean over the epoch)";
         var b = loss.Add.Scatter(x, testLoss);
-        b.LegendText = "test (after the epoch)";
+        b.LegendText = $"{evalLabel} (after the epoch)";
         loss.Title($"{title}: loss");
         loss.XLabel("epoch");
         loss.YLabel("cross-entropy loss");
-        loss.ShowLegend();
+        loss.ShowLegend(Alignment.UpperRight);
         IntegerTicks(loss, x);
         loss.SavePng(lossPath, 800, 500);
 
         string accPath = prefix + ".accuracy.png";
         var accuracy = new Plot();
         var c = accuracy.Add.Scatter(x, acc);
-        c.LegendText = "test accuracy";
+        c.LegendText = $"{evalLabel} accuracy";
         accuracy.Title($"{title}: accuracy");
         accuracy.XLabel("epoch");
         accuracy.YLabel("accuracy (%)");
-        accuracy.ShowLegend();
+        accuracy.ShowLegend(Alignment.LowerRight);
         IntegerTicks(accuracy, x);
         accuracy.SavePng(accPath, 800, 500);
         return new[] { lossPath, accPath };

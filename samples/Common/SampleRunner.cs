@@ -74,9 +74,11 @@ public static class SampleRunner
         var train = LabeledData.From(MnistDataset.LoadTrain(source.Directory, norm, source.ClassNames));
         var test = LabeledData.From(MnistDataset.LoadTest(source.Directory, norm, source.ClassNames));
         string evalName = "test";
+        string evalLabel = "test";
         if (o.Holdout > 0)
         {
             (train, test) = train.Split(o.Holdout, o.Seed);
+            evalLabel = "validation";
             evalName = $"held-out validation ({test.Count} training samples; the test set is not used)";
         }
         if (o.Limit > 0)
@@ -114,7 +116,7 @@ public static class SampleRunner
             {
                 try
                 {
-                    written.AddRange(Plots.WriteCurves(trainer.History.Epochs, o.PlotPrefix, source.Name));
+                    written.AddRange(Plots.WriteCurves(trainer.History.Epochs, o.PlotPrefix, source.Name, evalLabel));
                     if (result.Confusion is not null)
                         written.Add(Plots.WriteConfusion(result.Confusion, o.PlotPrefix + ".confusion.png", $"{source.Name}, epoch {result.Epoch}"));
                 }

@@ -12,9 +12,9 @@ const string Program = "Mnist";
 bool plain = Array.IndexOf(args, "--plain") >= 0;
 var defaults = new SampleOptions
 {
-    Epochs = plain ? 5 : 4,
+    Epochs = plain ? 5 : 8,
     BatchSize = 64,
-    LearningRate = plain ? 1e-3f : 4e-3f,
+    LearningRate = plain ? 1e-3f : 3e-3f,
     Save = "mnist.safetensors",
 };
 SampleOptions? o = SampleOptions.Parse(args, Program,

@@ -38,6 +38,8 @@ public sealed record EvaluationResult(double Loss, double Accuracy, ConfusionMat
 public sealed class Trainer
 {
     private readonly int _threads;
+    private readonly int _batchSize;
+    private readonly ulong _seed;
     private readonly int _shards;
     private readonly int _shardCapacity;
     private readonly TrainingWorkspace[] _workspaces;
@@ -53,7 +55,12 @@ public sealed class Trainer
     /// <summary>Creates a trainer.</summary>
     /// <param name="model">The model; its <see cref="ICnnModel.Parameters"/> are updated in place.</param>
     /// <param name="optimizer">The optimizer, created for <c>model.ParameterCount</c> parameters.</param>
-    /// <param name="options">Epochs, batch size, threads, seed, logging, checkpoint path (read once, here).</param>
+    /// <param name="options">
+    /// Epochs, batch size, threads, seed, logging, checkpoint path. <see cref="TrainerOptions.BatchSize"/>,
+    /// <see cref="TrainerOptions.Threads"/>, <see cref="TrainerOptions.Shards"/> and <see cref="TrainerOptions.Seed"/> are
+    /// fixed here (buffers are sized for them); the others are read by each <see cref="Fit"/>, so a run can be extended
+    /// by raising <see cref="TrainerOptions.Epochs"/> and calling <see cref="Fit"/> again.
+    /// </param>
     /// <param name="scheduler">An optional learning-rate schedule, stepped per <see cref="TrainerOptions.SchedulerInterval"/>.</param>
     public Trainer(ICnnModel model, Optimizer optimizer, TrainerOptions options, LRScheduler? scheduler = null)
     {
@@ -68,6 +75,8 @@ public sealed class Trainer
         Options = options;
         Scheduler = scheduler;
         _shards = options.Shards;
+        _batchSize = options.BatchSize;
+        _seed = options.Seed;
         _threads = Math.Min(options.Threads, _shards);
         _shardCapacity = (options.BatchSize + _shards - 1) / _shards;
         _workspaces = new TrainingWorkspace[_threads];
@@ -86,7 +95,7 @@ public sealed class Trainer
         _gradient = new float[model.ParameterCount];
         _batchInputs = new float[options.BatchSize * model.InputSize];
         _batchLabels = new int[options.BatchSize];
-        _rng = new Rng(options.Seed);
+        _rng = new Rng(_seed);
     }
 
     /// <summary>The model being trained.</summary>
@@ -138,7 +147,7 @@ public sealed class Trainer
         CheckData(train, nameof(train));
         CheckData(test, nameof(test));
         TrainerOptions o = Options;
-        var loader = new BatchLoader(train.Inputs, train.Labels, train.SampleSize, o.BatchSize, o.Shuffle, o.Seed);
+        var loader = new BatchLoader(train.Inputs, train.Labels, train.SampleSize, _batchSize, o.Shuffle, _seed);
         var progress = new ProgressDisplay(o.Progress, o.Epochs, train.Count, test.Count);
 
         if (CompletedEpochs >= o.Epochs)
@@ -276,8 +285,8 @@ public sealed class Trainer
         {
             Epoch = CompletedEpochs,
             Step = Step,
-            Seed = Options.Seed,
-            BatchSize = Options.BatchSize,
+            Seed = _seed,
+            BatchSize = _batchSize,
             Shards = _shards,
             RngState = rngState,
             SchedulerStep = Scheduler?.LastStep,
@@ -297,9 +306,9 @@ public sealed class Trainer
     {
         Checkpoint info = Checkpoint.ReadInfo(path);
         string name = Path.GetFileName(path);
-        if (info.Seed != Options.Seed || info.BatchSize != Options.BatchSize || info.Shards != _shards)
+        if (info.Seed != _seed || info.BatchSize != _batchSize || info.Shards != _shards)
             throw new InvalidDataException(
-                $"{name} was written by a run with seed {info.Seed}, batch size {info.BatchSize} and {info.Shards} shards; this run has seed {Options.Seed}, batch size {Options.BatchSize} and {_shards} shards. Resume with the same settings (or start over).");
+                $"{name} was written by a run with seed {info.Seed}, batch size {info.BatchSize} and {info.Shards} shards; this run has seed {_seed}, batch size {_batchSize} and {_shards} shards. Resume with the same settings (or start over).");
         if ((info.SchedulerStep is null) != (Scheduler is null))
             throw new InvalidDataException($"{name} was written by a run {(info.SchedulerStep is null ? "without" : "with")} a learning-rate scheduler, this one is {(Scheduler is null ? "without" : "with")}.");
         info = Checkpoint.Load(path, Model, Optimizer);

@@ -80,7 +80,7 @@ namespace CnnGen.Generator.Tests
         {
             var r = new Random(seed * 7919 + 17);
             var layers = new List<string>();
-            int c = r.Next(1, 5), h = r.Next(4, 15), w = r.Next(4, 15);
+            int c = r.Next(1, 5), h = r.Next(4, 21), w = r.Next(4, 21);
             string input = $"[Input({I(c)}, {I(h)}, {I(w)})]";
             int features = 0;
 
@@ -107,7 +107,7 @@ namespace CnnGen.Generator.Tests
                     {
                         var divisors = Enumerable.Range(1, c).Where(d => c % d == 0).ToArray();
                         int groups = r.Next(2) == 0 ? 1 : divisors[r.Next(divisors.Length)];
-                        int outC = groups * r.Next(1, Math.Max(2, 8 / groups) + 1);
+                        int outC = groups * r.Next(1, Math.Max(2, 12 / groups) + 1);
                         int kh = r.Next(1, 5), kw = r.Next(3) == 0 ? r.Next(1, 5) : kh;
                         int sh = r.Next(1, 3), sw = r.Next(4) == 0 ? r.Next(1, 3) : sh;
                         int ph = r.Next(0, 3), pw = r.Next(4) == 0 ? r.Next(0, 3) : ph;
@@ -312,6 +312,23 @@ namespace CnnGen.Generator.Tests
                 Compare(problems, "Forward (sample 1 alone)", one, refOut.AsSpan(model.OutputSize, model.OutputSize).ToArray(), 1e-4);
             }
             catch (Exception e) { problems.Add("Forward threw " + e); }
+
+            // A large batch (inference may run it in chunks): every sample as when run alone.
+            try
+            {
+                const int big = 67;
+                var xs = new float[big * model.InputSize];
+                for (int i = 0; i < xs.Length; i++) xs[i] = rng.Uniform(-1f, 1f);
+                var ys = new float[big * model.OutputSize];
+                model.Forward(xs, ys, big);
+                var one = new float[model.OutputSize];
+                for (int b = 0; b < big && problems.Count == 0; b++)
+                {
+                    model.Forward(xs.AsSpan(b * model.InputSize, model.InputSize), one);
+                    Compare(problems, $"Forward (batch {big}) sample {b} vs alone", ys.AsSpan(b * model.OutputSize, model.OutputSize), D(one), 1e-5);
+                }
+            }
+            catch (Exception e) { problems.Add("Forward (batch 67) threw " + e); }
 
             // Training: forward with dropout disabled, then backward.
             try

@@ -373,6 +373,42 @@ namespace CnnGen.Generator.Tests
                 Assert.Contains(needed, all);
         }
 
+        /// <summary>Hand-picked corners the sampler rarely or never draws.</summary>
+        public static TheoryData<string> EdgeArchitectures => new()
+        {
+            "[Input(1, 1, 1)] [Flatten] [Linear(1, 1)]",
+            "[Input(2, 3, 3)] [Flatten]",
+            "[Input(2, 3, 3)] [Flatten] [Flatten] [Softmax]",
+            "[Input(2, 3, 3)] [Flatten] [Linear(18, 1)] [Softmax]",
+            "[Input(1, 5, 5)] [Dropout(0.5)] [Dropout2d(0.5)]",
+            "[Input(3, 8, 8)] [Conv2d(3, 3, 8)]",
+            "[Input(3, 8, 8)] [Conv2d(3, 5, 8)] [Flatten] [LogSoftmax]",
+            "[Input(1, 30, 30)] [Conv2d(1, 64, 3)] [ReLU] [MaxPool2d(2)] [Conv2d(64, 16, 3, Padding = 1)]",
+            "[Input(1, 40, 40)] [Flatten] [Linear(1600, 100)] [ReLU] [Linear(100, 33)] [LogSoftmax]",
+            "[Input(4, 9, 9)] [Conv2d(4, 8, 3, Groups = 4, Padding = 1)] [ELU]",
+            "[Input(16, 6, 6)] [Conv2d(16, 32, 3, Groups = 8)] [Sigmoid] [Conv2d(32, 32, 1, Groups = 32)]",
+            "[Input(2, 9, 9)] [MaxPool2d(3, Stride = 1, Padding = 1)] [AvgPool2d(3, Stride = 1, Padding = 1)]",
+            "[Input(3, 5, 7)] [AvgPool2d(5, KernelWidth = 7)] [Flatten] [Linear(3, 2)]",
+            "[Input(3, 5, 7)] [MaxPool2d(5, KernelWidth = 7)] [Flatten] [Softmax]",
+            "[Input(1, 3, 3)] [Conv2d(1, 2, 1, Padding = 3)]",
+            "[Input(2, 12, 12)] [Conv2d(2, 4, 7, Padding = 3)] [Tanh] [Conv2d(4, 4, 5, Stride = 3, Dilation = 2, Padding = 4)]",
+            "[Input(1, 7, 33)] [Conv2d(1, 9, 1, KernelHeight = 7, KernelWidth = 1)] [LeakyReLU(0.3)]",
+            "[Input(1, 28, 28)] [Conv2d(1, 16, 3)] [ReLU] [MaxPool2d(2, Stride = 2, Padding = 1)] [Conv2d(16, 32, 3)] [ReLU] [MaxPool2d(2, Stride = 2, Padding = 1)] [Flatten] [Linear(7 * 7 * 32, 32)] [ReLU] [Dropout(0.3)] [Linear(32, 10)]",
+        };
+
+        [Theory]
+        [MemberData(nameof(EdgeArchitectures))]
+        public void EdgeModels_MatchFloat64Reference(string attributes)
+        {
+            int split = attributes.IndexOf("] [", StringComparison.Ordinal);
+            string input = split < 0 ? attributes : attributes[..(split + 1)];
+            var layers = split < 0 ? new List<string>() : attributes[(split + 2)..].Split(" [").Select(l => l.StartsWith('[') ? l : "[" + l).ToList();
+            var a = new Architecture(attributes.GetHashCode(StringComparison.Ordinal) & 0xfff, input, layers);
+            Assert.Equal(attributes, a.Attributes);
+            var problems = Check(a, "Edge");
+            Assert.True(problems.Count == 0, attributes + "\n  " + string.Join("\n  ", problems));
+        }
+
         [Fact]
         public void RandomModels_MatchFloat64Reference()
         {

@@ -155,4 +155,58 @@ public class AllocationAndConcurrencyTests
         workers.ForEach(w => w.Join());
         Assert.True(errors.All(e => e is null), string.Join("\n", errors.Where(e => e is not null)));
     }
+
+    /// <summary>
+    /// Data-parallel training shares one model between threads, each with its own workspace and gradient buffer:
+    /// ForwardTrain/Backward on 4 threads at once give exactly the sequential outputs and gradients.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void TrainingSteps_FromFourThreads_WithOwnWorkspaces_MatchSequential(string name)
+    {
+        var model = Create(name, seed: 8);
+        const int threads = 4, batch = 3, rounds = 4;
+        var inputs = Enumerable.Range(0, threads).Select(t => Random(batch * model.InputSize, 20 + t)).ToArray();
+        var dys = Enumerable.Range(0, threads).Select(t => Random(batch * model.OutputSize, 30 + t)).ToArray();
+
+        (float[] Y, float[] G, float[] Dx) Step(int t, TrainingWorkspace ws)
+        {
+            var y = new float[batch * model.OutputSize];
+            var g = new float[model.ParameterCount];
+            var dx = new float[batch * model.InputSize];
+            model.ForwardTrain(ws, inputs[t], y, batch);
+            model.Backward(ws, dys[t], g, dx);
+            return (y, g, dx);
+        }
+
+        var expected = Enumerable.Range(0, threads).Select(t =>
+        {
+            var ws = model.CreateWorkspace(batch, seed: (ulong)t);
+            ws.DropoutEnabled = false;
+            return Step(t, ws);
+        }).ToArray();
+
+        var errors = new string?[threads];
+        using var start = new Barrier(threads);
+        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+        {
+            try
+            {
+                var ws = model.CreateWorkspace(batch, seed: (ulong)t);
+                ws.DropoutEnabled = false;
+                start.SignalAndWait();
+                for (int r = 0; r < rounds; r++)
+                {
+                    var (y, g, dx) = Step(t, ws);
+                    if (!y.AsSpan().SequenceEqual(expected[t].Y)) throw new Exception($"thread {t}, round {r}: outputs differ");
+                    if (!g.AsSpan().SequenceEqual(expected[t].G)) throw new Exception($"thread {t}, round {r}: parameter gradients differ");
+                    if (!dx.AsSpan().SequenceEqual(expected[t].Dx)) throw new Exception($"thread {t}, round {r}: input gradients differ");
+                }
+            }
+            catch (Exception e) { errors[t] = e.Message; }
+        })).ToList();
+        workers.ForEach(w => w.Start());
+        workers.ForEach(w => w.Join());
+        Assert.True(errors.All(e => e is null), string.Join("\n", errors.Where(e => e is not null)));
+    }
 }

@@ -64,6 +64,10 @@ namespace CnnGen.Generator
             "Invalid input shape",
             "Input: {0} is {1}, but must be at least 1");
 
+        public static readonly DiagnosticDescriptor TooLarge = Error("CNN0014",
+            "Model too large for its buffers",
+            "{0} needs {1} floats per sample, more than a .NET array can hold (2,147,483,591); make the input or the channels smaller");
+
         // ---- shape errors --------------------------------------------------------------------------
         public static readonly DiagnosticDescriptor ChannelMismatch = Error("CNN0020",
             "Input channel mismatch",
@@ -92,7 +96,7 @@ namespace CnnGen.Generator
         public static readonly DiagnosticDescriptor[] All =
         {
             MissingInput, NotPartial, NoLayers, LayersSpread, UnsupportedType, UnreadableArguments, UnknownLayer, UnsafeNotAllowed,
-            InvalidValue, GroupsDoNotDivide, PoolPaddingTooLarge, InvalidInput,
+            InvalidValue, GroupsDoNotDivide, PoolPaddingTooLarge, InvalidInput, TooLarge,
             ChannelMismatch, FeatureMismatch, NotFlattened, OutputTooSmall, NeedsSpatialInput, NeedsFlatInput,
         };
 

@@ -59,8 +59,14 @@ namespace CnnGen.Generator
             {
                 context.ReportDiagnostic(Diagnostic.Create(Diagnostics.ById(d.Id), d.Location?.ToLocation(), d.Args.ToArray()));
             }
+            if (model.Ok && MemoryPlan.For(model).TooLarge(model) is { } big)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(Diagnostics.TooLarge, big.Where?.ToLocation(), big.What,
+                    big.Floats.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)));
+                model = model with { Ok = false };
+            }
             if (model.Model.CannotEmit) return;
-            context.AddSource(model.Model.FullName + ".g.cs", ModelEmitter.Emit(model));
+            context.AddSource(model.Model.HintName, ModelEmitter.Emit(model));
         }
     }
 }

@@ -28,6 +28,8 @@ namespace CnnGen
         float[] Parameters { get; }
         /// <summary>Where each named tensor lives in <see cref="Parameters"/> (safetensors keys and shapes).</summary>
         TensorSlot[] ParameterSlots { get; }
+        /// <summary>The layers that run, named as the summary names them ("Conv2d-1", ...); indexes of the profiling ticks.</summary>
+        string[] LayerNames { get; }
 
         /// <summary>Inference for one sample (dropout off). No allocation after the first call on a thread.</summary>
         void Forward(ReadOnlySpan<float> input, Span<float> output);
@@ -68,6 +70,10 @@ namespace CnnGen
         public TrainingWorkspace(int maxBatchSize, int activationsPerSample, int indicesPerSample, int gradientsPerSample, int scratch, ulong seed)
         {
             if (maxBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(maxBatchSize), maxBatchSize, "must be at least 1");
+            long largest = Math.Max(Math.Max((long)activationsPerSample, indicesPerSample), gradientsPerSample) * maxBatchSize;
+            if (largest > Array.MaxLength)
+                throw new ArgumentOutOfRangeException(nameof(maxBatchSize), maxBatchSize,
+                    $"a workspace for {maxBatchSize} samples needs {largest:N0} floats in one buffer, more than an array holds; use a smaller batch");
             MaxBatchSize = maxBatchSize;
             Activations = new float[(long)activationsPerSample * maxBatchSize];
             Indices = new int[(long)indicesPerSample * maxBatchSize];
@@ -93,6 +99,13 @@ namespace CnnGen
         public Rng Rng { get; set; }
         /// <summary>When false, dropout layers pass values through in <c>ForwardTrain</c> (for deterministic checks).</summary>
         public bool DropoutEnabled { get; set; } = true;
+        /// <summary>
+        /// When set (length ≥ the model's <c>LayerNames</c>), <c>ForwardTrain</c> adds each layer's elapsed
+        /// <see cref="System.Diagnostics.Stopwatch"/> ticks here: a per-layer profile. Null (the default) costs nothing.
+        /// </summary>
+        public long[]? ForwardTicks { get; set; }
+        /// <summary>Per-layer ticks of <c>Backward</c>, like <see cref="ForwardTicks"/>.</summary>
+        public long[]? BackwardTicks { get; set; }
         /// <summary>Batch size of the last <c>ForwardTrain</c>, or 0 before the first.</summary>
         public int BatchSize { get; set; }
     }

@@ -508,7 +508,7 @@ namespace T
             // 1·50,000·50,000 = 2,500,000,000 floats: more than a float[] holds (int sizes would wrap to −1,794,967,296)
             { "[Input(1, 50000, 50000)] // <-\n    [ReLU]",
                 "Input: the size of [1, 50000, 50000] is 2500000000 floats, but must be at most 2147483591 floats",
-                "[Input(1, 40000, 40000)]\n    [ReLU]" },
+                "[Input(1, 20000, 20000)]\n    [ReLU]" },
             // 3,000,000·784 + 3,000,000 = 2,355,000,000 parameters
             { "[Input(1, 28, 28)]\n    [Flatten]\n    [Linear(784, 3000000)] // <-",
                 "Linear-1: the parameter count is 2355000000 floats, but must be at most 2147483591 floats",
@@ -588,6 +588,22 @@ namespace T
             var d = AssertDiagnostic(r, bad, "CNN0013", "[Input(", message);
             Assert.StartsWith("Input(", LocatedText(d, bad));
             AssertClean(Models.Model("    [Input(1, 28, 28)]\n    [Conv2d(1, 8, 3)]"));
+        }
+
+        [Fact]
+        public void CNN0014_TooLarge()
+        {
+            // im2col of one sample: 256 · 3 · 3 · 1000 · 1000 = 2,304,000,000 floats, beyond Array.MaxLength.
+            string bad = Models.Model("    [Input(256, 1000, 1000)]\n    [Conv2d(256, 4, 3, Padding = 1)]");
+            var r = RunMalformed(bad);
+            var d = AssertDiagnostic(r, bad, "CNN0014", "[Conv2d(256, 4, 3, Padding = 1)]",
+                "Conv2d-1's im2col buffer needs 2,304,000,000 floats per sample, more than a .NET array can hold (2,147,483,591); make the input or the channels smaller");
+            Assert.StartsWith("Conv2d(", LocatedText(d, bad));
+            AssertClean(Models.Model("    [Input(256, 100, 100)]\n    [Conv2d(256, 4, 3, Padding = 1)]"));
+
+            // Activations kept for training: 2 × 1 × 40000 × 40000 = 3,200,000,000 floats, reported at the class.
+            string wide = Models.Model("    [Input(1, 40000, 40000)]\n    [ReLU]");
+            AssertDiagnostic(RunMalformed(wide), wide, "CNN0014", "partial class M", null, true, "Training (all activations of one sample) needs 3,200,000,000 floats per sample");
         }
 
         // ---- CNN0020 .. CNN0025: shapes ---------------------------------------------------------------

@@ -43,6 +43,11 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>All parameters, flat, in PyTorch's <c>state_dict</c> order (each layer's weight, then bias).</summary>");
             w.Line("public float[] Parameters { get; }");
             w.Line();
+            w.Line("private static readonly string[] s_layerNames = { " + string.Join(", ", layers.Select(l => "\"" + l.SummaryName + "\"")) + " };");
+            w.Line();
+            w.Line("/// <summary>The layers that run, named as the summary names them; indexes of <see cref=\"global::CnnGen.TrainingWorkspace.ForwardTicks\"/>.</summary>");
+            w.Line("public string[] LayerNames => s_layerNames;");
+            w.Line();
             w.Line("/// <summary>Where each named tensor lives in <see cref=\"Parameters\"/>.</summary>");
             w.Line("public global::CnnGen.IO.TensorSlot[] ParameterSlots => s_slots;");
             w.Line();
@@ -86,7 +91,7 @@ namespace CnnGen.Generator.Emit
                 {
                     var s = l.Spec;
                     int fanIn = s.Kind == LayerKind.Conv2d ? (s.In / s.Groups) * s.KernelH * s.KernelW : s.In;
-                    int fanOut = s.Kind == LayerKind.Conv2d ? (s.Out / s.Groups) * s.KernelH * s.KernelW : s.Out;
+                    int fanOut = s.Kind == LayerKind.Conv2d ? s.Out * s.KernelH * s.KernelW : s.Out; // as torch.nn.init computes it from the weight shape
                     w.Line($"// {l.SummaryName}: fan_in {fanIn}, fan_out {fanOut}");
                     string weights = $"p.Slice({l.ParamOffset}, {l.WeightCount})";
                     string bias = $"p.Slice({l.ParamOffset + l.WeightCount}, {l.BiasCount})";
@@ -106,9 +111,9 @@ namespace CnnGen.Generator.Emit
 
         private static void Check(CodeWriter w, string span, string perSample, string what, string shape)
         {
-            using (w.Block($"if ({span}.Length < batchSize * {perSample})"))
+            using (w.Block($"if ({span}.Length < (long)batchSize * {perSample})"))
             {
-                w.Line($"throw new {Sys}ArgumentException($\"{what} holds {{{span}.Length}} floats, but {{batchSize}} sample(s) of {shape} need {{batchSize * {perSample}}}\", nameof({span}));");
+                w.Line($"throw new {Sys}ArgumentException($\"{what} holds {{{span}.Length}} floats, but {{batchSize}} sample(s) of {shape} need {{(long)batchSize * {perSample}}}\", nameof({span}));");
             }
         }
 
@@ -123,13 +128,19 @@ namespace CnnGen.Generator.Emit
                 w.Line($"if (batchSize < 1) throw new {Sys}ArgumentOutOfRangeException(nameof(batchSize), batchSize, \"batch size must be at least 1\");");
                 Check(w, "input", "InputSize", "input", $"[{string.Join(", ", new[] { m.Input.C, m.Input.H, m.Input.W })}]");
                 Check(w, "output", "OutputSize", "output", m.Output.ToString());
-                w.Line("int need = batchSize * MaxLayerSize;");
+                // Samples run in chunks small enough that two activation buffers stay in the L2 cache.
+                long chunk = System.Math.Max(1, System.Math.Min(64, 256 * 1024 / (8 * plan.MaxLayerSize)));
+                w.Line($"const int Chunk = {chunk}; // samples per pass: 2 buffers × {chunk} × {plan.MaxLayerSize} floats fit in 256 KiB");
+                w.Line("int need = global::System.Math.Min(batchSize, Chunk) * MaxLayerSize;");
                 w.Line("float[] a = t_bufferA is { } ta && ta.Length >= need ? ta : (t_bufferA = new float[need]);");
                 w.Line("float[] b = t_bufferB is { } tb && tb.Length >= need ? tb : (t_bufferB = new float[need]);");
                 w.Line("float[] c = t_columns ??= new float[ColumnScratch];");
-                w.Line("int n = batchSize;");
-                using (w.Block("fixed (float* x0 = input, y0 = output, p = Parameters, pa = a, pb = b, col = c)"))
+                using (w.Block("fixed (float* xin = input, yout = output, p = Parameters, pa = a, pb = b, col = c)"))
+                using (w.Block("for (int start = 0; start < batchSize; start += Chunk)"))
                 {
+                    w.Line("int n = global::System.Math.Min(Chunk, batchSize - start);");
+                    w.Line("float* x0 = xin + start * InputSize;");
+                    w.Line("float* y0 = yout + start * OutputSize;");
                     // Dropout is the identity in inference and Flatten a free reshape: neither runs.
                     var run = layers.Where(l => l.Spec.Kind != LayerKind.Dropout && l.Spec.Kind != LayerKind.Dropout2d).ToList();
                     string cur = "x0";
@@ -144,7 +155,7 @@ namespace CnnGen.Generator.Emit
                     }
                     if (cur != "y0")
                     {
-                        w.Line($"new {Sys}Span<float>({cur}, n * OutputSize).CopyTo(output);");
+                        w.Line($"new {Sys}Span<float>({cur}, n * OutputSize).CopyTo(new {Sys}Span<float>(y0, n * OutputSize));");
                     }
                 }
             }
@@ -155,7 +166,7 @@ namespace CnnGen.Generator.Emit
 
         private static void EmitTraining(CodeWriter w, ShapedModel m, MemoryPlan plan, List<ShapedLayer> layers)
         {
-            int maxGrad = plan.MaxLayerSize;
+            long maxGrad = plan.MaxLayerSize;
             w.Line("/// <summary>A training workspace (saved activations, pooling indices, dropout masks, scratch) for up to <paramref name=\"maxBatchSize\"/> samples; one per thread.</summary>");
             w.Line("public global::CnnGen.TrainingWorkspace CreateWorkspace(int maxBatchSize, ulong seed = 0) =>");
             w.Line($"    new global::CnnGen.TrainingWorkspace(maxBatchSize, ActivationsPerSample, IndicesPerSample, {maxGrad}, ColumnScratch, seed);");
@@ -164,7 +175,7 @@ namespace CnnGen.Generator.Emit
             w.Line("{");
             w.Line($"    if (ws is null) throw new {Sys}ArgumentNullException(nameof(ws));");
             w.Line($"    if (batchSize < 1 || batchSize > ws.MaxBatchSize) throw new {Sys}ArgumentOutOfRangeException(nameof(batchSize), batchSize, $\"batch size must be between 1 and the workspace's {{ws.MaxBatchSize}}\");");
-            w.Line($"    if (ws.Activations.Length < ws.MaxBatchSize * ActivationsPerSample || ws.Indices.Length < ws.MaxBatchSize * IndicesPerSample || ws.GradientA.Length < ws.MaxBatchSize * {maxGrad} || ws.Scratch.Length < ColumnScratch)");
+            w.Line($"    if (ws.Activations.Length < (long)ws.MaxBatchSize * ActivationsPerSample || ws.Indices.Length < (long)ws.MaxBatchSize * IndicesPerSample || ws.GradientA.Length < (long)ws.MaxBatchSize * {maxGrad} || ws.Scratch.Length < ColumnScratch)");
             w.Line($"        throw new {Sys}ArgumentException(\"this workspace was not created by {m.Model.ClassName}.CreateWorkspace\", nameof(ws));");
             w.Line("}");
             w.Line();
@@ -180,13 +191,17 @@ namespace CnnGen.Generator.Emit
                     using (w.Block("fixed (int* idx = ws.Indices)"))
                     {
                         w.Line($"new {Sys}Span<float>(x0, n * InputSize).CopyTo(new {Sys}Span<float>(act + {plan.InputSlot} * n, n * InputSize));");
+                        w.Line("long[]? ticks = ws.ForwardTicks;");
+                        w.Line("long t0 = ticks != null ? global::System.Diagnostics.Stopwatch.GetTimestamp() : 0;");
+                        int k = 0;
                         for (int i = 0; i < m.Layers.Count; i++)
                         {
                             var l = m.Layers[i];
                             if (!l.HasRow) continue;
                             w.Line($"{LayerEmitter.MethodPrefix(l)}_Forward({Args(plan, i)}, p, col, {Idx(plan, i)}, {Mask(plan, i)}, n, true, ws);");
+                            w.Line($"if (ticks != null) {{ long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[{k++}] += t1 - t0; t0 = t1; }}");
                         }
-                        int last = plan.OutSlot[m.Layers.Count - 1];
+                        long last = plan.OutSlot[m.Layers.Count - 1];
                         w.Line($"new {Sys}Span<float>(act + {last} * n, n * OutputSize).CopyTo(output);");
                     }
                 }
@@ -199,9 +214,10 @@ namespace CnnGen.Generator.Emit
             w.Line("/// </summary>");
             using (w.Block($"public unsafe void Backward(global::CnnGen.TrainingWorkspace ws, {Sys}ReadOnlySpan<float> outputGradient, {Sys}Span<float> parameterGradients, {Sys}Span<float> inputGradient)"))
             {
-                w.Line("int batchSize = ws?.BatchSize ?? 0;");
+                w.Line($"if (ws is null) throw new {Sys}ArgumentNullException(nameof(ws));");
+                w.Line("int batchSize = ws.BatchSize;");
                 w.Line($"if (batchSize == 0) throw new {Sys}InvalidOperationException(\"call ForwardTrain on this workspace before Backward\");");
-                w.Line("CheckWorkspace(ws!, batchSize);");
+                w.Line("CheckWorkspace(ws, batchSize);");
                 Check(w, "outputGradient", "OutputSize", "outputGradient", m.Output.ToString());
                 w.Line($"if (parameterGradients.Length < ParameterCount) throw new {Sys}ArgumentException($\"parameterGradients holds {{parameterGradients.Length}} floats, but the model has {{ParameterCount}} parameters\", nameof(parameterGradients));");
                 w.Line("bool needInput = !inputGradient.IsEmpty;");
@@ -210,11 +226,14 @@ namespace CnnGen.Generator.Emit
                 Check(w, "inputGradient", "InputSize", "inputGradient", $"[{m.Input.C}, {m.Input.H}, {m.Input.W}]");
                 w.Line("}");
                 w.Line("int n = batchSize;");
-                using (w.Block("fixed (float* dy0 = outputGradient, dx0 = inputGradient, p = Parameters, g = parameterGradients, act = ws!.Activations, col = ws.Scratch, ga = ws.GradientA, gb = ws.GradientB)"))
+                using (w.Block("fixed (float* dy0 = outputGradient, dx0 = inputGradient, p = Parameters, g = parameterGradients, act = ws.Activations, col = ws.Scratch, ga = ws.GradientA, gb = ws.GradientB)"))
                 {
                     using (w.Block("fixed (int* idx = ws.Indices)"))
                     {
                         w.Line($"new {Sys}Span<float>(dy0, n * OutputSize).CopyTo(new {Sys}Span<float>(ga, n * OutputSize));");
+                        w.Line("long[]? ticks = ws.BackwardTicks;");
+                        w.Line("long t0 = ticks != null ? global::System.Diagnostics.Stopwatch.GetTimestamp() : 0;");
+                        int k = layers.Count;
                         string cur = "ga", other = "gb";
                         int first = -1;
                         for (int i = 0; i < m.Layers.Count; i++) if (m.Layers[i].HasRow) { first = i; break; }
@@ -224,6 +243,7 @@ namespace CnnGen.Generator.Emit
                             if (!l.HasRow) continue;
                             string needDx = i == first ? "needInput" : "true";
                             w.Line($"{LayerEmitter.MethodPrefix(l)}_Backward({Args(plan, i)}, {cur}, {other}, p, g, col, {Idx(plan, i)}, {Mask(plan, i)}, n, {needDx});");
+                            w.Line($"if (ticks != null) {{ long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[{--k}] += t1 - t0; t0 = t1; }}");
                             (cur, other) = (other, cur);
                         }
                         w.Line($"if (needInput) new {Sys}Span<float>({cur}, n * InputSize).CopyTo(inputGradient);");

@@ -22,6 +22,8 @@ namespace CnnGen.Generator.Emit
 
         public static string MethodPrefix(ShapedLayer l) => l.TypeName + "_" + l.SummaryName.Substring(l.SummaryName.LastIndexOf('-') + 1);
 
+        private const string Hot = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
+
         public const string ForwardParams = "float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws";
         public const string BackwardParams = "float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx";
 
@@ -79,6 +81,7 @@ namespace CnnGen.Generator.Emit
             bool pointwise = IsPointwise(s);
             string colExpr = pointwise ? "xb" : "col";
 
+            w.Line(Hot);
             using (w.Block($"private static void {pre}_Forward({ForwardParams})"))
             {
                 w.Line($"// per group: y[{KG}, {OHOW}] = W[{KG}, {CKK}] · col[{CKK}, {OHOW}]" + (pointwise ? " (1×1 kernel: col is x itself)" : ""));
@@ -95,6 +98,7 @@ namespace CnnGen.Generator.Emit
                 }
             }
             w.Line();
+            w.Line(Hot);
             using (w.Block($"private static void {pre}_Backward({BackwardParams})"))
             {
                 using (w.Block("for (int b = 0; b < n; b++)"))
@@ -150,6 +154,7 @@ namespace CnnGen.Generator.Emit
         {
             var s = l.Spec;
             int C = l.In.C, H = l.In.H, W = l.In.W, OH = l.Out.H, OW = l.Out.W, KH = s.KernelH, KW = s.KernelW;
+            w.Line(Hot);
             using (w.Block($"private static void {signature}"))
             {
                 using (w.Block($"for (int c = 0; c < {C}; c++)"))
@@ -231,6 +236,7 @@ namespace CnnGen.Generator.Emit
         {
             var s = l.Spec;
             int C = l.In.C, H = l.In.H, W = l.In.W, OH = l.Out.H, OW = l.Out.W;
+            w.Line(Hot);
             using (w.Block($"private static void {pre}_Forward({ForwardParams})"))
             {
                 w.Line("// PyTorch semantics: padding is -inf, the first maximum in the window wins (its index is kept for backward).");
@@ -252,7 +258,8 @@ namespace CnnGen.Generator.Emit
                                     w.Line($"int rowStart = (oh * {s.StrideH} + {i * s.DilationH - s.PadH}) * {W};");
                                     for (int j = 0; j < s.KernelW; j++)
                                     {
-                                        w.Line($"{{ int iw = ow * {s.StrideW} + {j * s.DilationW - s.PadW}; if ((uint)iw < {W}u && (xc[rowStart + iw] > best || float.IsNaN(xc[rowStart + iw]))) {{ best = xc[rowStart + iw]; at = rowStart + iw; }} }}");
+                                        // Branch-free select (data-dependent branches mispredict on every window): NaN wins, as in PyTorch.
+                                        w.Line($"{{ int iw = ow * {s.StrideW} + {j * s.DilationW - s.PadW}; if ((uint)iw < {W}u) {{ float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; }} }}");
                                     }
                                 }
                             }
@@ -263,6 +270,7 @@ namespace CnnGen.Generator.Emit
                 }
             }
             w.Line();
+            w.Line(Hot);
             using (w.Block($"private static void {pre}_Backward({BackwardParams})"))
             {
                 w.Line("if (!needDx) return;");
@@ -282,6 +290,7 @@ namespace CnnGen.Generator.Emit
             var s = l.Spec;
             int C = l.In.C, H = l.In.H, W = l.In.W, OH = l.Out.H, OW = l.Out.W;
             string inv = F(1.0 / (s.KernelH * s.KernelW));
+            w.Line(Hot);
             using (w.Block($"private static void {pre}_Forward({ForwardParams})"))
             {
                 w.Line($"// count_include_pad=True: every window divides by {s.KernelH}·{s.KernelW}.");
@@ -309,6 +318,7 @@ namespace CnnGen.Generator.Emit
                 }
             }
             w.Line();
+            w.Line(Hot);
             using (w.Block($"private static void {pre}_Backward({BackwardParams})"))
             {
                 w.Line("if (!needDx) return;");
@@ -342,6 +352,7 @@ namespace CnnGen.Generator.Emit
         {
             var s = l.Spec;
             int I = s.In, O = s.Out, wOff = l.ParamOffset, bOff = l.ParamOffset + l.WeightCount;
+            w.Line(Hot);
             using (w.Block($"private static void {pre}_Forward({ForwardParams})"))
             {
                 w.Line($"// y[n, {O}] = x[n, {I}] · W[{O}, {I}]ᵀ" + (s.Bias ? " + b" : ""));
@@ -349,6 +360,7 @@ namespace CnnGen.Generator.Emit
                 if (s.Bias) w.Line($"{K}Ops.AddColumnBias(y, p + {bOff}, n, {O});");
             }
             w.Line();
+            w.Line(Hot);
             using (w.Block($"private static void {pre}_Backward({BackwardParams})"))
             {
                 w.Line($"// dW[{O}, {I}] += dy[n, {O}]ᵀ · x[n, {I}]");
@@ -399,6 +411,7 @@ namespace CnnGen.Generator.Emit
             int groups = MemoryPlan.DropoutGroups(l);
             int groupSize = l.Out.Size / groups;
             string what = l.Spec.Kind == LayerKind.Dropout2d ? "whole channels" : "elements";
+            w.Line(Hot);
             using (w.Block($"private static void {pre}_Forward({ForwardParams})"))
             {
                 w.Line($"// Training: drop {what} with p = {l.Spec.Value.ToString("R", CultureInfo.InvariantCulture)}, scale the rest by 1/(1 - p). Inference never calls this (identity).");

@@ -12,27 +12,40 @@ namespace CnnGen.Generator.Emit
     /// </summary>
     internal sealed class MemoryPlan
     {
-        public int InputSlot;                 // offset of the copied input in the activation arena
-        public int[] InSlot = Array.Empty<int>();    // per layer: offset of its input
-        public int[] OutSlot = Array.Empty<int>();   // per layer: offset of its output
-        public int[] MaskSlot = Array.Empty<int>();  // per layer: dropout mask offset, or -1
-        public int[] IndexSlot = Array.Empty<int>(); // per layer: max-pool argmax offset in the index arena, or -1
-        public int ActivationsPerSample;
-        public int IndicesPerSample;
-        public int MaxLayerSize;              // largest activation (ping-pong buffer size per sample)
-        public int ColumnScratch;             // largest im2col buffer (one sample)
+        public long InputSlot;                 // offset of the copied input in the activation arena
+        public long[] InSlot = Array.Empty<long>();    // per layer: offset of its input
+        public long[] OutSlot = Array.Empty<long>();   // per layer: offset of its output
+        public long[] MaskSlot = Array.Empty<long>();  // per layer: dropout mask offset, or -1
+        public long[] IndexSlot = Array.Empty<long>(); // per layer: max-pool argmax offset in the index arena, or -1
+        public long ActivationsPerSample;
+        public long IndicesPerSample;
+        public long MaxLayerSize;             // largest activation (ping-pong buffer size per sample)
+        public long ColumnScratch;            // largest im2col buffer (one sample)
+        public ShapedLayer? ColumnLayer;      // the convolution that needs it
+
+        /// <summary>.NET's largest array length (Array.MaxLength).</summary>
+        public const long MaxArray = 0x7FFFFFC7;
+
+        /// <summary>What, if anything, is too large for one array: (what, floats).</summary>
+        public (string What, long Floats, LocationInfo? Where)? TooLarge(ShapedModel m)
+        {
+            if (ColumnScratch > MaxArray) return ($"{ColumnLayer!.SummaryName}'s im2col buffer", ColumnScratch, ColumnLayer.Spec.Location);
+            if (ActivationsPerSample > MaxArray) return ("Training (all activations of one sample)", ActivationsPerSample, m.Model.Location);
+            if (IndicesPerSample > MaxArray) return ("Training (max-pooling indices of one sample)", IndicesPerSample, m.Model.Location);
+            return null;
+        }
 
         public static MemoryPlan For(ShapedModel m)
         {
             int count = m.Layers.Count;
             var plan = new MemoryPlan
             {
-                InSlot = new int[count], OutSlot = new int[count], MaskSlot = new int[count], IndexSlot = new int[count],
+                InSlot = new long[count], OutSlot = new long[count], MaskSlot = new long[count], IndexSlot = new long[count],
             };
-            int act = 0, idx = 0;
+            long act = 0, idx = 0;
             plan.InputSlot = act;
             act += m.Input.Size;
-            int current = plan.InputSlot;
+            long current = plan.InputSlot;
             plan.MaxLayerSize = m.Input.Size;
             for (int i = 0; i < count; i++)
             {
@@ -59,7 +72,12 @@ namespace CnnGen.Generator.Emit
                 }
                 if (l.Spec.Kind == LayerKind.Conv2d)
                 {
-                    plan.ColumnScratch = Math.Max(plan.ColumnScratch, l.In.C * l.Spec.KernelH * l.Spec.KernelW * l.Out.H * l.Out.W);
+                    long cols = (long)l.In.C * l.Spec.KernelH * l.Spec.KernelW * l.Out.H * l.Out.W;
+                    if (cols > plan.ColumnScratch)
+                    {
+                        plan.ColumnScratch = cols;
+                        plan.ColumnLayer = l;
+                    }
                 }
                 plan.MaxLayerSize = Math.Max(plan.MaxLayerSize, l.Out.Size);
                 current = plan.OutSlot[i];

@@ -12,6 +12,13 @@ namespace CnnGen.Kernels
     {
         private const int V = 8;
 
+        /// <summary>dst[i] += src[i] over <paramref name="src"/>'s length (e.g. summing per-thread gradients).</summary>
+        public static void AddTo(Span<float> dst, ReadOnlySpan<float> src)
+        {
+            if (dst.Length < src.Length) throw new ArgumentException($"destination holds {dst.Length} floats, source {src.Length}", nameof(dst));
+            fixed (float* d = dst, s = src) AddTo(d, s, src.Length);
+        }
+
         /// <summary>dst[i] += src[i].</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void AddTo(float* dst, float* src, int n)

@@ -117,6 +117,11 @@ namespace Samples
         /// <summary>All parameters, flat, in PyTorch's <c>state_dict</c> order (each layer's weight, then bias).</summary>
         public float[] Parameters { get; }
 
+        private static readonly string[] s_layerNames = { "Conv2d-1", "ReLU-2", "MaxPool2d-3", "Conv2d-4", "ReLU-5", "MaxPool2d-6", "Linear-7", "ReLU-8", "Dropout-9", "Linear-10" };
+
+        /// <summary>The layers that run, named as the summary names them; indexes of <see cref="global::CnnGen.TrainingWorkspace.ForwardTicks"/>.</summary>
+        public string[] LayerNames => s_layerNames;
+
         /// <summary>Where each named tensor lives in <see cref="Parameters"/>.</summary>
         public global::CnnGen.IO.TensorSlot[] ParameterSlots => s_slots;
 
@@ -192,30 +197,36 @@ namespace Samples
         public unsafe void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batchSize)
         {
             if (batchSize < 1) throw new global::System.ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be at least 1");
-            if (input.Length < batchSize * InputSize)
+            if (input.Length < (long)batchSize * InputSize)
             {
-                throw new global::System.ArgumentException($"input holds {input.Length} floats, but {batchSize} sample(s) of [1, 28, 28] need {batchSize * InputSize}", nameof(input));
+                throw new global::System.ArgumentException($"input holds {input.Length} floats, but {batchSize} sample(s) of [1, 28, 28] need {(long)batchSize * InputSize}", nameof(input));
             }
-            if (output.Length < batchSize * OutputSize)
+            if (output.Length < (long)batchSize * OutputSize)
             {
-                throw new global::System.ArgumentException($"output holds {output.Length} floats, but {batchSize} sample(s) of [10] need {batchSize * OutputSize}", nameof(output));
+                throw new global::System.ArgumentException($"output holds {output.Length} floats, but {batchSize} sample(s) of [10] need {(long)batchSize * OutputSize}", nameof(output));
             }
-            int need = batchSize * MaxLayerSize;
+            const int Chunk = 3; // samples per pass: 2 buffers × 3 × 10816 floats fit in 256 KiB
+            int need = global::System.Math.Min(batchSize, Chunk) * MaxLayerSize;
             float[] a = t_bufferA is { } ta && ta.Length >= need ? ta : (t_bufferA = new float[need]);
             float[] b = t_bufferB is { } tb && tb.Length >= need ? tb : (t_bufferB = new float[need]);
             float[] c = t_columns ??= new float[ColumnScratch];
-            int n = batchSize;
-            fixed (float* x0 = input, y0 = output, p = Parameters, pa = a, pb = b, col = c)
+            fixed (float* xin = input, yout = output, p = Parameters, pa = a, pb = b, col = c)
             {
-                Conv2d_1_Forward(x0, pa, p, col, null, null, n, false, null);
-                ReLU_2_Forward(pa, pa, p, col, null, null, n, false, null);
-                MaxPool2d_3_Forward(pa, pb, p, col, null, null, n, false, null);
-                Conv2d_4_Forward(pb, pa, p, col, null, null, n, false, null);
-                ReLU_5_Forward(pa, pa, p, col, null, null, n, false, null);
-                MaxPool2d_6_Forward(pa, pb, p, col, null, null, n, false, null);
-                Linear_7_Forward(pb, pa, p, col, null, null, n, false, null);
-                ReLU_8_Forward(pa, pa, p, col, null, null, n, false, null);
-                Linear_10_Forward(pa, y0, p, col, null, null, n, false, null);
+                for (int start = 0; start < batchSize; start += Chunk)
+                {
+                    int n = global::System.Math.Min(Chunk, batchSize - start);
+                    float* x0 = xin + start * InputSize;
+                    float* y0 = yout + start * OutputSize;
+                    Conv2d_1_Forward(x0, pa, p, col, null, null, n, false, null);
+                    ReLU_2_Forward(pa, pa, p, col, null, null, n, false, null);
+                    MaxPool2d_3_Forward(pa, pb, p, col, null, null, n, false, null);
+                    Conv2d_4_Forward(pb, pa, p, col, null, null, n, false, null);
+                    ReLU_5_Forward(pa, pa, p, col, null, null, n, false, null);
+                    MaxPool2d_6_Forward(pa, pb, p, col, null, null, n, false, null);
+                    Linear_7_Forward(pb, pa, p, col, null, null, n, false, null);
+                    ReLU_8_Forward(pa, pa, p, col, null, null, n, false, null);
+                    Linear_10_Forward(pa, y0, p, col, null, null, n, false, null);
+                }
             }
         }
 
@@ -227,7 +238,7 @@ namespace Samples
         {
             if (ws is null) throw new global::System.ArgumentNullException(nameof(ws));
             if (batchSize < 1 || batchSize > ws.MaxBatchSize) throw new global::System.ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"batch size must be between 1 and the workspace's {ws.MaxBatchSize}");
-            if (ws.Activations.Length < ws.MaxBatchSize * ActivationsPerSample || ws.Indices.Length < ws.MaxBatchSize * IndicesPerSample || ws.GradientA.Length < ws.MaxBatchSize * 10816 || ws.Scratch.Length < ColumnScratch)
+            if (ws.Activations.Length < (long)ws.MaxBatchSize * ActivationsPerSample || ws.Indices.Length < (long)ws.MaxBatchSize * IndicesPerSample || ws.GradientA.Length < (long)ws.MaxBatchSize * 10816 || ws.Scratch.Length < ColumnScratch)
                 throw new global::System.ArgumentException("this workspace was not created by MnistCnn.CreateWorkspace", nameof(ws));
         }
 
@@ -235,13 +246,13 @@ namespace Samples
         public unsafe void ForwardTrain(global::CnnGen.TrainingWorkspace ws, global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batchSize)
         {
             CheckWorkspace(ws, batchSize);
-            if (input.Length < batchSize * InputSize)
+            if (input.Length < (long)batchSize * InputSize)
             {
-                throw new global::System.ArgumentException($"input holds {input.Length} floats, but {batchSize} sample(s) of [1, 28, 28] need {batchSize * InputSize}", nameof(input));
+                throw new global::System.ArgumentException($"input holds {input.Length} floats, but {batchSize} sample(s) of [1, 28, 28] need {(long)batchSize * InputSize}", nameof(input));
             }
-            if (output.Length < batchSize * OutputSize)
+            if (output.Length < (long)batchSize * OutputSize)
             {
-                throw new global::System.ArgumentException($"output holds {output.Length} floats, but {batchSize} sample(s) of [10] need {batchSize * OutputSize}", nameof(output));
+                throw new global::System.ArgumentException($"output holds {output.Length} floats, but {batchSize} sample(s) of [10] need {(long)batchSize * OutputSize}", nameof(output));
             }
             int n = batchSize;
             fixed (float* x0 = input, p = Parameters, act = ws.Activations, col = ws.Scratch)
@@ -249,16 +260,28 @@ namespace Samples
                 fixed (int* idx = ws.Indices)
                 {
                     new global::System.Span<float>(x0, n * InputSize).CopyTo(new global::System.Span<float>(act + 0 * n, n * InputSize));
+                    long[]? ticks = ws.ForwardTicks;
+                    long t0 = ticks != null ? global::System.Diagnostics.Stopwatch.GetTimestamp() : 0;
                     Conv2d_1_Forward(act + 0 * n, act + 784 * n, p, col, null, null, n, true, ws);
+                    if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[0] += t1 - t0; t0 = t1; }
                     ReLU_2_Forward(act + 784 * n, act + 11600 * n, p, col, null, null, n, true, ws);
+                    if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[1] += t1 - t0; t0 = t1; }
                     MaxPool2d_3_Forward(act + 11600 * n, act + 22416 * n, p, col, idx + 0 * n, null, n, true, ws);
+                    if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[2] += t1 - t0; t0 = t1; }
                     Conv2d_4_Forward(act + 22416 * n, act + 25552 * n, p, col, null, null, n, true, ws);
+                    if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[3] += t1 - t0; t0 = t1; }
                     ReLU_5_Forward(act + 25552 * n, act + 30160 * n, p, col, null, null, n, true, ws);
+                    if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[4] += t1 - t0; t0 = t1; }
                     MaxPool2d_6_Forward(act + 30160 * n, act + 34768 * n, p, col, idx + 3136 * n, null, n, true, ws);
+                    if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[5] += t1 - t0; t0 = t1; }
                     Linear_7_Forward(act + 34768 * n, act + 36336 * n, p, col, null, null, n, true, ws);
+                    if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[6] += t1 - t0; t0 = t1; }
                     ReLU_8_Forward(act + 36336 * n, act + 36368 * n, p, col, null, null, n, true, ws);
+                    if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[7] += t1 - t0; t0 = t1; }
                     Dropout_9_Forward(act + 36368 * n, act + 36400 * n, p, col, null, act + 36432 * n, n, true, ws);
+                    if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[8] += t1 - t0; t0 = t1; }
                     Linear_10_Forward(act + 36400 * n, act + 36464 * n, p, col, null, null, n, true, ws);
+                    if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[9] += t1 - t0; t0 = t1; }
                     new global::System.Span<float>(act + 36464 * n, n * OutputSize).CopyTo(output);
                 }
             }
@@ -271,38 +294,51 @@ namespace Samples
         /// </summary>
         public unsafe void Backward(global::CnnGen.TrainingWorkspace ws, global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> parameterGradients, global::System.Span<float> inputGradient)
         {
-            int batchSize = ws?.BatchSize ?? 0;
+            if (ws is null) throw new global::System.ArgumentNullException(nameof(ws));
+            int batchSize = ws.BatchSize;
             if (batchSize == 0) throw new global::System.InvalidOperationException("call ForwardTrain on this workspace before Backward");
-            CheckWorkspace(ws!, batchSize);
-            if (outputGradient.Length < batchSize * OutputSize)
+            CheckWorkspace(ws, batchSize);
+            if (outputGradient.Length < (long)batchSize * OutputSize)
             {
-                throw new global::System.ArgumentException($"outputGradient holds {outputGradient.Length} floats, but {batchSize} sample(s) of [10] need {batchSize * OutputSize}", nameof(outputGradient));
+                throw new global::System.ArgumentException($"outputGradient holds {outputGradient.Length} floats, but {batchSize} sample(s) of [10] need {(long)batchSize * OutputSize}", nameof(outputGradient));
             }
             if (parameterGradients.Length < ParameterCount) throw new global::System.ArgumentException($"parameterGradients holds {parameterGradients.Length} floats, but the model has {ParameterCount} parameters", nameof(parameterGradients));
             bool needInput = !inputGradient.IsEmpty;
             if (needInput)
             {
-            if (inputGradient.Length < batchSize * InputSize)
+            if (inputGradient.Length < (long)batchSize * InputSize)
             {
-                throw new global::System.ArgumentException($"inputGradient holds {inputGradient.Length} floats, but {batchSize} sample(s) of [1, 28, 28] need {batchSize * InputSize}", nameof(inputGradient));
+                throw new global::System.ArgumentException($"inputGradient holds {inputGradient.Length} floats, but {batchSize} sample(s) of [1, 28, 28] need {(long)batchSize * InputSize}", nameof(inputGradient));
             }
             }
             int n = batchSize;
-            fixed (float* dy0 = outputGradient, dx0 = inputGradient, p = Parameters, g = parameterGradients, act = ws!.Activations, col = ws.Scratch, ga = ws.GradientA, gb = ws.GradientB)
+            fixed (float* dy0 = outputGradient, dx0 = inputGradient, p = Parameters, g = parameterGradients, act = ws.Activations, col = ws.Scratch, ga = ws.GradientA, gb = ws.GradientB)
             {
                 fixed (int* idx = ws.Indices)
                 {
                     new global::System.Span<float>(dy0, n * OutputSize).CopyTo(new global::System.Span<float>(ga, n * OutputSize));
+                    long[]? ticks = ws.BackwardTicks;
+                    long t0 = ticks != null ? global::System.Diagnostics.Stopwatch.GetTimestamp() : 0;
                     Linear_10_Backward(act + 36400 * n, act + 36464 * n, ga, gb, p, g, col, null, null, n, true);
+                    if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[9] += t1 - t0; t0 = t1; }
                     Dropout_9_Backward(act + 36368 * n, act + 36400 * n, gb, ga, p, g, col, null, act + 36432 * n, n, true);
+                    if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[8] += t1 - t0; t0 = t1; }
                     ReLU_8_Backward(act + 36336 * n, act + 36368 * n, ga, gb, p, g, col, null, null, n, true);
+                    if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[7] += t1 - t0; t0 = t1; }
                     Linear_7_Backward(act + 34768 * n, act + 36336 * n, gb, ga, p, g, col, null, null, n, true);
+                    if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[6] += t1 - t0; t0 = t1; }
                     MaxPool2d_6_Backward(act + 30160 * n, act + 34768 * n, ga, gb, p, g, col, idx + 3136 * n, null, n, true);
+                    if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[5] += t1 - t0; t0 = t1; }
                     ReLU_5_Backward(act + 25552 * n, act + 30160 * n, gb, ga, p, g, col, null, null, n, true);
+                    if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[4] += t1 - t0; t0 = t1; }
                     Conv2d_4_Backward(act + 22416 * n, act + 25552 * n, ga, gb, p, g, col, null, null, n, true);
+                    if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[3] += t1 - t0; t0 = t1; }
                     MaxPool2d_3_Backward(act + 11600 * n, act + 22416 * n, gb, ga, p, g, col, idx + 0 * n, null, n, true);
+                    if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[2] += t1 - t0; t0 = t1; }
                     ReLU_2_Backward(act + 784 * n, act + 11600 * n, ga, gb, p, g, col, null, null, n, true);
+                    if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[1] += t1 - t0; t0 = t1; }
                     Conv2d_1_Backward(act + 0 * n, act + 784 * n, gb, ga, p, g, col, null, null, n, needInput);
+                    if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[0] += t1 - t0; t0 = t1; }
                     if (needInput) new global::System.Span<float>(ga, n * InputSize).CopyTo(inputGradient);
                 }
             }
@@ -315,6 +351,7 @@ namespace Samples
         public void SaveWeights(string path) => global::CnnGen.IO.SafeTensors.Save(path, s_slots, Parameters);
 
         // ---- Conv2d-1: x [n, 1, 28, 28] -> y [n, 16, 26, 26]; kernel 3×3, stride (1, 1), padding (0, 0), dilation (1, 1), groups 1; weight [16, 1, 3, 3] at p[0], bias [16] at p[144] ----
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_1_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
         {
             // per group: y[16, 676] = W[16, 9] · col[9, 676]
@@ -328,6 +365,7 @@ namespace Samples
             }
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_1_Backward(float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx)
         {
             for (int b = 0; b < n; b++)
@@ -350,6 +388,7 @@ namespace Samples
         }
 
         // col[(c·3 + i)·3 + j, oh·26 + ow] = x[c, oh·1 − 0 + i·1, ow·1 − 0 + j·1], 0 in the padding
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_1_Im2Col(float* x, float* col)
         {
             for (int c = 0; c < 1; c++)
@@ -486,6 +525,7 @@ namespace Samples
         }
 
         // The adjoint of im2col: x[c, ih, iw] += col[...] for every tap that read it (x cleared by the caller).
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_1_Col2Im(float* col, float* x)
         {
             for (int c = 0; c < 1; c++)
@@ -630,6 +670,7 @@ namespace Samples
         }
 
         // ---- MaxPool2d-3: x [n, 16, 26, 26] -> y [n, 16, 14, 14]; window 2×2, stride (2, 2), padding (1, 1), dilation (1, 1) ----
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void MaxPool2d_3_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
         {
             // PyTorch semantics: padding is -inf, the first maximum in the window wins (its index is kept for backward).
@@ -647,14 +688,14 @@ namespace Samples
                         if ((uint)(oh * 2 + -1) < 26u)
                         {
                             int rowStart = (oh * 2 + -1) * 26;
-                            { int iw = ow * 2 + -1; if ((uint)iw < 26u && (xc[rowStart + iw] > best || float.IsNaN(xc[rowStart + iw]))) { best = xc[rowStart + iw]; at = rowStart + iw; } }
-                            { int iw = ow * 2 + 0; if ((uint)iw < 26u && (xc[rowStart + iw] > best || float.IsNaN(xc[rowStart + iw]))) { best = xc[rowStart + iw]; at = rowStart + iw; } }
+                            { int iw = ow * 2 + -1; if ((uint)iw < 26u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
+                            { int iw = ow * 2 + 0; if ((uint)iw < 26u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
                         }
                         if ((uint)(oh * 2 + 0) < 26u)
                         {
                             int rowStart = (oh * 2 + 0) * 26;
-                            { int iw = ow * 2 + -1; if ((uint)iw < 26u && (xc[rowStart + iw] > best || float.IsNaN(xc[rowStart + iw]))) { best = xc[rowStart + iw]; at = rowStart + iw; } }
-                            { int iw = ow * 2 + 0; if ((uint)iw < 26u && (xc[rowStart + iw] > best || float.IsNaN(xc[rowStart + iw]))) { best = xc[rowStart + iw]; at = rowStart + iw; } }
+                            { int iw = ow * 2 + -1; if ((uint)iw < 26u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
+                            { int iw = ow * 2 + 0; if ((uint)iw < 26u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
                         }
                         yc[oh * 14 + ow] = best;
                         if (ic != null) ic[oh * 14 + ow] = at;
@@ -663,6 +704,7 @@ namespace Samples
             }
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void MaxPool2d_3_Backward(float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx)
         {
             if (!needDx) return;
@@ -677,6 +719,7 @@ namespace Samples
         }
 
         // ---- Conv2d-4: x [n, 16, 14, 14] -> y [n, 32, 12, 12]; kernel 3×3, stride (1, 1), padding (0, 0), dilation (1, 1), groups 1; weight [32, 16, 3, 3] at p[160], bias [32] at p[4768] ----
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_4_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
         {
             // per group: y[32, 144] = W[32, 144] · col[144, 144]
@@ -690,6 +733,7 @@ namespace Samples
             }
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_4_Backward(float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx)
         {
             for (int b = 0; b < n; b++)
@@ -712,6 +756,7 @@ namespace Samples
         }
 
         // col[(c·3 + i)·3 + j, oh·12 + ow] = x[c, oh·1 − 0 + i·1, ow·1 − 0 + j·1], 0 in the padding
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_4_Im2Col(float* x, float* col)
         {
             for (int c = 0; c < 16; c++)
@@ -821,6 +866,7 @@ namespace Samples
         }
 
         // The adjoint of im2col: x[c, ih, iw] += col[...] for every tap that read it (x cleared by the caller).
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_4_Col2Im(float* col, float* x)
         {
             for (int c = 0; c < 16; c++)
@@ -938,6 +984,7 @@ namespace Samples
         }
 
         // ---- MaxPool2d-6: x [n, 32, 12, 12] -> y [n, 32, 7, 7]; window 2×2, stride (2, 2), padding (1, 1), dilation (1, 1) ----
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void MaxPool2d_6_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
         {
             // PyTorch semantics: padding is -inf, the first maximum in the window wins (its index is kept for backward).
@@ -955,14 +1002,14 @@ namespace Samples
                         if ((uint)(oh * 2 + -1) < 12u)
                         {
                             int rowStart = (oh * 2 + -1) * 12;
-                            { int iw = ow * 2 + -1; if ((uint)iw < 12u && (xc[rowStart + iw] > best || float.IsNaN(xc[rowStart + iw]))) { best = xc[rowStart + iw]; at = rowStart + iw; } }
-                            { int iw = ow * 2 + 0; if ((uint)iw < 12u && (xc[rowStart + iw] > best || float.IsNaN(xc[rowStart + iw]))) { best = xc[rowStart + iw]; at = rowStart + iw; } }
+                            { int iw = ow * 2 + -1; if ((uint)iw < 12u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
+                            { int iw = ow * 2 + 0; if ((uint)iw < 12u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
                         }
                         if ((uint)(oh * 2 + 0) < 12u)
                         {
                             int rowStart = (oh * 2 + 0) * 12;
-                            { int iw = ow * 2 + -1; if ((uint)iw < 12u && (xc[rowStart + iw] > best || float.IsNaN(xc[rowStart + iw]))) { best = xc[rowStart + iw]; at = rowStart + iw; } }
-                            { int iw = ow * 2 + 0; if ((uint)iw < 12u && (xc[rowStart + iw] > best || float.IsNaN(xc[rowStart + iw]))) { best = xc[rowStart + iw]; at = rowStart + iw; } }
+                            { int iw = ow * 2 + -1; if ((uint)iw < 12u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
+                            { int iw = ow * 2 + 0; if ((uint)iw < 12u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
                         }
                         yc[oh * 7 + ow] = best;
                         if (ic != null) ic[oh * 7 + ow] = at;
@@ -971,6 +1018,7 @@ namespace Samples
             }
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void MaxPool2d_6_Backward(float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx)
         {
             if (!needDx) return;
@@ -985,6 +1033,7 @@ namespace Samples
         }
 
         // ---- Linear-7: x [n, 1568] -> y [n, 32]; weight [32, 1568] at p[4800], bias [32] at p[54976] ----
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Linear_7_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
         {
             // y[n, 32] = x[n, 1568] · W[32, 1568]ᵀ + b
@@ -992,6 +1041,7 @@ namespace Samples
             global::CnnGen.Kernels.Ops.AddColumnBias(y, p + 54976, n, 32);
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Linear_7_Backward(float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx)
         {
             // dW[32, 1568] += dy[n, 32]ᵀ · x[n, 1568]
@@ -1010,6 +1060,7 @@ namespace Samples
         }
 
         // ---- Dropout-9: x [n, 32] -> y [n, 32] ----
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Dropout_9_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
         {
             // Training: drop elements with p = 0.3, scale the rest by 1/(1 - p). Inference never calls this (identity).
@@ -1030,6 +1081,7 @@ namespace Samples
         }
 
         // ---- Linear-10: x [n, 32] -> y [n, 10]; weight [10, 32] at p[55008], bias [10] at p[55328] ----
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Linear_10_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
         {
             // y[n, 10] = x[n, 32] · W[10, 32]ᵀ + b
@@ -1037,6 +1089,7 @@ namespace Samples
             global::CnnGen.Kernels.Ops.AddColumnBias(y, p + 55328, n, 10);
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Linear_10_Backward(float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx)
         {
             // dW[10, 32] += dy[n, 10]ᵀ · x[n, 32]

@@ -56,7 +56,13 @@ public unsafe class GemmTests
             for (int n = 0; n < N; n++) b[k * ldb + n] = rng.Uniform(-1f, 1f);
         var c0 = new double[M * N];
         for (int m = 0; m < M; m++)
-            for (int n = 0; n < N; n++) { float v = rng.Uniform(-2f, 2f); c[m * ldc + n] = v; c0[m * N + n] = v; }
+            for (int n = 0; n < N; n++)
+            {
+                // Overwrite mode must not read C: give it NaN there, so a read shows up in the result.
+                float v = rng.Uniform(-2f, 2f);
+                c[m * ldc + n] = accumulate ? v : float.NaN;
+                c0[m * N + n] = v;
+            }
 
         var expected = new double[M * N];
         var magnitude = new double[M * N];
@@ -87,7 +93,13 @@ public unsafe class GemmTests
             for (int k = 0; k < K; k++) b[n * ldb + k] = rng.Uniform(-1f, 1f);
         var c0 = new double[M * N];
         for (int m = 0; m < M; m++)
-            for (int n = 0; n < N; n++) { float v = rng.Uniform(-2f, 2f); c[m * ldc + n] = v; c0[m * N + n] = v; }
+            for (int n = 0; n < N; n++)
+            {
+                // Overwrite mode must not read C: give it NaN there, so a read shows up in the result.
+                float v = rng.Uniform(-2f, 2f);
+                c[m * ldc + n] = accumulate ? v : float.NaN;
+                c0[m * N + n] = v;
+            }
 
         var expected = new double[M * N];
         var magnitude = new double[M * N];

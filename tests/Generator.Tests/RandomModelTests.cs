@@ -352,6 +352,26 @@ namespace CnnGen.Generator.Tests
                 Compare(problems, "accumulated parameter gradients (2 passes, second without input gradient)", grads, twice, 1e-3);
             }
             catch (Exception e) { problems.Add("training threw " + e); }
+
+            // The same workspace with a smaller batch (the saved activations are laid out per batch size).
+            try
+            {
+                const int small = 2;
+                var pass2 = reference.Forward(D(input.AsSpan(0, small * model.InputSize)), small, D(p));
+                var (refDx2, refDp2) = reference.Backward(pass2, D(gradOut.AsSpan(0, small * model.OutputSize)));
+                var ws = model.CreateWorkspace(Batch + 1, 6);
+                ws.DropoutEnabled = false;
+                var output = new float[Batch * model.OutputSize];
+                model.ForwardTrain(ws, input, output, Batch);
+                model.ForwardTrain(ws, input.AsSpan(0, small * model.InputSize), output, small);
+                Compare(problems, "ForwardTrain (batch 2 after 3)", output.AsSpan(0, small * model.OutputSize), pass2.Output.Data, 1e-4);
+                var grads = new float[model.ParameterCount];
+                var dx = new float[small * model.InputSize];
+                model.Backward(ws, gradOut.AsSpan(0, small * model.OutputSize), grads, dx);
+                Compare(problems, "input gradient (batch 2)", dx, refDx2, 1e-3);
+                Compare(problems, "parameter gradients (batch 2)", grads, refDp2, 1e-3);
+            }
+            catch (Exception e) { problems.Add("training with batch 2 threw " + e); }
             return problems;
         }
 

@@ -236,10 +236,40 @@ namespace CnnGen.Generator.Emit
         {
             var s = l.Spec;
             int C = l.In.C, H = l.In.H, W = l.In.W, OH = l.Out.H, OW = l.Out.W;
+            // Columns whose every horizontal tap is inside the input: there 8 outputs are computed at once.
+            int owA = 0, owB = OW;
+            for (int j = 0; j < s.KernelW; j++)
+            {
+                var (lo, hi) = Range(OW, W, s.StrideW, s.PadW, s.DilationW, j);
+                owA = Math.Max(owA, lo);
+                owB = Math.Min(owB, hi);
+            }
+            bool vector = owB - owA >= 8;
+            const string V = "global::System.Runtime.Intrinsics.Vector256";
+            w.Line("// One output, scalar (the borders and the last columns). PyTorch semantics: padding is -inf, the first maximum wins, NaN wins.");
+            w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+            using (w.Block($"private static float {pre}_One(float* xc, int oh, int ow, out int at)"))
+            {
+                w.Line("float best = float.NegativeInfinity;");
+                w.Line("at = -1;");
+                for (int i = 0; i < s.KernelH; i++)
+                {
+                    using (w.Block($"if ((uint)(oh * {s.StrideH} + {i * s.DilationH - s.PadH}) < {H}u)"))
+                    {
+                        w.Line($"int rowStart = (oh * {s.StrideH} + {i * s.DilationH - s.PadH}) * {W};");
+                        for (int j = 0; j < s.KernelW; j++)
+                        {
+                            w.Line($"{{ int iw = ow * {s.StrideW} + {j * s.DilationW - s.PadW}; if ((uint)iw < {W}u) {{ float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; }} }}");
+                        }
+                    }
+                }
+                w.Line("return best;");
+            }
+            w.Line();
             w.Line(Hot);
             using (w.Block($"private static void {pre}_Forward({ForwardParams})"))
             {
-                w.Line("// PyTorch semantics: padding is -inf, the first maximum in the window wins (its index is kept for backward).");
+                if (vector) w.Line($"// Columns [{owA}, {owB}) have every tap inside the input: 8 outputs at a time there" + (s.StrideW == 1 ? " (contiguous loads)." : " (gathers with stride " + s.StrideW + ")."));
                 using (w.Block($"for (int bc = 0; bc < n * {C}; bc++)"))
                 {
                     w.Line($"float* xc = x + bc * {H * W};");
@@ -247,25 +277,43 @@ namespace CnnGen.Generator.Emit
                     w.Line($"int* ic = training ? idx + bc * {OH * OW} : null;");
                     using (w.Block($"for (int oh = 0; oh < {OH}; oh++)"))
                     {
-                        using (w.Block($"for (int ow = 0; ow < {OW}; ow++)"))
+                        w.Line("int ow = 0;");
+                        if (vector)
                         {
-                            w.Line("float best = float.NegativeInfinity;");
-                            w.Line("int at = -1;");
-                            for (int i = 0; i < s.KernelH; i++)
+                            w.Line($"for (; ow < {owA}; ow++) {{ yc[oh * {OW} + ow] = {pre}_One(xc, oh, ow, out int a); if (ic != null) ic[oh * {OW} + ow] = a; }}");
+                            using (w.Block($"if (global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)"))
                             {
-                                using (w.Block($"if ((uint)(oh * {s.StrideH} + {i * s.DilationH - s.PadH}) < {H}u)"))
+                                using (w.Block($"for (; ow + 8 <= {owB}; ow += 8)"))
                                 {
-                                    w.Line($"int rowStart = (oh * {s.StrideH} + {i * s.DilationH - s.PadH}) * {W};");
-                                    for (int j = 0; j < s.KernelW; j++)
+                                    w.Line($"var cols = ({V}.Create(ow) + {V}.Create(0, 1, 2, 3, 4, 5, 6, 7)) * {s.StrideW};");
+                                    w.Line($"var best = {V}.Create(float.NegativeInfinity);");
+                                    w.Line($"var at = {V}.Create(-1);");
+                                    for (int i = 0; i < s.KernelH; i++)
                                     {
-                                        // Branch-free select (data-dependent branches mispredict on every window): NaN wins, as in PyTorch.
-                                        w.Line($"{{ int iw = ow * {s.StrideW} + {j * s.DilationW - s.PadW}; if ((uint)iw < {W}u) {{ float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; }} }}");
+                                        using (w.Block($"if ((uint)(oh * {s.StrideH} + {i * s.DilationH - s.PadH}) < {H}u)"))
+                                        {
+                                            w.Line($"int rowStart = (oh * {s.StrideH} + {i * s.DilationH - s.PadH}) * {W};");
+                                            for (int j = 0; j < s.KernelW; j++)
+                                            {
+                                                int off = j * s.DilationW - s.PadW;
+                                                w.Line("{");
+                                                w.Line($"    var ix = cols + {V}.Create(rowStart + {off});");
+                                                w.Line(s.StrideW == 1
+                                                    ? $"    var v = {V}.Load(xc + rowStart + {off} + ow);"
+                                                    : $"    var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherVector256(xc, ix, 4);");
+                                                w.Line($"    var take = {V}.GreaterThan(v, best) | ~{V}.Equals(v, v);");
+                                                w.Line($"    best = {V}.ConditionalSelect(take, v, best);");
+                                                w.Line($"    at = {V}.ConditionalSelect({V}.AsInt32(take), ix, at);");
+                                                w.Line("}");
+                                            }
+                                        }
                                     }
+                                    w.Line($"{V}.Store(best, yc + oh * {OW} + ow);");
+                                    w.Line($"if (ic != null) {V}.Store(at, ic + oh * {OW} + ow);");
                                 }
                             }
-                            w.Line($"yc[oh * {OW} + ow] = best;");
-                            w.Line($"if (ic != null) ic[oh * {OW} + ow] = at;");
                         }
+                        w.Line($"for (; ow < {OW}; ow++) {{ yc[oh * {OW} + ow] = {pre}_One(xc, oh, ow, out int a); if (ic != null) ic[oh * {OW} + ow] = a; }}");
                     }
                 }
             }

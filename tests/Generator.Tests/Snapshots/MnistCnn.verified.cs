@@ -670,10 +670,31 @@ namespace Samples
         }
 
         // ---- MaxPool2d-3: x [n, 16, 26, 26] -> y [n, 16, 14, 14]; window 2×2, stride (2, 2), padding (1, 1), dilation (1, 1) ----
+        // One output, scalar (the borders and the last columns). PyTorch semantics: padding is -inf, the first maximum wins, NaN wins.
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static float MaxPool2d_3_One(float* xc, int oh, int ow, out int at)
+        {
+            float best = float.NegativeInfinity;
+            at = -1;
+            if ((uint)(oh * 2 + -1) < 26u)
+            {
+                int rowStart = (oh * 2 + -1) * 26;
+                { int iw = ow * 2 + -1; if ((uint)iw < 26u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
+                { int iw = ow * 2 + 0; if ((uint)iw < 26u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
+            }
+            if ((uint)(oh * 2 + 0) < 26u)
+            {
+                int rowStart = (oh * 2 + 0) * 26;
+                { int iw = ow * 2 + -1; if ((uint)iw < 26u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
+                { int iw = ow * 2 + 0; if ((uint)iw < 26u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
+            }
+            return best;
+        }
+
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void MaxPool2d_3_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
         {
-            // PyTorch semantics: padding is -inf, the first maximum in the window wins (its index is kept for backward).
+            // Columns [1, 13) have every tap inside the input: 8 outputs at a time there (gathers with stride 2).
             for (int bc = 0; bc < n * 16; bc++)
             {
                 float* xc = x + bc * 676;
@@ -681,25 +702,56 @@ namespace Samples
                 int* ic = training ? idx + bc * 196 : null;
                 for (int oh = 0; oh < 14; oh++)
                 {
-                    for (int ow = 0; ow < 14; ow++)
+                    int ow = 0;
+                    for (; ow < 1; ow++) { yc[oh * 14 + ow] = MaxPool2d_3_One(xc, oh, ow, out int a); if (ic != null) ic[oh * 14 + ow] = a; }
+                    if (global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
                     {
-                        float best = float.NegativeInfinity;
-                        int at = -1;
-                        if ((uint)(oh * 2 + -1) < 26u)
+                        for (; ow + 8 <= 13; ow += 8)
                         {
-                            int rowStart = (oh * 2 + -1) * 26;
-                            { int iw = ow * 2 + -1; if ((uint)iw < 26u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
-                            { int iw = ow * 2 + 0; if ((uint)iw < 26u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
+                            var cols = (global::System.Runtime.Intrinsics.Vector256.Create(ow) + global::System.Runtime.Intrinsics.Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7)) * 2;
+                            var best = global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                            var at = global::System.Runtime.Intrinsics.Vector256.Create(-1);
+                            if ((uint)(oh * 2 + -1) < 26u)
+                            {
+                                int rowStart = (oh * 2 + -1) * 26;
+                                {
+                                    var ix = cols + global::System.Runtime.Intrinsics.Vector256.Create(rowStart + -1);
+                                    var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherVector256(xc, ix, 4);
+                                    var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v);
+                                    best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best);
+                                    at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), ix, at);
+                                }
+                                {
+                                    var ix = cols + global::System.Runtime.Intrinsics.Vector256.Create(rowStart + 0);
+                                    var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherVector256(xc, ix, 4);
+                                    var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v);
+                                    best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best);
+                                    at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), ix, at);
+                                }
+                            }
+                            if ((uint)(oh * 2 + 0) < 26u)
+                            {
+                                int rowStart = (oh * 2 + 0) * 26;
+                                {
+                                    var ix = cols + global::System.Runtime.Intrinsics.Vector256.Create(rowStart + -1);
+                                    var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherVector256(xc, ix, 4);
+                                    var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v);
+                                    best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best);
+                                    at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), ix, at);
+                                }
+                                {
+                                    var ix = cols + global::System.Runtime.Intrinsics.Vector256.Create(rowStart + 0);
+                                    var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherVector256(xc, ix, 4);
+                                    var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v);
+                                    best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best);
+                                    at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), ix, at);
+                                }
+                            }
+                            global::System.Runtime.Intrinsics.Vector256.Store(best, yc + oh * 14 + ow);
+                            if (ic != null) global::System.Runtime.Intrinsics.Vector256.Store(at, ic + oh * 14 + ow);
                         }
-                        if ((uint)(oh * 2 + 0) < 26u)
-                        {
-                            int rowStart = (oh * 2 + 0) * 26;
-                            { int iw = ow * 2 + -1; if ((uint)iw < 26u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
-                            { int iw = ow * 2 + 0; if ((uint)iw < 26u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
-                        }
-                        yc[oh * 14 + ow] = best;
-                        if (ic != null) ic[oh * 14 + ow] = at;
                     }
+                    for (; ow < 14; ow++) { yc[oh * 14 + ow] = MaxPool2d_3_One(xc, oh, ow, out int a); if (ic != null) ic[oh * 14 + ow] = a; }
                 }
             }
         }
@@ -984,10 +1036,30 @@ namespace Samples
         }
 
         // ---- MaxPool2d-6: x [n, 32, 12, 12] -> y [n, 32, 7, 7]; window 2×2, stride (2, 2), padding (1, 1), dilation (1, 1) ----
+        // One output, scalar (the borders and the last columns). PyTorch semantics: padding is -inf, the first maximum wins, NaN wins.
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static float MaxPool2d_6_One(float* xc, int oh, int ow, out int at)
+        {
+            float best = float.NegativeInfinity;
+            at = -1;
+            if ((uint)(oh * 2 + -1) < 12u)
+            {
+                int rowStart = (oh * 2 + -1) * 12;
+                { int iw = ow * 2 + -1; if ((uint)iw < 12u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
+                { int iw = ow * 2 + 0; if ((uint)iw < 12u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
+            }
+            if ((uint)(oh * 2 + 0) < 12u)
+            {
+                int rowStart = (oh * 2 + 0) * 12;
+                { int iw = ow * 2 + -1; if ((uint)iw < 12u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
+                { int iw = ow * 2 + 0; if ((uint)iw < 12u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
+            }
+            return best;
+        }
+
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void MaxPool2d_6_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
         {
-            // PyTorch semantics: padding is -inf, the first maximum in the window wins (its index is kept for backward).
             for (int bc = 0; bc < n * 32; bc++)
             {
                 float* xc = x + bc * 144;
@@ -995,25 +1067,8 @@ namespace Samples
                 int* ic = training ? idx + bc * 49 : null;
                 for (int oh = 0; oh < 7; oh++)
                 {
-                    for (int ow = 0; ow < 7; ow++)
-                    {
-                        float best = float.NegativeInfinity;
-                        int at = -1;
-                        if ((uint)(oh * 2 + -1) < 12u)
-                        {
-                            int rowStart = (oh * 2 + -1) * 12;
-                            { int iw = ow * 2 + -1; if ((uint)iw < 12u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
-                            { int iw = ow * 2 + 0; if ((uint)iw < 12u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
-                        }
-                        if ((uint)(oh * 2 + 0) < 12u)
-                        {
-                            int rowStart = (oh * 2 + 0) * 12;
-                            { int iw = ow * 2 + -1; if ((uint)iw < 12u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
-                            { int iw = ow * 2 + 0; if ((uint)iw < 12u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
-                        }
-                        yc[oh * 7 + ow] = best;
-                        if (ic != null) ic[oh * 7 + ow] = at;
-                    }
+                    int ow = 0;
+                    for (; ow < 7; ow++) { yc[oh * 7 + ow] = MaxPool2d_6_One(xc, oh, ow, out int a); if (ic != null) ic[oh * 7 + ow] = a; }
                 }
             }
         }

@@ -413,6 +413,7 @@ namespace CnnGen.Generator.Tests
             "[Input(1, 3, 3)] [Conv2d(1, 2, 1, Padding = 3)]",
             "[Input(2, 12, 12)] [Conv2d(2, 4, 7, Padding = 3)] [Tanh] [Conv2d(4, 4, 5, Stride = 3, Dilation = 2, Padding = 4)]",
             "[Input(1, 7, 33)] [Conv2d(1, 9, 1, KernelHeight = 7, KernelWidth = 1)] [LeakyReLU(0.3)]",
+            "[Input(2, 8, 8)] [Conv2d(2, 4, 3, Name = \"features.0\")] [ReLU] [Flatten] [Linear(144, 3, Name = \"classifier\")]",
             "[Input(1, 28, 28)] [Conv2d(1, 16, 3)] [ReLU] [MaxPool2d(2, Stride = 2, Padding = 1)] [Conv2d(16, 32, 3)] [ReLU] [MaxPool2d(2, Stride = 2, Padding = 1)] [Flatten] [Linear(7 * 7 * 32, 32)] [ReLU] [Dropout(0.3)] [Linear(32, 10)]",
         };
 

@@ -372,6 +372,42 @@ namespace CnnGen.Generator.Tests
                 Compare(problems, "parameter gradients (batch 2)", grads, refDp2, 1e-3);
             }
             catch (Exception e) { problems.Add("training with batch 2 threw " + e); }
+
+            // A large training batch: outputs and input gradients per sample, parameter gradients summed, as when
+            // every sample runs alone.
+            try
+            {
+                const int big = 67;
+                var xs = new float[big * model.InputSize];
+                for (int i = 0; i < xs.Length; i++) xs[i] = rng.Uniform(-1f, 1f);
+                var dys = new float[big * model.OutputSize];
+                for (int i = 0; i < dys.Length; i++) dys[i] = rng.Uniform(-1f, 1f);
+                var ws = model.CreateWorkspace(big, 7);
+                ws.DropoutEnabled = false;
+                var ys = new float[big * model.OutputSize];
+                var grads = new float[model.ParameterCount];
+                var dxs = new float[big * model.InputSize];
+                model.ForwardTrain(ws, xs, ys, big);
+                model.Backward(ws, dys, grads, dxs);
+
+                var ws1 = model.CreateWorkspace(1, 7);
+                ws1.DropoutEnabled = false;
+                var y1 = new float[model.OutputSize];
+                var dx1 = new float[model.InputSize];
+                var sum = new double[model.ParameterCount];
+                var g1 = new float[model.ParameterCount];
+                for (int b = 0; b < big && problems.Count == 0; b++)
+                {
+                    model.ForwardTrain(ws1, xs.AsSpan(b * model.InputSize, model.InputSize), y1, 1);
+                    Array.Clear(g1);
+                    model.Backward(ws1, dys.AsSpan(b * model.OutputSize, model.OutputSize), g1, dx1);
+                    for (int i = 0; i < g1.Length; i++) sum[i] += g1[i];
+                    Compare(problems, $"ForwardTrain (batch {big}) sample {b} vs alone", ys.AsSpan(b * model.OutputSize, model.OutputSize), D(y1), 1e-5);
+                    Compare(problems, $"input gradient (batch {big}) sample {b} vs alone", dxs.AsSpan(b * model.InputSize, model.InputSize), D(dx1), 1e-4);
+                }
+                Compare(problems, $"parameter gradients (batch {big}) vs sum of single samples", grads, sum, 1e-4);
+            }
+            catch (Exception e) { problems.Add($"training with batch 67 threw " + e); }
             return problems;
         }
 

@@ -27,6 +27,10 @@ namespace CnnGen.Generator.Tests
         private const int Batch = 3;
         public const int ModelCount = 25;
 
+        /// <summary>Models the property test draws: 25, or $CNNGEN_RANDOM_MODELS for a longer fuzzing run (seeds from $CNNGEN_RANDOM_SEED, default 0).</summary>
+        private static int Count => int.TryParse(Environment.GetEnvironmentVariable("CNNGEN_RANDOM_MODELS"), out int n) && n > 0 ? n : ModelCount;
+        private static int FirstSeed => int.TryParse(Environment.GetEnvironmentVariable("CNNGEN_RANDOM_SEED"), out int s) ? s : 0;
+
         // ------------------------------------------------------------------ architecture sampler
 
         /// <summary>One drawn architecture: the attribute text (for the generator and the reference) and a one-line description.</summary>
@@ -471,7 +475,7 @@ namespace CnnGen.Generator.Tests
         {
             var failures = new List<string>();
             var sw = Stopwatch.StartNew();
-            for (int s = 0; s < ModelCount; s++)
+            for (int s = FirstSeed; s < FirstSeed + Count; s++)
             {
                 var a = Draw(s);
                 var t0 = sw.Elapsed;
@@ -486,8 +490,8 @@ namespace CnnGen.Generator.Tests
                     failures.Add(text);
                 }
             }
-            _out.WriteLine($"{ModelCount} models in {sw.Elapsed.TotalSeconds:F1} s");
-            Assert.True(failures.Count == 0, $"{failures.Count} of {ModelCount} random models disagree with the reference:\n" + string.Join("\n", failures));
+            _out.WriteLine($"{Count} models in {sw.Elapsed.TotalSeconds:F1} s");
+            Assert.True(failures.Count == 0, $"{failures.Count} of {Count} random models disagree with the reference:\n" + string.Join("\n", failures));
         }
     }
 }

@@ -236,17 +236,8 @@ namespace CnnGen.Generator.Emit
         {
             var s = l.Spec;
             int C = l.In.C, H = l.In.H, W = l.In.W, OH = l.Out.H, OW = l.Out.W;
-            // Columns whose every horizontal tap is inside the input: there 8 outputs are computed at once.
-            int owA = 0, owB = OW;
-            for (int j = 0; j < s.KernelW; j++)
-            {
-                var (lo, hi) = Range(OW, W, s.StrideW, s.PadW, s.DilationW, j);
-                owA = Math.Max(owA, lo);
-                owB = Math.Min(owB, hi);
-            }
-            bool vector = owB - owA >= 8;
             const string V = "global::System.Runtime.Intrinsics.Vector256";
-            w.Line("// One output, scalar (the borders and the last columns). PyTorch semantics: padding is -inf, the first maximum wins, NaN wins.");
+            w.Line("// One output, scalar (without AVX2). PyTorch semantics: padding is -inf, the first maximum wins, NaN wins.");
             w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
             using (w.Block($"private static float {pre}_One(float* xc, int oh, int ow, out int at)"))
             {
@@ -269,51 +260,62 @@ namespace CnnGen.Generator.Emit
             w.Line(Hot);
             using (w.Block($"private static void {pre}_Forward({ForwardParams})"))
             {
-                if (vector) w.Line($"// Columns [{owA}, {owB}) have every tap inside the input: 8 outputs at a time there" + (s.StrideW == 1 ? " (contiguous loads)." : " (gathers with stride " + s.StrideW + ")."));
+                w.Line("// With AVX2: 8 outputs of a row at a time; masked gathers read padding (and lanes past the row) as -inf,");
+                w.Line("// masked stores write only the row's own outputs. Otherwise one output at a time.");
                 using (w.Block($"for (int bc = 0; bc < n * {C}; bc++)"))
                 {
                     w.Line($"float* xc = x + bc * {H * W};");
                     w.Line($"float* yc = y + bc * {OH * OW};");
                     w.Line($"int* ic = training ? idx + bc * {OH * OW} : null;");
-                    using (w.Block($"for (int oh = 0; oh < {OH}; oh++)"))
+                    using (w.Block("if (global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)"))
                     {
-                        w.Line("int ow = 0;");
-                        if (vector)
+                        w.Line($"var ninf = {V}.Create(float.NegativeInfinity);");
+                        using (w.Block($"for (int oh = 0; oh < {OH}; oh++)"))
+                        using (w.Block($"for (int ow = 0; ow < {OW}; ow += 8)"))
                         {
-                            w.Line($"for (; ow < {owA}; ow++) {{ yc[oh * {OW} + ow] = {pre}_One(xc, oh, ow, out int a); if (ic != null) ic[oh * {OW} + ow] = a; }}");
-                            using (w.Block($"if (global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)"))
+                            w.Line($"var lane = {V}.Create(ow) + {V}.Create(0, 1, 2, 3, 4, 5, 6, 7);");
+                            w.Line($"var inRow = {V}.LessThan(lane, {V}.Create({OW}));");
+                            w.Line($"var cols = lane * {s.StrideW};");
+                            w.Line("var best = ninf;");
+                            w.Line($"var at = {V}.Create(-1);");
+                            for (int i = 0; i < s.KernelH; i++)
                             {
-                                using (w.Block($"for (; ow + 8 <= {owB}; ow += 8)"))
+                                using (w.Block($"if ((uint)(oh * {s.StrideH} + {i * s.DilationH - s.PadH}) < {H}u)"))
                                 {
-                                    w.Line($"var cols = ({V}.Create(ow) + {V}.Create(0, 1, 2, 3, 4, 5, 6, 7)) * {s.StrideW};");
-                                    w.Line($"var best = {V}.Create(float.NegativeInfinity);");
-                                    w.Line($"var at = {V}.Create(-1);");
-                                    for (int i = 0; i < s.KernelH; i++)
+                                    w.Line($"int rowStart = (oh * {s.StrideH} + {i * s.DilationH - s.PadH}) * {W};");
+                                    for (int j = 0; j < s.KernelW; j++)
                                     {
-                                        using (w.Block($"if ((uint)(oh * {s.StrideH} + {i * s.DilationH - s.PadH}) < {H}u)"))
-                                        {
-                                            w.Line($"int rowStart = (oh * {s.StrideH} + {i * s.DilationH - s.PadH}) * {W};");
-                                            for (int j = 0; j < s.KernelW; j++)
-                                            {
-                                                int off = j * s.DilationW - s.PadW;
-                                                w.Line("{");
-                                                w.Line($"    var ix = cols + {V}.Create(rowStart + {off});");
-                                                w.Line(s.StrideW == 1
-                                                    ? $"    var v = {V}.Load(xc + rowStart + {off} + ow);"
-                                                    : $"    var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherVector256(xc, ix, 4);");
-                                                w.Line($"    var take = {V}.GreaterThan(v, best) | ~{V}.Equals(v, v);");
-                                                w.Line($"    best = {V}.ConditionalSelect(take, v, best);");
-                                                w.Line($"    at = {V}.ConditionalSelect({V}.AsInt32(take), ix, at);");
-                                                w.Line("}");
-                                            }
-                                        }
+                                        int off = j * s.DilationW - s.PadW;
+                                        w.Line("{");
+                                        w.Line($"    var iw = cols + {V}.Create({off});");
+                                        w.Line($"    var ok = inRow & {V}.GreaterThanOrEqual(iw, {V}<int>.Zero) & {V}.LessThan(iw, {V}.Create({W}));");
+                                        w.Line($"    var ix = iw + {V}.Create(rowStart);");
+                                        w.Line($"    var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherMaskVector256(ninf, xc, ix, {V}.AsSingle(ok), 4);");
+                                        w.Line($"    var take = {V}.GreaterThan(v, best) | ~{V}.Equals(v, v);");
+                                        w.Line($"    best = {V}.ConditionalSelect(take, v, best);");
+                                        w.Line($"    at = {V}.ConditionalSelect({V}.AsInt32(take), ix, at);");
+                                        w.Line("}");
                                     }
-                                    w.Line($"{V}.Store(best, yc + oh * {OW} + ow);");
-                                    w.Line($"if (ic != null) {V}.Store(at, ic + oh * {OW} + ow);");
                                 }
                             }
+                            using (w.Block($"if (ow + 8 <= {OW})"))
+                            {
+                                w.Line($"{V}.Store(best, yc + oh * {OW} + ow);");
+                                w.Line($"if (ic != null) {V}.Store(at, ic + oh * {OW} + ow);");
+                            }
+                            using (w.Block("else"))
+                            {
+                                w.Line($"global::System.Runtime.Intrinsics.X86.Avx.MaskStore(yc + oh * {OW} + ow, {V}.AsSingle(inRow), best);");
+                                w.Line($"if (ic != null) global::System.Runtime.Intrinsics.X86.Avx2.MaskStore(ic + oh * {OW} + ow, inRow, at);");
+                            }
                         }
-                        w.Line($"for (; ow < {OW}; ow++) {{ yc[oh * {OW} + ow] = {pre}_One(xc, oh, ow, out int a); if (ic != null) ic[oh * {OW} + ow] = a; }}");
+                    }
+                    using (w.Block("else"))
+                    {
+                        using (w.Block($"for (int oh = 0; oh < {OH}; oh++)"))
+                        {
+                            w.Line($"for (int ow = 0; ow < {OW}; ow++) {{ yc[oh * {OW} + ow] = {pre}_One(xc, oh, ow, out int a); if (ic != null) ic[oh * {OW} + ow] = a; }}");
+                        }
                     }
                 }
             }

@@ -670,7 +670,7 @@ namespace Samples
         }
 
         // ---- MaxPool2d-3: x [n, 16, 26, 26] -> y [n, 16, 14, 14]; window 2×2, stride (2, 2), padding (1, 1), dilation (1, 1) ----
-        // One output, scalar (the borders and the last columns). PyTorch semantics: padding is -inf, the first maximum wins, NaN wins.
+        // One output, scalar (without AVX2). PyTorch semantics: padding is -inf, the first maximum wins, NaN wins.
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private static float MaxPool2d_3_One(float* xc, int oh, int ow, out int at)
         {
@@ -694,36 +694,42 @@ namespace Samples
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void MaxPool2d_3_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
         {
-            // Columns [1, 13) have every tap inside the input: 8 outputs at a time there (gathers with stride 2).
+            // With AVX2: 8 outputs of a row at a time; masked gathers read padding (and lanes past the row) as -inf,
+            // masked stores write only the row's own outputs. Otherwise one output at a time.
             for (int bc = 0; bc < n * 16; bc++)
             {
                 float* xc = x + bc * 676;
                 float* yc = y + bc * 196;
                 int* ic = training ? idx + bc * 196 : null;
-                for (int oh = 0; oh < 14; oh++)
+                if (global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
                 {
-                    int ow = 0;
-                    for (; ow < 1; ow++) { yc[oh * 14 + ow] = MaxPool2d_3_One(xc, oh, ow, out int a); if (ic != null) ic[oh * 14 + ow] = a; }
-                    if (global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+                    var ninf = global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                    for (int oh = 0; oh < 14; oh++)
                     {
-                        for (; ow + 8 <= 13; ow += 8)
+                        for (int ow = 0; ow < 14; ow += 8)
                         {
-                            var cols = (global::System.Runtime.Intrinsics.Vector256.Create(ow) + global::System.Runtime.Intrinsics.Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7)) * 2;
-                            var best = global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                            var lane = global::System.Runtime.Intrinsics.Vector256.Create(ow) + global::System.Runtime.Intrinsics.Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+                            var inRow = global::System.Runtime.Intrinsics.Vector256.LessThan(lane, global::System.Runtime.Intrinsics.Vector256.Create(14));
+                            var cols = lane * 2;
+                            var best = ninf;
                             var at = global::System.Runtime.Intrinsics.Vector256.Create(-1);
                             if ((uint)(oh * 2 + -1) < 26u)
                             {
                                 int rowStart = (oh * 2 + -1) * 26;
                                 {
-                                    var ix = cols + global::System.Runtime.Intrinsics.Vector256.Create(rowStart + -1);
-                                    var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherVector256(xc, ix, 4);
+                                    var iw = cols + global::System.Runtime.Intrinsics.Vector256.Create(-1);
+                                    var ok = inRow & global::System.Runtime.Intrinsics.Vector256.GreaterThanOrEqual(iw, global::System.Runtime.Intrinsics.Vector256<int>.Zero) & global::System.Runtime.Intrinsics.Vector256.LessThan(iw, global::System.Runtime.Intrinsics.Vector256.Create(26));
+                                    var ix = iw + global::System.Runtime.Intrinsics.Vector256.Create(rowStart);
+                                    var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherMaskVector256(ninf, xc, ix, global::System.Runtime.Intrinsics.Vector256.AsSingle(ok), 4);
                                     var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v);
                                     best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best);
                                     at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), ix, at);
                                 }
                                 {
-                                    var ix = cols + global::System.Runtime.Intrinsics.Vector256.Create(rowStart + 0);
-                                    var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherVector256(xc, ix, 4);
+                                    var iw = cols + global::System.Runtime.Intrinsics.Vector256.Create(0);
+                                    var ok = inRow & global::System.Runtime.Intrinsics.Vector256.GreaterThanOrEqual(iw, global::System.Runtime.Intrinsics.Vector256<int>.Zero) & global::System.Runtime.Intrinsics.Vector256.LessThan(iw, global::System.Runtime.Intrinsics.Vector256.Create(26));
+                                    var ix = iw + global::System.Runtime.Intrinsics.Vector256.Create(rowStart);
+                                    var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherMaskVector256(ninf, xc, ix, global::System.Runtime.Intrinsics.Vector256.AsSingle(ok), 4);
                                     var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v);
                                     best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best);
                                     at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), ix, at);
@@ -733,25 +739,43 @@ namespace Samples
                             {
                                 int rowStart = (oh * 2 + 0) * 26;
                                 {
-                                    var ix = cols + global::System.Runtime.Intrinsics.Vector256.Create(rowStart + -1);
-                                    var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherVector256(xc, ix, 4);
+                                    var iw = cols + global::System.Runtime.Intrinsics.Vector256.Create(-1);
+                                    var ok = inRow & global::System.Runtime.Intrinsics.Vector256.GreaterThanOrEqual(iw, global::System.Runtime.Intrinsics.Vector256<int>.Zero) & global::System.Runtime.Intrinsics.Vector256.LessThan(iw, global::System.Runtime.Intrinsics.Vector256.Create(26));
+                                    var ix = iw + global::System.Runtime.Intrinsics.Vector256.Create(rowStart);
+                                    var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherMaskVector256(ninf, xc, ix, global::System.Runtime.Intrinsics.Vector256.AsSingle(ok), 4);
                                     var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v);
                                     best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best);
                                     at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), ix, at);
                                 }
                                 {
-                                    var ix = cols + global::System.Runtime.Intrinsics.Vector256.Create(rowStart + 0);
-                                    var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherVector256(xc, ix, 4);
+                                    var iw = cols + global::System.Runtime.Intrinsics.Vector256.Create(0);
+                                    var ok = inRow & global::System.Runtime.Intrinsics.Vector256.GreaterThanOrEqual(iw, global::System.Runtime.Intrinsics.Vector256<int>.Zero) & global::System.Runtime.Intrinsics.Vector256.LessThan(iw, global::System.Runtime.Intrinsics.Vector256.Create(26));
+                                    var ix = iw + global::System.Runtime.Intrinsics.Vector256.Create(rowStart);
+                                    var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherMaskVector256(ninf, xc, ix, global::System.Runtime.Intrinsics.Vector256.AsSingle(ok), 4);
                                     var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v);
                                     best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best);
                                     at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), ix, at);
                                 }
                             }
-                            global::System.Runtime.Intrinsics.Vector256.Store(best, yc + oh * 14 + ow);
-                            if (ic != null) global::System.Runtime.Intrinsics.Vector256.Store(at, ic + oh * 14 + ow);
+                            if (ow + 8 <= 14)
+                            {
+                                global::System.Runtime.Intrinsics.Vector256.Store(best, yc + oh * 14 + ow);
+                                if (ic != null) global::System.Runtime.Intrinsics.Vector256.Store(at, ic + oh * 14 + ow);
+                            }
+                            else
+                            {
+                                global::System.Runtime.Intrinsics.X86.Avx.MaskStore(yc + oh * 14 + ow, global::System.Runtime.Intrinsics.Vector256.AsSingle(inRow), best);
+                                if (ic != null) global::System.Runtime.Intrinsics.X86.Avx2.MaskStore(ic + oh * 14 + ow, inRow, at);
+                            }
                         }
                     }
-                    for (; ow < 14; ow++) { yc[oh * 14 + ow] = MaxPool2d_3_One(xc, oh, ow, out int a); if (ic != null) ic[oh * 14 + ow] = a; }
+                }
+                else
+                {
+                    for (int oh = 0; oh < 14; oh++)
+                    {
+                        for (int ow = 0; ow < 14; ow++) { yc[oh * 14 + ow] = MaxPool2d_3_One(xc, oh, ow, out int a); if (ic != null) ic[oh * 14 + ow] = a; }
+                    }
                 }
             }
         }
@@ -1036,7 +1060,7 @@ namespace Samples
         }
 
         // ---- MaxPool2d-6: x [n, 32, 12, 12] -> y [n, 32, 7, 7]; window 2×2, stride (2, 2), padding (1, 1), dilation (1, 1) ----
-        // One output, scalar (the borders and the last columns). PyTorch semantics: padding is -inf, the first maximum wins, NaN wins.
+        // One output, scalar (without AVX2). PyTorch semantics: padding is -inf, the first maximum wins, NaN wins.
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private static float MaxPool2d_6_One(float* xc, int oh, int ow, out int at)
         {
@@ -1060,15 +1084,88 @@ namespace Samples
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void MaxPool2d_6_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
         {
+            // With AVX2: 8 outputs of a row at a time; masked gathers read padding (and lanes past the row) as -inf,
+            // masked stores write only the row's own outputs. Otherwise one output at a time.
             for (int bc = 0; bc < n * 32; bc++)
             {
                 float* xc = x + bc * 144;
                 float* yc = y + bc * 49;
                 int* ic = training ? idx + bc * 49 : null;
-                for (int oh = 0; oh < 7; oh++)
+                if (global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
                 {
-                    int ow = 0;
-                    for (; ow < 7; ow++) { yc[oh * 7 + ow] = MaxPool2d_6_One(xc, oh, ow, out int a); if (ic != null) ic[oh * 7 + ow] = a; }
+                    var ninf = global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                    for (int oh = 0; oh < 7; oh++)
+                    {
+                        for (int ow = 0; ow < 7; ow += 8)
+                        {
+                            var lane = global::System.Runtime.Intrinsics.Vector256.Create(ow) + global::System.Runtime.Intrinsics.Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+                            var inRow = global::System.Runtime.Intrinsics.Vector256.LessThan(lane, global::System.Runtime.Intrinsics.Vector256.Create(7));
+                            var cols = lane * 2;
+                            var best = ninf;
+                            var at = global::System.Runtime.Intrinsics.Vector256.Create(-1);
+                            if ((uint)(oh * 2 + -1) < 12u)
+                            {
+                                int rowStart = (oh * 2 + -1) * 12;
+                                {
+                                    var iw = cols + global::System.Runtime.Intrinsics.Vector256.Create(-1);
+                                    var ok = inRow & global::System.Runtime.Intrinsics.Vector256.GreaterThanOrEqual(iw, global::System.Runtime.Intrinsics.Vector256<int>.Zero) & global::System.Runtime.Intrinsics.Vector256.LessThan(iw, global::System.Runtime.Intrinsics.Vector256.Create(12));
+                                    var ix = iw + global::System.Runtime.Intrinsics.Vector256.Create(rowStart);
+                                    var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherMaskVector256(ninf, xc, ix, global::System.Runtime.Intrinsics.Vector256.AsSingle(ok), 4);
+                                    var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v);
+                                    best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best);
+                                    at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), ix, at);
+                                }
+                                {
+                                    var iw = cols + global::System.Runtime.Intrinsics.Vector256.Create(0);
+                                    var ok = inRow & global::System.Runtime.Intrinsics.Vector256.GreaterThanOrEqual(iw, global::System.Runtime.Intrinsics.Vector256<int>.Zero) & global::System.Runtime.Intrinsics.Vector256.LessThan(iw, global::System.Runtime.Intrinsics.Vector256.Create(12));
+                                    var ix = iw + global::System.Runtime.Intrinsics.Vector256.Create(rowStart);
+                                    var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherMaskVector256(ninf, xc, ix, global::System.Runtime.Intrinsics.Vector256.AsSingle(ok), 4);
+                                    var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v);
+                                    best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best);
+                                    at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), ix, at);
+                                }
+                            }
+                            if ((uint)(oh * 2 + 0) < 12u)
+                            {
+                                int rowStart = (oh * 2 + 0) * 12;
+                                {
+                                    var iw = cols + global::System.Runtime.Intrinsics.Vector256.Create(-1);
+                                    var ok = inRow & global::System.Runtime.Intrinsics.Vector256.GreaterThanOrEqual(iw, global::System.Runtime.Intrinsics.Vector256<int>.Zero) & global::System.Runtime.Intrinsics.Vector256.LessThan(iw, global::System.Runtime.Intrinsics.Vector256.Create(12));
+                                    var ix = iw + global::System.Runtime.Intrinsics.Vector256.Create(rowStart);
+                                    var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherMaskVector256(ninf, xc, ix, global::System.Runtime.Intrinsics.Vector256.AsSingle(ok), 4);
+                                    var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v);
+                                    best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best);
+                                    at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), ix, at);
+                                }
+                                {
+                                    var iw = cols + global::System.Runtime.Intrinsics.Vector256.Create(0);
+                                    var ok = inRow & global::System.Runtime.Intrinsics.Vector256.GreaterThanOrEqual(iw, global::System.Runtime.Intrinsics.Vector256<int>.Zero) & global::System.Runtime.Intrinsics.Vector256.LessThan(iw, global::System.Runtime.Intrinsics.Vector256.Create(12));
+                                    var ix = iw + global::System.Runtime.Intrinsics.Vector256.Create(rowStart);
+                                    var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherMaskVector256(ninf, xc, ix, global::System.Runtime.Intrinsics.Vector256.AsSingle(ok), 4);
+                                    var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v);
+                                    best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best);
+                                    at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), ix, at);
+                                }
+                            }
+                            if (ow + 8 <= 7)
+                            {
+                                global::System.Runtime.Intrinsics.Vector256.Store(best, yc + oh * 7 + ow);
+                                if (ic != null) global::System.Runtime.Intrinsics.Vector256.Store(at, ic + oh * 7 + ow);
+                            }
+                            else
+                            {
+                                global::System.Runtime.Intrinsics.X86.Avx.MaskStore(yc + oh * 7 + ow, global::System.Runtime.Intrinsics.Vector256.AsSingle(inRow), best);
+                                if (ic != null) global::System.Runtime.Intrinsics.X86.Avx2.MaskStore(ic + oh * 7 + ow, inRow, at);
+                            }
+                        }
+                    }
+                }
+                else
+                {
+                    for (int oh = 0; oh < 7; oh++)
+                    {
+                        for (int ow = 0; ow < 7; ow++) { yc[oh * 7 + ow] = MaxPool2d_6_One(xc, oh, ow, out int a); if (ic != null) ic[oh * 7 + ow] = a; }
+                    }
                 }
             }
         }

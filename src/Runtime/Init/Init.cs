@@ -74,7 +74,7 @@ public static class Init
     /// <summary>Glorot/Xavier uniform (Keras' default kernel initializer, PyTorch's <c>xavier_uniform_</c> with gain 1): ±sqrt(6 / (fanIn + fanOut)).</summary>
     /// <param name="w">The weights to fill.</param>
     /// <param name="fanIn">Inputs per output unit.</param>
-    /// <param name="fanOut">Outputs per input unit: out_features for Linear, (out_channels / groups) * kh * kw for Conv2d.</param>
+    /// <param name="fanOut">Outputs per input unit: out_features for Linear, out_channels * kh * kw for Conv2d (as torch.nn.init computes it from the weight shape, whatever the groups).</param>
     /// <param name="rng">The random source.</param>
     public static void GlorotUniform(Span<float> w, int fanIn, int fanOut, Rng rng)
     {

@@ -75,11 +75,12 @@ namespace CnnGen
                 throw new ArgumentOutOfRangeException(nameof(maxBatchSize), maxBatchSize,
                     $"a workspace for {maxBatchSize} samples needs {largest:N0} floats in one buffer, more than an array holds; use a smaller batch");
             MaxBatchSize = maxBatchSize;
-            Activations = new float[(long)activationsPerSample * maxBatchSize];
+            // Pinned and 64-byte alignable (generated code aligns its pointers with Kernels.AlignedMemory.Align).
+            Activations = Kernels.AlignedMemory.Allocate((long)activationsPerSample * maxBatchSize);
             Indices = new int[(long)indicesPerSample * maxBatchSize];
-            GradientA = new float[(long)gradientsPerSample * maxBatchSize];
-            GradientB = new float[(long)gradientsPerSample * maxBatchSize];
-            Scratch = new float[scratch];
+            GradientA = Kernels.AlignedMemory.Allocate((long)gradientsPerSample * maxBatchSize);
+            GradientB = Kernels.AlignedMemory.Allocate((long)gradientsPerSample * maxBatchSize);
+            Scratch = Kernels.AlignedMemory.Allocate(scratch);
             Rng = new Rng(seed);
         }
 

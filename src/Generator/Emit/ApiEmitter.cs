@@ -13,6 +13,7 @@ namespace CnnGen.Generator.Emit
     internal static class ApiEmitter
     {
         private const string Sys = "global::System.";
+        private const string A = "global::CnnGen.Kernels.AlignedMemory.";
 
         public static void Emit(CodeWriter w, ShapedModel m)
         {
@@ -132,12 +133,14 @@ namespace CnnGen.Generator.Emit
                 long chunk = System.Math.Max(1, System.Math.Min(64, 256 * 1024 / (8 * plan.MaxLayerSize)));
                 w.Line($"const int Chunk = {chunk}; // samples per pass: 2 buffers × {chunk} × {plan.MaxLayerSize} floats fit in 256 KiB");
                 w.Line("int need = global::System.Math.Min(batchSize, Chunk) * MaxLayerSize;");
-                w.Line("float[] a = t_bufferA is { } ta && ta.Length >= need ? ta : (t_bufferA = new float[need]);");
-                w.Line("float[] b = t_bufferB is { } tb && tb.Length >= need ? tb : (t_bufferB = new float[need]);");
-                w.Line("float[] c = t_columns ??= new float[ColumnScratch];");
-                using (w.Block("fixed (float* xin = input, yout = output, p = Parameters, pa = a, pb = b, col = c)"))
+                w.Line("// Pinned, 64-byte-aligned per-thread buffers (see Kernels.AlignedMemory).");
+                w.Line($"float[] a = t_bufferA is {{ }} ta && ta.Length >= need + {A}Slack ? ta : (t_bufferA = {A}Allocate(need));");
+                w.Line($"float[] b = t_bufferB is {{ }} tb && tb.Length >= need + {A}Slack ? tb : (t_bufferB = {A}Allocate(need));");
+                w.Line($"float[] c = t_columns ??= {A}Allocate(ColumnScratch);");
+                using (w.Block("fixed (float* xin = input, yout = output, p = Parameters, a0 = a, b0 = b, c0 = c)"))
                 using (w.Block("for (int start = 0; start < batchSize; start += Chunk)"))
                 {
+                    w.Line($"float* pa = {A}Align(a0), pb = {A}Align(b0), col = {A}Align(c0);");
                     w.Line("int n = global::System.Math.Min(Chunk, batchSize - start);");
                     w.Line("float* x0 = xin + start * InputSize;");
                     w.Line("float* y0 = yout + start * OutputSize;");
@@ -175,7 +178,8 @@ namespace CnnGen.Generator.Emit
             w.Line("{");
             w.Line($"    if (ws is null) throw new {Sys}ArgumentNullException(nameof(ws));");
             w.Line($"    if (batchSize < 1 || batchSize > ws.MaxBatchSize) throw new {Sys}ArgumentOutOfRangeException(nameof(batchSize), batchSize, $\"batch size must be between 1 and the workspace's {{ws.MaxBatchSize}}\");");
-            w.Line($"    if (ws.Activations.Length < (long)ws.MaxBatchSize * ActivationsPerSample || ws.Indices.Length < (long)ws.MaxBatchSize * IndicesPerSample || ws.GradientA.Length < (long)ws.MaxBatchSize * {maxGrad} || ws.Scratch.Length < ColumnScratch)");
+            w.Line("    const int slack = global::CnnGen.Kernels.AlignedMemory.Slack; // room to align the float buffers to 64 bytes");
+            w.Line($"    if (ws.Activations.Length < (long)ws.MaxBatchSize * ActivationsPerSample + slack || ws.Indices.Length < (long)ws.MaxBatchSize * IndicesPerSample || ws.GradientA.Length < (long)ws.MaxBatchSize * {maxGrad} + slack || ws.GradientB.Length < (long)ws.MaxBatchSize * {maxGrad} + slack || ws.Scratch.Length < ColumnScratch + slack)");
             w.Line($"        throw new {Sys}ArgumentException(\"this workspace was not created by {m.Model.ClassName}.CreateWorkspace\", nameof(ws));");
             w.Line("}");
             w.Line();
@@ -186,10 +190,11 @@ namespace CnnGen.Generator.Emit
                 Check(w, "input", "InputSize", "input", $"[{m.Input.C}, {m.Input.H}, {m.Input.W}]");
                 Check(w, "output", "OutputSize", "output", m.Output.ToString());
                 w.Line("int n = batchSize;");
-                using (w.Block("fixed (float* x0 = input, p = Parameters, act = ws.Activations, col = ws.Scratch)"))
+                using (w.Block("fixed (float* x0 = input, p = Parameters, act0 = ws.Activations, col0 = ws.Scratch)"))
                 {
                     using (w.Block("fixed (int* idx = ws.Indices)"))
                     {
+                        w.Line($"float* act = {A}Align(act0), col = {A}Align(col0);");
                         w.Line($"new {Sys}Span<float>(x0, n * InputSize).CopyTo(new {Sys}Span<float>(act + {plan.InputSlot} * n, n * InputSize));");
                         w.Line("long[]? ticks = ws.ForwardTicks;");
                         w.Line("long t0 = ticks != null ? global::System.Diagnostics.Stopwatch.GetTimestamp() : 0;");
@@ -226,10 +231,11 @@ namespace CnnGen.Generator.Emit
                 Check(w, "inputGradient", "InputSize", "inputGradient", $"[{m.Input.C}, {m.Input.H}, {m.Input.W}]");
                 w.Line("}");
                 w.Line("int n = batchSize;");
-                using (w.Block("fixed (float* dy0 = outputGradient, dx0 = inputGradient, p = Parameters, g = parameterGradients, act = ws.Activations, col = ws.Scratch, ga = ws.GradientA, gb = ws.GradientB)"))
+                using (w.Block("fixed (float* dy0 = outputGradient, dx0 = inputGradient, p = Parameters, g = parameterGradients, act0 = ws.Activations, col0 = ws.Scratch, ga0 = ws.GradientA, gb0 = ws.GradientB)"))
                 {
                     using (w.Block("fixed (int* idx = ws.Indices)"))
                     {
+                        w.Line($"float* act = {A}Align(act0), col = {A}Align(col0), ga = {A}Align(ga0), gb = {A}Align(gb0);");
                         w.Line($"new {Sys}Span<float>(dy0, n * OutputSize).CopyTo(new {Sys}Span<float>(ga, n * OutputSize));");
                         w.Line("long[]? ticks = ws.BackwardTicks;");
                         w.Line("long t0 = ticks != null ? global::System.Diagnostics.Stopwatch.GetTimestamp() : 0;");

@@ -207,13 +207,15 @@ namespace Samples
             }
             const int Chunk = 3; // samples per pass: 2 buffers × 3 × 10816 floats fit in 256 KiB
             int need = global::System.Math.Min(batchSize, Chunk) * MaxLayerSize;
-            float[] a = t_bufferA is { } ta && ta.Length >= need ? ta : (t_bufferA = new float[need]);
-            float[] b = t_bufferB is { } tb && tb.Length >= need ? tb : (t_bufferB = new float[need]);
-            float[] c = t_columns ??= new float[ColumnScratch];
-            fixed (float* xin = input, yout = output, p = Parameters, pa = a, pb = b, col = c)
+            // Pinned, 64-byte-aligned per-thread buffers (see Kernels.AlignedMemory).
+            float[] a = t_bufferA is { } ta && ta.Length >= need + global::CnnGen.Kernels.AlignedMemory.Slack ? ta : (t_bufferA = global::CnnGen.Kernels.AlignedMemory.Allocate(need));
+            float[] b = t_bufferB is { } tb && tb.Length >= need + global::CnnGen.Kernels.AlignedMemory.Slack ? tb : (t_bufferB = global::CnnGen.Kernels.AlignedMemory.Allocate(need));
+            float[] c = t_columns ??= global::CnnGen.Kernels.AlignedMemory.Allocate(ColumnScratch);
+            fixed (float* xin = input, yout = output, p = Parameters, a0 = a, b0 = b, c0 = c)
             {
                 for (int start = 0; start < batchSize; start += Chunk)
                 {
+                    float* pa = global::CnnGen.Kernels.AlignedMemory.Align(a0), pb = global::CnnGen.Kernels.AlignedMemory.Align(b0), col = global::CnnGen.Kernels.AlignedMemory.Align(c0);
                     int n = global::System.Math.Min(Chunk, batchSize - start);
                     float* x0 = xin + start * InputSize;
                     float* y0 = yout + start * OutputSize;
@@ -238,7 +240,8 @@ namespace Samples
         {
             if (ws is null) throw new global::System.ArgumentNullException(nameof(ws));
             if (batchSize < 1 || batchSize > ws.MaxBatchSize) throw new global::System.ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"batch size must be between 1 and the workspace's {ws.MaxBatchSize}");
-            if (ws.Activations.Length < (long)ws.MaxBatchSize * ActivationsPerSample || ws.Indices.Length < (long)ws.MaxBatchSize * IndicesPerSample || ws.GradientA.Length < (long)ws.MaxBatchSize * 10816 || ws.Scratch.Length < ColumnScratch)
+            const int slack = global::CnnGen.Kernels.AlignedMemory.Slack; // room to align the float buffers to 64 bytes
+            if (ws.Activations.Length < (long)ws.MaxBatchSize * ActivationsPerSample + slack || ws.Indices.Length < (long)ws.MaxBatchSize * IndicesPerSample || ws.GradientA.Length < (long)ws.MaxBatchSize * 10816 + slack || ws.GradientB.Length < (long)ws.MaxBatchSize * 10816 + slack || ws.Scratch.Length < ColumnScratch + slack)
                 throw new global::System.ArgumentException("this workspace was not created by MnistCnn.CreateWorkspace", nameof(ws));
         }
 
@@ -255,10 +258,11 @@ namespace Samples
                 throw new global::System.ArgumentException($"output holds {output.Length} floats, but {batchSize} sample(s) of [10] need {(long)batchSize * OutputSize}", nameof(output));
             }
             int n = batchSize;
-            fixed (float* x0 = input, p = Parameters, act = ws.Activations, col = ws.Scratch)
+            fixed (float* x0 = input, p = Parameters, act0 = ws.Activations, col0 = ws.Scratch)
             {
                 fixed (int* idx = ws.Indices)
                 {
+                    float* act = global::CnnGen.Kernels.AlignedMemory.Align(act0), col = global::CnnGen.Kernels.AlignedMemory.Align(col0);
                     new global::System.Span<float>(x0, n * InputSize).CopyTo(new global::System.Span<float>(act + 0 * n, n * InputSize));
                     long[]? ticks = ws.ForwardTicks;
                     long t0 = ticks != null ? global::System.Diagnostics.Stopwatch.GetTimestamp() : 0;
@@ -312,10 +316,11 @@ namespace Samples
             }
             }
             int n = batchSize;
-            fixed (float* dy0 = outputGradient, dx0 = inputGradient, p = Parameters, g = parameterGradients, act = ws.Activations, col = ws.Scratch, ga = ws.GradientA, gb = ws.GradientB)
+            fixed (float* dy0 = outputGradient, dx0 = inputGradient, p = Parameters, g = parameterGradients, act0 = ws.Activations, col0 = ws.Scratch, ga0 = ws.GradientA, gb0 = ws.GradientB)
             {
                 fixed (int* idx = ws.Indices)
                 {
+                    float* act = global::CnnGen.Kernels.AlignedMemory.Align(act0), col = global::CnnGen.Kernels.AlignedMemory.Align(col0), ga = global::CnnGen.Kernels.AlignedMemory.Align(ga0), gb = global::CnnGen.Kernels.AlignedMemory.Align(gb0);
                     new global::System.Span<float>(dy0, n * OutputSize).CopyTo(new global::System.Span<float>(ga, n * OutputSize));
                     long[]? ticks = ws.BackwardTicks;
                     long t0 = ticks != null ? global::System.Diagnostics.Stopwatch.GetTimestamp() : 0;

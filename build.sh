@@ -178,6 +178,8 @@ ensure_data() {
   for d in "$ROOT/../shared/data" "${CNNGEN_DATA:-}" "${HOME:-/nonexistent}/.cache/cnngen"; do
     if has_mnist "$d"; then
       say "MNIST data found in $d"
+      # Tell the sample (its lookup order: --data, $CNNGEN_DATA, ~/.cache/cnngen, download).
+      export CNNGEN_DATA="$d"
       return 0
     fi
   done

@@ -17,7 +17,8 @@ SampleOptions? o = SampleOptions.Parse(args, Program,
     "dataset-fashion-mnist), then ~/.cache/cnngen/fashion-mnist, then a download.",
     defaults, out int exit,
     new SampleOptions.Extra("--momentum", "SGD momentum (default 0.5)", TakesValue: true),
-    new SampleOptions.Extra("--adam", "use Adam (with --lr, e.g. 1e-3) instead of SGD"));
+    new SampleOptions.Extra("--adam", "use Adam (with --lr, e.g. 1e-3) instead of SGD"),
+    new SampleOptions.Extra("--raw", "inputs in [0, 1] without normalization (as ../shared/bench/peers/torch_train*.py)"));
 if (o is null)
     return exit;
 
@@ -34,16 +35,18 @@ catch (DatasetNotFoundException ex)
 
 float momentum = o.Values.TryGetValue("--momentum", out string? m) ? float.Parse(m, System.Globalization.CultureInfo.InvariantCulture) : 0.5f;
 bool adam = o.Has("--adam");
+bool raw = o.Has("--raw");
+string inputs = raw ? "inputs in [0, 1]" : "inputs normalized (0.2860, 0.3530)";
 var recipe = new Recipe
 {
     CreateModel = () => new FashionCnn((int)o.Seed),
-    Normalization = Normalization.FashionMnist,
+    Normalization = raw ? null : Normalization.FashionMnist,
     CreateOptimizer = (model, batches) => adam
         ? (new Adam(model.ParameterCount, o.LearningRate), null)
         : (new Sgd(model.ParameterCount, o.LearningRate, momentum), null),
     Description = adam
-        ? $"inputs normalized (0.2860, 0.3530), Adam lr {o.LearningRate}"
-        : $"inputs normalized (0.2860, 0.3530), SGD lr {o.LearningRate} momentum {momentum}",
+        ? $"{inputs}, Adam lr {o.LearningRate}"
+        : $"{inputs}, SGD lr {o.LearningRate} momentum {momentum}",
 };
 return SampleRunner.Run(Program, o, source, recipe);
 

@@ -402,22 +402,10 @@ public sealed class Trainer
             }
             else
             {
-                Add(dst, _shardGrads[s]);
+                Kernels.Ops.AddTo(dst, _shardGrads[s]);
             }
         }
         return AllFinite(dst);
-    }
-
-    private static void Add(Span<float> dst, ReadOnlySpan<float> src)
-    {
-        ref float d = ref MemoryMarshal.GetReference(dst);
-        ref float a = ref MemoryMarshal.GetReference(src);
-        int len = dst.Length, i = 0;
-        int w = Vector<float>.Count;
-        for (; i <= len - w; i += w)
-            Vector.StoreUnsafe(Vector.LoadUnsafe(ref d, (nuint)i) + Vector.LoadUnsafe(ref a, (nuint)i), ref d, (nuint)i);
-        for (; i < len; i++)
-            System.Runtime.CompilerServices.Unsafe.Add(ref d, i) += System.Runtime.CompilerServices.Unsafe.Add(ref a, i);
     }
 
     private static bool AllFinite(ReadOnlySpan<float> values)

@@ -11,6 +11,9 @@ namespace CnnGen.Generator.Emit
     {
         public const string Version = "0.1.0";
 
+        /// <summary>The body of every member of a model whose declaration has errors.</summary>
+        private const string Throw = "throw new global::System.InvalidOperationException(\"The model declaration has errors; see the CNN diagnostics.\");";
+
         public static string Emit(ShapedModel shaped)
         {
             var m = shaped.Model;
@@ -96,7 +99,6 @@ namespace CnnGen.Generator.Emit
 
         private static void WriteSummaries(CodeWriter w, ShapedModel s)
         {
-            const string Throw = "throw new global::System.InvalidOperationException(\"The model declaration has errors; see the CNN diagnostics.\");";
             w.Line("/// <summary>");
             w.Line("/// The table torchsummary prints for the same PyTorch model (<c>summary(model, input_size, batch_size)</c>),");
             w.Line("/// character for character. <paramref name=\"batchSize\"/> is -1 (unspecified) or positive.");
@@ -131,7 +133,6 @@ namespace CnnGen.Generator.Emit
         /// <summary>Same public signatures as a working model, so the user sees the CNN error and nothing else.</summary>
         private static void WriteBrokenApi(CodeWriter w, string cls)
         {
-            const string Throw = "throw new global::System.InvalidOperationException(\"The model declaration has errors; see the CNN diagnostics.\");";
             w.Line("/// <summary>Not available: the model declaration has errors.</summary>");
             w.Line("public float[] Parameters => " + Throw.Replace(";", "") + ";");
             w.Line("/// <summary>Not available: the model declaration has errors.</summary>");

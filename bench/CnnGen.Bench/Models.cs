@@ -52,3 +52,21 @@ public partial class ModelB { }
 [Dropout(0.5)]
 [Linear(50, 10)]
 public partial class ModelC { }
+
+/// <summary>The Keras tutorial's model (samples/KerasStyle; B2 in the peers' variants script), without the final Softmax
+/// so the bench's cross-entropy step applies to logits like the other models.</summary>
+[Model]
+[Input(1, 28, 28)]
+[Conv2d(1, 32, 3)]
+[ReLU]
+[MaxPool2d(2)]
+[Conv2d(32, 64, 3)]
+[ReLU]
+[MaxPool2d(2)]
+[Conv2d(64, 64, 3)]
+[ReLU]
+[Flatten]
+[Linear(576, 64)]
+[ReLU]
+[Linear(64, 10)]
+public partial class ModelK { }

@@ -35,7 +35,7 @@ static class Program
         var results = new Dictionary<string, object>();
         foreach (var name in names)
         {
-            ICnnModel model = name switch { "A" => new ModelA(1), "B" => new ModelB(1), "C" => new ModelC(1), _ => throw new ArgumentException(name) };
+            ICnnModel model = name switch { "A" => new ModelA(1), "B" => new ModelB(1), "C" => new ModelC(1), "K" => new ModelK(1), _ => throw new ArgumentException(name) };
             Console.WriteLine($"\n== model {name}: {model.ParameterCount:N0} parameters ==");
             var r = new Dictionary<string, object>();
             if (args.Contains("--profile-only")) { Profile(model, 1); Profile(model, 64); continue; }
@@ -196,7 +196,7 @@ static class Program
     {
         var d = new Dictionary<string, (double, double)>();
         // Parameter slots give weight shapes; output sizes come from the summary rows.
-        string summary = model switch { ModelA => ModelA.Summary(), ModelB => ModelB.Summary(), ModelC => ModelC.Summary(), _ => "" };
+        string summary = model switch { ModelA => ModelA.Summary(), ModelB => ModelB.Summary(), ModelC => ModelC.Summary(), ModelK => ModelK.Summary(), _ => "" };
         var shapes = new Dictionary<string, int[]>();
         foreach (var line in summary.Split('\n'))
         {

@@ -25,7 +25,7 @@ namespace CnnGen.Generator.Emit
             w.Line($"private const int ActivationsPerSample = {plan.ActivationsPerSample};");
             w.Line($"private const int IndicesPerSample = {plan.IndicesPerSample};");
             w.Line($"private const int MaxLayerSize = {plan.MaxLayerSize};");
-            w.Line($"private const int ColumnScratch = {plan.ColumnScratch}; // im2col buffer, one sample");
+            w.Line($"private const int ColumnScratch = {plan.ColumnScratch}; // convolution scratch: im2col of a chunk of samples (plus its staged output)");
             w.Line();
             w.Line("/// <summary>safetensors key, PyTorch shape and offset in <see cref=\"Parameters\"/> of every tensor, in <c>state_dict</c> order.</summary>");
             w.Line("private static readonly global::CnnGen.IO.TensorSlot[] s_slots =");

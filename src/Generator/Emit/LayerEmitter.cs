@@ -72,6 +72,37 @@ namespace CnnGen.Generator.Emit
         private static bool IsPointwise(LayerSpec s) =>
             s.KernelH == 1 && s.KernelW == 1 && s.StrideH == 1 && s.StrideW == 1 && s.PadH == 0 && s.PadW == 0;
 
+        /// <summary>Batched convolutions aim for GEMMs at least this many columns wide (samples × output pixels).</summary>
+        private const int TargetColumns = 512;
+
+        /// <summary>
+        /// Samples per batched GEMM of a convolution: enough that samples × output pixels reaches
+        /// <see cref="TargetColumns"/>, at most 32; 1 (per-sample GEMMs, no staging) for large outputs.
+        /// </summary>
+        public static int ConvChunk(ShapedLayer l)
+        {
+            int ohow = l.Out.H * l.Out.W;
+            if (ohow >= TargetColumns / 2) return 1;
+            return Math.Min(32, (TargetColumns + ohow - 1) / ohow);
+        }
+
+        /// <summary>Row length of a chunk's column matrix: samples × output pixels, padded to a multiple of 16 floats.</summary>
+        private static long PaddedColumns(long columns) => (columns + 15) / 16 * 16;
+
+        /// <summary>
+        /// Scratch floats a convolution needs: the im2col matrix [C·KH·KW, ld] of a chunk, plus (when batched) the staged
+        /// output / gathered output gradient [out channels, ld].
+        /// </summary>
+        public static long ConvScratch(ShapedLayer l)
+        {
+            var s = l.Spec;
+            long ckk = (long)l.In.C * s.KernelH * s.KernelW, ohow = (long)l.Out.H * l.Out.W;
+            int chunk = ConvChunk(l);
+            if (chunk == 1) return ckk * ohow;
+            long ld = PaddedColumns(chunk * ohow);
+            return (ckk + s.Out) * ld;
+        }
+
         private static void Conv(CodeWriter w, ShapedLayer l, string pre)
         {
             var s = l.Spec;
@@ -79,17 +110,24 @@ namespace CnnGen.Generator.Emit
             int CG = C / G, KG = KO / G, CKK = CG * s.KernelH * s.KernelW, OHOW = OH * OW;
             int wOff = l.ParamOffset, bOff = l.ParamOffset + l.WeightCount;
             bool pointwise = IsPointwise(s);
+            int chunk = ConvChunk(l);
+            bool batched = chunk > 1;
+            long stageOffset = batched ? (long)C * s.KernelH * s.KernelW * PaddedColumns((long)chunk * OHOW) : 0;
             string colExpr = pointwise ? "xb" : "col";
 
             w.Line(Hot);
             using (w.Block($"private static void {pre}_Forward({ForwardParams})"))
             {
+                if (batched)
+                {
+                    w.Line($"if (n > 1) {{ {pre}_ForwardBatched(x, y, p, col, n); return; }}");
+                }
                 w.Line($"// per group: y[{KG}, {OHOW}] = W[{KG}, {CKK}] · col[{CKK}, {OHOW}]" + (pointwise ? " (1×1 kernel: col is x itself)" : ""));
                 using (w.Block("for (int b = 0; b < n; b++)"))
                 {
                     w.Line($"float* xb = x + b * {C * H * W};");
                     w.Line($"float* yb = y + b * {KO * OHOW};");
-                    if (!pointwise) w.Line($"{pre}_Im2Col(xb, col);");
+                    if (!pointwise) w.Line($"{pre}_Im2Col(xb, col, {OHOW});");
                     for (int g = 0; g < G; g++)
                     {
                         w.Line($"{K}Gemm.MultiplyNN({KG}, {OHOW}, {CKK}, p + {wOff + g * KG * CKK}, {CKK}, 1, {colExpr} + {g * CKK * OHOW}, {OHOW}, yb + {g * KG * OHOW}, {OHOW}, false);");
@@ -98,44 +136,112 @@ namespace CnnGen.Generator.Emit
                 }
             }
             w.Line();
+            if (batched)
+            {
+                w.Line($"// Up to {chunk} samples side by side: col[{C * s.KernelH * s.KernelW}, ld] holds sample t's patches in columns [t·{OHOW}, (t + 1)·{OHOW}),");
+                w.Line($"// ld = samples × {OHOW} rounded up to 16, so one GEMM per group spans the chunk; its output is staged as");
+                w.Line($"// [{KO}, ld] after col and copied out per sample.");
+                w.Line(Hot);
+                using (w.Block($"private static void {pre}_ForwardBatched(float* x, float* y, float* p, float* col, int n)"))
+                {
+                    w.Line($"float* stage = col + {stageOffset};");
+                    using (w.Block($"for (int b0 = 0; b0 < n; b0 += {chunk})"))
+                    {
+                        w.Line($"int s = global::System.Math.Min({chunk}, n - b0);");
+                        w.Line($"int ld = (s * {OHOW} + 15) & ~15;");
+                        w.Line($"for (int t = 0; t < s; t++) {pre}_Im2Col(x + (b0 + t) * {C * H * W}, col + t * {OHOW}, ld);");
+                        for (int g = 0; g < G; g++)
+                        {
+                            w.Line($"{K}Gemm.MultiplyNN({KG}, ld, {CKK}, p + {wOff + g * KG * CKK}, {CKK}, 1, col + {g * CKK} * ld, ld, stage + {g * KG} * ld, ld, false);");
+                        }
+                        using (w.Block("for (int t = 0; t < s; t++)"))
+                        {
+                            w.Line($"float* yb = y + (b0 + t) * {KO * OHOW};");
+                            w.Line($"{K}Ops.CopyRows(stage + t * {OHOW}, ld, yb, {OHOW}, {KO}, {OHOW});");
+                            if (s.Bias) w.Line($"{K}Ops.AddRowBias(yb, p + {bOff}, {KO}, {OHOW});");
+                        }
+                    }
+                }
+                w.Line();
+            }
             w.Line(Hot);
             using (w.Block($"private static void {pre}_Backward({BackwardParams})"))
             {
-                using (w.Block("for (int b = 0; b < n; b++)"))
+                if (batched)
                 {
-                    w.Line($"float* xb = x + b * {C * H * W};");
-                    w.Line($"float* dyb = dy + b * {KO * OHOW};");
-                    if (!pointwise) w.Line($"{pre}_Im2Col(xb, col);");
-                    w.Line($"// dW[{KG}, {CKK}] += dy[{KG}, {OHOW}] · col[{CKK}, {OHOW}]ᵀ per group");
-                    for (int g = 0; g < G; g++)
+                    w.Line($"// Chunks of up to {chunk} samples: dy gathered as stage[{KO}, ld] (padding columns zero), col as in the forward pass.");
+                    w.Line($"float* stage = col + {stageOffset};");
+                    using (w.Block($"for (int b0 = 0; b0 < n; b0 += {chunk})"))
                     {
-                        w.Line($"{K}Gemm.MultiplyNT({KG}, {CKK}, {OHOW}, dyb + {g * KG * OHOW}, {OHOW}, {colExpr} + {g * CKK * OHOW}, {OHOW}, g + {wOff + g * KG * CKK}, {CKK}, true);");
-                    }
-                    if (s.Bias) w.Line($"{K}Ops.AddRowSums(dyb, g + {bOff}, {KO}, {OHOW});");
-                    using (w.Block("if (needDx)"))
-                    {
-                        w.Line($"float* dxb = dx + b * {C * H * W};");
-                        w.Line($"// dcol[{CKK}, {OHOW}] = W[{KG}, {CKK}]ᵀ · dy[{KG}, {OHOW}] per group" + (pointwise ? ", written straight into dx" : ", then scattered back (col2im)"));
-                        string target = pointwise ? "dxb" : "col";
+                        w.Line($"int s = global::System.Math.Min({chunk}, n - b0);");
+                        w.Line($"int used = s * {OHOW}, ld = (used + 15) & ~15;");
+                        w.Line($"for (int t = 0; t < s; t++) {pre}_Im2Col(x + (b0 + t) * {C * H * W}, col + t * {OHOW}, ld);");
+                        w.Line($"for (int t = 0; t < s; t++) {K}Ops.CopyRows(dy + (b0 + t) * {KO * OHOW}, {OHOW}, stage + t * {OHOW}, ld, {KO}, {OHOW});");
+                        using (w.Block("if (ld > used)"))
+                        {
+                            w.Line($"{K}Ops.ClearColumns(stage + used, ld, {KO}, ld - used);");
+                            w.Line($"{K}Ops.ClearColumns(col + used, ld, {C * s.KernelH * s.KernelW}, ld - used);");
+                        }
+                        w.Line($"// dW[{KG}, {CKK}] += dy[{KG}, ld] · col[{CKK}, ld]ᵀ per group");
                         for (int g = 0; g < G; g++)
                         {
-                            w.Line($"{K}Gemm.MultiplyNN({CKK}, {OHOW}, {KG}, p + {wOff + g * KG * CKK}, 1, {CKK}, dyb + {g * KG * OHOW}, {OHOW}, {target} + {g * CKK * OHOW}, {OHOW}, false);");
+                            w.Line($"{K}Gemm.MultiplyNT({KG}, {CKK}, ld, stage + {g * KG} * ld, ld, col + {g * CKK} * ld, ld, g + {wOff + g * KG * CKK}, {CKK}, true);");
                         }
-                        if (!pointwise)
+                        if (s.Bias) w.Line($"{K}Ops.AddRowSums(stage, g + {bOff}, {KO}, ld);");
+                        using (w.Block("if (needDx)"))
                         {
-                            w.Line($"new global::System.Span<float>(dxb, {C * H * W}).Clear();");
-                            w.Line($"{pre}_Col2Im(col, dxb);");
+                            w.Line($"// dcol[{CKK}, ld] = W[{KG}, {CKK}]ᵀ · dy[{KG}, ld] per group, then scattered back per sample (col2im)");
+                            for (int g = 0; g < G; g++)
+                            {
+                                w.Line($"{K}Gemm.MultiplyNN({CKK}, ld, {KG}, p + {wOff + g * KG * CKK}, 1, {CKK}, stage + {g * KG} * ld, ld, col + {g * CKK} * ld, ld, false);");
+                            }
+                            using (w.Block("for (int t = 0; t < s; t++)"))
+                            {
+                                w.Line($"float* dxb = dx + (b0 + t) * {C * H * W};");
+                                w.Line($"new global::System.Span<float>(dxb, {C * H * W}).Clear();");
+                                w.Line($"{pre}_Col2Im(col + t * {OHOW}, dxb, ld);");
+                            }
+                        }
+                    }
+                }
+                else
+                {
+                    using (w.Block("for (int b = 0; b < n; b++)"))
+                    {
+                        w.Line($"float* xb = x + b * {C * H * W};");
+                        w.Line($"float* dyb = dy + b * {KO * OHOW};");
+                        if (!pointwise) w.Line($"{pre}_Im2Col(xb, col, {OHOW});");
+                        w.Line($"// dW[{KG}, {CKK}] += dy[{KG}, {OHOW}] · col[{CKK}, {OHOW}]ᵀ per group");
+                        for (int g = 0; g < G; g++)
+                        {
+                            w.Line($"{K}Gemm.MultiplyNT({KG}, {CKK}, {OHOW}, dyb + {g * KG * OHOW}, {OHOW}, {colExpr} + {g * CKK * OHOW}, {OHOW}, g + {wOff + g * KG * CKK}, {CKK}, true);");
+                        }
+                        if (s.Bias) w.Line($"{K}Ops.AddRowSums(dyb, g + {bOff}, {KO}, {OHOW});");
+                        using (w.Block("if (needDx)"))
+                        {
+                            w.Line($"float* dxb = dx + b * {C * H * W};");
+                            w.Line($"// dcol[{CKK}, {OHOW}] = W[{KG}, {CKK}]ᵀ · dy[{KG}, {OHOW}] per group" + (pointwise ? ", written straight into dx" : ", then scattered back (col2im)"));
+                            string target = pointwise ? "dxb" : "col";
+                            for (int g = 0; g < G; g++)
+                            {
+                                w.Line($"{K}Gemm.MultiplyNN({CKK}, {OHOW}, {KG}, p + {wOff + g * KG * CKK}, 1, {CKK}, dyb + {g * KG * OHOW}, {OHOW}, {target} + {g * CKK * OHOW}, {OHOW}, false);");
+                            }
+                            if (!pointwise)
+                            {
+                                w.Line($"new global::System.Span<float>(dxb, {C * H * W}).Clear();");
+                                w.Line($"{pre}_Col2Im(col, dxb, {OHOW});");
+                            }
                         }
                     }
                 }
             }
-            if (pointwise) return;
+            if (pointwise && !batched) return;
             w.Line();
-            w.Line($"// col[(c·{s.KernelH} + i)·{s.KernelW} + j, oh·{OW} + ow] = x[c, oh·{s.StrideH} − {s.PadH} + i·{s.DilationH}, ow·{s.StrideW} − {s.PadW} + j·{s.DilationW}], 0 in the padding");
-            TapLoops(w, l, pre + "_Im2Col(float* x, float* col)", gather: true);
+            w.Line($"// col[(c·{s.KernelH} + i)·{s.KernelW} + j, oh·{OW} + ow] = x[c, oh·{s.StrideH} − {s.PadH} + i·{s.DilationH}, ow·{s.StrideW} − {s.PadW} + j·{s.DilationW}], 0 in the padding; rows ld apart");
+            TapLoops(w, l, pre + "_Im2Col(float* x, float* col, int ld)", gather: true);
             w.Line();
             w.Line("// The adjoint of im2col: x[c, ih, iw] += col[...] for every tap that read it (x cleared by the caller).");
-            TapLoops(w, l, pre + "_Col2Im(float* col, float* x)", gather: false);
+            TapLoops(w, l, pre + "_Col2Im(float* col, float* x, int ld)", gather: false);
         }
 
         private static int FloorDiv(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
@@ -160,25 +266,25 @@ namespace CnnGen.Generator.Emit
                 using (w.Block($"for (int c = 0; c < {C}; c++)"))
                 {
                     w.Line($"float* xc = x + c * {H * W};");
-                    w.Line($"float* cc = col + c * {KH * KW * OH * OW};");
+                    w.Line($"float* cc = col + c * {KH * KW} * ld;");
                     for (int i = 0; i < KH; i++)
                     {
                         var (ohLo, ohHi) = Range(OH, H, s.StrideH, s.PadH, s.DilationH, i);
                         for (int j = 0; j < KW; j++)
                         {
                             var (owLo, owHi) = Range(OW, W, s.StrideW, s.PadW, s.DilationW, j);
-                            int row = (i * KW + j) * OH * OW;
+                            string row = i * KW + j == 0 ? "cc" : i * KW + j == 1 ? "cc + ld" : $"cc + {i * KW + j} * ld";
                             int len = owHi - owLo;
                             w.Line($"// tap ({i}, {j}): rows [{ohLo}, {ohHi}), columns [{owLo}, {owHi}) read the input; the rest is padding");
                             bool none = ohHi <= ohLo || len <= 0;
                             if (none)
                             {
-                                if (gather) w.Line($"new global::System.Span<float>(cc + {row}, {OH * OW}).Clear();");
+                                if (gather) w.Line($"new global::System.Span<float>({row}, {OH * OW}).Clear();");
                                 continue;
                             }
                             using (w.Block(""))
                             {
-                                w.Line($"float* r = cc + {row};");
+                                w.Line($"float* r = {row};");
                                 if (gather && ohLo > 0) w.Line($"new global::System.Span<float>(r, {ohLo * OW}).Clear();");
                                 if (gather && ohHi < OH) w.Line($"new global::System.Span<float>(r + {ohHi * OW}, {(OH - ohHi) * OW}).Clear();");
                                 using (w.Block($"for (int oh = {ohLo}; oh < {ohHi}; oh++)"))

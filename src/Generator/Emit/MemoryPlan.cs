@@ -20,7 +20,7 @@ namespace CnnGen.Generator.Emit
         public long ActivationsPerSample;
         public long IndicesPerSample;
         public long MaxLayerSize;             // largest activation (ping-pong buffer size per sample)
-        public long ColumnScratch;            // largest im2col buffer (one sample)
+        public long ColumnScratch;            // largest convolution scratch (im2col of a chunk of samples, plus staging)
         public ShapedLayer? ColumnLayer;      // the convolution that needs it
 
         /// <summary>.NET's largest array length (Array.MaxLength).</summary>
@@ -72,7 +72,7 @@ namespace CnnGen.Generator.Emit
                 }
                 if (l.Spec.Kind == LayerKind.Conv2d)
                 {
-                    long cols = (long)l.In.C * l.Spec.KernelH * l.Spec.KernelW * l.Out.H * l.Out.W;
+                    long cols = LayerEmitter.ConvScratch(l);
                     if (cols > plan.ColumnScratch)
                     {
                         plan.ColumnScratch = cols;

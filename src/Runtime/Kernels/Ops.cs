@@ -28,6 +28,19 @@ namespace CnnGen.Kernels
             for (; i < n; i++) dst[i] += src[i];
         }
 
+        /// <summary>Copies a block of <paramref name="rows"/> rows of <paramref name="cols"/> floats between row strides.</summary>
+        public static void CopyRows(float* src, int srcStride, float* dst, int dstStride, int rows, int cols)
+        {
+            for (int r = 0; r < rows; r++)
+                System.Runtime.CompilerServices.Unsafe.CopyBlockUnaligned(dst + (long)r * dstStride, src + (long)r * srcStride, (uint)cols * 4);
+        }
+
+        /// <summary>Zeroes <paramref name="cols"/> floats at the start of each of <paramref name="rows"/> rows, <paramref name="stride"/> apart.</summary>
+        public static void ClearColumns(float* x, int stride, int rows, int cols)
+        {
+            for (int r = 0; r < rows; r++) new Span<float>(x + (long)r * stride, cols).Clear();
+        }
+
         /// <summary>y[r, c] += bias[r] for a [rows, cols] block (convolution bias per channel).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void AddRowBias(float* y, float* bias, int rows, int cols)

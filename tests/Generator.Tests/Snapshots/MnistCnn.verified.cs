@@ -95,7 +95,7 @@ namespace Samples
         private const int ActivationsPerSample = 36474;
         private const int IndicesPerSample = 4704;
         private const int MaxLayerSize = 10816;
-        private const int ColumnScratch = 20736; // im2col buffer, one sample
+        private const int ColumnScratch = 101376; // convolution scratch: im2col of a chunk of samples (plus its staged output)
 
         /// <summary>safetensors key, PyTorch shape and offset in <see cref="Parameters"/> of every tensor, in <c>state_dict</c> order.</summary>
         private static readonly global::CnnGen.IO.TensorSlot[] s_slots =
@@ -364,7 +364,7 @@ namespace Samples
             {
                 float* xb = x + b * 784;
                 float* yb = y + b * 10816;
-                Conv2d_1_Im2Col(xb, col);
+                Conv2d_1_Im2Col(xb, col, 676);
                 global::CnnGen.Kernels.Gemm.MultiplyNN(16, 676, 9, p + 0, 9, 1, col + 0, 676, yb + 0, 676, false);
                 global::CnnGen.Kernels.Ops.AddRowBias(yb, p + 144, 16, 676);
             }
@@ -377,7 +377,7 @@ namespace Samples
             {
                 float* xb = x + b * 784;
                 float* dyb = dy + b * 10816;
-                Conv2d_1_Im2Col(xb, col);
+                Conv2d_1_Im2Col(xb, col, 676);
                 // dW[16, 9] += dy[16, 676] · col[9, 676]ᵀ per group
                 global::CnnGen.Kernels.Gemm.MultiplyNT(16, 9, 676, dyb + 0, 676, col + 0, 676, g + 0, 9, true);
                 global::CnnGen.Kernels.Ops.AddRowSums(dyb, g + 144, 16, 676);
@@ -387,22 +387,22 @@ namespace Samples
                     // dcol[9, 676] = W[16, 9]ᵀ · dy[16, 676] per group, then scattered back (col2im)
                     global::CnnGen.Kernels.Gemm.MultiplyNN(9, 676, 16, p + 0, 1, 9, dyb + 0, 676, col + 0, 676, false);
                     new global::System.Span<float>(dxb, 784).Clear();
-                    Conv2d_1_Col2Im(col, dxb);
+                    Conv2d_1_Col2Im(col, dxb, 676);
                 }
             }
         }
 
-        // col[(c·3 + i)·3 + j, oh·26 + ow] = x[c, oh·1 − 0 + i·1, ow·1 − 0 + j·1], 0 in the padding
+        // col[(c·3 + i)·3 + j, oh·26 + ow] = x[c, oh·1 − 0 + i·1, ow·1 − 0 + j·1], 0 in the padding; rows ld apart
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2d_1_Im2Col(float* x, float* col)
+        private static void Conv2d_1_Im2Col(float* x, float* col, int ld)
         {
             for (int c = 0; c < 1; c++)
             {
                 float* xc = x + c * 784;
-                float* cc = col + c * 6084;
+                float* cc = col + c * 9 * ld;
                 // tap (0, 0): rows [0, 26), columns [0, 26) read the input; the rest is padding
                 {
-                    float* r = cc + 0;
+                    float* r = cc;
                     for (int oh = 0; oh < 26; oh++)
                     {
                         float* src = xc + (oh * 1 + 0) * 28 + 0;
@@ -416,7 +416,7 @@ namespace Samples
                 }
                 // tap (0, 1): rows [0, 26), columns [0, 26) read the input; the rest is padding
                 {
-                    float* r = cc + 676;
+                    float* r = cc + ld;
                     for (int oh = 0; oh < 26; oh++)
                     {
                         float* src = xc + (oh * 1 + 0) * 28 + 1;
@@ -430,7 +430,7 @@ namespace Samples
                 }
                 // tap (0, 2): rows [0, 26), columns [0, 26) read the input; the rest is padding
                 {
-                    float* r = cc + 1352;
+                    float* r = cc + 2 * ld;
                     for (int oh = 0; oh < 26; oh++)
                     {
                         float* src = xc + (oh * 1 + 0) * 28 + 2;
@@ -444,7 +444,7 @@ namespace Samples
                 }
                 // tap (1, 0): rows [0, 26), columns [0, 26) read the input; the rest is padding
                 {
-                    float* r = cc + 2028;
+                    float* r = cc + 3 * ld;
                     for (int oh = 0; oh < 26; oh++)
                     {
                         float* src = xc + (oh * 1 + 1) * 28 + 0;
@@ -458,7 +458,7 @@ namespace Samples
                 }
                 // tap (1, 1): rows [0, 26), columns [0, 26) read the input; the rest is padding
                 {
-                    float* r = cc + 2704;
+                    float* r = cc + 4 * ld;
                     for (int oh = 0; oh < 26; oh++)
                     {
                         float* src = xc + (oh * 1 + 1) * 28 + 1;
@@ -472,7 +472,7 @@ namespace Samples
                 }
                 // tap (1, 2): rows [0, 26), columns [0, 26) read the input; the rest is padding
                 {
-                    float* r = cc + 3380;
+                    float* r = cc + 5 * ld;
                     for (int oh = 0; oh < 26; oh++)
                     {
                         float* src = xc + (oh * 1 + 1) * 28 + 2;
@@ -486,7 +486,7 @@ namespace Samples
                 }
                 // tap (2, 0): rows [0, 26), columns [0, 26) read the input; the rest is padding
                 {
-                    float* r = cc + 4056;
+                    float* r = cc + 6 * ld;
                     for (int oh = 0; oh < 26; oh++)
                     {
                         float* src = xc + (oh * 1 + 2) * 28 + 0;
@@ -500,7 +500,7 @@ namespace Samples
                 }
                 // tap (2, 1): rows [0, 26), columns [0, 26) read the input; the rest is padding
                 {
-                    float* r = cc + 4732;
+                    float* r = cc + 7 * ld;
                     for (int oh = 0; oh < 26; oh++)
                     {
                         float* src = xc + (oh * 1 + 2) * 28 + 1;
@@ -514,7 +514,7 @@ namespace Samples
                 }
                 // tap (2, 2): rows [0, 26), columns [0, 26) read the input; the rest is padding
                 {
-                    float* r = cc + 5408;
+                    float* r = cc + 8 * ld;
                     for (int oh = 0; oh < 26; oh++)
                     {
                         float* src = xc + (oh * 1 + 2) * 28 + 2;
@@ -531,15 +531,15 @@ namespace Samples
 
         // The adjoint of im2col: x[c, ih, iw] += col[...] for every tap that read it (x cleared by the caller).
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2d_1_Col2Im(float* col, float* x)
+        private static void Conv2d_1_Col2Im(float* col, float* x, int ld)
         {
             for (int c = 0; c < 1; c++)
             {
                 float* xc = x + c * 784;
-                float* cc = col + c * 6084;
+                float* cc = col + c * 9 * ld;
                 // tap (0, 0): rows [0, 26), columns [0, 26) read the input; the rest is padding
                 {
-                    float* r = cc + 0;
+                    float* r = cc;
                     for (int oh = 0; oh < 26; oh++)
                     {
                         float* src = xc + (oh * 1 + 0) * 28 + 0;
@@ -553,7 +553,7 @@ namespace Samples
                 }
                 // tap (0, 1): rows [0, 26), columns [0, 26) read the input; the rest is padding
                 {
-                    float* r = cc + 676;
+                    float* r = cc + ld;
                     for (int oh = 0; oh < 26; oh++)
                     {
                         float* src = xc + (oh * 1 + 0) * 28 + 1;
@@ -567,7 +567,7 @@ namespace Samples
                 }
                 // tap (0, 2): rows [0, 26), columns [0, 26) read the input; the rest is padding
                 {
-                    float* r = cc + 1352;
+                    float* r = cc + 2 * ld;
                     for (int oh = 0; oh < 26; oh++)
                     {
                         float* src = xc + (oh * 1 + 0) * 28 + 2;
@@ -581,7 +581,7 @@ namespace Samples
                 }
                 // tap (1, 0): rows [0, 26), columns [0, 26) read the input; the rest is padding
                 {
-                    float* r = cc + 2028;
+                    float* r = cc + 3 * ld;
                     for (int oh = 0; oh < 26; oh++)
                     {
                         float* src = xc + (oh * 1 + 1) * 28 + 0;
@@ -595,7 +595,7 @@ namespace Samples
                 }
                 // tap (1, 1): rows [0, 26), columns [0, 26) read the input; the rest is padding
                 {
-                    float* r = cc + 2704;
+                    float* r = cc + 4 * ld;
                     for (int oh = 0; oh < 26; oh++)
                     {
                         float* src = xc + (oh * 1 + 1) * 28 + 1;
@@ -609,7 +609,7 @@ namespace Samples
                 }
                 // tap (1, 2): rows [0, 26), columns [0, 26) read the input; the rest is padding
                 {
-                    float* r = cc + 3380;
+                    float* r = cc + 5 * ld;
                     for (int oh = 0; oh < 26; oh++)
                     {
                         float* src = xc + (oh * 1 + 1) * 28 + 2;
@@ -623,7 +623,7 @@ namespace Samples
                 }
                 // tap (2, 0): rows [0, 26), columns [0, 26) read the input; the rest is padding
                 {
-                    float* r = cc + 4056;
+                    float* r = cc + 6 * ld;
                     for (int oh = 0; oh < 26; oh++)
                     {
                         float* src = xc + (oh * 1 + 2) * 28 + 0;
@@ -637,7 +637,7 @@ namespace Samples
                 }
                 // tap (2, 1): rows [0, 26), columns [0, 26) read the input; the rest is padding
                 {
-                    float* r = cc + 4732;
+                    float* r = cc + 7 * ld;
                     for (int oh = 0; oh < 26; oh++)
                     {
                         float* src = xc + (oh * 1 + 2) * 28 + 1;
@@ -651,7 +651,7 @@ namespace Samples
                 }
                 // tap (2, 2): rows [0, 26), columns [0, 26) read the input; the rest is padding
                 {
-                    float* r = cc + 5408;
+                    float* r = cc + 8 * ld;
                     for (int oh = 0; oh < 26; oh++)
                     {
                         float* src = xc + (oh * 1 + 2) * 28 + 2;
@@ -803,50 +803,84 @@ namespace Samples
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_4_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
         {
+            if (n > 1) { Conv2d_4_ForwardBatched(x, y, p, col, n); return; }
             // per group: y[32, 144] = W[32, 144] · col[144, 144]
             for (int b = 0; b < n; b++)
             {
                 float* xb = x + b * 3136;
                 float* yb = y + b * 4608;
-                Conv2d_4_Im2Col(xb, col);
+                Conv2d_4_Im2Col(xb, col, 144);
                 global::CnnGen.Kernels.Gemm.MultiplyNN(32, 144, 144, p + 160, 144, 1, col + 0, 144, yb + 0, 144, false);
                 global::CnnGen.Kernels.Ops.AddRowBias(yb, p + 4768, 32, 144);
+            }
+        }
+
+        // Up to 4 samples side by side: col[144, ld] holds sample t's patches in columns [t·144, (t + 1)·144),
+        // ld = samples × 144 rounded up to 16, so one GEMM per group spans the chunk; its output is staged as
+        // [32, ld] after col and copied out per sample.
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void Conv2d_4_ForwardBatched(float* x, float* y, float* p, float* col, int n)
+        {
+            float* stage = col + 82944;
+            for (int b0 = 0; b0 < n; b0 += 4)
+            {
+                int s = global::System.Math.Min(4, n - b0);
+                int ld = (s * 144 + 15) & ~15;
+                for (int t = 0; t < s; t++) Conv2d_4_Im2Col(x + (b0 + t) * 3136, col + t * 144, ld);
+                global::CnnGen.Kernels.Gemm.MultiplyNN(32, ld, 144, p + 160, 144, 1, col + 0 * ld, ld, stage + 0 * ld, ld, false);
+                for (int t = 0; t < s; t++)
+                {
+                    float* yb = y + (b0 + t) * 4608;
+                    global::CnnGen.Kernels.Ops.CopyRows(stage + t * 144, ld, yb, 144, 32, 144);
+                    global::CnnGen.Kernels.Ops.AddRowBias(yb, p + 4768, 32, 144);
+                }
             }
         }
 
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_4_Backward(float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx)
         {
-            for (int b = 0; b < n; b++)
+            // Chunks of up to 4 samples: dy gathered as stage[32, ld] (padding columns zero), col as in the forward pass.
+            float* stage = col + 82944;
+            for (int b0 = 0; b0 < n; b0 += 4)
             {
-                float* xb = x + b * 3136;
-                float* dyb = dy + b * 4608;
-                Conv2d_4_Im2Col(xb, col);
-                // dW[32, 144] += dy[32, 144] · col[144, 144]ᵀ per group
-                global::CnnGen.Kernels.Gemm.MultiplyNT(32, 144, 144, dyb + 0, 144, col + 0, 144, g + 160, 144, true);
-                global::CnnGen.Kernels.Ops.AddRowSums(dyb, g + 4768, 32, 144);
+                int s = global::System.Math.Min(4, n - b0);
+                int used = s * 144, ld = (used + 15) & ~15;
+                for (int t = 0; t < s; t++) Conv2d_4_Im2Col(x + (b0 + t) * 3136, col + t * 144, ld);
+                for (int t = 0; t < s; t++) global::CnnGen.Kernels.Ops.CopyRows(dy + (b0 + t) * 4608, 144, stage + t * 144, ld, 32, 144);
+                if (ld > used)
+                {
+                    global::CnnGen.Kernels.Ops.ClearColumns(stage + used, ld, 32, ld - used);
+                    global::CnnGen.Kernels.Ops.ClearColumns(col + used, ld, 144, ld - used);
+                }
+                // dW[32, 144] += dy[32, ld] · col[144, ld]ᵀ per group
+                global::CnnGen.Kernels.Gemm.MultiplyNT(32, 144, ld, stage + 0 * ld, ld, col + 0 * ld, ld, g + 160, 144, true);
+                global::CnnGen.Kernels.Ops.AddRowSums(stage, g + 4768, 32, ld);
                 if (needDx)
                 {
-                    float* dxb = dx + b * 3136;
-                    // dcol[144, 144] = W[32, 144]ᵀ · dy[32, 144] per group, then scattered back (col2im)
-                    global::CnnGen.Kernels.Gemm.MultiplyNN(144, 144, 32, p + 160, 1, 144, dyb + 0, 144, col + 0, 144, false);
-                    new global::System.Span<float>(dxb, 3136).Clear();
-                    Conv2d_4_Col2Im(col, dxb);
+                    // dcol[144, ld] = W[32, 144]ᵀ · dy[32, ld] per group, then scattered back per sample (col2im)
+                    global::CnnGen.Kernels.Gemm.MultiplyNN(144, ld, 32, p + 160, 1, 144, stage + 0 * ld, ld, col + 0 * ld, ld, false);
+                    for (int t = 0; t < s; t++)
+                    {
+                        float* dxb = dx + (b0 + t) * 3136;
+                        new global::System.Span<float>(dxb, 3136).Clear();
+                        Conv2d_4_Col2Im(col + t * 144, dxb, ld);
+                    }
                 }
             }
         }
 
-        // col[(c·3 + i)·3 + j, oh·12 + ow] = x[c, oh·1 − 0 + i·1, ow·1 − 0 + j·1], 0 in the padding
+        // col[(c·3 + i)·3 + j, oh·12 + ow] = x[c, oh·1 − 0 + i·1, ow·1 − 0 + j·1], 0 in the padding; rows ld apart
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2d_4_Im2Col(float* x, float* col)
+        private static void Conv2d_4_Im2Col(float* x, float* col, int ld)
         {
             for (int c = 0; c < 16; c++)
             {
                 float* xc = x + c * 196;
-                float* cc = col + c * 1296;
+                float* cc = col + c * 9 * ld;
                 // tap (0, 0): rows [0, 12), columns [0, 12) read the input; the rest is padding
                 {
-                    float* r = cc + 0;
+                    float* r = cc;
                     for (int oh = 0; oh < 12; oh++)
                     {
                         float* src = xc + (oh * 1 + 0) * 14 + 0;
@@ -857,7 +891,7 @@ namespace Samples
                 }
                 // tap (0, 1): rows [0, 12), columns [0, 12) read the input; the rest is padding
                 {
-                    float* r = cc + 144;
+                    float* r = cc + ld;
                     for (int oh = 0; oh < 12; oh++)
                     {
                         float* src = xc + (oh * 1 + 0) * 14 + 1;
@@ -868,7 +902,7 @@ namespace Samples
                 }
                 // tap (0, 2): rows [0, 12), columns [0, 12) read the input; the rest is padding
                 {
-                    float* r = cc + 288;
+                    float* r = cc + 2 * ld;
                     for (int oh = 0; oh < 12; oh++)
                     {
                         float* src = xc + (oh * 1 + 0) * 14 + 2;
@@ -879,7 +913,7 @@ namespace Samples
                 }
                 // tap (1, 0): rows [0, 12), columns [0, 12) read the input; the rest is padding
                 {
-                    float* r = cc + 432;
+                    float* r = cc + 3 * ld;
                     for (int oh = 0; oh < 12; oh++)
                     {
                         float* src = xc + (oh * 1 + 1) * 14 + 0;
@@ -890,7 +924,7 @@ namespace Samples
                 }
                 // tap (1, 1): rows [0, 12), columns [0, 12) read the input; the rest is padding
                 {
-                    float* r = cc + 576;
+                    float* r = cc + 4 * ld;
                     for (int oh = 0; oh < 12; oh++)
                     {
                         float* src = xc + (oh * 1 + 1) * 14 + 1;
@@ -901,7 +935,7 @@ namespace Samples
                 }
                 // tap (1, 2): rows [0, 12), columns [0, 12) read the input; the rest is padding
                 {
-                    float* r = cc + 720;
+                    float* r = cc + 5 * ld;
                     for (int oh = 0; oh < 12; oh++)
                     {
                         float* src = xc + (oh * 1 + 1) * 14 + 2;
@@ -912,7 +946,7 @@ namespace Samples
                 }
                 // tap (2, 0): rows [0, 12), columns [0, 12) read the input; the rest is padding
                 {
-                    float* r = cc + 864;
+                    float* r = cc + 6 * ld;
                     for (int oh = 0; oh < 12; oh++)
                     {
                         float* src = xc + (oh * 1 + 2) * 14 + 0;
@@ -923,7 +957,7 @@ namespace Samples
                 }
                 // tap (2, 1): rows [0, 12), columns [0, 12) read the input; the rest is padding
                 {
-                    float* r = cc + 1008;
+                    float* r = cc + 7 * ld;
                     for (int oh = 0; oh < 12; oh++)
                     {
                         float* src = xc + (oh * 1 + 2) * 14 + 1;
@@ -934,7 +968,7 @@ namespace Samples
                 }
                 // tap (2, 2): rows [0, 12), columns [0, 12) read the input; the rest is padding
                 {
-                    float* r = cc + 1152;
+                    float* r = cc + 8 * ld;
                     for (int oh = 0; oh < 12; oh++)
                     {
                         float* src = xc + (oh * 1 + 2) * 14 + 2;
@@ -948,15 +982,15 @@ namespace Samples
 
         // The adjoint of im2col: x[c, ih, iw] += col[...] for every tap that read it (x cleared by the caller).
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2d_4_Col2Im(float* col, float* x)
+        private static void Conv2d_4_Col2Im(float* col, float* x, int ld)
         {
             for (int c = 0; c < 16; c++)
             {
                 float* xc = x + c * 196;
-                float* cc = col + c * 1296;
+                float* cc = col + c * 9 * ld;
                 // tap (0, 0): rows [0, 12), columns [0, 12) read the input; the rest is padding
                 {
-                    float* r = cc + 0;
+                    float* r = cc;
                     for (int oh = 0; oh < 12; oh++)
                     {
                         float* src = xc + (oh * 1 + 0) * 14 + 0;
@@ -967,7 +1001,7 @@ namespace Samples
                 }
                 // tap (0, 1): rows [0, 12), columns [0, 12) read the input; the rest is padding
                 {
-                    float* r = cc + 144;
+                    float* r = cc + ld;
                     for (int oh = 0; oh < 12; oh++)
                     {
                         float* src = xc + (oh * 1 + 0) * 14 + 1;
@@ -978,7 +1012,7 @@ namespace Samples
                 }
                 // tap (0, 2): rows [0, 12), columns [0, 12) read the input; the rest is padding
                 {
-                    float* r = cc + 288;
+                    float* r = cc + 2 * ld;
                     for (int oh = 0; oh < 12; oh++)
                     {
                         float* src = xc + (oh * 1 + 0) * 14 + 2;
@@ -989,7 +1023,7 @@ namespace Samples
                 }
                 // tap (1, 0): rows [0, 12), columns [0, 12) read the input; the rest is padding
                 {
-                    float* r = cc + 432;
+                    float* r = cc + 3 * ld;
                     for (int oh = 0; oh < 12; oh++)
                     {
                         float* src = xc + (oh * 1 + 1) * 14 + 0;
@@ -1000,7 +1034,7 @@ namespace Samples
                 }
                 // tap (1, 1): rows [0, 12), columns [0, 12) read the input; the rest is padding
                 {
-                    float* r = cc + 576;
+                    float* r = cc + 4 * ld;
                     for (int oh = 0; oh < 12; oh++)
                     {
                         float* src = xc + (oh * 1 + 1) * 14 + 1;
@@ -1011,7 +1045,7 @@ namespace Samples
                 }
                 // tap (1, 2): rows [0, 12), columns [0, 12) read the input; the rest is padding
                 {
-                    float* r = cc + 720;
+                    float* r = cc + 5 * ld;
                     for (int oh = 0; oh < 12; oh++)
                     {
                         float* src = xc + (oh * 1 + 1) * 14 + 2;
@@ -1022,7 +1056,7 @@ namespace Samples
                 }
                 // tap (2, 0): rows [0, 12), columns [0, 12) read the input; the rest is padding
                 {
-                    float* r = cc + 864;
+                    float* r = cc + 6 * ld;
                     for (int oh = 0; oh < 12; oh++)
                     {
                         float* src = xc + (oh * 1 + 2) * 14 + 0;
@@ -1033,7 +1067,7 @@ namespace Samples
                 }
                 // tap (2, 1): rows [0, 12), columns [0, 12) read the input; the rest is padding
                 {
-                    float* r = cc + 1008;
+                    float* r = cc + 7 * ld;
                     for (int oh = 0; oh < 12; oh++)
                     {
                         float* src = xc + (oh * 1 + 2) * 14 + 1;
@@ -1044,7 +1078,7 @@ namespace Samples
                 }
                 // tap (2, 2): rows [0, 12), columns [0, 12) read the input; the rest is padding
                 {
-                    float* r = cc + 1152;
+                    float* r = cc + 8 * ld;
                     for (int oh = 0; oh < 12; oh++)
                     {
                         float* src = xc + (oh * 1 + 2) * 14 + 2;

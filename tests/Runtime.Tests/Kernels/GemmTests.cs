@@ -201,6 +201,30 @@ public unsafe class GemmTests
         }
     }
 
+    /// <summary>Long rows (K ≥ 64) take the Vector512 4×4 dot-product blocks where AVX-512 is on: every M/N block tail, K tails 0..15.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void MultiplyNT_LongRows_EveryBlockTail(bool accumulate)
+    {
+        var rng = new Rng(6500 + (accumulate ? 1 : 0));
+        for (int M = 1; M <= 9; M++)
+            for (int N = 1; N <= 9; N++)
+                foreach (int K in new[] { 64, 65, 71, 79, 80, 95, 127, 128, 608 })
+                    RunNT(M, N, K, accumulate, padA: K % 3, padB: (M + N) % 4, padC: N % 5, rng);
+    }
+
+    /// <summary>The batched convolutions' shapes: N padded to a multiple of 16, so rows end in the 32- and 16-wide tiles.</summary>
+    [Theory]
+    [MemberData(nameof(Layouts))]
+    public void MultiplyNN_PaddedBatchShapes(bool layoutT, bool accumulate)
+    {
+        var rng = new Rng(3500 + (layoutT ? 2 : 0) + (accumulate ? 1 : 0));
+        foreach (int N in new[] { 64, 80, 96, 112, 128, 144, 608 })
+            foreach (var (M, K) in new[] { (64, 288), (288, 64), (5, 9), (32, 144), (7, 33) })
+                RunNN(M, N, K, layoutT, accumulate, 0, 0, 0, rng);
+    }
+
     [Fact]
     public void Dot_EveryLength()
     {

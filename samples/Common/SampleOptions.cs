@@ -22,7 +22,7 @@ public sealed class SampleOptions
     public int Limit { get; set; }
     public int Holdout { get; set; }
     public bool NoPlots { get; set; }
-    public int Shards { get; set; } = Training.TrainerOptions.DefaultShards;
+    public int Shards { get; set; } // 0: TrainerOptions.AutoShards(batch size)
     public HashSet<string> Switches { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, string> Values { get; } = new(StringComparer.Ordinal);
 
@@ -126,7 +126,7 @@ public sealed class SampleOptions
         Row("--log-interval N", $"a 'Train Epoch' line every N batches (default {d.LogInterval}; 0 for none)");
         Row("--limit N", "train on the first N training samples only (quick runs)");
         Row("--holdout N", "hold N training samples out and report on them instead of the test set (for tuning)");
-        Row("--shards N", $"fixed shards per mini-batch (default {d.Shards}); results depend on it, not on --threads");
+        Row("--shards N", "fixed shards per mini-batch (default: batch size / 16, 2 to 8); results depend on it, not on --threads");
         Row("--no-plots", "do not write the PNG plots");
         foreach (Extra e in extras)
             Row(e.TakesValue ? e.Flag + " VALUE" : e.Flag, e.Help);

@@ -74,7 +74,7 @@ public sealed class Trainer
         Optimizer = optimizer;
         Options = options;
         Scheduler = scheduler;
-        _shards = options.Shards;
+        _shards = options.EffectiveShards;
         _batchSize = options.BatchSize;
         _seed = options.Seed;
         _threads = Math.Min(options.Threads, _shards);

@@ -16,8 +16,12 @@ public enum SchedulerInterval
 /// <summary>How a <see cref="Trainer"/> trains: epochs, batching, threads, logging and checkpoints.</summary>
 public sealed class TrainerOptions
 {
-    /// <summary>The default <see cref="Shards"/>: fixed, so results do not depend on the machine's core count.</summary>
-    public const int DefaultShards = 8;
+    /// <summary>
+    /// <see cref="Shards"/> when it is 0 (the default): a mini-batch of n samples is split into n / 16 shards, at least 2
+    /// (when n ≥ 2) and at most 8. Shards of about 16 samples keep the batched convolutions' GEMMs wide; the count depends
+    /// only on the batch size, never on the machine, so results do not depend on the core count.
+    /// </summary>
+    public static int AutoShards(int batchSize) => Math.Clamp(batchSize / 16, Math.Min(2, batchSize), 8);
 
     /// <summary>The number of epochs to train (the last epoch number; a resumed run continues up to it).</summary>
     public int Epochs { get; set; } = 1;
@@ -33,11 +37,15 @@ public sealed class TrainerOptions
 
     /// <summary>
     /// How many shards each mini-batch is split into, by sample index (shard s holds samples
-    /// [s·n/Shards, (s+1)·n/Shards) of a batch of n). Each shard's gradient goes into its own buffer and the buffers are
-    /// summed in shard order, so the arithmetic is fixed by (seed, BatchSize, Shards) whatever the thread count. Changing
-    /// it changes the floating-point rounding (not the mathematics) of the gradient sums.
+    /// [s·n/Shards, (s+1)·n/Shards) of a batch of n); 0 (the default) chooses <see cref="AutoShards"/> from the batch size.
+    /// Each shard's gradient goes into its own buffer and the buffers are summed in shard order, so the arithmetic is fixed
+    /// by (seed, BatchSize, Shards) whatever the thread count; at most Shards threads work at once. Changing it changes the
+    /// floating-point rounding (not the mathematics) of the gradient sums.
     /// </summary>
-    public int Shards { get; set; } = DefaultShards;
+    public int Shards { get; set; }
+
+    /// <summary><see cref="Shards"/>, or <see cref="AutoShards"/> of <see cref="BatchSize"/> when it is 0.</summary>
+    public int EffectiveShards => Shards > 0 ? Shards : AutoShards(BatchSize);
 
     /// <summary>The seed of the shuffling order and the dropout masks.</summary>
     public ulong Seed { get; set; }
@@ -74,7 +82,7 @@ public sealed class TrainerOptions
         if (Epochs < 0) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Must not be negative.");
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "Must be at least 1.");
         if (Threads < 1) throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Must be at least 1.");
-        if (Shards < 1) throw new ArgumentOutOfRangeException(nameof(Shards), Shards, "Must be at least 1.");
+        if (Shards < 0) throw new ArgumentOutOfRangeException(nameof(Shards), Shards, "Must be at least 1 (or 0 for the automatic count).");
         if (LogInterval < 0) throw new ArgumentOutOfRangeException(nameof(LogInterval), LogInterval, "Must not be negative.");
         if (EvaluationBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(EvaluationBatchSize), EvaluationBatchSize, "Must be at least 1.");
     }

@@ -675,7 +675,8 @@ namespace Samples
         }
 
         // ---- MaxPool2d-3: x [n, 16, 26, 26] -> y [n, 16, 14, 14]; window 2×2, stride (2, 2), padding (1, 1), dilation (1, 1) ----
-        // One output, scalar (without AVX2). PyTorch semantics: padding is -inf, the first maximum wins, NaN wins.
+        // One output, scalar (without AVX2). PyTorch semantics: padding is never selected, the first valid element starts the
+        // window (so an all -inf window selects its first element), a later one wins if greater, NaN wins.
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private static float MaxPool2d_3_One(float* xc, int oh, int ow, out int at)
         {
@@ -684,14 +685,14 @@ namespace Samples
             if ((uint)(oh * 2 + -1) < 26u)
             {
                 int rowStart = (oh * 2 + -1) * 26;
-                { int iw = ow * 2 + -1; if ((uint)iw < 26u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
-                { int iw = ow * 2 + 0; if ((uint)iw < 26u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
+                { int iw = ow * 2 + -1; if ((uint)iw < 26u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v) | (at < 0); best = take ? v : best; at = take ? rowStart + iw : at; } }
+                { int iw = ow * 2 + 0; if ((uint)iw < 26u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v) | (at < 0); best = take ? v : best; at = take ? rowStart + iw : at; } }
             }
             if ((uint)(oh * 2 + 0) < 26u)
             {
                 int rowStart = (oh * 2 + 0) * 26;
-                { int iw = ow * 2 + -1; if ((uint)iw < 26u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
-                { int iw = ow * 2 + 0; if ((uint)iw < 26u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
+                { int iw = ow * 2 + -1; if ((uint)iw < 26u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v) | (at < 0); best = take ? v : best; at = take ? rowStart + iw : at; } }
+                { int iw = ow * 2 + 0; if ((uint)iw < 26u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v) | (at < 0); best = take ? v : best; at = take ? rowStart + iw : at; } }
             }
             return best;
         }
@@ -708,70 +709,41 @@ namespace Samples
                 int* ic = training ? idx + bc * 196 : null;
                 if (global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)
                 {
-                    var ninf = global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                    var lane2 = global::System.Runtime.Intrinsics.Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
                     for (int oh = 0; oh < 14; oh++)
                     {
-                        for (int ow = 0; ow < 14; ow += 8)
+                        // outputs whose window reaches into the padding
+                        for (int ow = 0; ow < 1; ow++) { yc[oh * 14 + ow] = MaxPool2d_3_One(xc, oh, ow, out int a); if (ic != null) ic[oh * 14 + ow] = a; }
+                        for (int ow = 13; ow < 14; ow++) { yc[oh * 14 + ow] = MaxPool2d_3_One(xc, oh, ow, out int a); if (ic != null) ic[oh * 14 + ow] = a; }
+                        for (int ow = 1; ow < 13; ow += 8)
                         {
-                            var lane = global::System.Runtime.Intrinsics.Vector256.Create(ow) + global::System.Runtime.Intrinsics.Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
-                            var inRow = global::System.Runtime.Intrinsics.Vector256.LessThan(lane, global::System.Runtime.Intrinsics.Vector256.Create(14));
-                            var cols = lane * 2;
-                            var best = ninf;
+                            if (ow + 8 > 13) ow = 5;
+                            var best = global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
                             var at = global::System.Runtime.Intrinsics.Vector256.Create(-1);
                             if ((uint)(oh * 2 + -1) < 26u)
                             {
-                                int rowStart = (oh * 2 + -1) * 26;
-                                {
-                                    var iw = cols + global::System.Runtime.Intrinsics.Vector256.Create(-1);
-                                    var ok = inRow & global::System.Runtime.Intrinsics.Vector256.GreaterThanOrEqual(iw, global::System.Runtime.Intrinsics.Vector256<int>.Zero) & global::System.Runtime.Intrinsics.Vector256.LessThan(iw, global::System.Runtime.Intrinsics.Vector256.Create(26));
-                                    var ix = iw + global::System.Runtime.Intrinsics.Vector256.Create(rowStart);
-                                    var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherMaskVector256(ninf, xc, ix, global::System.Runtime.Intrinsics.Vector256.AsSingle(ok), 4);
-                                    var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v);
-                                    best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best);
-                                    at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), ix, at);
-                                }
-                                {
-                                    var iw = cols + global::System.Runtime.Intrinsics.Vector256.Create(0);
-                                    var ok = inRow & global::System.Runtime.Intrinsics.Vector256.GreaterThanOrEqual(iw, global::System.Runtime.Intrinsics.Vector256<int>.Zero) & global::System.Runtime.Intrinsics.Vector256.LessThan(iw, global::System.Runtime.Intrinsics.Vector256.Create(26));
-                                    var ix = iw + global::System.Runtime.Intrinsics.Vector256.Create(rowStart);
-                                    var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherMaskVector256(ninf, xc, ix, global::System.Runtime.Intrinsics.Vector256.AsSingle(ok), 4);
-                                    var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v);
-                                    best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best);
-                                    at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), ix, at);
-                                }
+                                int start = (oh * 2 + -1) * 26 + ow * 2 - 1;
+                                var v0 = global::System.Runtime.Intrinsics.Vector256.Load(xc + start);
+                                var v1 = global::System.Runtime.Intrinsics.Vector256.Load(xc + start + 8);
+                                var even = global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.X86.Avx2.Permute4x64(global::System.Runtime.Intrinsics.Vector256.AsDouble(global::System.Runtime.Intrinsics.X86.Avx.Shuffle(v0, v1, 0x88)), 0xD8));
+                                var odd = global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.X86.Avx2.Permute4x64(global::System.Runtime.Intrinsics.Vector256.AsDouble(global::System.Runtime.Intrinsics.X86.Avx.Shuffle(v0, v1, 0xDD)), 0xD8));
+                                var ix = lane2 + global::System.Runtime.Intrinsics.Vector256.Create(start);
+                                { var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(even, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(even, even) | global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(at, global::System.Runtime.Intrinsics.Vector256<int>.Zero)); best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, even, best); at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), ix, at); }
+                                { var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(odd, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(odd, odd) | global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(at, global::System.Runtime.Intrinsics.Vector256<int>.Zero)); best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, odd, best); at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), ix + global::System.Runtime.Intrinsics.Vector256<int>.One, at); }
                             }
                             if ((uint)(oh * 2 + 0) < 26u)
                             {
-                                int rowStart = (oh * 2 + 0) * 26;
-                                {
-                                    var iw = cols + global::System.Runtime.Intrinsics.Vector256.Create(-1);
-                                    var ok = inRow & global::System.Runtime.Intrinsics.Vector256.GreaterThanOrEqual(iw, global::System.Runtime.Intrinsics.Vector256<int>.Zero) & global::System.Runtime.Intrinsics.Vector256.LessThan(iw, global::System.Runtime.Intrinsics.Vector256.Create(26));
-                                    var ix = iw + global::System.Runtime.Intrinsics.Vector256.Create(rowStart);
-                                    var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherMaskVector256(ninf, xc, ix, global::System.Runtime.Intrinsics.Vector256.AsSingle(ok), 4);
-                                    var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v);
-                                    best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best);
-                                    at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), ix, at);
-                                }
-                                {
-                                    var iw = cols + global::System.Runtime.Intrinsics.Vector256.Create(0);
-                                    var ok = inRow & global::System.Runtime.Intrinsics.Vector256.GreaterThanOrEqual(iw, global::System.Runtime.Intrinsics.Vector256<int>.Zero) & global::System.Runtime.Intrinsics.Vector256.LessThan(iw, global::System.Runtime.Intrinsics.Vector256.Create(26));
-                                    var ix = iw + global::System.Runtime.Intrinsics.Vector256.Create(rowStart);
-                                    var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherMaskVector256(ninf, xc, ix, global::System.Runtime.Intrinsics.Vector256.AsSingle(ok), 4);
-                                    var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v);
-                                    best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best);
-                                    at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), ix, at);
-                                }
+                                int start = (oh * 2 + 0) * 26 + ow * 2 - 1;
+                                var v0 = global::System.Runtime.Intrinsics.Vector256.Load(xc + start);
+                                var v1 = global::System.Runtime.Intrinsics.Vector256.Load(xc + start + 8);
+                                var even = global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.X86.Avx2.Permute4x64(global::System.Runtime.Intrinsics.Vector256.AsDouble(global::System.Runtime.Intrinsics.X86.Avx.Shuffle(v0, v1, 0x88)), 0xD8));
+                                var odd = global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.X86.Avx2.Permute4x64(global::System.Runtime.Intrinsics.Vector256.AsDouble(global::System.Runtime.Intrinsics.X86.Avx.Shuffle(v0, v1, 0xDD)), 0xD8));
+                                var ix = lane2 + global::System.Runtime.Intrinsics.Vector256.Create(start);
+                                { var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(even, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(even, even) | global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(at, global::System.Runtime.Intrinsics.Vector256<int>.Zero)); best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, even, best); at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), ix, at); }
+                                { var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(odd, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(odd, odd) | global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(at, global::System.Runtime.Intrinsics.Vector256<int>.Zero)); best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, odd, best); at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), ix + global::System.Runtime.Intrinsics.Vector256<int>.One, at); }
                             }
-                            if (ow + 8 <= 14)
-                            {
-                                global::System.Runtime.Intrinsics.Vector256.Store(best, yc + oh * 14 + ow);
-                                if (ic != null) global::System.Runtime.Intrinsics.Vector256.Store(at, ic + oh * 14 + ow);
-                            }
-                            else
-                            {
-                                global::System.Runtime.Intrinsics.X86.Avx.MaskStore(yc + oh * 14 + ow, global::System.Runtime.Intrinsics.Vector256.AsSingle(inRow), best);
-                                if (ic != null) global::System.Runtime.Intrinsics.X86.Avx2.MaskStore(ic + oh * 14 + ow, inRow, at);
-                            }
+                            global::System.Runtime.Intrinsics.Vector256.Store(best, yc + oh * 14 + ow);
+                            if (ic != null) global::System.Runtime.Intrinsics.Vector256.Store(at, ic + oh * 14 + ow);
                         }
                     }
                 }
@@ -1099,7 +1071,8 @@ namespace Samples
         }
 
         // ---- MaxPool2d-6: x [n, 32, 12, 12] -> y [n, 32, 7, 7]; window 2×2, stride (2, 2), padding (1, 1), dilation (1, 1) ----
-        // One output, scalar (without AVX2). PyTorch semantics: padding is -inf, the first maximum wins, NaN wins.
+        // One output, scalar (without AVX2). PyTorch semantics: padding is never selected, the first valid element starts the
+        // window (so an all -inf window selects its first element), a later one wins if greater, NaN wins.
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private static float MaxPool2d_6_One(float* xc, int oh, int ow, out int at)
         {
@@ -1108,14 +1081,14 @@ namespace Samples
             if ((uint)(oh * 2 + -1) < 12u)
             {
                 int rowStart = (oh * 2 + -1) * 12;
-                { int iw = ow * 2 + -1; if ((uint)iw < 12u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
-                { int iw = ow * 2 + 0; if ((uint)iw < 12u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
+                { int iw = ow * 2 + -1; if ((uint)iw < 12u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v) | (at < 0); best = take ? v : best; at = take ? rowStart + iw : at; } }
+                { int iw = ow * 2 + 0; if ((uint)iw < 12u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v) | (at < 0); best = take ? v : best; at = take ? rowStart + iw : at; } }
             }
             if ((uint)(oh * 2 + 0) < 12u)
             {
                 int rowStart = (oh * 2 + 0) * 12;
-                { int iw = ow * 2 + -1; if ((uint)iw < 12u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
-                { int iw = ow * 2 + 0; if ((uint)iw < 12u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v); best = take ? v : best; at = take ? rowStart + iw : at; } }
+                { int iw = ow * 2 + -1; if ((uint)iw < 12u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v) | (at < 0); best = take ? v : best; at = take ? rowStart + iw : at; } }
+                { int iw = ow * 2 + 0; if ((uint)iw < 12u) { float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v) | (at < 0); best = take ? v : best; at = take ? rowStart + iw : at; } }
             }
             return best;
         }
@@ -1150,7 +1123,7 @@ namespace Samples
                                     var ok = inRow & global::System.Runtime.Intrinsics.Vector256.GreaterThanOrEqual(iw, global::System.Runtime.Intrinsics.Vector256<int>.Zero) & global::System.Runtime.Intrinsics.Vector256.LessThan(iw, global::System.Runtime.Intrinsics.Vector256.Create(12));
                                     var ix = iw + global::System.Runtime.Intrinsics.Vector256.Create(rowStart);
                                     var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherMaskVector256(ninf, xc, ix, global::System.Runtime.Intrinsics.Vector256.AsSingle(ok), 4);
-                                    var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v);
+                                    var take = (global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v) | global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(at, global::System.Runtime.Intrinsics.Vector256<int>.Zero))) & global::System.Runtime.Intrinsics.Vector256.AsSingle(ok);
                                     best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best);
                                     at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), ix, at);
                                 }
@@ -1159,7 +1132,7 @@ namespace Samples
                                     var ok = inRow & global::System.Runtime.Intrinsics.Vector256.GreaterThanOrEqual(iw, global::System.Runtime.Intrinsics.Vector256<int>.Zero) & global::System.Runtime.Intrinsics.Vector256.LessThan(iw, global::System.Runtime.Intrinsics.Vector256.Create(12));
                                     var ix = iw + global::System.Runtime.Intrinsics.Vector256.Create(rowStart);
                                     var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherMaskVector256(ninf, xc, ix, global::System.Runtime.Intrinsics.Vector256.AsSingle(ok), 4);
-                                    var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v);
+                                    var take = (global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v) | global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(at, global::System.Runtime.Intrinsics.Vector256<int>.Zero))) & global::System.Runtime.Intrinsics.Vector256.AsSingle(ok);
                                     best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best);
                                     at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), ix, at);
                                 }
@@ -1172,7 +1145,7 @@ namespace Samples
                                     var ok = inRow & global::System.Runtime.Intrinsics.Vector256.GreaterThanOrEqual(iw, global::System.Runtime.Intrinsics.Vector256<int>.Zero) & global::System.Runtime.Intrinsics.Vector256.LessThan(iw, global::System.Runtime.Intrinsics.Vector256.Create(12));
                                     var ix = iw + global::System.Runtime.Intrinsics.Vector256.Create(rowStart);
                                     var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherMaskVector256(ninf, xc, ix, global::System.Runtime.Intrinsics.Vector256.AsSingle(ok), 4);
-                                    var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v);
+                                    var take = (global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v) | global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(at, global::System.Runtime.Intrinsics.Vector256<int>.Zero))) & global::System.Runtime.Intrinsics.Vector256.AsSingle(ok);
                                     best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best);
                                     at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), ix, at);
                                 }
@@ -1181,7 +1154,7 @@ namespace Samples
                                     var ok = inRow & global::System.Runtime.Intrinsics.Vector256.GreaterThanOrEqual(iw, global::System.Runtime.Intrinsics.Vector256<int>.Zero) & global::System.Runtime.Intrinsics.Vector256.LessThan(iw, global::System.Runtime.Intrinsics.Vector256.Create(12));
                                     var ix = iw + global::System.Runtime.Intrinsics.Vector256.Create(rowStart);
                                     var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherMaskVector256(ninf, xc, ix, global::System.Runtime.Intrinsics.Vector256.AsSingle(ok), 4);
-                                    var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v);
+                                    var take = (global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v) | global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(at, global::System.Runtime.Intrinsics.Vector256<int>.Zero))) & global::System.Runtime.Intrinsics.Vector256.AsSingle(ok);
                                     best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best);
                                     at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), ix, at);
                                 }

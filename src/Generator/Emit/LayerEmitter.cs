@@ -145,9 +145,10 @@ namespace CnnGen.Generator.Emit
                 using (w.Block($"private static void {pre}_ForwardBatched(float* x, float* y, float* p, float* col, int n)"))
                 {
                     w.Line($"float* stage = col + {stageOffset};");
-                    using (w.Block($"for (int b0 = 0; b0 < n; b0 += {chunk})"))
+                    w.Line($"int chunks = (n + {chunk - 1}) / {chunk}; // near-equal chunks of at most {chunk} samples");
+                    using (w.Block("for (int ci = 0; ci < chunks; ci++)"))
                     {
-                        w.Line($"int s = global::System.Math.Min({chunk}, n - b0);");
+                        w.Line("int b0 = ci * n / chunks, s = (ci + 1) * n / chunks - b0;");
                         w.Line($"int ld = (s * {OHOW} + 15) & ~15;");
                         w.Line($"for (int t = 0; t < s; t++) {pre}_Im2Col(x + (b0 + t) * {C * H * W}, col + t * {OHOW}, ld);");
                         for (int g = 0; g < G; g++)
@@ -171,9 +172,10 @@ namespace CnnGen.Generator.Emit
                 {
                     w.Line($"// Chunks of up to {chunk} samples: dy gathered as stage[{KO}, ld] (padding columns zero), col as in the forward pass.");
                     w.Line($"float* stage = col + {stageOffset};");
-                    using (w.Block($"for (int b0 = 0; b0 < n; b0 += {chunk})"))
+                    w.Line($"int chunks = (n + {chunk - 1}) / {chunk}; // near-equal chunks of at most {chunk} samples");
+                    using (w.Block("for (int ci = 0; ci < chunks; ci++)"))
                     {
-                        w.Line($"int s = global::System.Math.Min({chunk}, n - b0);");
+                        w.Line("int b0 = ci * n / chunks, s = (ci + 1) * n / chunks - b0;");
                         w.Line($"int used = s * {OHOW}, ld = (used + 15) & ~15;");
                         w.Line($"for (int t = 0; t < s; t++) {pre}_Im2Col(x + (b0 + t) * {C * H * W}, col + t * {OHOW}, ld);");
                         w.Line($"for (int t = 0; t < s; t++) {K}Ops.CopyRows(dy + (b0 + t) * {KO * OHOW}, {OHOW}, stage + t * {OHOW}, ld, {KO}, {OHOW});");

@@ -794,9 +794,10 @@ namespace Samples
         private static void Conv2d_4_ForwardBatched(float* x, float* y, float* p, float* col, int n)
         {
             float* stage = col + 82944;
-            for (int b0 = 0; b0 < n; b0 += 4)
+            int chunks = (n + 3) / 4; // near-equal chunks of at most 4 samples
+            for (int ci = 0; ci < chunks; ci++)
             {
-                int s = global::System.Math.Min(4, n - b0);
+                int b0 = ci * n / chunks, s = (ci + 1) * n / chunks - b0;
                 int ld = (s * 144 + 15) & ~15;
                 for (int t = 0; t < s; t++) Conv2d_4_Im2Col(x + (b0 + t) * 3136, col + t * 144, ld);
                 global::CnnGen.Kernels.Gemm.MultiplyNN(32, ld, 144, p + 160, 144, 1, col + 0 * ld, ld, stage + 0 * ld, ld, false);
@@ -814,9 +815,10 @@ namespace Samples
         {
             // Chunks of up to 4 samples: dy gathered as stage[32, ld] (padding columns zero), col as in the forward pass.
             float* stage = col + 82944;
-            for (int b0 = 0; b0 < n; b0 += 4)
+            int chunks = (n + 3) / 4; // near-equal chunks of at most 4 samples
+            for (int ci = 0; ci < chunks; ci++)
             {
-                int s = global::System.Math.Min(4, n - b0);
+                int b0 = ci * n / chunks, s = (ci + 1) * n / chunks - b0;
                 int used = s * 144, ld = (used + 15) & ~15;
                 for (int t = 0; t < s; t++) Conv2d_4_Im2Col(x + (b0 + t) * 3136, col + t * 144, ld);
                 for (int t = 0; t < s; t++) global::CnnGen.Kernels.Ops.CopyRows(dy + (b0 + t) * 4608, 144, stage + t * 144, ld, 32, 144);

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using Xunit;
@@ -47,20 +48,41 @@ public class AllocationAndConcurrencyTests
             model.Forward(x8, y8, 8);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++) model.Forward(x1, y1);
-        long batch1 = GC.GetAllocatedBytesForCurrentThread() - before;
+        var rounds = SteadyState(() =>
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 20; i++) model.Forward(x1, y1);
+            long batch1 = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++) model.Forward(x8, y8, 8);
-        long batch8 = GC.GetAllocatedBytesForCurrentThread() - before;
+            before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 20; i++) model.Forward(x8, y8, 8);
+            long batch8 = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++) model.Forward(x1, y1, 1);
-        long batch1Again = GC.GetAllocatedBytesForCurrentThread() - before;
+            before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 20; i++) model.Forward(x1, y1, 1);
+            long batch1Again = GC.GetAllocatedBytesForCurrentThread() - before;
+            return (batch1 + batch8 + batch1Again,
+                $"{batch1} bytes (20 × batch 1), {batch8} bytes (20 × batch 8), {batch1Again} bytes (20 × batch 1 after 8)");
+        });
+        Assert.True(rounds.Zero, $"Model{name}.Forward allocated in every round: {rounds.Report}");
+    }
 
-        Assert.True(batch1 == 0 && batch8 == 0 && batch1Again == 0,
-            $"Model{name}.Forward allocated {batch1} bytes (20 × batch 1), {batch8} bytes (20 × batch 8), {batch1Again} bytes (20 × batch 1 after 8)");
+    /// <summary>
+    /// Runs a measurement until a round allocates nothing, at most 5 rounds 300 ms apart. The runtime's tiered JIT
+    /// recompiles hot methods after a delay and can charge a few KB to the calling thread while it does; that happens
+    /// once, so a model that allocates per call fails every round while a JIT tier-up shows up in one at most.
+    /// </summary>
+    private static (bool Zero, string Report) SteadyState(Func<(long Bytes, string Report)> measure)
+    {
+        var reports = new List<string>();
+        for (int round = 0; round < 5; round++)
+        {
+            var (bytes, report) = measure();
+            reports.Add($"round {round + 1}: {report}");
+            if (bytes == 0) return (true, string.Join("; ", reports));
+            Thread.Sleep(300);
+        }
+        return (false, string.Join("; ", reports));
     }
 
     [Theory]
@@ -83,24 +105,26 @@ public class AllocationAndConcurrencyTests
             model.Backward(ws, dy, grads, Span<float>.Empty);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++)
+        var rounds = SteadyState(() =>
         {
-            model.ForwardTrain(ws, x, y, batch);
-            model.Backward(ws, dy, grads, dx);
-        }
-        long full = GC.GetAllocatedBytesForCurrentThread() - before;
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10; i++)
+            {
+                model.ForwardTrain(ws, x, y, batch);
+                model.Backward(ws, dy, grads, dx);
+            }
+            long full = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++)
-        {
-            model.ForwardTrain(ws, x, y, 3);
-            model.Backward(ws, dy, grads, Span<float>.Empty);
-        }
-        long partial = GC.GetAllocatedBytesForCurrentThread() - before;
-
-        Assert.True(full == 0 && partial == 0,
-            $"Model{name} training steps allocated {full} bytes (10 × batch 8 with input gradient), {partial} bytes (10 × batch 3 without)");
+            before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10; i++)
+            {
+                model.ForwardTrain(ws, x, y, 3);
+                model.Backward(ws, dy, grads, Span<float>.Empty);
+            }
+            long partial = GC.GetAllocatedBytesForCurrentThread() - before;
+            return (full + partial, $"{full} bytes (10 × batch 8 with input gradient), {partial} bytes (10 × batch 3 without)");
+        });
+        Assert.True(rounds.Zero, $"Model{name} training steps allocated in every round: {rounds.Report}");
     }
 
     [Theory]

@@ -56,5 +56,15 @@ namespace CnnGen.Generator.Shapes
         EquatableArray<DiagnosticInfo> Diagnostics,
         Shape Input,
         Shape Output,
-        int ParameterCount);
+        int ParameterCount)
+    {
+        /// <summary>The trained weights compiled in (<c>[Model(Weights = "...")]</c>), checked against the layers; null when none.</summary>
+        public BakedWeights? Baked { get; init; }
+    }
+
+    /// <summary>
+    /// Weights to compile into a model: every parameter in <see cref="ShapedModel"/> order (PyTorch's
+    /// <c>state_dict</c> order), taken from the safetensors file <see cref="File"/> with SHA-256 <see cref="Sha256"/>.
+    /// </summary>
+    internal sealed record BakedWeights(string File, string Sha256, EquatableArray<float> Values);
 }

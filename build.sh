@@ -251,8 +251,8 @@ cmd_predictor() {
   local rid out
   rid="$(host_rid)"
   out="$OUT_ROOT/predictor"
-  say "dotnet publish samples/MnistPredict -c $CONFIG -r $rid -p:PublishAot=true -o $out"
-  dn publish samples/MnistPredict/MnistPredict.csproj -c "$CONFIG" -r "$rid" -p:PublishAot=true \
+  say "dotnet publish samples/MnistPredict -c $CONFIG -r $rid -o $out  (PublishAot=true in the project)"
+  dn publish samples/MnistPredict/MnistPredict.csproj -c "$CONFIG" -r "$rid" \
     -p:MnistWeights="$weights" -o "$out" || die "publish failed"
   local exe="$out/mnist-predict"
   [[ -x "$exe" ]] || die "publish did not produce $exe"

@@ -205,7 +205,7 @@ static void Bench(MnistCnn model, float[] x, double seconds)
     us.Sort();
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $" Bench: batch-1 latency {us[us.Count / 2]:F2} µs (median of {us.Count:N0} calls; p10 {us[us.Count / 10]:F2}, p90 {us[us.Count * 9 / 10]:F2}); " +
-        $"{(System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeCompiled ? "JIT" : "Native AOT")}, Vector256 {System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated}, Vector512 {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}"));
+        $"{(System.Runtime.JitInfo.GetCompiledMethodCount() > 0 ? "JIT" : "Native AOT")}, Vector256 {System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated}, Vector512 {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}"));
 }
 
 /// <summary>The DESIGN.md model, exactly as samples/Mnist trains it, with the trained weights compiled in.</summary>

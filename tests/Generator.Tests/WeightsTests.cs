@@ -43,9 +43,9 @@ namespace T
 ";
         private const int SmallParameters = 8 + 2 + 24 + 3;
 
-        private sealed record Tensor(string Name, string DType, long[] Shape, byte[] Data);
+        internal sealed record Tensor(string Name, string DType, long[] Shape, byte[] Data);
 
-        private static Tensor F32(string name, long[] shape, float[] values)
+        internal static Tensor F32(string name, long[] shape, float[] values)
         {
             var data = new byte[values.Length * 4];
             for (int i = 0; i < values.Length; i++) BitConverter.TryWriteBytes(data.AsSpan(4 * i), values[i]);
@@ -53,7 +53,7 @@ namespace T
         }
 
         /// <summary>A safetensors file: 8-byte little-endian header length, JSON header, data (in the given order).</summary>
-        private static byte[] SafeTensorsBytes(IEnumerable<Tensor> tensors, int truncateBy = 0)
+        internal static byte[] SafeTensorsBytes(IEnumerable<Tensor> tensors, int truncateBy = 0)
         {
             var json = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");
             var data = new MemoryStream();
@@ -87,21 +87,21 @@ namespace T
         }
 
         /// <summary>An AdditionalText that must never be read (a raw binary .safetensors item).</summary>
-        private sealed class Unreadable : AdditionalText
+        internal sealed class Unreadable : AdditionalText
         {
             public Unreadable(string path) { Path = path; }
             public override string Path { get; }
             public override SourceText GetText(CancellationToken cancellationToken = default) => throw new InvalidOperationException("the generator read a raw .safetensors file as text");
         }
 
-        private static AdditionalText Encoded(string source, byte[] bytes) =>
+        internal static AdditionalText Encoded(string source, byte[] bytes) =>
             new Text("/proj/obj/cnngen/0/" + Path.GetFileName(source) + ".cnngen-weights", Encode(source, bytes));
 
         private static GeneratorDriver Driver(params AdditionalText[] files) =>
             CSharpGeneratorDriver.Create(new[] { new ModelGenerator().AsSourceGenerator() }, files, GeneratorHarness.ParseOptions, null,
                 new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
-        private static GeneratorHarness.Result Run(string source, params AdditionalText[] files)
+        internal static GeneratorHarness.Result Run(string source, params AdditionalText[] files)
         {
             var compilation = GeneratorHarness.CreateCompilation(source);
             var driver = Driver(files).RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diags);

@@ -200,6 +200,16 @@ namespace T
             }
         }
 
+        [Fact]
+        public void GeneratedCodeOfABakedModelMatchesTheSnapshot()
+        {
+            // Values with a visible pattern, so the snapshot shows how tensors are laid out.
+            float[] all = Sequence(SmallParameters, 0.125f);
+            var r = Run(Small, Encoded("tiny.safetensors", SafeTensorsBytes(SmallTensors(all))));
+            Assert.Empty(r.Errors);
+            Snapshot.Verify(r.GeneratedSource, "BakedTiny");
+        }
+
         [Theory]
         [InlineData(0f, "0f")]
         [InlineData(-0f, "-0f")]

@@ -125,7 +125,7 @@ namespace CnnGen.Generator.Emit
         private static void EmitBakedData(CodeWriter w, ShapedModel m, BakedWeights baked)
         {
             const int PerLine = 8;
-            w.Line();
+            // (the layer methods above end with a blank line)
             w.Line($"/// <summary>The weights compiled in from <c>{Xml(Escape(baked.File))}</c> (SHA-256 {baked.Sha256}), every parameter in <see cref=\"Parameters\"/> order. Read-only data in the binary.</summary>");
             w.Line("public static global::System.ReadOnlySpan<float> BakedWeights => new float[]");
             w.Line("{");

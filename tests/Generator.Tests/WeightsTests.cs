@@ -221,7 +221,7 @@ namespace T
         public void FloatLiteralsRoundTrip(float value, string literal) =>
             Assert.Equal(literal, Emit.ApiEmitter.FloatLiteral(value));
 
-        // ---- diagnostics -------------------------------------------------------------------------------
+        // ---- diagnostics (run by DiagnosticTests.CNN0030_* .. CNN0037_*, one test per descriptor there) ----------
 
         private static Diagnostic Single(GeneratorHarness.Result r, string id)
         {
@@ -238,8 +238,7 @@ namespace T
 
         private static float[] Values => Sequence(SmallParameters, 0.01f);
 
-        [Fact]
-        public void MissingFileIsCNN0030()
+        internal static void MissingFileIsCNN0030()
         {
             var r = Run(Small, Encoded("other.safetensors", SafeTensorsBytes(SmallTensors(Values))));
             var d = Single(r, "CNN0030");
@@ -252,21 +251,13 @@ namespace T
             Assert.Contains("no .safetensors AdditionalFiles", none);
         }
 
-        [Fact]
-        public void RawItemWithoutTheBuildStepIsCNN0031AndIsNeverRead()
+        internal static void RawItemWithoutTheBuildStepIsCNN0031AndIsNeverRead()
         {
             var d = Single(Run(Small, new Unreadable("/proj/tiny.safetensors")), "CNN0031");
             Assert.Contains("CnnGen.targets", d.GetMessage(CultureInfo.InvariantCulture));
         }
 
-        [Theory]
-        [InlineData("truncated", "truncated")]
-        [InlineData("short", "less than the 8-byte header length")]
-        [InlineData("json", "JSON header cannot be read")]
-        [InlineData("length", "runs past the end of the file")]
-        [InlineData("offsets", "data_offsets span")]
-        [InlineData("encoding", "encoded form")]
-        public void MalformedFileIsCNN0032(string how, string expected)
+        internal static void MalformedFileIsCNN0032(string how, string expected)
         {
             byte[] good = SafeTensorsBytes(SmallTensors(Values));
             AdditionalText file = how switch
@@ -291,16 +282,14 @@ namespace T
             return copy;
         }
 
-        [Fact]
-        public void MissingTensorIsCNN0033()
+        internal static void MissingTensorIsCNN0033()
         {
             var tensors = SmallTensors(Values).Where(t => t.Name != "3.weight");
             var d = Single(Run(Small, Encoded("tiny.safetensors", SafeTensorsBytes(tensors))), "CNN0033");
             Assert.Equal("Model 'M': the weights file 'tiny.safetensors' has no tensor '3.weight' (Linear-3 needs shape [3, 8])", d.GetMessage(CultureInfo.InvariantCulture));
         }
 
-        [Fact]
-        public void WrongShapeIsCNN0034NamingBothShapes()
+        internal static void WrongShapeIsCNN0034NamingBothShapes()
         {
             var tensors = SmallTensors(Values);
             tensors[2] = F32("3.weight", new long[] { 8, 3 }, Values[10..34]);
@@ -308,8 +297,7 @@ namespace T
             Assert.Equal("Model 'M': tensor '3.weight' in 'tiny.safetensors' has shape [8, 3], but Linear-3 needs [3, 8]", d.GetMessage(CultureInfo.InvariantCulture));
         }
 
-        [Fact]
-        public void WrongDTypeIsCNN0035()
+        internal static void WrongDTypeIsCNN0035()
         {
             var tensors = SmallTensors(Values);
             tensors[1] = new Tensor("0.bias", "F64", new long[] { 2 }, new byte[16]);
@@ -317,8 +305,7 @@ namespace T
             Assert.Equal("Model 'M': tensor '0.bias' [2] in 'tiny.safetensors' is F64, but Conv2d-1 needs F32", d.GetMessage(CultureInfo.InvariantCulture));
         }
 
-        [Fact]
-        public void ExtraTensorIsCNN0036()
+        internal static void ExtraTensorIsCNN0036()
         {
             var tensors = SmallTensors(Values);
             tensors.Add(F32("1.weight", new long[] { 2 }, new float[2]));
@@ -327,8 +314,7 @@ namespace T
                 d.GetMessage(CultureInfo.InvariantCulture));
         }
 
-        [Fact]
-        public void TwoFilesOfTheSameNameAreCNN0037UnlessNamedByPath()
+        internal static void TwoFilesOfTheSameNameAreCNN0037UnlessNamedByPath()
         {
             byte[] good = SafeTensorsBytes(SmallTensors(Values));
             var a = new Text("/proj/obj/cnngen/1/tiny.safetensors.cnngen-weights", Encode("a/tiny.safetensors", good));

@@ -210,6 +210,55 @@ namespace T
             Snapshot.Verify(r.GeneratedSource, "BakedTiny");
         }
 
+        [Fact]
+        public void PyTorchStateDictBakesToWhatTheRuntimeLoads()
+        {
+            // model_a.weights.safetensors: the state_dict of the DESIGN.md model in PyTorch, written by
+            // tools/golden/make_parity.py (its own JSON formatting, with __metadata__). The baked parameters must equal,
+            // bit for bit, what the runtime's independent reader (SafeTensors.LoadInto via LoadWeights) puts there.
+            string path = Path.Combine(DocsTests.RepoRoot(), "tests", "Runtime.Tests", "Fixtures", "parity", "models", "model_a.weights.safetensors");
+            string mnist = Models.Mnist.Replace("[Model]", "[Model(Weights = \"model_a.weights.safetensors\")]");
+            var r = Run(mnist, Encoded("fixtures/model_a.weights.safetensors", File.ReadAllBytes(path)));
+            Assert.Empty(r.Errors);
+            var type = GeneratorHarness.Load(r).GetType("Samples.MnistCnn")!;
+            var baked = (ICnnModel)Activator.CreateInstance(type)!;
+            var loaded = (ICnnModel)Activator.CreateInstance(type, 0)!;
+            loaded.LoadWeights(path);
+            Assert.Equal(loaded.Parameters.Select(BitConverter.SingleToInt32Bits), baked.Parameters.Select(BitConverter.SingleToInt32Bits));
+        }
+
+        [Fact]
+        public void HeaderParserReadsWhatJsonAllowsAndRejectsTheRest()
+        {
+            byte[] File(string json, int dataBytes)
+            {
+                byte[] header = Encoding.UTF8.GetBytes(json);
+                return BitConverter.GetBytes((ulong)header.Length).Concat(header).Concat(new byte[dataBytes]).ToArray();
+            }
+            // Whitespace, escapes (\u00e9, \", \\), nested metadata, numbers in the metadata, a scalar tensor (shape []).
+            var ok = WeightsFileSpec.Parse("x", File(" {\n \"__metadata__\" : {\"n\\u00e9\":\"a \\\"b\\\" \\\\ c\", \"v\": [1, 2.5e-3, -4, true, null]},\n" +
+                "\"s\": {\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]} ,\"t\":{\"dtype\":\"I64\",\"shape\":[2],\"data_offsets\":[4,20]}}\t", 20));
+            Assert.Null(ok.Error);
+            Assert.Equal(new[] { "s", "t" }, ok.Tensors.Select(t => t.Name).ToArray());
+            Assert.Empty(ok.Tensors[0].Shape);
+            Assert.Equal(20, ok.Data.Count);
+
+            foreach (var (json, problem) in new[]
+            {
+                ("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"a\":{}}", "duplicate key"),
+                ("{\"a\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", "invalid shape"),
+                ("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,0]}}", "invalid data_offsets"),
+                ("{\"a\":{\"dtype\":\"F32\",\"shape\":[1]}}", "lacks dtype, shape or data_offsets"),
+                ("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}", "expected ',' or '}'"),
+                ("[1, 2]", "not an object"),
+                ("{\"a\": tru}", "unexpected 't'"),
+            })
+            {
+                var bad = WeightsFileSpec.Parse("x", File(json, 4));
+                Assert.True(bad.Error != null && bad.Error.Contains(problem, StringComparison.Ordinal), $"{json}: {bad.Error}");
+            }
+        }
+
         [Theory]
         [InlineData(0f, "0f")]
         [InlineData(-0f, "-0f")]

@@ -30,10 +30,9 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>safetensors key, PyTorch shape and offset in <see cref=\"Parameters\"/> of every tensor, in <c>state_dict</c> order.</summary>");
             w.Line("private static readonly global::CnnGen.IO.TensorSlot[] s_slots =");
             w.Line("{");
-            foreach (var l in m.Layers.Where(l => l.ParamCount > 0))
+            foreach (var t in m.Layers.SelectMany(l => l.Tensors()))
             {
-                w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.weight\", new int[] {{ {string.Join(", ", l.WeightShape)} }}, {l.ParamOffset}),");
-                if (l.BiasCount > 0) w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.bias\", new int[] {{ {l.BiasCount} }}, {l.ParamOffset + l.WeightCount}),");
+                w.Line($"    new global::CnnGen.IO.TensorSlot(\"{t.Key}\", new int[] {{ {string.Join(", ", t.Shape)} }}, {t.Offset}),");
             }
             w.Line("};");
             w.Line();
@@ -130,10 +129,9 @@ namespace CnnGen.Generator.Emit
             w.Line("public static global::System.ReadOnlySpan<float> BakedWeights => new float[]");
             w.Line("{");
             var values = baked.Values;
-            foreach (var l in m.Layers.Where(l => l.ParamCount > 0))
+            foreach (var l in m.Layers)
             {
-                Tensor($"{l.KeyPrefix}.weight [{string.Join(", ", l.WeightShape)}] ({l.SummaryName})", l.ParamOffset, l.WeightCount);
-                if (l.BiasCount > 0) Tensor($"{l.KeyPrefix}.bias [{l.BiasCount}] ({l.SummaryName})", l.ParamOffset + l.WeightCount, l.BiasCount);
+                foreach (var t in l.Tensors()) Tensor($"{t.Key} {t.ShapeText} ({l.SummaryName})", t.Offset, t.Count);
             }
             w.Line("};");
 

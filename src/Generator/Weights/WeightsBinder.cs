@@ -61,9 +61,7 @@ namespace CnnGen.Generator.Weights
             byte[] data = file.Data.ToArray();
             foreach (var l in model.Layers)
             {
-                if (l.ParamCount == 0) continue;
-                Check(l.KeyPrefix + ".weight", l.WeightShape, l.ParamOffset);
-                if (l.BiasCount > 0) Check(l.KeyPrefix + ".bias", new[] { l.BiasCount }, l.ParamOffset + l.WeightCount);
+                foreach (var tensor in l.Tensors()) Check(tensor.Key, tensor.Shape, tensor.Offset);
 
                 void Check(string key, int[] shape, int offset)
                 {
@@ -92,8 +90,7 @@ namespace CnnGen.Generator.Weights
                     }
                 }
             }
-            var modelKeys = string.Join(", ", model.Layers.Where(l => l.ParamCount > 0)
-                .SelectMany(l => l.BiasCount > 0 ? new[] { l.KeyPrefix + ".weight", l.KeyPrefix + ".bias" } : new[] { l.KeyPrefix + ".weight" }));
+            var modelKeys = string.Join(", ", model.Layers.SelectMany(l => l.Tensors()).Select(t => t.Key));
             foreach (var t in file.Tensors)
             {
                 if (!expected.Contains(t.Name))

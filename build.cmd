@@ -1,6 +1,6 @@
 @echo off
 rem CnnGen build entry point for Windows (build.sh is the Linux/macOS twin). Needs only the .NET SDK 10.
-rem   build.cmd build | test | pack | mnist [args] | bench [args]      (see docs\building.md)
+rem   build.cmd build | test | pack | mnist [args] | bench [args] | predictor      (see docs\building.md)
 rem Environment: CONFIGURATION (default Release), CNNGEN_ARTIFACTS_PATH (isolated output dir),
 rem              CNNGEN_TEST_HANG_TIMEOUT (default 10m), CNNGEN_DATA (extra data folder for the samples).
 setlocal EnableExtensions DisableDelayedExpansion
@@ -46,6 +46,7 @@ if /i "%CMD%"=="test" goto :cmd_test
 if /i "%CMD%"=="pack" goto :cmd_pack
 if /i "%CMD%"=="mnist" goto :cmd_mnist
 if /i "%CMD%"=="bench" goto :cmd_bench
+if /i "%CMD%"=="predictor" goto :cmd_predictor
 call :usage 1>&2
 echo build.cmd: error: unknown command '%CMD%' 1>&2
 exit /b 1
@@ -60,6 +61,8 @@ echo                  ends with a line "N passed, N failed, N skipped"; fails on
 echo   pack           pack the CnnGen NuGet package into artifacts\packages\
 echo   mnist [args]   train the MNIST sample (samples\Mnist); args go to the sample
 echo   bench [args]   run the benchmarks (bench\CnnGen.Bench); args go to the benchmark
+echo   predictor      train MNIST if mnist.safetensors is missing, then publish the Native AOT predictor
+echo                  samples\MnistPredict (weights compiled in) to artifacts\predictor\mnist-predict.exe
 exit /b 0
 
 :cmd_build
@@ -123,3 +126,24 @@ if not exist "bench\CnnGen.Bench\*.csproj" (
 echo ==^> dotnet run -c %CONFIG% --project bench\CnnGen.Bench --%REST%
 dotnet run %ART% -c %CONFIG% --project bench\CnnGen.Bench --%REST%
 exit /b %ERRORLEVEL%
+
+rem Native AOT on Windows also needs the MSVC linker ("Desktop development with C++" in Visual Studio).
+:cmd_predictor
+set "WEIGHTS=%CNNGEN_MNIST_WEIGHTS%"
+if "%WEIGHTS%"=="" set "WEIGHTS=%~dp0mnist.safetensors"
+if exist "%WEIGHTS%" goto :predictor_publish
+echo ==^> no trained weights at %WEIGHTS%: training the MNIST sample first
+dotnet run %ART% -c %CONFIG% --project samples\Mnist -- --save "%WEIGHTS%" --no-plots
+if errorlevel 1 exit /b 1
+if not exist "%WEIGHTS%" (
+  echo build.cmd: error: training did not write %WEIGHTS% 1>&2
+  exit /b 1
+)
+:predictor_publish
+set "RID=win-x64"
+if /i "%PROCESSOR_ARCHITECTURE%"=="ARM64" set "RID=win-arm64"
+echo ==^> dotnet publish samples\MnistPredict -c %CONFIG% -r %RID% -o %OUT_ROOT%\predictor
+dotnet publish samples\MnistPredict\MnistPredict.csproj %ART% -c %CONFIG% -r %RID% -p:MnistWeights="%WEIGHTS%" -o "%OUT_ROOT%\predictor"
+if errorlevel 1 exit /b 1
+echo ==^> native predictor: %OUT_ROOT%\predictor\mnist-predict.exe
+exit /b 0

@@ -7,6 +7,7 @@
 #   ./build.sh pack             the CnnGen NuGet package -> artifacts/packages/
 #   ./build.sh mnist [args]     train the MNIST sample (installs Fashion-MNIST from Debian if no data is found)
 #   ./build.sh bench [args]     run the benchmarks
+#   ./build.sh predictor        train MNIST if mnist.safetensors is missing, then publish the Native AOT mnist-predict
 #
 # Environment:
 #   CONFIGURATION            build configuration (default Release)
@@ -46,6 +47,8 @@ Commands:
   pack           pack the CnnGen NuGet package into artifacts/packages/
   mnist [args]   train the MNIST sample (samples/Mnist); args go to the sample
   bench [args]   run the benchmarks (bench/CnnGen.Bench); args go to the benchmark
+  predictor      train the MNIST sample if mnist.safetensors is missing, then publish the Native AOT
+                 predictor samples/MnistPredict (weights compiled in) to artifacts/predictor/mnist-predict
 
 Environment: CONFIGURATION (default Release), CNNGEN_ARTIFACTS_PATH (isolated output dir),
 CNNGEN_TEST_HANG_TIMEOUT (default 10m), CNNGEN_DATA (extra data folder). See docs/building.md.
@@ -219,6 +222,47 @@ cmd_run_project() {
   dn run -c "$CONFIG" --project "$project" -- "$@"
 }
 
+# The runtime identifier of this machine, for the Native AOT publish.
+host_rid() {
+  local os arch
+  case "$(uname -s)" in
+    Linux) os=linux ;;
+    Darwin) os=osx ;;
+    *) die "predictor: unsupported OS $(uname -s) (use build.cmd on Windows)" ;;
+  esac
+  case "$(uname -m)" in
+    x86_64|amd64) arch=x64 ;;
+    aarch64|arm64) arch=arm64 ;;
+    *) die "predictor: unsupported CPU $(uname -m)" ;;
+  esac
+  printf '%s-%s\n' "$os" "$arch"
+}
+
+cmd_predictor() {
+  local weights="${CNNGEN_MNIST_WEIGHTS:-$ROOT/mnist.safetensors}"
+  if [[ ! -f "$weights" ]]; then
+    say "no trained weights at $weights: training the MNIST sample first (./build.sh mnist)"
+    ensure_data
+    cmd_run_project samples/Mnist --save "$weights" --no-plots || die "training failed"
+    [[ -f "$weights" ]] || die "training did not write $weights"
+  else
+    say "trained weights: $weights (delete it, or set CNNGEN_MNIST_WEIGHTS, to use others)"
+  fi
+  local rid out
+  rid="$(host_rid)"
+  out="$OUT_ROOT/predictor"
+  say "dotnet publish samples/MnistPredict -c $CONFIG -r $rid -o $out  (PublishAot=true in the project)"
+  dn publish samples/MnistPredict/MnistPredict.csproj -c "$CONFIG" -r "$rid" \
+    -p:MnistWeights="$weights" -o "$out" || die "publish failed"
+  local exe="$out/mnist-predict"
+  [[ -x "$exe" ]] || die "publish did not produce $exe"
+  echo
+  say "native predictor: $exe ($(wc -c <"$exe" | tr -d ' ') bytes; needs no .NET runtime and no weights file)"
+  echo "    $exe t10k-images-idx3-ubyte.gz 0      # one image of an IDX file (True: from the labels beside it)"
+  echo "    $exe t10k-images-idx3-ubyte.gz        # accuracy over the whole set"
+  echo "    $exe digit.pgm | digit.png            # a 28x28 grayscale image, white digit on black"
+}
+
 main() {
   local cmd="${1:-}"
   [[ $# -gt 0 ]] && shift
@@ -228,6 +272,7 @@ main() {
     pack)  require_dotnet; cmd_pack ;;
     mnist) require_dotnet; ensure_data; cmd_run_project samples/Mnist "$@" ;;
     bench) require_dotnet; cmd_run_project bench/CnnGen.Bench "$@" ;;
+    predictor) require_dotnet; cmd_predictor ;;
     ""|-h|--help|help) usage ;;
     *) usage >&2; die "unknown command '$cmd'" ;;
   esac

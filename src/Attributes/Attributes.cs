@@ -10,6 +10,15 @@ namespace CnnGen
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
     public sealed class ModelAttribute : Attribute
     {
+        /// <summary>
+        /// A safetensors file whose weights are compiled into the model (optional). Name an <c>AdditionalFiles</c>
+        /// item of the project, by the path it is included with or by its file name:
+        /// <c>[Model(Weights = "mnist.safetensors")]</c> with <c>&lt;AdditionalFiles Include="mnist.safetensors" /&gt;</c>.
+        /// The generator checks every tensor against the model at compile time (CNN0030-CNN0037) and emits the
+        /// weights as static read-only data: the parameterless constructor then starts with them, and the
+        /// program needs no file at run time.
+        /// </summary>
+        public string? Weights { get; set; }
     }
 
     /// <summary>

@@ -93,11 +93,46 @@ namespace CnnGen.Generator
             "Softmax needs a flattened input",
             "{0} works over the features of a flattened input, but receives {1} ({2}); add [Flatten] before it");
 
+        // ---- baked weights ([Model(Weights = "...")]) -----------------------------------------------
+        public static readonly DiagnosticDescriptor WeightsNotFound = Error("CNN0030",
+            "Weights file not found",
+            "Model '{0}': the weights file '{1}' was not found among the project's AdditionalFiles{2}; add <AdditionalFiles Include=\"{1}\" /> to the project file (an item whose file does not exist is left out)");
+
+        public static readonly DiagnosticDescriptor WeightsNotEncoded = Error("CNN0031",
+            "Weights file not prepared by the CnnGen build step",
+            "Model '{0}': '{1}' is an AdditionalFiles item, but CnnGen's build step did not encode it for the compiler: import CnnGen.targets (the CnnGen package does this for you; a project that references CnnGen's projects directly must import src/Runtime/build/CnnGen.targets)");
+
+        public static readonly DiagnosticDescriptor WeightsInvalid = Error("CNN0032",
+            "Weights file is not valid safetensors",
+            "Model '{0}': the weights file '{1}' is not a valid safetensors file: {2}");
+
+        public static readonly DiagnosticDescriptor WeightsMissingTensor = Error("CNN0033",
+            "Weights file lacks a tensor",
+            "Model '{0}': the weights file '{1}' has no tensor '{2}' ({3} needs shape {4})");
+
+        public static readonly DiagnosticDescriptor WeightsWrongShape = Error("CNN0034",
+            "Weights tensor has the wrong shape",
+            "Model '{0}': tensor '{2}' in '{1}' has shape {3}, but {4} needs {5}");
+
+        public static readonly DiagnosticDescriptor WeightsWrongDType = Error("CNN0035",
+            "Weights tensor has the wrong dtype",
+            "Model '{0}': tensor '{2}' {3} in '{1}' is {4}, but {5} needs F32");
+
+        public static readonly DiagnosticDescriptor WeightsUnexpectedTensor = Error("CNN0036",
+            "Weights file has a tensor the model does not",
+            "Model '{0}': the weights file '{1}' has a tensor '{2}' {3} that no layer of the model has (the model's keys: {4})");
+
+        public static readonly DiagnosticDescriptor WeightsAmbiguous = Error("CNN0037",
+            "Weights file name is ambiguous",
+            "Model '{0}': '{1}' matches more than one AdditionalFiles item ({2}); name the file by the path it is included with");
+
         public static readonly DiagnosticDescriptor[] All =
         {
             MissingInput, NotPartial, NoLayers, LayersSpread, UnsupportedType, UnreadableArguments, UnknownLayer, UnsafeNotAllowed,
             InvalidValue, GroupsDoNotDivide, PoolPaddingTooLarge, InvalidInput, TooLarge,
             ChannelMismatch, FeatureMismatch, NotFlattened, OutputTooSmall, NeedsSpatialInput, NeedsFlatInput,
+            WeightsNotFound, WeightsNotEncoded, WeightsInvalid, WeightsMissingTensor, WeightsWrongShape, WeightsWrongDType,
+            WeightsUnexpectedTensor, WeightsAmbiguous,
         };
 
         public static DiagnosticDescriptor ById(string id)

@@ -1,6 +1,7 @@
 using CnnGen.Generator.Emit;
 using CnnGen.Generator.Parsing;
 using CnnGen.Generator.Shapes;
+using CnnGen.Generator.Weights;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -10,7 +11,8 @@ namespace CnnGen.Generator
     /// <summary>
     /// CnnGen's incremental generator. The pipeline, in order:
     /// [Model] classes → <see cref="Parser"/> (Roslyn → ModelSpec) → <see cref="ShapeInference"/>
-    /// (ModelSpec → ShapedModel + diagnostics) → <see cref="ModelEmitter"/> (text).
+    /// (ModelSpec → ShapedModel + diagnostics) → <see cref="WeightsBinder"/> (baked weights, for models that
+    /// name a safetensors file) → <see cref="ModelEmitter"/> (text).
     /// Only equatable records flow between the steps, so unrelated edits hit the cache.
     /// </summary>
     [Generator(LanguageNames.CSharp)]
@@ -25,6 +27,10 @@ namespace CnnGen.Generator
             public const string Infer = "CnnGen.Infer";
             /// <summary>Compilation options the emitter depends on.</summary>
             public const string Options = "CnnGen.Options";
+            /// <summary>The project's safetensors AdditionalFiles, decoded and parsed.</summary>
+            public const string WeightsFiles = "CnnGen.WeightsFiles";
+            /// <summary>Models bound to the weights they name (checked against the layers).</summary>
+            public const string BindWeights = "CnnGen.BindWeights";
         }
 
         /// <inheritdoc/>
@@ -40,12 +46,26 @@ namespace CnnGen.Generator
                 .Select(static (model, _) => ShapeInference.Infer(model))
                 .WithTrackingName(Steps.Infer);
 
+            // [Model(Weights = "x.safetensors")]: CnnGen.targets encodes each .safetensors AdditionalFiles item as
+            // text (Roslyn reads AdditionalFiles as text). Only those files are read, and only their parsed,
+            // equatable form flows on; a model without Weights passes the bind step unchanged.
+            var weightsFiles = context.AdditionalTextsProvider
+                .Where(static f => WeightsFileSpec.IsWeightsPath(f.Path))
+                .Select(static (f, ct) => WeightsFileSpec.From(f, ct))
+                .WithTrackingName(Steps.WeightsFiles)
+                .Collect();
+
+            var bound = shaped
+                .Combine(weightsFiles)
+                .Select(static (pair, _) => WeightsBinder.Bind(pair.Left, pair.Right))
+                .WithTrackingName(Steps.BindWeights);
+
             // Only a bool crosses from the compilation, so unrelated edits still hit the cache.
             var allowUnsafe = context.CompilationProvider
                 .Select(static (c, _) => c.Options is CSharpCompilationOptions o && o.AllowUnsafe)
                 .WithTrackingName(Steps.Options);
 
-            context.RegisterSourceOutput(shaped.Combine(allowUnsafe), static (spc, pair) => Execute(spc, pair.Left, pair.Right));
+            context.RegisterSourceOutput(bound.Combine(allowUnsafe), static (spc, pair) => Execute(spc, pair.Left, pair.Right));
         }
 
         private static void Execute(SourceProductionContext context, ShapedModel model, bool allowUnsafe)

@@ -749,6 +749,38 @@ namespace T
             Assert.Equal(new[] { "CNN0010", "CNN0012" }, r.Cnn.Select(d => d.Id).OrderBy(x => x));
         }
 
+        // ---- CNN0030 .. CNN0037: baked weights (the checks live in WeightsTests) -------------------------------
+
+        [Fact]
+        public void CNN0030_WeightsNotFound() => WeightsTests.MissingFileIsCNN0030();
+
+        [Fact]
+        public void CNN0031_WeightsNotEncoded() => WeightsTests.RawItemWithoutTheBuildStepIsCNN0031AndIsNeverRead();
+
+        [Fact]
+        public void CNN0033_WeightsMissingTensor() => WeightsTests.MissingTensorIsCNN0033();
+
+        [Fact]
+        public void CNN0034_WeightsWrongShape() => WeightsTests.WrongShapeIsCNN0034NamingBothShapes();
+
+        [Fact]
+        public void CNN0035_WeightsWrongDType() => WeightsTests.WrongDTypeIsCNN0035();
+
+        [Fact]
+        public void CNN0036_WeightsUnexpectedTensor() => WeightsTests.ExtraTensorIsCNN0036();
+
+        [Fact]
+        public void CNN0037_WeightsAmbiguous() => WeightsTests.TwoFilesOfTheSameNameAreCNN0037UnlessNamedByPath();
+
+        [Theory]
+        [InlineData("truncated", "truncated")]
+        [InlineData("short", "less than the 8-byte header length")]
+        [InlineData("json", "JSON header cannot be read")]
+        [InlineData("length", "runs past the end of the file")]
+        [InlineData("offsets", "data_offsets span")]
+        [InlineData("encoding", "encoded form")]
+        public void CNN0032_WeightsInvalid(string how, string expected) => WeightsTests.MalformedFileIsCNN0032(how, expected);
+
         [Fact]
         public void EveryDescriptorIsAnErrorWithACnnIdAndADocsLink()
         {

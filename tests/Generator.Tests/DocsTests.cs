@@ -83,8 +83,12 @@ namespace CnnGen.Generator.Tests
                 var reported = Regex.Match(section, "^Reported: `(.*)`$", RegexOptions.Multiline);
                 Assert.True(reported.Success, d.Id + ": quote the message the wrong example reports, as 'Reported: `...`'");
 
+                // Weights diagnostics: ```safetensors blocks describe the AdditionalFiles of the wrong (first) and the
+                // right (last) example.
+                var files = SafeTensorsBlocks(section);
                 string wrong = blocks[0];
-                var r = d.Id == "CNN0008" ? DiagnosticTests.RunWithoutUnsafe(wrong) : GeneratorHarness.Run(wrong);
+                var r = d.Id == "CNN0008" ? DiagnosticTests.RunWithoutUnsafe(wrong)
+                    : files.Length > 0 ? WeightsTests.Run(wrong, Files(files[0])) : GeneratorHarness.Run(wrong);
                 DiagnosticTests.AssertNoGeneratorFailure(r);
                 var hit = r.Cnn.FirstOrDefault(x => x.Id == d.Id);
                 Assert.True(hit != null, $"{d.Id}: the wrong example does not report it; got: {string.Join("; ", r.Cnn)}");
@@ -95,10 +99,66 @@ namespace CnnGen.Generator.Tests
                     $"{d.Id}: reported on line {line + 1} '{lineText}', not an attribute or class line");
 
                 string right = blocks[blocks.Length - 1];
-                var ok = GeneratorHarness.Run(right);
+                var ok = files.Length > 0 ? WeightsTests.Run(right, Files(files[files.Length - 1])) : GeneratorHarness.Run(right);
                 DiagnosticTests.AssertNoGeneratorFailure(ok);
                 Assert.True(!ok.Errors.Any() && !ok.Cnn.Any(), $"{d.Id}: the right example has errors:\n" + string.Join("\n", ok.Errors.Concat(ok.Cnn)));
             }
+        }
+
+        private static string[] SafeTensorsBlocks(string section) =>
+            Regex.Matches(section, "^```safetensors\n(.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline).Select(m => m.Groups[1].Value).ToArray();
+
+        /// <summary>
+        /// The AdditionalFiles a ```safetensors block describes, one per "file: NAME" line (the encoded form
+        /// CnnGen.targets writes), followed by its tensors as "KEY DTYPE [SHAPE]" lines (values made up);
+        /// "file: NAME (truncated by N bytes)" cuts the file short; "raw file: NAME" is an item the build step did not
+        /// encode; "(none)" means no .safetensors AdditionalFiles at all.
+        /// </summary>
+        private static Microsoft.CodeAnalysis.AdditionalText[] Files(string block)
+        {
+            var result = new System.Collections.Generic.List<Microsoft.CodeAnalysis.AdditionalText>();
+            string? name = null;
+            int truncate = 0;
+            var tensors = new System.Collections.Generic.List<WeightsTests.Tensor>();
+            void Flush()
+            {
+                if (name is null) return;
+                result.Add(WeightsTests.Encoded(name, WeightsTests.SafeTensorsBytes(tensors, truncate)));
+                name = null;
+                tensors.Clear();
+            }
+            foreach (string raw in block.Split('\n'))
+            {
+                string line = raw.Trim();
+                if (line.Length == 0 || line == "(none)") continue;
+                Match m;
+                if ((m = Regex.Match(line, @"^raw file: (\S+)$")).Success)
+                {
+                    Flush();
+                    result.Add(new WeightsTests.Unreadable("/project/" + m.Groups[1].Value));
+                }
+                else if ((m = Regex.Match(line, @"^file: (\S+)(?: \(truncated by (\d+) bytes\))?$")).Success)
+                {
+                    Flush();
+                    name = m.Groups[1].Value;
+                    truncate = m.Groups[2].Success ? int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+                }
+                else if ((m = Regex.Match(line, @"^(\S+) (F32|F64|F16|BF16|I64) \[([0-9, ]*)\]$")).Success && name != null)
+                {
+                    long[] shape = m.Groups[3].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(long.Parse).ToArray();
+                    long count = shape.Aggregate(1L, (a, b) => a * b);
+                    int size = m.Groups[2].Value switch { "F32" => 4, "F64" => 8, "I64" => 8, _ => 2 };
+                    var data = new byte[count * size];
+                    for (int i = 0; i < data.Length; i++) data[i] = (byte)(i * 37 % 61); // small finite values
+                    tensors.Add(new WeightsTests.Tensor(m.Groups[1].Value, m.Groups[2].Value, shape, data));
+                }
+                else
+                {
+                    throw new InvalidOperationException("cannot read the ```safetensors line '" + line + "'");
+                }
+            }
+            Flush();
+            return result.ToArray();
         }
 
         [Fact]

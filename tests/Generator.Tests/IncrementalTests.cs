@@ -18,7 +18,7 @@ namespace CnnGen.Generator.Tests
     /// </summary>
     public class IncrementalTests
     {
-        private static readonly string[] OurSteps = { ModelGenerator.Steps.Parse, ModelGenerator.Steps.Infer };
+        private static readonly string[] OurSteps = { ModelGenerator.Steps.Parse, ModelGenerator.Steps.Infer, ModelGenerator.Steps.BindWeights };
 
         private const string ModelWithMethod = @"using CnnGen;
 
@@ -239,6 +239,9 @@ namespace Samples
         [InlineData(typeof(DiagnosticInfo))]
         [InlineData(typeof(LocationInfo))]
         [InlineData(typeof(EquatableArray<LayerSpec>))]
+        [InlineData(typeof(CnnGen.Generator.Weights.WeightsFileSpec))]
+        [InlineData(typeof(CnnGen.Generator.Weights.TensorEntry))]
+        [InlineData(typeof(BakedWeights))]
         public void PipelineModelTypesHoldNoRoslynObjects(Type type)
         {
             var problems = BannedMembers(type);

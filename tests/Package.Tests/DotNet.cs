@@ -40,9 +40,22 @@ public static class DotNet
         string workingDirectory,
         IEnumerable<string> args,
         IReadOnlyDictionary<string, string?>? environment = null,
+        TimeSpan? timeout = null) =>
+        RunProgram(Executable, workingDirectory, args, environment, timeout);
+
+    /// <summary>
+    /// Runs any program (e.g. a published native executable) the way <see cref="Run(string, IEnumerable{string}, IReadOnlyDictionary{string, string?}?, TimeSpan?)"/>
+    /// runs dotnet: output and errors captured together, a time limit, <paramref name="environment"/> entries with a null
+    /// value removed from the child's environment.
+    /// </summary>
+    public static ProcessResult RunProgram(
+        string fileName,
+        string workingDirectory,
+        IEnumerable<string> args,
+        IReadOnlyDictionary<string, string?>? environment = null,
         TimeSpan? timeout = null)
     {
-        var psi = new ProcessStartInfo(Executable)
+        var psi = new ProcessStartInfo(fileName)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -92,7 +105,7 @@ public static class DotNet
             }
         }
 
-        string command = Executable + " " + string.Join(" ", psi.ArgumentList.Select(Quote)) + "   (in " + workingDirectory + ")";
+        string command = fileName + " " + string.Join(" ", psi.ArgumentList.Select(Quote)) + "   (in " + workingDirectory + ")";
         var output = new StringBuilder();
         var gate = new object();
         var sw = Stopwatch.StartNew();

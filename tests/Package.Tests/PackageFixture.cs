@@ -72,7 +72,7 @@ public sealed class PackageFixture : IDisposable
     /// Creates <c>TempRoot/name/</c> with a nuget.config (local feed for CnnGen, nuget.org for the rest),
     /// a console project with one PackageReference to CnnGen, and the given Program.cs.
     /// </summary>
-    public string CreateConsumer(string name, string programCs)
+    public string CreateConsumer(string name, string programCs, string extraProjectXml = "")
     {
         string dir = Path.Combine(TempRoot, name);
         Directory.CreateDirectory(dir);
@@ -106,6 +106,7 @@ public sealed class PackageFixture : IDisposable
               <ItemGroup>
                 <PackageReference Include="{PackageId}" Version="{PackageVersion}" />
               </ItemGroup>
+            {extraProjectXml}
             </Project>
 
             """);
@@ -122,7 +123,8 @@ public sealed class PackageFixture : IDisposable
     public ProcessResult RunConsumer(string dir, string name) =>
         DotNet.Run(dir, new[] { Path.Combine(dir, "out", name + ".dll") }, ConsumerEnvironment, TimeSpan.FromMinutes(2));
 
-    private IReadOnlyDictionary<string, string?> ConsumerEnvironment => new Dictionary<string, string?>
+    /// <summary>The environment of consumer builds: NUGET_PACKAGES in the temp folder.</summary>
+    public IReadOnlyDictionary<string, string?> ConsumerEnvironment => new Dictionary<string, string?>
     {
         ["NUGET_PACKAGES"] = PackagesDirectory,
     };

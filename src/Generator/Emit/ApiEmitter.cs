@@ -30,10 +30,9 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>safetensors key, PyTorch shape and offset in <see cref=\"Parameters\"/> of every tensor, in <c>state_dict</c> order.</summary>");
             w.Line("private static readonly global::CnnGen.IO.TensorSlot[] s_slots =");
             w.Line("{");
-            foreach (var l in m.Layers.Where(l => l.ParamCount > 0))
+            foreach (var t in m.Layers.SelectMany(l => l.Tensors()))
             {
-                w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.weight\", new int[] {{ {string.Join(", ", l.WeightShape)} }}, {l.ParamOffset}),");
-                if (l.BiasCount > 0) w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.bias\", new int[] {{ {l.BiasCount} }}, {l.ParamOffset + l.WeightCount}),");
+                w.Line($"    new global::CnnGen.IO.TensorSlot(\"{t.Key}\", new int[] {{ {string.Join(", ", t.Shape)} }}, {t.Offset}),");
             }
             w.Line("};");
             w.Line();
@@ -56,11 +55,19 @@ namespace CnnGen.Generator.Emit
             w.Line("int global::CnnGen.ICnnModel.OutputSize => OutputSize;");
             w.Line("int global::CnnGen.ICnnModel.ParameterCount => ParameterCount;");
             w.Line();
-            w.Line("/// <summary>Creates the model with parameters initialized as PyTorch initializes the same modules, deterministically for <paramref name=\"seed\"/>.</summary>");
-            using (w.Block($"public {cls}(int seed = 0)"))
+            if (m.Baked is { } baked)
             {
-                w.Line("Parameters = new float[ParameterCount];");
-                w.Line("ResetParameters(seed);");
+                EmitBakedApi(w, cls, baked);
+            }
+            else
+            {
+                w.Line("/// <summary>Creates the model with parameters initialized as PyTorch initializes the same modules, deterministically for <paramref name=\"seed\"/>.</summary>");
+                using (w.Block($"public {cls}(int seed = 0)"))
+                {
+                    w.Line("global::CnnGen.RuntimeInfo.CheckInstructionSet();");
+                    w.Line("Parameters = new float[ParameterCount];");
+                    w.Line("ResetParameters(seed);");
+                }
             }
             w.Line();
             EmitReset(w, m);
@@ -76,7 +83,88 @@ namespace CnnGen.Generator.Emit
             w.Line("public void SaveWeights(string path) => global::CnnGen.IO.SafeTensors.Save(path, s_slots, Parameters);");
             w.Line();
             foreach (var l in layers) LayerEmitter.Emit(w, l);
+            if (m.Baked is { } data) EmitBakedData(w, m, data);
         }
+
+        /// <summary>Constructors and members of a model with compiled-in weights (<c>[Model(Weights = "...")]</c>).</summary>
+        private static void EmitBakedApi(CodeWriter w, string cls, BakedWeights baked)
+        {
+            string file = Escape(baked.File);
+            w.Line("/// <summary>The safetensors file whose weights are compiled into this model, as the project names it.</summary>");
+            w.Line($"public const string BakedWeightsFile = \"{file}\";");
+            w.Line();
+            w.Line("/// <summary>SHA-256 of <see cref=\"BakedWeightsFile\"/> as it was compiled in.</summary>");
+            w.Line($"public const string BakedWeightsSha256 = \"{baked.Sha256}\";");
+            w.Line();
+            w.Line($"/// <summary>Creates the model with the trained weights compiled in from <c>{Xml(file)}</c> (<see cref=\"BakedWeights\"/>): no file is read.</summary>");
+            using (w.Block($"public {cls}()"))
+            {
+                w.Line("global::CnnGen.RuntimeInfo.CheckInstructionSet();");
+                w.Line("Parameters = new float[ParameterCount];");
+                w.Line("BakedWeights.CopyTo(Parameters);");
+            }
+            w.Line();
+            w.Line("/// <summary>Creates the model with parameters initialized as PyTorch initializes the same modules, deterministically for <paramref name=\"seed\"/> (not the compiled-in weights: use the parameterless constructor for those).</summary>");
+            using (w.Block($"public {cls}(int seed)"))
+            {
+                w.Line("global::CnnGen.RuntimeInfo.CheckInstructionSet();");
+                w.Line("Parameters = new float[ParameterCount];");
+                w.Line("ResetParameters(seed);");
+            }
+            w.Line();
+            w.Line("/// <summary>Puts the compiled-in weights (<see cref=\"BakedWeights\"/>) back into <see cref=\"Parameters\"/>.</summary>");
+            w.Line("public void LoadBakedWeights() => BakedWeights.CopyTo(Parameters);");
+        }
+
+        /// <summary>
+        /// The compiled-in weights as one constant float array. A <c>ReadOnlySpan&lt;float&gt;</c> property over a
+        /// constant array initializer is read-only data in the assembly (RuntimeHelpers.CreateSpan): no allocation,
+        /// no start-up cost. Values are written with 9 significant digits, which round-trips every float exactly.
+        /// </summary>
+        private static void EmitBakedData(CodeWriter w, ShapedModel m, BakedWeights baked)
+        {
+            const int PerLine = 8;
+            // (the layer methods above end with a blank line)
+            w.Line($"/// <summary>The weights compiled in from <c>{Xml(Escape(baked.File))}</c> (SHA-256 {baked.Sha256}), every parameter in <see cref=\"Parameters\"/> order. Read-only data in the binary.</summary>");
+            w.Line("public static global::System.ReadOnlySpan<float> BakedWeights => new float[]");
+            w.Line("{");
+            var values = baked.Values;
+            foreach (var l in m.Layers)
+            {
+                foreach (var t in l.Tensors()) Tensor($"{t.Key} {t.ShapeText} ({l.SummaryName})", t.Offset, t.Count);
+            }
+            w.Line("};");
+
+            void Tensor(string title, int offset, int count)
+            {
+                w.Line($"    // {title}: {count} values from offset {offset}");
+                var sb = new System.Text.StringBuilder();
+                for (int i = 0; i < count; i += PerLine)
+                {
+                    sb.Clear();
+                    for (int j = i; j < System.Math.Min(count, i + PerLine); j++)
+                    {
+                        if (j > i) sb.Append(' ');
+                        sb.Append(FloatLiteral(values[offset + j])).Append(',');
+                    }
+                    w.Line("    " + sb);
+                }
+            }
+        }
+
+        /// <summary>A C# literal for exactly this float (9 significant digits round-trip; -0, infinities and NaN spelled out).</summary>
+        internal static string FloatLiteral(float v)
+        {
+            if (float.IsNaN(v)) return "float.NaN";
+            if (float.IsPositiveInfinity(v)) return "float.PositiveInfinity";
+            if (float.IsNegativeInfinity(v)) return "float.NegativeInfinity";
+            if (v == 0) return System.BitConverter.ToInt32(System.BitConverter.GetBytes(v), 0) < 0 ? "-0f" : "0f";
+            return v.ToString("G9", CultureInfo.InvariantCulture) + "f";
+        }
+
+        private static string Escape(string s) => s.Replace("\\", "\\\\").Replace("\"", "\\\"");
+
+        private static string Xml(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 
         private static void EmitReset(CodeWriter w, ShapedModel m)
         {

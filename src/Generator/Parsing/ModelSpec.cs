@@ -110,5 +110,11 @@ namespace CnnGen.Generator.Parsing
 
         /// <summary>True when the class itself can't take generated members (not partial, generic...).</summary>
         public bool CannotEmit { get; init; }
+
+        /// <summary>The <c>[Model(Weights = "...")]</c> argument: a safetensors file to compile in, or null.</summary>
+        public string? Weights { get; init; }
+
+        /// <summary>Where the weights diagnostics go: the <c>Weights = "..."</c> argument (or the [Model] attribute).</summary>
+        public LocationInfo? WeightsLocation { get; init; }
     }
 }

@@ -127,11 +127,28 @@ namespace CnnGen.Generator.Parsing
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.NoLayers, classLocation, symbol.Name));
             }
 
+            // ---- [Model(Weights = "...")] ----
+            string? weights = null;
+            LocationInfo? weightsLocation = null;
+            foreach (var model in context.Attributes)
+            {
+                foreach (var kv in model.NamedArguments)
+                {
+                    if (kv.Key != "Weights" || kv.Value.Kind == TypedConstantKind.Error) continue;
+                    weights = kv.Value.Value as string;
+                    var syntax = model.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
+                    var argument = syntax?.ArgumentList?.Arguments.FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == "Weights");
+                    weightsLocation = LocationInfo.From((SyntaxNode?)argument ?? syntax);
+                }
+            }
+
             string? ns = symbol.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
             return new ModelSpec(ns, Identifier(symbol.Name), keyword, new EquatableArray<ContainingTypeSpec>(containing.ToArray()), input,
                 new EquatableArray<LayerSpec>(specs.ToArray()), new EquatableArray<DiagnosticInfo>(diagnostics.ToArray()), classLocation)
             {
                 CannotEmit = cannotEmit,
+                Weights = weights,
+                WeightsLocation = weightsLocation ?? classLocation,
             };
         }
 

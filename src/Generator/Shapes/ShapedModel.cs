@@ -36,6 +36,16 @@ namespace CnnGen.Generator.Shapes
         /// <summary>Flatten is a free reshape: no summary row, no code.</summary>
         public bool HasRow => Spec.Kind != LayerKind.Flatten;
 
+        /// <summary>
+        /// The layer's tensors in PyTorch <c>state_dict</c> order: safetensors key, shape, offset in the flat parameter
+        /// array and element count. The one place the keys are made (the slots table, baked weights and their checks use it).
+        /// </summary>
+        public System.Collections.Generic.IEnumerable<ParameterTensor> Tensors()
+        {
+            if (WeightCount > 0) yield return new ParameterTensor(KeyPrefix + ".weight", WeightShape, ParamOffset, WeightCount);
+            if (BiasCount > 0) yield return new ParameterTensor(KeyPrefix + ".bias", new[] { BiasCount }, ParamOffset + WeightCount, BiasCount);
+        }
+
         /// <summary>PyTorch weight shape, e.g. [16, 1, 3, 3] for Conv2d(1, 16, 3) or [10, 32] for Linear(32, 10).</summary>
         public int[] WeightShape => Spec.Kind switch
         {
@@ -43,6 +53,17 @@ namespace CnnGen.Generator.Shapes
             LayerKind.Linear => new[] { Spec.Out, Spec.In },
             _ => System.Array.Empty<int>(),
         };
+    }
+
+    /// <summary>One named parameter tensor of a layer (not a pipeline value: computed from a <see cref="ShapedLayer"/> when needed).</summary>
+    internal readonly struct ParameterTensor
+    {
+        public ParameterTensor(string key, int[] shape, int offset, int count) { Key = key; Shape = shape; Offset = offset; Count = count; }
+        public string Key { get; }
+        public int[] Shape { get; }
+        public int Offset { get; }
+        public int Count { get; }
+        public string ShapeText => "[" + string.Join(", ", Shape) + "]";
     }
 
     /// <summary>
@@ -56,5 +77,15 @@ namespace CnnGen.Generator.Shapes
         EquatableArray<DiagnosticInfo> Diagnostics,
         Shape Input,
         Shape Output,
-        int ParameterCount);
+        int ParameterCount)
+    {
+        /// <summary>The trained weights compiled in (<c>[Model(Weights = "...")]</c>), checked against the layers; null when none.</summary>
+        public BakedWeights? Baked { get; init; }
+    }
+
+    /// <summary>
+    /// Weights to compile into a model: every parameter in <see cref="ShapedModel"/> order (PyTorch's
+    /// <c>state_dict</c> order), taken from the safetensors file <see cref="File"/> with SHA-256 <see cref="Sha256"/>.
+    /// </summary>
+    internal sealed record BakedWeights(string File, string Sha256, EquatableArray<float> Values);
 }

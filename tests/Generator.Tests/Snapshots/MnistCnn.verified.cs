@@ -132,6 +132,7 @@ namespace Samples
         /// <summary>Creates the model with parameters initialized as PyTorch initializes the same modules, deterministically for <paramref name="seed"/>.</summary>
         public MnistCnn(int seed = 0)
         {
+            global::CnnGen.RuntimeInfo.CheckInstructionSet();
             Parameters = new float[ParameterCount];
             ResetParameters(seed);
         }

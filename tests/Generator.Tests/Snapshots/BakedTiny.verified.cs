@@ -74,7 +74,7 @@ namespace T
         private const int ActivationsPerSample = 28;
         private const int IndicesPerSample = 0;
         private const int MaxLayerSize = 9;
-        private const int ColumnScratch = 16; // im2col buffer, one sample
+        private const int ColumnScratch = 768; // convolution scratch: im2col of a chunk of samples (plus its staged output)
 
         /// <summary>safetensors key, PyTorch shape and offset in <see cref="Parameters"/> of every tensor, in <c>state_dict</c> order.</summary>
         private static readonly global::CnnGen.IO.TensorSlot[] s_slots =
@@ -296,50 +296,86 @@ namespace T
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_1_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
         {
+            if (n > 1) { Conv2d_1_ForwardBatched(x, y, p, col, n); return; }
             // per group: y[2, 4] = W[2, 4] · col[4, 4]
             for (int b = 0; b < n; b++)
             {
                 float* xb = x + b * 9;
                 float* yb = y + b * 8;
-                Conv2d_1_Im2Col(xb, col);
+                Conv2d_1_Im2Col(xb, col, 4);
                 global::CnnGen.Kernels.Gemm.MultiplyNN(2, 4, 4, p + 0, 4, 1, col + 0, 4, yb + 0, 4, false);
                 global::CnnGen.Kernels.Ops.AddRowBias(yb, p + 8, 2, 4);
+            }
+        }
+
+        // Up to 32 samples side by side: col[4, ld] holds sample t's patches in columns [t·4, (t + 1)·4),
+        // ld = samples × 4 rounded up to 16, so one GEMM per group spans the chunk; its output is staged as
+        // [2, ld] after col and copied out per sample.
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void Conv2d_1_ForwardBatched(float* x, float* y, float* p, float* col, int n)
+        {
+            float* stage = col + 512;
+            int chunks = (n + 31) / 32; // near-equal chunks of at most 32 samples
+            for (int ci = 0; ci < chunks; ci++)
+            {
+                int b0 = ci * n / chunks, s = (ci + 1) * n / chunks - b0;
+                int ld = (s * 4 + 15) & ~15;
+                for (int t = 0; t < s; t++) Conv2d_1_Im2Col(x + (b0 + t) * 9, col + t * 4, ld);
+                global::CnnGen.Kernels.Gemm.MultiplyNN(2, ld, 4, p + 0, 4, 1, col + 0 * ld, ld, stage + 0 * ld, ld, false);
+                for (int t = 0; t < s; t++)
+                {
+                    float* yb = y + (b0 + t) * 8;
+                    global::CnnGen.Kernels.Ops.CopyRows(stage + t * 4, ld, yb, 4, 2, 4);
+                    global::CnnGen.Kernels.Ops.AddRowBias(yb, p + 8, 2, 4);
+                }
             }
         }
 
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_1_Backward(float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx)
         {
-            for (int b = 0; b < n; b++)
+            // Chunks of up to 32 samples: dy gathered as stage[2, ld] (padding columns zero), col as in the forward pass.
+            float* stage = col + 512;
+            int chunks = (n + 31) / 32; // near-equal chunks of at most 32 samples
+            for (int ci = 0; ci < chunks; ci++)
             {
-                float* xb = x + b * 9;
-                float* dyb = dy + b * 8;
-                Conv2d_1_Im2Col(xb, col);
-                // dW[2, 4] += dy[2, 4] · col[4, 4]ᵀ per group
-                global::CnnGen.Kernels.Gemm.MultiplyNT(2, 4, 4, dyb + 0, 4, col + 0, 4, g + 0, 4, true);
-                global::CnnGen.Kernels.Ops.AddRowSums(dyb, g + 8, 2, 4);
+                int b0 = ci * n / chunks, s = (ci + 1) * n / chunks - b0;
+                int used = s * 4, ld = (used + 15) & ~15;
+                for (int t = 0; t < s; t++) Conv2d_1_Im2Col(x + (b0 + t) * 9, col + t * 4, ld);
+                for (int t = 0; t < s; t++) global::CnnGen.Kernels.Ops.CopyRows(dy + (b0 + t) * 8, 4, stage + t * 4, ld, 2, 4);
+                if (ld > used)
+                {
+                    global::CnnGen.Kernels.Ops.ClearColumns(stage + used, ld, 2, ld - used);
+                    global::CnnGen.Kernels.Ops.ClearColumns(col + used, ld, 4, ld - used);
+                }
+                // dW[2, 4] += dy[2, ld] · col[4, ld]ᵀ per group
+                global::CnnGen.Kernels.Gemm.MultiplyNT(2, 4, ld, stage + 0 * ld, ld, col + 0 * ld, ld, g + 0, 4, true);
+                global::CnnGen.Kernels.Ops.AddRowSums(stage, g + 8, 2, ld);
                 if (needDx)
                 {
-                    float* dxb = dx + b * 9;
-                    // dcol[4, 4] = W[2, 4]ᵀ · dy[2, 4] per group, then scattered back (col2im)
-                    global::CnnGen.Kernels.Gemm.MultiplyNN(4, 4, 2, p + 0, 1, 4, dyb + 0, 4, col + 0, 4, false);
-                    new global::System.Span<float>(dxb, 9).Clear();
-                    Conv2d_1_Col2Im(col, dxb);
+                    // dcol[4, ld] = W[2, 4]ᵀ · dy[2, ld] per group, then scattered back per sample (col2im)
+                    global::CnnGen.Kernels.Gemm.MultiplyNN(4, ld, 2, p + 0, 1, 4, stage + 0 * ld, ld, col + 0 * ld, ld, false);
+                    for (int t = 0; t < s; t++)
+                    {
+                        float* dxb = dx + (b0 + t) * 9;
+                        new global::System.Span<float>(dxb, 9).Clear();
+                        Conv2d_1_Col2Im(col + t * 4, dxb, ld);
+                    }
                 }
             }
         }
 
-        // col[(c·2 + i)·2 + j, oh·2 + ow] = x[c, oh·1 − 0 + i·1, ow·1 − 0 + j·1], 0 in the padding
+        // col[(c·2 + i)·2 + j, oh·2 + ow] = x[c, oh·1 − 0 + i·1, ow·1 − 0 + j·1], 0 in the padding; rows ld apart
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2d_1_Im2Col(float* x, float* col)
+        private static void Conv2d_1_Im2Col(float* x, float* col, int ld)
         {
             for (int c = 0; c < 1; c++)
             {
                 float* xc = x + c * 9;
-                float* cc = col + c * 16;
+                float* cc = col + c * 4 * ld;
                 // tap (0, 0): rows [0, 2), columns [0, 2) read the input; the rest is padding
                 {
-                    float* r = cc + 0;
+                    float* r = cc;
                     for (int oh = 0; oh < 2; oh++)
                     {
                         float* src = xc + (oh * 1 + 0) * 3 + 0;
@@ -350,7 +386,7 @@ namespace T
                 }
                 // tap (0, 1): rows [0, 2), columns [0, 2) read the input; the rest is padding
                 {
-                    float* r = cc + 4;
+                    float* r = cc + ld;
                     for (int oh = 0; oh < 2; oh++)
                     {
                         float* src = xc + (oh * 1 + 0) * 3 + 1;
@@ -361,7 +397,7 @@ namespace T
                 }
                 // tap (1, 0): rows [0, 2), columns [0, 2) read the input; the rest is padding
                 {
-                    float* r = cc + 8;
+                    float* r = cc + 2 * ld;
                     for (int oh = 0; oh < 2; oh++)
                     {
                         float* src = xc + (oh * 1 + 1) * 3 + 0;
@@ -372,7 +408,7 @@ namespace T
                 }
                 // tap (1, 1): rows [0, 2), columns [0, 2) read the input; the rest is padding
                 {
-                    float* r = cc + 12;
+                    float* r = cc + 3 * ld;
                     for (int oh = 0; oh < 2; oh++)
                     {
                         float* src = xc + (oh * 1 + 1) * 3 + 1;
@@ -386,15 +422,15 @@ namespace T
 
         // The adjoint of im2col: x[c, ih, iw] += col[...] for every tap that read it (x cleared by the caller).
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2d_1_Col2Im(float* col, float* x)
+        private static void Conv2d_1_Col2Im(float* col, float* x, int ld)
         {
             for (int c = 0; c < 1; c++)
             {
                 float* xc = x + c * 9;
-                float* cc = col + c * 16;
+                float* cc = col + c * 4 * ld;
                 // tap (0, 0): rows [0, 2), columns [0, 2) read the input; the rest is padding
                 {
-                    float* r = cc + 0;
+                    float* r = cc;
                     for (int oh = 0; oh < 2; oh++)
                     {
                         float* src = xc + (oh * 1 + 0) * 3 + 0;
@@ -405,7 +441,7 @@ namespace T
                 }
                 // tap (0, 1): rows [0, 2), columns [0, 2) read the input; the rest is padding
                 {
-                    float* r = cc + 4;
+                    float* r = cc + ld;
                     for (int oh = 0; oh < 2; oh++)
                     {
                         float* src = xc + (oh * 1 + 0) * 3 + 1;
@@ -416,7 +452,7 @@ namespace T
                 }
                 // tap (1, 0): rows [0, 2), columns [0, 2) read the input; the rest is padding
                 {
-                    float* r = cc + 8;
+                    float* r = cc + 2 * ld;
                     for (int oh = 0; oh < 2; oh++)
                     {
                         float* src = xc + (oh * 1 + 1) * 3 + 0;
@@ -427,7 +463,7 @@ namespace T
                 }
                 // tap (1, 1): rows [0, 2), columns [0, 2) read the input; the rest is padding
                 {
-                    float* r = cc + 12;
+                    float* r = cc + 3 * ld;
                     for (int oh = 0; oh < 2; oh++)
                     {
                         float* src = xc + (oh * 1 + 1) * 3 + 1;

@@ -251,4 +251,62 @@ namespace CnnGen
         /// <summary>Drop probability.</summary>
         public double P { get; }
     }
+
+    // ---- issue 6: normalization, global pooling, more activations ----------------------------------
+
+    /// <summary>
+    /// Batch normalization over the channels of a [C, H, W] input, as PyTorch's
+    /// <c>nn.BatchNorm2d(num_features, eps=1e-5, momentum=0.1, affine=True)</c>. Training (<c>ForwardTrain</c>)
+    /// normalizes with the batch's mean and biased variance and updates the running statistics
+    /// (<c>running = (1 − momentum)·running + momentum·batch</c>, unbiased variance) and
+    /// <c>num_batches_tracked</c>; inference (<c>Forward</c>) uses the running statistics.
+    /// Parameters: weight [C] (γ), bias [C] (β) when <see cref="Affine"/>; buffers: running_mean [C],
+    /// running_var [C], num_batches_tracked [] (int64 in safetensors).
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class BatchNorm2dAttribute : LayerAttribute
+    {
+        /// <summary>Declares batch normalization of <paramref name="numFeatures"/> channels.</summary>
+        public BatchNorm2dAttribute(int numFeatures) { NumFeatures = numFeatures; }
+        /// <summary>Channels (must match the incoming channels).</summary>
+        public int NumFeatures { get; }
+        /// <summary>Added to the variance before the square root (default 1e-5).</summary>
+        public double Eps { get; set; } = 1e-5;
+        /// <summary>Weight of the new batch statistics in the running statistics (default 0.1).</summary>
+        public double Momentum { get; set; } = 0.1;
+        /// <summary>Whether the layer has a learnable per-channel scale and shift (default true).</summary>
+        public bool Affine { get; set; } = true;
+    }
+
+    /// <summary>
+    /// Average over each channel's whole plane, as PyTorch's <c>nn.AdaptiveAvgPool2d(1)</c>: [C, H, W] → [C, 1, 1].
+    /// Add <c>[Flatten]</c> before a <c>Linear</c>.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class GlobalAvgPool2dAttribute : LayerAttribute { }
+
+    /// <summary>
+    /// Adaptive average pooling, as PyTorch's <c>nn.AdaptiveAvgPool2d(output_size)</c>. CnnGen compiles
+    /// output size 1 (global average pooling): [C, H, W] → [C, 1, 1].
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class AdaptiveAvgPool2dAttribute : LayerAttribute
+    {
+        /// <summary>Declares adaptive average pooling to <paramref name="outputSize"/>×<paramref name="outputSize"/>.</summary>
+        public AdaptiveAvgPool2dAttribute(int outputSize) { OutputSize = outputSize; }
+        /// <summary>Output height and width (only 1 is supported).</summary>
+        public int OutputSize { get; }
+    }
+
+    /// <summary>ReLU capped at 6, as PyTorch's <c>nn.ReLU6()</c>: min(max(x, 0), 6).</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class ReLU6Attribute : LayerAttribute { }
+
+    /// <summary>Sigmoid-weighted linear unit (Swish), as PyTorch's <c>nn.SiLU()</c>: x·sigmoid(x).</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class SiLUAttribute : LayerAttribute { }
+
+    /// <summary>Passes its input through unchanged, as PyTorch's <c>nn.Identity()</c> (a summary row, no code in inference).</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class IdentityAttribute : LayerAttribute { }
 }

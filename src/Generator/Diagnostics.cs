@@ -93,11 +93,21 @@ namespace CnnGen.Generator
             "Softmax needs a flattened input",
             "{0} works over the features of a flattened input, but receives {1} ({2}); add [Flatten] before it");
 
+        // ---- issue 6: batch norm, global pooling, blocks (CNN0040–CNN0059) -------------------------
+        public static readonly DiagnosticDescriptor BatchNormFeatureMismatch = Error("CNN0040",
+            "BatchNorm2d feature mismatch",
+            "{0} expects {1} features (channels), but receives {2} ({3})");
+
+        public static readonly DiagnosticDescriptor AdaptiveOutputUnsupported = Error("CNN0041",
+            "Adaptive pooling output size not supported",
+            "{0}: output size {1} is not supported; CnnGen compiles AdaptiveAvgPool2d(1) (global average pooling)");
+
         public static readonly DiagnosticDescriptor[] All =
         {
             MissingInput, NotPartial, NoLayers, LayersSpread, UnsupportedType, UnreadableArguments, UnknownLayer, UnsafeNotAllowed,
             InvalidValue, GroupsDoNotDivide, PoolPaddingTooLarge, InvalidInput, TooLarge,
             ChannelMismatch, FeatureMismatch, NotFlattened, OutputTooSmall, NeedsSpatialInput, NeedsFlatInput,
+            BatchNormFeatureMismatch, AdaptiveOutputUnsupported,
         };
 
         public static DiagnosticDescriptor ById(string id)

@@ -101,6 +101,13 @@ namespace CnnGen
         /// <summary>When false, dropout layers pass values through in <c>ForwardTrain</c> (for deterministic checks).</summary>
         public bool DropoutEnabled { get; set; } = true;
         /// <summary>
+        /// When true (the default), <c>ForwardTrain</c> moves the model's batch-norm running statistics toward this batch's
+        /// and counts the batch in <c>num_batches_tracked</c>, as a PyTorch module in <c>train()</c> mode does. The trainer
+        /// sets it on the workspace of the first shard only, so each step updates the statistics once, deterministically.
+        /// Normalization in <c>ForwardTrain</c> always uses the batch's own statistics.
+        /// </summary>
+        public bool UpdateBatchNormStatistics { get; set; } = true;
+        /// <summary>
         /// When set (length ≥ the model's <c>LayerNames</c>), <c>ForwardTrain</c> adds each layer's elapsed
         /// <see cref="System.Diagnostics.Stopwatch"/> ticks here: a per-layer profile. Null (the default) costs nothing.
         /// </summary>

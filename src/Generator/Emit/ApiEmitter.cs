@@ -37,6 +37,7 @@ namespace CnnGen.Generator.Emit
             }
             w.Line("};");
             w.Line();
+            if (plan.BufferCount > 0) EmitBufferSlots(w, m, plan);
             w.Line("[global::System.ThreadStatic] private static float[]? t_bufferA;");
             w.Line("[global::System.ThreadStatic] private static float[]? t_bufferB;");
             w.Line("[global::System.ThreadStatic] private static float[]? t_columns;");
@@ -60,15 +61,22 @@ namespace CnnGen.Generator.Emit
             using (w.Block($"public {cls}(int seed = 0)"))
             {
                 w.Line("Parameters = new float[ParameterCount];");
+                if (plan.BufferCount > 0) w.Line("Buffers = new float[BufferCount];");
                 w.Line("ResetParameters(seed);");
             }
             w.Line();
-            EmitReset(w, m);
+            EmitReset(w, m, plan);
             w.Line();
             EmitInference(w, m, plan, layers);
             w.Line();
             EmitTraining(w, m, plan, layers);
             w.Line();
+            if (plan.BufferCount > 0)
+            {
+                EmitStateIo(w);
+                foreach (var l in layers) LayerEmitter.Emit(w, l);
+                return;
+            }
             w.Line("/// <summary>Loads weights from a safetensors file with PyTorch <c>nn.Sequential</c> keys. Strict: a missing or extra key, wrong shape or dtype, or a damaged file throws and leaves the weights unchanged.</summary>");
             w.Line("public void LoadWeights(string path) => global::CnnGen.IO.SafeTensors.LoadInto(path, s_slots, Parameters);");
             w.Line();
@@ -78,7 +86,63 @@ namespace CnnGen.Generator.Emit
             foreach (var l in layers) LayerEmitter.Emit(w, l);
         }
 
-        private static void EmitReset(CodeWriter w, ShapedModel m)
+        /// <summary>Batch norm's buffers: running statistics, not parameters (no gradient, not in ParameterCount), saved with the weights.</summary>
+        private static void EmitBufferSlots(CodeWriter w, ShapedModel m, MemoryPlan plan)
+        {
+            w.Line($"private const int BufferCount = {plan.BufferCount};");
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// Batch norm's running statistics (running_mean [C], running_var [C], num_batches_tracked as one float, per layer):");
+            w.Line("/// updated by <see cref=\"ForwardTrain\"/>, read by <see cref=\"Forward(global::System.ReadOnlySpan{float}, global::System.Span{float})\"/>, saved and loaded with the weights.");
+            w.Line("/// </summary>");
+            w.Line("public float[] Buffers { get; }");
+            w.Line();
+            w.Line("/// <summary>Every tensor of the <c>state_dict</c> in PyTorch's order: parameters at their offset in <see cref=\"Parameters\"/>, buffers at ParameterCount + their offset in <see cref=\"Buffers\"/>.</summary>");
+            w.Line("private static readonly global::CnnGen.IO.TensorSlot[] s_state =");
+            w.Line("{");
+            for (int i = 0; i < m.Layers.Count; i++)
+            {
+                var l = m.Layers[i];
+                if (l.ParamCount > 0)
+                {
+                    w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.weight\", new int[] {{ {string.Join(", ", l.WeightShape)} }}, {l.ParamOffset}),");
+                    if (l.BiasCount > 0) w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.bias\", new int[] {{ {l.BiasCount} }}, {l.ParamOffset + l.WeightCount}),");
+                }
+                if (plan.BufferSlot[i] >= 0)
+                {
+                    int at = plan.BufferSlot[i], c = l.Out.C;
+                    w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.running_mean\", new int[] {{ {c} }}, ParameterCount + {at}),");
+                    w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.running_var\", new int[] {{ {c} }}, ParameterCount + {at + c}),");
+                    w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.num_batches_tracked\", new int[0], ParameterCount + {at + 2 * c}) {{ DType = global::CnnGen.IO.SafeTensorDType.I64 }},");
+                }
+            }
+            w.Line("};");
+            w.Line();
+        }
+
+        private static void EmitStateIo(CodeWriter w)
+        {
+            w.Line("/// <summary>Loads weights and batch-norm buffers from a safetensors file with PyTorch <c>state_dict</c> keys (<c>num_batches_tracked</c> as I64). Strict: a missing or extra key, wrong shape or dtype, or a damaged file throws and leaves the model unchanged.</summary>");
+            using (w.Block("public void LoadWeights(string path)"))
+            {
+                w.Line("var state = new float[ParameterCount + BufferCount];");
+                w.Line("global::CnnGen.IO.SafeTensors.LoadInto(path, s_state, state);");
+                w.Line("new global::System.ReadOnlySpan<float>(state, 0, ParameterCount).CopyTo(Parameters);");
+                w.Line("new global::System.ReadOnlySpan<float>(state, ParameterCount, BufferCount).CopyTo(Buffers);");
+            }
+            w.Line();
+            w.Line("/// <summary>Saves the weights and batch-norm buffers as safetensors with PyTorch <c>state_dict</c> keys, atomically (the previous file survives a crash).</summary>");
+            using (w.Block("public void SaveWeights(string path)"))
+            {
+                w.Line("var state = new float[ParameterCount + BufferCount];");
+                w.Line("Parameters.CopyTo(state, 0);");
+                w.Line("Buffers.CopyTo(state, ParameterCount);");
+                w.Line("global::CnnGen.IO.SafeTensors.Save(path, s_state, state);");
+            }
+            w.Line();
+        }
+
+        private static void EmitReset(CodeWriter w, ShapedModel m, MemoryPlan plan)
         {
             w.Line("/// <summary>");
             w.Line("/// Re-initializes every parameter from <paramref name=\"seed\"/>: PyTorch's defaults (kaiming-uniform with a = √5 for");
@@ -88,9 +152,26 @@ namespace CnnGen.Generator.Emit
             {
                 w.Line("var rng = new global::CnnGen.Rng(seed);");
                 w.Line("var p = new global::System.Span<float>(Parameters);");
-                foreach (var l in m.Layers.Where(l => l.ParamCount > 0))
+                for (int i = 0; i < m.Layers.Count; i++)
                 {
+                    var l = m.Layers[i];
                     var s = l.Spec;
+                    if (s.Kind == LayerKind.BatchNorm2d)
+                    {
+                        // PyTorch's reset_parameters / reset_running_stats (Keras' defaults are the same): γ = 1, β = 0, mean 0, var 1, count 0.
+                        w.Line($"// {l.SummaryName}: γ = 1, β = 0; running_mean = 0, running_var = 1, num_batches_tracked = 0");
+                        if (l.ParamCount > 0)
+                        {
+                            w.Line($"p.Slice({l.ParamOffset}, {l.WeightCount}).Fill(1f);");
+                            w.Line($"p.Slice({l.ParamOffset + l.WeightCount}, {l.BiasCount}).Clear();");
+                        }
+                        int at = plan.BufferSlot[i], c = l.Out.C;
+                        w.Line($"new global::System.Span<float>(Buffers, {at}, {c}).Clear();");
+                        w.Line($"new global::System.Span<float>(Buffers, {at + c}, {c}).Fill(1f);");
+                        w.Line($"Buffers[{at + 2 * c}] = 0f;");
+                        continue;
+                    }
+                    if (l.ParamCount == 0) continue;
                     int fanIn = s.Kind == LayerKind.Conv2d ? (s.In / s.Groups) * s.KernelH * s.KernelW : s.In;
                     int fanOut = s.Kind == LayerKind.Conv2d ? s.Out * s.KernelH * s.KernelW : s.Out; // as torch.nn.init computes it from the weight shape
                     w.Line($"// {l.SummaryName}: fan_in {fanIn}, fan_out {fanOut}");
@@ -137,7 +218,7 @@ namespace CnnGen.Generator.Emit
                 w.Line($"float[] a = t_bufferA is {{ }} ta && ta.Length >= need + {A}Slack ? ta : (t_bufferA = {A}Allocate(need));");
                 w.Line($"float[] b = t_bufferB is {{ }} tb && tb.Length >= need + {A}Slack ? tb : (t_bufferB = {A}Allocate(need));");
                 w.Line($"float[] c = t_columns ??= {A}Allocate(ColumnScratch);");
-                using (w.Block("fixed (float* xin = input, yout = output, p = Parameters, a0 = a, b0 = b, c0 = c)"))
+                using (w.Block("fixed (float* xin = input, yout = output, p = Parameters, a0 = a, b0 = b, c0 = c" + (plan.BufferCount > 0 ? ", rb = Buffers)" : ")")))
                 using (w.Block("for (int start = 0; start < batchSize; start += Chunk)"))
                 {
                     w.Line($"float* pa = {A}Align(a0), pb = {A}Align(b0), col = {A}Align(c0);");
@@ -145,7 +226,8 @@ namespace CnnGen.Generator.Emit
                     w.Line("float* x0 = xin + start * InputSize;");
                     w.Line("float* y0 = yout + start * OutputSize;");
                     // Dropout is the identity in inference and Flatten a free reshape: neither runs.
-                    var run = layers.Where(l => l.Spec.Kind != LayerKind.Dropout && l.Spec.Kind != LayerKind.Dropout2d).ToList();
+                    // Identity is skipped the same way.
+                    var run = layers.Where(l => l.Spec.Kind != LayerKind.Dropout && l.Spec.Kind != LayerKind.Dropout2d && l.Spec.Kind != LayerKind.Identity).ToList();
                     string cur = "x0";
                     for (int i = 0; i < run.Count; i++)
                     {
@@ -153,7 +235,8 @@ namespace CnnGen.Generator.Emit
                         bool last = i == run.Count - 1;
                         bool inPlace = IsInPlace(l.Spec.Kind) && cur != "x0";
                         string next = last ? "y0" : inPlace ? cur : cur == "pa" ? "pb" : "pa";
-                        w.Line($"{LayerEmitter.MethodPrefix(l)}_Forward({cur}, {next}, p, col, null, null, n, false, null);");
+                        if (l.Spec.Kind == LayerKind.BatchNorm2d) w.Line($"{LayerEmitter.MethodPrefix(l)}_Inference({cur}, {next}, p, rb + {plan.BufferSlot[IndexOf(m, l)]}, n);");
+                        else w.Line($"{LayerEmitter.MethodPrefix(l)}_Forward({cur}, {next}, p, col, null, null, n, false, null);");
                         cur = next;
                     }
                     if (cur != "y0")
@@ -164,8 +247,18 @@ namespace CnnGen.Generator.Emit
             }
         }
 
+        private static int IndexOf(ShapedModel m, ShapedLayer l)
+        {
+            for (int i = 0; i < m.Layers.Count; i++)
+            {
+                if (ReferenceEquals(m.Layers[i], l)) return i;
+            }
+            throw new System.InvalidOperationException("layer not in model: " + l.SummaryName);
+        }
+
         private static bool IsInPlace(LayerKind k) =>
-            k == LayerKind.ReLU || k == LayerKind.LeakyReLU || k == LayerKind.ELU || k == LayerKind.Sigmoid || k == LayerKind.Tanh;
+            k == LayerKind.ReLU || k == LayerKind.LeakyReLU || k == LayerKind.ELU || k == LayerKind.Sigmoid || k == LayerKind.Tanh ||
+            k == LayerKind.ReLU6 || k == LayerKind.SiLU || k == LayerKind.BatchNorm2d;
 
         private static void EmitTraining(CodeWriter w, ShapedModel m, MemoryPlan plan, List<ShapedLayer> layers)
         {
@@ -190,7 +283,7 @@ namespace CnnGen.Generator.Emit
                 Check(w, "input", "InputSize", "input", $"[{m.Input.C}, {m.Input.H}, {m.Input.W}]");
                 Check(w, "output", "OutputSize", "output", m.Output.ToString());
                 w.Line("int n = batchSize;");
-                using (w.Block("fixed (float* x0 = input, p = Parameters, act0 = ws.Activations, col0 = ws.Scratch)"))
+                using (w.Block("fixed (float* x0 = input, p = Parameters, act0 = ws.Activations, col0 = ws.Scratch" + (plan.BufferCount > 0 ? ", rb = Buffers)" : ")")))
                 {
                     using (w.Block("fixed (int* idx = ws.Indices)"))
                     {
@@ -203,7 +296,10 @@ namespace CnnGen.Generator.Emit
                         {
                             var l = m.Layers[i];
                             if (!l.HasRow) continue;
-                            w.Line($"{LayerEmitter.MethodPrefix(l)}_Forward({Args(plan, i)}, p, col, {Idx(plan, i)}, {Mask(plan, i)}, n, true, ws);");
+                            if (l.Spec.Kind == LayerKind.BatchNorm2d)
+                                w.Line($"{LayerEmitter.MethodPrefix(l)}_Forward({Args(plan, i)}, p, rb + {plan.BufferSlot[i]}, {Mask(plan, i)}, n, ws.UpdateBatchNormStatistics);");
+                            else
+                                w.Line($"{LayerEmitter.MethodPrefix(l)}_Forward({Args(plan, i)}, p, col, {Idx(plan, i)}, {Mask(plan, i)}, n, true, ws);");
                             w.Line($"if (ticks != null) {{ long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[{k++}] += t1 - t0; t0 = t1; }}");
                         }
                         long last = plan.OutSlot[m.Layers.Count - 1];
@@ -248,7 +344,10 @@ namespace CnnGen.Generator.Emit
                             var l = m.Layers[i];
                             if (!l.HasRow) continue;
                             string needDx = i == first ? "needInput" : "true";
-                            w.Line($"{LayerEmitter.MethodPrefix(l)}_Backward({Args(plan, i)}, {cur}, {other}, p, g, col, {Idx(plan, i)}, {Mask(plan, i)}, n, {needDx});");
+                            if (l.Spec.Kind == LayerKind.BatchNorm2d)
+                                w.Line($"{LayerEmitter.MethodPrefix(l)}_Backward(act + {plan.InSlot[i]} * n, {cur}, {other}, p, g, {Mask(plan, i)}, n, {needDx});");
+                            else
+                                w.Line($"{LayerEmitter.MethodPrefix(l)}_Backward({Args(plan, i)}, {cur}, {other}, p, g, col, {Idx(plan, i)}, {Mask(plan, i)}, n, {needDx});");
                             w.Line($"if (ticks != null) {{ long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[{--k}] += t1 - t0; t0 = t1; }}");
                             (cur, other) = (other, cur);
                         }

@@ -17,6 +17,8 @@ namespace CnnGen.Generator.Emit
         public long[] OutSlot = Array.Empty<long>();   // per layer: offset of its output
         public long[] MaskSlot = Array.Empty<long>();  // per layer: dropout mask offset, or -1
         public long[] IndexSlot = Array.Empty<long>(); // per layer: max-pool argmax offset in the index arena, or -1
+        public int[] BufferSlot = Array.Empty<int>();  // per layer: offset of its buffers in the model's Buffers (batch norm), or -1
+        public int BufferCount;                // floats in the model's Buffers array
         public long ActivationsPerSample;
         public long IndicesPerSample;
         public long MaxLayerSize;             // largest activation (ping-pong buffer size per sample)
@@ -40,7 +42,7 @@ namespace CnnGen.Generator.Emit
             int count = m.Layers.Count;
             var plan = new MemoryPlan
             {
-                InSlot = new long[count], OutSlot = new long[count], MaskSlot = new long[count], IndexSlot = new long[count],
+                InSlot = new long[count], OutSlot = new long[count], MaskSlot = new long[count], IndexSlot = new long[count], BufferSlot = new int[count],
             };
             long act = 0, idx = 0;
             plan.InputSlot = act;
@@ -53,6 +55,7 @@ namespace CnnGen.Generator.Emit
                 plan.InSlot[i] = current;
                 plan.MaskSlot[i] = -1;
                 plan.IndexSlot[i] = -1;
+                plan.BufferSlot[i] = -1;
                 if (l.Spec.Kind == LayerKind.Flatten)
                 {
                     plan.OutSlot[i] = current;
@@ -65,12 +68,21 @@ namespace CnnGen.Generator.Emit
                     plan.MaskSlot[i] = act;
                     act += DropoutGroups(l);
                 }
+                if (l.Spec.Kind == LayerKind.BatchNorm2d)
+                {
+                    // The batch's mean and 1/√(var + eps) per channel, for backward (one batch, not per sample:
+                    // the slot is scaled by n like every other, so it is simply larger than needed).
+                    plan.MaskSlot[i] = act;
+                    act += 2 * l.Out.C;
+                    plan.BufferSlot[i] = plan.BufferCount;
+                    plan.BufferCount += BufferFloats(l);
+                }
                 if (l.Spec.Kind == LayerKind.MaxPool2d)
                 {
                     plan.IndexSlot[i] = idx;
                     idx += l.Out.Size;
                 }
-                if (l.Spec.Kind == LayerKind.Conv2d)
+                if (l.Spec.Kind == LayerKind.Conv2d && !LayerEmitter.IsDepthwise(l.Spec))
                 {
                     long cols = (long)l.In.C * l.Spec.KernelH * l.Spec.KernelW * l.Out.H * l.Out.W;
                     if (cols > plan.ColumnScratch)
@@ -87,6 +99,9 @@ namespace CnnGen.Generator.Emit
             plan.ColumnScratch = Math.Max(plan.ColumnScratch, 1);
             return plan;
         }
+
+        /// <summary>Batch norm's buffers: running_mean [C], running_var [C], num_batches_tracked (one float holding the count).</summary>
+        public static int BufferFloats(ShapedLayer l) => l.Spec.Kind == LayerKind.BatchNorm2d ? 2 * l.Out.C + 1 : 0;
 
         /// <summary>Dropout draws one mask value per element; Dropout2d one per channel.</summary>
         public static int DropoutGroups(ShapedLayer l) => l.Spec.Kind == LayerKind.Dropout2d ? l.Out.C : l.Out.Size;

@@ -124,7 +124,8 @@ namespace CnnGen.Generator.Emit
                 foreach (var r in SummaryRows(s))
                 {
                     string torch = r.TorchName is null ? "null" : "\"" + r.TorchName + "\"";
-                    w.Line($"    new global::CnnGen.SummaryRow({torch}, \"{r.KerasName}\", \"{r.KerasType}\", new int[] {{ {string.Join(", ", r.Shape)} }}, {r.Parameters}),");
+                    string nonTrainable = r.KerasNonTrainable > 0 ? ", " + r.KerasNonTrainable.ToString(CultureInfo.InvariantCulture) : "";
+                    w.Line($"    new global::CnnGen.SummaryRow({torch}, \"{r.KerasName}\", \"{r.KerasType}\", new int[] {{ {string.Join(", ", r.Shape)} }}, {r.Parameters}{nonTrainable}),");
                 }
                 w.Line("};");
             }
@@ -149,7 +150,8 @@ namespace CnnGen.Generator.Emit
 
         internal static SummaryRow[] SummaryRows(ShapedModel s) => s.Layers
             .Select(l => new SummaryRow(l.HasRow ? l.SummaryName : null, l.KerasName, l.KerasType,
-                l.Out.Flat ? new[] { l.Out.C } : new[] { l.Out.C, l.Out.H, l.Out.W }, l.ParamCount))
+                l.Out.Flat ? new[] { l.Out.C } : new[] { l.Out.C, l.Out.H, l.Out.W }, l.ParamCount,
+                l.Spec.Kind == LayerKind.BatchNorm2d ? 2L * l.Out.C : 0)) // Keras counts the moving mean and variance
             .ToArray();
     }
 }

@@ -21,6 +21,12 @@ namespace CnnGen.Generator.Parsing
         Linear,
         Dropout,
         Dropout2d,
+        BatchNorm2d,
+        AdaptiveAvgPool2d,
+        GlobalAvgPool2d,
+        ReLU6,
+        SiLU,
+        Identity,
     }
 
     /// <summary>
@@ -45,8 +51,10 @@ namespace CnnGen.Generator.Parsing
         public int DilationW { get; init; } = 1;
         public int Groups { get; init; } = 1;
         public bool Bias { get; init; } = true;
-        /// <summary>Dropout probability, LeakyReLU slope or ELU alpha.</summary>
+        /// <summary>Dropout probability, LeakyReLU slope, ELU alpha or BatchNorm2d eps.</summary>
         public double Value { get; init; }
+        /// <summary>BatchNorm2d momentum.</summary>
+        public double Momentum { get; init; }
         /// <summary>False when the attribute's arguments could not be read (a C# error on the attribute).</summary>
         public bool ArgumentsOk { get; init; } = true;
         /// <summary>Which named arguments were given (for messages), e.g. "Stride".</summary>

@@ -267,6 +267,26 @@ namespace CnnGen.Generator.Parsing
                 case LayerKind.Dropout2d:
                     spec = spec with { Value = CtorD(0, 0.5) };
                     break;
+                case LayerKind.BatchNorm2d:
+                {
+                    double? NamedD(string key) => named.TryGetValue(key, out var v) && v is double x ? x : (double?)null;
+                    // In = Out = num_features; Bias carries Affine (weight and bias come and go together).
+                    spec = spec with
+                    {
+                        In = Ctor(0),
+                        Out = Ctor(0),
+                        Value = NamedD("Eps") ?? 1e-5,
+                        Momentum = NamedD("Momentum") ?? 0.1,
+                        Bias = !named.TryGetValue("Affine", out var af) || af is not bool afb || afb,
+                    };
+                    break;
+                }
+                case LayerKind.AdaptiveAvgPool2d:
+                    spec = spec with { Out = Ctor(0) };
+                    break;
+                case LayerKind.GlobalAvgPool2d:
+                    spec = spec with { Out = 1 };
+                    break;
             }
             return spec;
         }

@@ -44,7 +44,7 @@ namespace CnnGen.Generator.Shapes
             int row = 0, offset = 0;
             foreach (var spec in model.Layers)
             {
-                string typeName = spec.Kind.ToString();
+                string typeName = ShapeRules.TorchTypeName(spec.Kind);
                 string summaryName = spec.Kind == LayerKind.Flatten ? "Flatten" : typeName + "-" + (++row);
                 var (kerasBase, kerasType) = ShapeRules.KerasNameOf(spec.Kind);
                 kerasCounts.TryGetValue(kerasBase, out int kc);

@@ -41,6 +41,7 @@ namespace CnnGen.Generator.Shapes
         {
             LayerKind.Conv2d => new[] { Spec.Out, Spec.In / Spec.Groups, Spec.KernelH, Spec.KernelW },
             LayerKind.Linear => new[] { Spec.Out, Spec.In },
+            LayerKind.BatchNorm2d => new[] { Spec.Out },
             _ => System.Array.Empty<int>(),
         };
     }

@@ -85,3 +85,23 @@ public partial class ModelD { }
 [Linear(16, 10)]
 [Softmax]
 public partial class ModelE { }
+
+// Training-mode fixture (tools/golden/make_parity.py TRAIN_MODELS): batch norm, ReLU6, SiLU, Identity,
+// depthwise convolutions and global average pooling.
+[Model]
+[Input(3, 10, 9)]
+[Conv2d(3, 8, 3, Padding = 1, Bias = false)]
+[BatchNorm2d(8)]
+[ReLU6]
+[Conv2d(8, 8, 3, Padding = 2, Dilation = 2, Groups = 8)]
+[SiLU]
+[Conv2d(8, 8, 3, Stride = 2, Padding = 1, Groups = 8, Bias = false)]
+[BatchNorm2d(8, Eps = 0.001, Momentum = 0.2)]
+[SiLU]
+[Conv2d(8, 12, 1)]
+[BatchNorm2d(12, Affine = false)]
+[Identity]
+[AdaptiveAvgPool2d(1)]
+[Flatten]
+[Linear(12, 5)]
+public partial class ModelF { }

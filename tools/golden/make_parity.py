@@ -391,6 +391,73 @@ TRAIN_MODELS = {
 }
 
 
+class BasicBlock(nn.Module):
+    """torchvision.models.resnet.BasicBlock, restated (Debian has no torchvision): same submodule names and order,
+    out = relu(bn2(conv2(relu(bn1(conv1(x))))) + identity), identity = downsample(x) when given."""
+
+    def __init__(self, inplanes, planes, stride=1, downsample=None):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = downsample
+
+    def forward(self, x):
+        identity = x
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        if self.downsample is not None:
+            identity = self.downsample(x)
+        out += identity
+        return self.relu(out)
+
+
+class SqueezeExcitation(nn.Module):
+    """torchvision.ops.SqueezeExcitation, restated: scale = sigmoid(fc2(relu(fc1(avgpool(x))))); return scale * x."""
+
+    def __init__(self, input_channels, squeeze_channels):
+        super().__init__()
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(input_channels, squeeze_channels, 1)
+        self.fc2 = nn.Conv2d(squeeze_channels, input_channels, 1)
+        self.activation = nn.ReLU()
+        self.scale_activation = nn.Sigmoid()
+
+    def forward(self, x):
+        scale = self.scale_activation(self.fc2(self.activation(self.fc1(self.avgpool(x)))))
+        return scale * x
+
+
+class SmallResNet(nn.Module):
+    """model_g: a CIFAR-style ResNet stem, one identity BasicBlock, one downsampling BasicBlock (1x1 conv + bn
+    projection, stride 2), squeeze-excitation, global average pooling and a classifier."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(8)
+        self.relu = nn.ReLU(inplace=True)
+        self.layer1 = nn.Sequential(BasicBlock(8, 8))
+        self.layer2 = nn.Sequential(BasicBlock(8, 16, 2, nn.Sequential(nn.Conv2d(8, 16, 1, stride=2, bias=False),
+                                                                          nn.BatchNorm2d(16))))
+        self.se = SqueezeExcitation(16, 4)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(16, 5)
+
+    def forward(self, x):
+        x = self.relu(self.bn1(self.conv1(x)))
+        x = self.se(self.layer2(self.layer1(x)))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+SMALL_RESNET_DECLARATION = """[Block(ModuleName = "BasicBlock")] [Conv2d(8, 8, 3, Padding = 1, Bias = false, Name = "conv1")] [BatchNorm2d(8, Name = "bn1")] [ReLU(Name = "relu")] [Conv2d(8, 8, 3, Padding = 1, Bias = false, Name = "conv2")] [BatchNorm2d(8, Name = "bn2")] class BlockG8
+[Block(ModuleName = "BasicBlock")] [Conv2d(8, 16, 3, Stride = 2, Padding = 1, Bias = false, Name = "conv1")] [BatchNorm2d(16, Name = "bn1")] [ReLU(Name = "relu")] [Conv2d(16, 16, 3, Padding = 1, Bias = false, Name = "conv2")] [BatchNorm2d(16, Name = "bn2")] class BlockG16
+[Block] [Conv2d(8, 16, 1, Stride = 2, Bias = false)] [BatchNorm2d(16)] class DownG16
+[Model] [Input(3, 16, 16)] [Conv2d(3, 8, 3, Padding = 1, Bias = false, Name = "conv1")] [BatchNorm2d(8, Name = "bn1")] [ReLU(Name = "relu")] [Residual(typeof(BlockG8), ReLU = true, Name = "layer1.0")] [Residual(typeof(BlockG16), Shortcut = typeof(DownG16), ReLU = true, Name = "layer2.0")] [SqueezeExcitation(16, 4, Name = "se")] [AdaptiveAvgPool2d(1, Name = "avgpool")] [Flatten] [Linear(16, 5, Name = "fc")] class ModelG"""
+
+
 def make_train_models(batch=4):
     """Like make_models, but the module runs in train() mode: batch norm normalizes with the batch's statistics and
     its forward pass updates running_mean / running_var (unbiased) / num_batches_tracked. Batch norm's affine
@@ -399,11 +466,15 @@ def make_train_models(batch=4):
     input, train-mode output, grad_output, grad_input, grad/<param>, after/<buffer> (the buffers after the step)
     and eval_output (eval() mode on the same input, with the updated running statistics)."""
     names = []
-    for name, (in_shape, seed, specs) in TRAIN_MODELS.items():
+    models = [(name, in_shape, seed, lambda specs=specs: nn.Sequential(*[to_module(s) for s in specs]),
+               " ".join(["[Input(%d, %d, %d)]" % tuple(in_shape)] + [to_attribute(s) for s in specs]))
+              for name, (in_shape, seed, specs) in TRAIN_MODELS.items()]
+    models.append(("model_g", (3, 16, 16), 1007, SmallResNet, SMALL_RESNET_DECLARATION))
+    for name, in_shape, seed, build, layers in models:
         torch.manual_seed(seed)
-        model = nn.Sequential(*[to_module(s) for s in specs])
+        model = build()
         with torch.no_grad():
-            for mod in model:
+            for mod in model.modules():
                 if isinstance(mod, nn.BatchNorm2d):
                     if mod.affine:
                         mod.weight.uniform_(0.5, 1.5)
@@ -422,7 +493,6 @@ def make_train_models(batch=4):
         after = [(k, v.detach().clone()) for k, v in m64.state_dict().items() if k not in grads]
         with torch.no_grad():
             y_eval = m64.eval()(x64.detach())
-        layers = " ".join(["[Input(%d, %d, %d)]" % tuple(in_shape)] + [to_attribute(s) for s in specs])
         md = {"name": name, "seed": seed, "batch": batch, "input_shape": "%d,%d,%d" % tuple(in_shape),
               "layers": layers, "mode": "train", "compute_dtype": "float64", "storage_dtype": "F32 (I64 for num_batches_tracked)",
               "torch": torch.__version__, "parameter_count": sum(p.numel() for p in grads.values())}

@@ -19,7 +19,9 @@ namespace CnnGen.Generator.Emit
         {
             var plan = MemoryPlan.For(m);
             string cls = m.Model.ClassName;
-            var layers = m.Layers.Where(l => l.HasRow).ToList();
+            // The layers that run code: summary rows, but not a block's container row.
+            var layers = m.Layers.Where(l => l.HasRow && l.Spec.Kind != LayerKind.BlockEnd).ToList();
+            bool branchy = m.Layers.Any(l => ShapeInference.IsStructural(l.Spec.Kind));
 
             w.Line("// Memory plan (floats per sample unless noted): computed at compile time from the shapes.");
             w.Line($"private const int ActivationsPerSample = {plan.ActivationsPerSample};");
@@ -38,8 +40,12 @@ namespace CnnGen.Generator.Emit
             w.Line("};");
             w.Line();
             if (plan.BufferCount > 0) EmitBufferSlots(w, m, plan);
-            w.Line("[global::System.ThreadStatic] private static float[]? t_bufferA;");
-            w.Line("[global::System.ThreadStatic] private static float[]? t_bufferB;");
+            if (branchy) w.Line("[global::System.ThreadStatic] private static float[][]? t_buffers;");
+            else
+            {
+                w.Line("[global::System.ThreadStatic] private static float[]? t_bufferA;");
+                w.Line("[global::System.ThreadStatic] private static float[]? t_bufferB;");
+            }
             w.Line("[global::System.ThreadStatic] private static float[]? t_columns;");
             w.Line();
             w.Line("/// <summary>All parameters, flat, in PyTorch's <c>state_dict</c> order (each layer's weight, then bias).</summary>");
@@ -67,9 +73,18 @@ namespace CnnGen.Generator.Emit
             w.Line();
             EmitReset(w, m, plan);
             w.Line();
-            EmitInference(w, m, plan, layers);
-            w.Line();
-            EmitTraining(w, m, plan, layers);
+            if (branchy)
+            {
+                BranchEmitter.EmitInference(w, m, plan);
+                w.Line();
+                BranchEmitter.EmitTraining(w, m, plan, layers);
+            }
+            else
+            {
+                EmitInference(w, m, plan, layers);
+                w.Line();
+                EmitTraining(w, m, plan, layers);
+            }
             w.Line();
             if (plan.BufferCount > 0)
             {
@@ -191,7 +206,7 @@ namespace CnnGen.Generator.Emit
             }
         }
 
-        private static void Check(CodeWriter w, string span, string perSample, string what, string shape)
+        internal static void Check(CodeWriter w, string span, string perSample, string what, string shape)
         {
             using (w.Block($"if ({span}.Length < (long)batchSize * {perSample})"))
             {
@@ -256,11 +271,11 @@ namespace CnnGen.Generator.Emit
             throw new System.InvalidOperationException("layer not in model: " + l.SummaryName);
         }
 
-        private static bool IsInPlace(LayerKind k) =>
+        internal static bool IsInPlace(LayerKind k) =>
             k == LayerKind.ReLU || k == LayerKind.LeakyReLU || k == LayerKind.ELU || k == LayerKind.Sigmoid || k == LayerKind.Tanh ||
             k == LayerKind.ReLU6 || k == LayerKind.SiLU || k == LayerKind.BatchNorm2d;
 
-        private static void EmitTraining(CodeWriter w, ShapedModel m, MemoryPlan plan, List<ShapedLayer> layers)
+        internal static void EmitWorkspace(CodeWriter w, ShapedModel m, MemoryPlan plan)
         {
             long maxGrad = plan.MaxLayerSize;
             w.Line("/// <summary>A training workspace (saved activations, pooling indices, dropout masks, scratch) for up to <paramref name=\"maxBatchSize\"/> samples; one per thread.</summary>");
@@ -276,6 +291,11 @@ namespace CnnGen.Generator.Emit
             w.Line($"        throw new {Sys}ArgumentException(\"this workspace was not created by {m.Model.ClassName}.CreateWorkspace\", nameof(ws));");
             w.Line("}");
             w.Line();
+        }
+
+        private static void EmitTraining(CodeWriter w, ShapedModel m, MemoryPlan plan, List<ShapedLayer> layers)
+        {
+            EmitWorkspace(w, m, plan);
             w.Line("/// <summary>Training-mode forward pass for <paramref name=\"batchSize\"/> samples; keeps what <see cref=\"Backward\"/> needs in <paramref name=\"ws\"/>.</summary>");
             using (w.Block($"public unsafe void ForwardTrain(global::CnnGen.TrainingWorkspace ws, {Sys}ReadOnlySpan<float> input, {Sys}Span<float> output, int batchSize)"))
             {
@@ -357,8 +377,8 @@ namespace CnnGen.Generator.Emit
             }
         }
 
-        private static string Args(MemoryPlan plan, int i) => $"act + {plan.InSlot[i]} * n, act + {plan.OutSlot[i]} * n";
-        private static string Idx(MemoryPlan plan, int i) => plan.IndexSlot[i] < 0 ? "null" : $"idx + {plan.IndexSlot[i]} * n";
-        private static string Mask(MemoryPlan plan, int i) => plan.MaskSlot[i] < 0 ? "null" : $"act + {plan.MaskSlot[i]} * n";
+        internal static string Args(MemoryPlan plan, int i) => $"act + {plan.InSlot[i]} * n, act + {plan.OutSlot[i]} * n";
+        internal static string Idx(MemoryPlan plan, int i) => plan.IndexSlot[i] < 0 ? "null" : $"idx + {plan.IndexSlot[i]} * n";
+        internal static string Mask(MemoryPlan plan, int i) => plan.MaskSlot[i] < 0 ? "null" : $"act + {plan.MaskSlot[i]} * n";
     }
 }

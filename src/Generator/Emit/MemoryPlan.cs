@@ -19,6 +19,13 @@ namespace CnnGen.Generator.Emit
         public long[] IndexSlot = Array.Empty<long>(); // per layer: max-pool argmax offset in the index arena, or -1
         public int[] BufferSlot = Array.Empty<int>();  // per layer: offset of its buffers in the model's Buffers (batch norm), or -1
         public int BufferCount;                // floats in the model's Buffers array
+        public long[] SecondSlot = Array.Empty<long>(); // Add: the shortcut's output; Scale: the scaled input x; else -1
+        public int[] Depth = Array.Empty<int>();        // branch markers and joins: nesting depth (0 = outermost branch)
+        public long StashBase;                 // backward's gradient stash: 2 slots of MaxLayerSize per branch depth
+        public int MaxDepth;                   // deepest branch nesting + 1 (0 without branches)
+
+        /// <summary>Offset of the gradient stash slot S (which = 0: d(loss)/d(join output) or the direct input gradient) or T (which = 1: the shortcut's input gradient) of a depth.</summary>
+        public long Stash(int depth, int which) => StashBase + (2L * depth + which) * MaxLayerSize;
         public long ActivationsPerSample;
         public long IndicesPerSample;
         public long MaxLayerSize;             // largest activation (ping-pong buffer size per sample)
@@ -43,15 +50,56 @@ namespace CnnGen.Generator.Emit
             var plan = new MemoryPlan
             {
                 InSlot = new long[count], OutSlot = new long[count], MaskSlot = new long[count], IndexSlot = new long[count], BufferSlot = new int[count],
+                SecondSlot = new long[count], Depth = new int[count],
             };
             long act = 0, idx = 0;
             plan.InputSlot = act;
             act += m.Input.Size;
             long current = plan.InputSlot;
             plan.MaxLayerSize = m.Input.Size;
+            var branches = new Stack<(long Input, long BodyOut)>();
             for (int i = 0; i < count; i++)
             {
                 var l = m.Layers[i];
+                plan.SecondSlot[i] = -1;
+                switch (l.Spec.Kind)
+                {
+                    case LayerKind.BranchBegin:
+                        plan.Depth[i] = branches.Count;
+                        branches.Push((current, -1));
+                        plan.MaxDepth = Math.Max(plan.MaxDepth, branches.Count);
+                        plan.InSlot[i] = plan.OutSlot[i] = current;
+                        plan.MaskSlot[i] = plan.IndexSlot[i] = plan.BufferSlot[i] = -1;
+                        continue;
+                    case LayerKind.ShortcutBegin:
+                    {
+                        var b = branches.Pop();
+                        branches.Push((b.Input, current));
+                        plan.Depth[i] = branches.Count - 1;
+                        current = b.Input;
+                        plan.InSlot[i] = plan.OutSlot[i] = current;
+                        plan.MaskSlot[i] = plan.IndexSlot[i] = plan.BufferSlot[i] = -1;
+                        continue;
+                    }
+                    case LayerKind.Add:
+                    case LayerKind.Scale:
+                    {
+                        var b = branches.Pop();
+                        plan.Depth[i] = branches.Count;
+                        plan.InSlot[i] = b.BodyOut;
+                        plan.SecondSlot[i] = current; // Add: the shortcut's output (the kept input if none); Scale: x
+                        plan.OutSlot[i] = act;
+                        act += l.Out.Size;
+                        plan.MaskSlot[i] = plan.IndexSlot[i] = plan.BufferSlot[i] = -1;
+                        plan.MaxLayerSize = Math.Max(plan.MaxLayerSize, l.Out.Size);
+                        current = plan.OutSlot[i];
+                        continue;
+                    }
+                    case LayerKind.BlockEnd:
+                        plan.InSlot[i] = plan.OutSlot[i] = current;
+                        plan.MaskSlot[i] = plan.IndexSlot[i] = plan.BufferSlot[i] = -1;
+                        continue;
+                }
                 plan.InSlot[i] = current;
                 plan.MaskSlot[i] = -1;
                 plan.IndexSlot[i] = -1;
@@ -94,6 +142,8 @@ namespace CnnGen.Generator.Emit
                 plan.MaxLayerSize = Math.Max(plan.MaxLayerSize, l.Out.Size);
                 current = plan.OutSlot[i];
             }
+            plan.StashBase = act;
+            act += 2L * plan.MaxDepth * plan.MaxLayerSize;
             plan.ActivationsPerSample = act;
             plan.IndicesPerSample = idx;
             plan.ColumnScratch = Math.Max(plan.ColumnScratch, 1);

@@ -74,6 +74,9 @@ namespace CnnGen.Generator.Shapes
             LayerKind.AdaptiveAvgPool2d or LayerKind.GlobalAvgPool2d => ("global_average_pooling2d", "GlobalAveragePooling2D"),
             LayerKind.ReLU6 => ("re_lu", "ReLU"), // keras.layers.ReLU(max_value=6)
             LayerKind.Identity => ("identity", "Identity"),
+            LayerKind.Add => ("add", "Add"),
+            LayerKind.Scale => ("multiply", "Multiply"),
+            LayerKind.BranchBegin or LayerKind.ShortcutBegin or LayerKind.BlockEnd => ("", ""), // no Keras row
             _ => ("activation", "Activation"), // Sigmoid, Tanh, LogSoftmax, SiLU ("swish"): keras.layers.Activation
         };
 

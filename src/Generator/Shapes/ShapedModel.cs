@@ -33,8 +33,11 @@ namespace CnnGen.Generator.Shapes
     {
         public int ParamCount => WeightCount + BiasCount;
 
-        /// <summary>Flatten is a free reshape: no summary row, no code.</summary>
-        public bool HasRow => Spec.Kind != LayerKind.Flatten;
+        /// <summary>Flatten is a free reshape: no summary row, no code. Branch markers and joins have no torchsummary row either.</summary>
+        public bool HasRow => KindHasRow(Spec.Kind);
+
+        public static bool KindHasRow(LayerKind k) =>
+            k != LayerKind.Flatten && k != LayerKind.BranchBegin && k != LayerKind.ShortcutBegin && k != LayerKind.Add && k != LayerKind.Scale;
 
         /// <summary>PyTorch weight shape, e.g. [16, 1, 3, 3] for Conv2d(1, 16, 3) or [10, 32] for Linear(32, 10).</summary>
         public int[] WeightShape => Spec.Kind switch

@@ -234,5 +234,31 @@ namespace CnnGen.Kernels
                 }
             }
         }
+
+        // ---- residual add, channel scaling (squeeze-excitation) -----------------------------------------
+        /// <summary>y = a + b; y may alias a or b.</summary>
+        public static void Add(float* a, float* b, float* y, int n)
+        {
+            int i = 0;
+            for (; i + V <= n; i += V) (Vector256.Load(a + i) + Vector256.Load(b + i)).Store(y + i);
+            for (; i < n; i++) y[i] = a[i] + b[i];
+        }
+
+        /// <summary>y[p, i] = x[p, i]·s[p] over <paramref name="planes"/> planes of <paramref name="hw"/>; y may alias x.</summary>
+        public static void ScaleChannels(float* x, float* s, float* y, int planes, int hw)
+        {
+            for (int p = 0; p < planes; p++) ScaleShift(x + (long)p * hw, y + (long)p * hw, s[p], 0f, hw);
+        }
+
+        /// <summary>Backward of <see cref="ScaleChannels"/>: dx[p, i] = dy[p, i]·s[p], ds[p] = Σ_i dy[p, i]·x[p, i].</summary>
+        public static void ScaleChannelsBackward(float* x, float* s, float* dy, float* dx, float* ds, int planes, int hw)
+        {
+            for (int p = 0; p < planes; p++)
+            {
+                long at = (long)p * hw;
+                ds[p] = Dot(dy + at, x + at, hw);
+                ScaleShift(dy + at, dx + at, s[p], 0f, hw);
+            }
+        }
     }
 }

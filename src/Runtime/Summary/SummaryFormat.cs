@@ -147,6 +147,7 @@ namespace CnnGen
             long total = 0, nonTrainable = 0;
             foreach (var row in rows)
             {
+                if (row.KerasName.Length == 0) continue; // torchsummary-only rows (a residual block's container row)
                 var shape = new StringBuilder("(None");
                 int[] s = row.Shape;
                 if (s.Length == 3)

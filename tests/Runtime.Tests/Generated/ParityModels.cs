@@ -105,3 +105,40 @@ public partial class ModelE { }
 [Flatten]
 [Linear(12, 5)]
 public partial class ModelF { }
+
+// Training-mode fixture model_g (tools/golden/make_parity.py SmallResNet, torchvision's BasicBlock and
+// SqueezeExcitation restated): stem, an identity residual block, a downsampling one with a 1×1 conv + batch norm
+// projection, squeeze-excitation, global average pooling, classifier. Keys as the nested PyTorch modules name them.
+[Block(ModuleName = "BasicBlock")]
+[Conv2d(8, 8, 3, Padding = 1, Bias = false, Name = "conv1")]
+[BatchNorm2d(8, Name = "bn1")]
+[ReLU(Name = "relu")]
+[Conv2d(8, 8, 3, Padding = 1, Bias = false, Name = "conv2")]
+[BatchNorm2d(8, Name = "bn2")]
+public partial class BlockG8 { }
+
+[Block(ModuleName = "BasicBlock")]
+[Conv2d(8, 16, 3, Stride = 2, Padding = 1, Bias = false, Name = "conv1")]
+[BatchNorm2d(16, Name = "bn1")]
+[ReLU(Name = "relu")]
+[Conv2d(16, 16, 3, Padding = 1, Bias = false, Name = "conv2")]
+[BatchNorm2d(16, Name = "bn2")]
+public partial class BlockG16 { }
+
+[Block]
+[Conv2d(8, 16, 1, Stride = 2, Bias = false)]
+[BatchNorm2d(16)]
+public partial class DownG16 { }
+
+[Model]
+[Input(3, 16, 16)]
+[Conv2d(3, 8, 3, Padding = 1, Bias = false, Name = "conv1")]
+[BatchNorm2d(8, Name = "bn1")]
+[ReLU(Name = "relu")]
+[Residual(typeof(BlockG8), ReLU = true, Name = "layer1.0")]
+[Residual(typeof(BlockG16), Shortcut = typeof(DownG16), ReLU = true, Name = "layer2.0")]
+[SqueezeExcitation(16, 4, Name = "se")]
+[AdaptiveAvgPool2d(1, Name = "avgpool")]
+[Flatten]
+[Linear(16, 5, Name = "fc")]
+public partial class ModelG { }

@@ -85,9 +85,49 @@ def leaf_layers_model():
         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 10)), (3, 32, 32)
 
 
+def resnet18():
+    """torchvision.models.resnet18() restated (Debian has no torchvision): same modules, names and order."""
+    import importlib.util
+    import os
+    spec = importlib.util.spec_from_file_location("make_parity", os.path.join(os.path.dirname(__file__), "make_parity.py"))
+    mp = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mp)
+
+    class ResNet18(nn.Module):
+        def __init__(self, num_classes=1000):
+            super().__init__()
+            self.inplanes = 64
+            self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
+            self.bn1 = nn.BatchNorm2d(64)
+            self.relu = nn.ReLU(inplace=True)
+            self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
+            self.layer1 = self._make_layer(64, 1)
+            self.layer2 = self._make_layer(128, 2)
+            self.layer3 = self._make_layer(256, 2)
+            self.layer4 = self._make_layer(512, 2)
+            self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+            self.fc = nn.Linear(512, num_classes)
+
+        def _make_layer(self, planes, stride):
+            downsample = None
+            if stride != 1 or self.inplanes != planes:
+                downsample = nn.Sequential(nn.Conv2d(self.inplanes, planes, 1, stride=stride, bias=False), nn.BatchNorm2d(planes))
+            layers = [mp.BasicBlock(self.inplanes, planes, stride, downsample), mp.BasicBlock(planes, planes)]
+            self.inplanes = planes
+            return nn.Sequential(*layers)
+
+        def forward(self, x):
+            x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+            x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+            return self.fc(torch.flatten(self.avgpool(x), 1))
+
+    return ResNet18(), (3, 224, 224)
+
+
 def main():
-    model, size = leaf_layers_model()
-    print(summary(model, size))
+    import sys
+    model, size = resnet18() if sys.argv[1:] == ["resnet18"] else leaf_layers_model()
+    print(summary(model, size), end="")
 
 
 if __name__ == "__main__":

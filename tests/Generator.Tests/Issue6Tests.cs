@@ -1,6 +1,5 @@
 using System.Linq;
 using Xunit;
-using static CnnGen.Generator.Tests.DiagnosticTests;
 
 namespace CnnGen.Generator.Tests
 {
@@ -112,52 +111,6 @@ Estimated Total Size (MB): 0.76
             Assert.Equal(762, GeneratorHarness.Const(asm, "T.Leaf", "ParameterCount"));
             Assert.Contains("\"1.running_mean\"", r.GeneratedSource);
             Assert.DoesNotContain("\"1.weight\"", r.GeneratedSource);
-        }
-
-        // ---- diagnostics ---------------------------------------------------------------------------------
-
-        [Fact]
-        public void CNN0040_BatchNormFeatureMismatch()
-        {
-            string bad = Models.Model("    [Input(3, 32, 32)]\n    [Conv2d(3, 16, 3)]\n    [BatchNorm2d(32)]\n    [ReLU]");
-            var r = RunMalformed(bad);
-            AssertDiagnostic(r, bad, "CNN0040", "[BatchNorm2d(32)]",
-                "BatchNorm2d-2 expects 32 features (channels), but receives 16 (Conv2d-1 output [16, 30, 30])");
-            AssertClean(Models.Model("    [Input(3, 32, 32)]\n    [Conv2d(3, 16, 3)]\n    [BatchNorm2d(16)]\n    [ReLU]"));
-        }
-
-        [Fact]
-        public void CNN0041_AdaptiveOutputUnsupported()
-        {
-            string bad = Models.Model("    [Input(3, 32, 32)]\n    [Conv2d(3, 16, 3)]\n    [AdaptiveAvgPool2d(2)]");
-            var r = RunMalformed(bad);
-            AssertDiagnostic(r, bad, "CNN0041", "[AdaptiveAvgPool2d(2)]",
-                "AdaptiveAvgPool2d-2: output size 2 is not supported; CnnGen compiles AdaptiveAvgPool2d(1) (global average pooling)");
-            AssertClean(Models.Model("    [Input(3, 32, 32)]\n    [Conv2d(3, 16, 3)]\n    [AdaptiveAvgPool2d(1)]"));
-        }
-
-        [Theory]
-        [InlineData("[BatchNorm2d(0)]", "BatchNorm2d-2: num features is 0, but must be at least 1")]
-        [InlineData("[BatchNorm2d(16, Eps = 0)]", "BatchNorm2d-2: Eps is 0, but must be a positive finite number")]
-        [InlineData("[BatchNorm2d(16, Eps = double.NaN)]", "BatchNorm2d-2: Eps is NaN, but must be a positive finite number")]
-        [InlineData("[BatchNorm2d(16, Momentum = 1.5)]", "BatchNorm2d-2: Momentum is 1.5, but must be in [0, 1]")]
-        [InlineData("[AdaptiveAvgPool2d(0)]", "AdaptiveAvgPool2d-2: output size is 0, but must be at least 1")]
-        public void CNN0010_InvalidArgumentsOfTheNewLayers(string layer, string message)
-        {
-            string bad = Models.Model("    [Input(3, 32, 32)]\n    [Conv2d(3, 16, 3)]\n    " + layer);
-            var r = RunMalformed(bad);
-            AssertDiagnostic(r, bad, "CNN0010", layer, message);
-        }
-
-        [Theory]
-        [InlineData("[BatchNorm2d(16)]", "BatchNorm2d-2")]
-        [InlineData("[GlobalAvgPool2d]", "AdaptiveAvgPool2d-2")]
-        [InlineData("[AdaptiveAvgPool2d(1)]", "AdaptiveAvgPool2d-2")]
-        public void CNN0024_NewSpatialLayersAfterFlatten(string layer, string name)
-        {
-            string bad = Models.Model("    [Input(16, 1, 1)]\n    [Flatten]\n    [Linear(16, 16)]\n    " + layer);
-            var r = RunMalformed(bad);
-            AssertDiagnostic(r, bad, "CNN0024", layer, name + " needs a [C, H, W] input, but receives the flattened [16] (Linear-1 output [16])");
         }
 
         [Fact]

@@ -3,7 +3,6 @@ using System.IO;
 using System.Linq;
 using Xunit;
 using Xunit.Abstractions;
-using static CnnGen.Generator.Tests.DiagnosticTests;
 
 namespace CnnGen.Generator.Tests
 {
@@ -52,50 +51,6 @@ namespace CnnGen.Generator.Tests
     [BatchNorm2d(32)]
     public partial class Projection { }
 ";
-
-        [Fact]
-        public void CNN0042_ResidualShapeMismatchNamesBothShapesAndTheProjection()
-        {
-            string bad = Models.Model("    [Input(16, 8, 8)]\n    [Residual(typeof(Down), ReLU = true)]").Replace("namespace T\n{", "namespace T\n{" + Body);
-            var r = RunMalformed(bad);
-            AssertDiagnostic(r, bad, "CNN0042", "[Residual(typeof(Down), ReLU = true)]",
-                "Residual '0': the residual branch gives [32, 4, 4] (BatchNorm2d-2 output [32, 4, 4]), but the shortcut gives [16, 8, 8] (the input [16, 8, 8]); " +
-                "they must match to be added: give the residual a projection shortcut, e.g. Shortcut = typeof(...) on a [Block] with [Conv2d(16, 32, 1, Stride = 2, Bias = false)] and [BatchNorm2d(32)]");
-            AssertClean(Models.Model("    [Input(16, 8, 8)]\n    [Residual(typeof(Down), Shortcut = typeof(Projection), ReLU = true)]").Replace("namespace T\n{", "namespace T\n{" + Body));
-        }
-
-        [Fact]
-        public void CNN0043_SqueezeExcitationReduction()
-        {
-            string bad = Models.Model("    [Input(24, 8, 8)]\n    [SqueezeExcitation(24, 5)]");
-            var r = RunMalformed(bad);
-            AssertDiagnostic(r, bad, "CNN0043", "[SqueezeExcitation(24, 5)]", "SqueezeExcitation '0': reduction 5 must divide the channels (24)");
-            AssertClean(Models.Model("    [Input(24, 8, 8)]\n    [SqueezeExcitation(24, 4)]"));
-        }
-
-        [Fact]
-        public void CNN0044_NotABlock()
-        {
-            string bad = Models.Model("    [Input(16, 8, 8)]\n    [Sequential(typeof(string))]");
-            var r = RunMalformed(bad);
-            AssertDiagnostic(r, bad, "CNN0044", "[Sequential(typeof(string))]", "Sequential '0': 'string' is not a [Block] class; mark it [Block] and give it layer attributes");
-        }
-
-        [Fact]
-        public void CNN0045_SelfContainingBlockIsADiagnosticNotAStackOverflow()
-        {
-            string cycle = @"
-    [Block]
-    [ReLU]
-    [Residual(typeof(Loop))]
-    public partial class Loop { }
-";
-            string bad = Models.Model("    [Input(16, 8, 8)]\n    [Sequential(typeof(Loop))]").Replace("namespace T\n{", "namespace T\n{" + cycle);
-            var r = RunMalformed(bad);
-            var d = Assert.Single(r.Cnn);
-            Assert.Equal("CNN0045", d.Id);
-            Assert.Equal("Residual '0.1': block 'Loop' would contain itself (Loop → Loop)", d.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
-        }
 
         [Fact]
         public void ResidualSummaryPutsTheBlockRowAfterItsLayers()

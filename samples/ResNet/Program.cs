@@ -26,6 +26,40 @@ if (args.Length > 0 && args[0] == "resnet18")
     return 0;
 }
 
+if (args.Length > 0 && args[0] == "bench")
+{
+    // Throughput of CifarResNet on one thread, batch 32 (bench/resnet_cifar_torch.py measures PyTorch the same way).
+    const int B = 32;
+    var model = new CifarResNet(1);
+    var ws = model.CreateWorkspace(B);
+    var x = new float[B * CifarResNet.InputSize];
+    var rng = new Random(2);
+    for (int i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
+    var labels = new int[B];
+    var y = new float[B * CifarResNet.OutputSize];
+    var dy = new float[y.Length];
+    var g = new float[CifarResNet.ParameterCount];
+    var adam = new Adam(CifarResNet.ParameterCount);
+    void TrainStep()
+    {
+        model.ForwardTrain(ws, x, y, B);
+        Loss.CrossEntropy(y, labels, B, CifarResNet.OutputSize, dy);
+        Array.Clear(g);
+        model.Backward(ws, dy, g, Span<float>.Empty);
+        adam.Step(model.Parameters, g);
+    }
+    for (int i = 0; i < 10; i++) { TrainStep(); model.Forward(x, y, B); }
+    var sw = Stopwatch.StartNew();
+    int n = 0;
+    while (sw.Elapsed.TotalSeconds < 5) { TrainStep(); n++; }
+    Console.WriteLine($"CnnGen CifarResNet training (forward+backward+Adam), batch {B}, 1 thread: {n * B / sw.Elapsed.TotalSeconds:F0} img/s");
+    sw.Restart();
+    n = 0;
+    while (sw.Elapsed.TotalSeconds < 5) { model.Forward(x, y, B); n++; }
+    Console.WriteLine($"CnnGen CifarResNet inference, batch {B}, 1 thread: {n * B / sw.Elapsed.TotalSeconds:F0} img/s");
+    return 0;
+}
+
 int steps = 300;
 for (int i = 0; i + 1 < args.Length; i++)
 {

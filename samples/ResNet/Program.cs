@@ -66,6 +66,7 @@ for (int i = 0; i + 1 < args.Length; i++)
     if (args[i] == "--steps") steps = int.Parse(args[i + 1]);
 }
 Console.Write(CifarResNet.Summary());
+Console.Write(CifarResNet.SummaryTree());
 var (finalLoss, firstLoss, accuracy) = SyntheticTraining.Run(steps, Console.Out);
 Console.WriteLine($"loss {firstLoss:F4} -> {finalLoss:F4}, accuracy on fresh samples (inference mode, running statistics): {accuracy:P1}");
 return finalLoss < firstLoss ? 0 : 1;

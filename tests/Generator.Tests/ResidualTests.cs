@@ -37,6 +37,11 @@ namespace CnnGen.Generator.Tests
             foreach (var key in new[] { "\"conv1.weight\"", "\"bn1.running_mean\"", "\"layer1.0.conv1.weight\"", "\"layer1.1.bn2.num_batches_tracked\"",
                                         "\"layer2.0.downsample.0.weight\"", "\"layer2.0.downsample.1.running_var\"", "\"layer4.1.bn2.bias\"", "\"fc.bias\"" })
                 Assert.Contains(key, r.GeneratedSource);
+            // The hierarchical view: torchvision's module tree (layer2 is a Sequential of BasicBlocks, downsample a Sequential).
+            string tree = (string)GeneratorHarness.CallStatic(asm, type, "SummaryTree")!;
+            Assert.Contains("\n├─Sequential: 1-6                       [1, 128, 28, 28]         --\n│    └─BasicBlock: 2-3                  [1, 128, 28, 28]         --\n│    │    └─Conv2d: 3-13                [1, 128, 28, 28]         73,728\n", tree);
+            Assert.Contains("\n│    │    └─Sequential: 3-18            [1, 128, 28, 28]         --\n│    │    │    └─Conv2d: 4-1            [1, 128, 28, 28]         8,192\n", tree);
+            Assert.Contains("\n├─Linear: 1-10                          [1, 1000]                513,000\nTotal params: 11,689,512\n".Replace("\nTotal", "\n==========================================================================================\nTotal"), tree);
             // Generated code stays proportional to the layers (no per-pixel unrolling).
             Assert.True(r.GeneratedSource.Length < 2_000_000, $"generated {r.GeneratedSource.Length:N0} chars");
         }

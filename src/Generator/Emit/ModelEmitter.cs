@@ -65,6 +65,23 @@ namespace CnnGen.Generator.Emit
             return w.ToString();
         }
 
+        /// <summary>A C# string literal of <paramref name="text"/> (regular, escaped; one line).</summary>
+        private static string Literal(string text)
+        {
+            var sb = new System.Text.StringBuilder("\"");
+            foreach (char c in text)
+            {
+                switch (c)
+                {
+                    case '\\': sb.Append("\\\\"); break;
+                    case '"': sb.Append("\\\""); break;
+                    case '\n': sb.Append("\\n"); break;
+                    default: sb.Append(c); break;
+                }
+            }
+            return sb.Append('"').ToString();
+        }
+
         private static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 
         private static void WriteShapeTable(CodeWriter w, ShapedModel shaped)
@@ -114,6 +131,23 @@ namespace CnnGen.Generator.Emit
             {
                 if (!s.Ok) w.Line(Throw);
                 else w.Line("return global::CnnGen.SummaryFormat.Keras(SummaryRows());");
+            }
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// The model as a tree, in torchinfo's layout: residual blocks and nested sequences as containers before their layers,");
+            w.Line("/// depth-indented, shapes for a batch of 1. The tree follows the PyTorch module names of the safetensors keys.");
+            w.Line("/// </summary>");
+            using (w.Block("public static string SummaryTree()"))
+            {
+                if (!s.Ok) w.Line(Throw);
+                else
+                {
+                    // One literal per line, so the tree reads as it prints.
+                    var lines = SummaryTree.Text(s).TrimEnd('\n').Split('\n');
+                    w.Line("return");
+                    for (int i = 0; i < lines.Length; i++)
+                        w.Line("    " + Literal(lines[i] + "\n") + (i < lines.Length - 1 ? " +" : ";"));
+                }
             }
             if (!s.Ok) return;
             w.Line();

@@ -69,6 +69,32 @@ namespace T
             return global::CnnGen.SummaryFormat.Keras(SummaryRows());
         }
 
+        /// <summary>
+        /// The model as a tree, in torchinfo's layout: residual blocks and nested sequences as containers before their layers,
+        /// depth-indented, shapes for a batch of 1. The tree follows the PyTorch module names of the safetensors keys.
+        /// </summary>
+        public static string SummaryTree()
+        {
+            return
+                "==========================================================================================\n" +
+                "Layer (type:depth-idx)                  Output Shape             Param #\n" +
+                "==========================================================================================\n" +
+                "Leaf                                    [1, 10]                  --\n" +
+                "├─Conv2d: 1-1                           [1, 16, 32, 32]          432\n" +
+                "├─BatchNorm2d: 1-2                      [1, 16, 32, 32]          32\n" +
+                "├─ReLU6: 1-3                            [1, 16, 32, 32]          --\n" +
+                "├─Conv2d: 1-4                           [1, 16, 32, 32]          160\n" +
+                "├─SiLU: 1-5                             [1, 16, 32, 32]          --\n" +
+                "├─Identity: 1-6                         [1, 16, 32, 32]          --\n" +
+                "├─AdaptiveAvgPool2d: 1-7                [1, 16, 1, 1]            --\n" +
+                "├─Linear: 1-8                           [1, 10]                  170\n" +
+                "==========================================================================================\n" +
+                "Total params: 794\n" +
+                "Trainable params: 794\n" +
+                "Non-trainable params: 0\n" +
+                "==========================================================================================\n";
+        }
+
         private static global::CnnGen.SummaryRow[] SummaryRows()
         {
             return new global::CnnGen.SummaryRow[]

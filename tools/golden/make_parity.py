@@ -458,6 +458,40 @@ SMALL_RESNET_DECLARATION = """[Block(ModuleName = "BasicBlock")] [Conv2d(8, 8, 3
 [Model] [Input(3, 16, 16)] [Conv2d(3, 8, 3, Padding = 1, Bias = false, Name = "conv1")] [BatchNorm2d(8, Name = "bn1")] [ReLU(Name = "relu")] [Residual(typeof(BlockG8), ReLU = true, Name = "layer1.0")] [Residual(typeof(BlockG16), Shortcut = typeof(DownG16), ReLU = true, Name = "layer2.0")] [SqueezeExcitation(16, 4, Name = "se")] [AdaptiveAvgPool2d(1, Name = "avgpool")] [Flatten] [Linear(16, 5, Name = "fc")] class ModelG"""
 
 
+class MBConv(nn.Module):
+    """EfficientNet's MBConv: 1x1 expansion (conv, bn, SiLU) -> depthwise 3x3 (conv, bn, SiLU) -> squeeze-excitation
+    -> 1x1 projection (conv, bn); + x when the stride is 1 and the channels stay (no activation after the add)."""
+
+    def __init__(self, cin, cout, expand, stride):
+        super().__init__()
+        ce = cin * expand
+        self.expand = nn.Sequential(nn.Conv2d(cin, ce, 1, bias=False), nn.BatchNorm2d(ce), nn.SiLU())
+        self.depthwise = nn.Sequential(nn.Conv2d(ce, ce, 3, stride=stride, padding=1, groups=ce, bias=False),
+                                       nn.BatchNorm2d(ce), nn.SiLU())
+        self.se = SqueezeExcitation(ce, ce // 4)
+        self.project = nn.Sequential(nn.Conv2d(ce, cout, 1, bias=False), nn.BatchNorm2d(cout))
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x):
+        out = self.project(self.se(self.depthwise(self.expand(x))))
+        return out + x if self.residual else out
+
+
+class SmallMBConvNet(nn.Module):
+    """model_h: a stem, a residual MBConv (16 -> 16, expansion 4) and a downsampling one (16 -> 24, stride 2), global
+    average pooling and a classifier: squeeze-excitation nested inside a residual branch, depthwise convolutions."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.SiLU())
+        self.blocks = nn.Sequential(MBConv(16, 16, 4, 1), MBConv(16, 24, 4, 2))
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(24, 5)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.avgpool(self.blocks(self.stem(x))), 1))
+
+
 def make_train_models(batch=4):
     """Like make_models, but the module runs in train() mode: batch norm normalizes with the batch's statistics and
     its forward pass updates running_mean / running_var (unbiased) / num_batches_tracked. Batch norm's affine
@@ -470,6 +504,7 @@ def make_train_models(batch=4):
                " ".join(["[Input(%d, %d, %d)]" % tuple(in_shape)] + [to_attribute(s) for s in specs]))
               for name, (in_shape, seed, specs) in TRAIN_MODELS.items()]
     models.append(("model_g", (3, 16, 16), 1007, SmallResNet, SMALL_RESNET_DECLARATION))
+    models.append(("model_h", (3, 12, 12), 1008, SmallMBConvNet, "see ModelH in tests/Runtime.Tests/Generated/ParityModels.cs"))
     for name, in_shape, seed, build, layers in models:
         torch.manual_seed(seed)
         model = build()

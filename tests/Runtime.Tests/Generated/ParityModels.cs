@@ -142,3 +142,42 @@ public partial class DownG16 { }
 [Flatten]
 [Linear(16, 5, Name = "fc")]
 public partial class ModelG { }
+
+// Training-mode fixture model_h (tools/golden/make_parity.py SmallMBConvNet): EfficientNet-style MBConv blocks
+// (1×1 expansion, depthwise 3×3, squeeze-excitation, 1×1 projection), the first one residual, so the
+// squeeze-excitation branch is nested inside the residual branch.
+[Block]
+[Conv2d(16, 64, 1, Bias = false, Name = "expand.0")]
+[BatchNorm2d(64, Name = "expand.1")]
+[SiLU]
+[Conv2d(64, 64, 3, Padding = 1, Groups = 64, Bias = false, Name = "depthwise.0")]
+[BatchNorm2d(64, Name = "depthwise.1")]
+[SiLU]
+[SqueezeExcitation(64, 4, Name = "se")]
+[Conv2d(64, 16, 1, Bias = false, Name = "project.0")]
+[BatchNorm2d(16, Name = "project.1")]
+public partial class MBConv16 { }
+
+[Block]
+[Conv2d(16, 64, 1, Bias = false, Name = "expand.0")]
+[BatchNorm2d(64, Name = "expand.1")]
+[SiLU]
+[Conv2d(64, 64, 3, Stride = 2, Padding = 1, Groups = 64, Bias = false, Name = "depthwise.0")]
+[BatchNorm2d(64, Name = "depthwise.1")]
+[SiLU]
+[SqueezeExcitation(64, 4, Name = "se")]
+[Conv2d(64, 24, 1, Bias = false, Name = "project.0")]
+[BatchNorm2d(24, Name = "project.1")]
+public partial class MBConv16To24 { }
+
+[Model]
+[Input(3, 12, 12)]
+[Conv2d(3, 16, 3, Padding = 1, Bias = false, Name = "stem.0")]
+[BatchNorm2d(16, Name = "stem.1")]
+[SiLU]
+[Residual(typeof(MBConv16), Name = "blocks.0")]
+[Sequential(typeof(MBConv16To24), Name = "blocks.1")]
+[AdaptiveAvgPool2d(1)]
+[Flatten]
+[Linear(24, 5, Name = "fc")]
+public partial class ModelH { }

@@ -492,6 +492,49 @@ class SmallMBConvNet(nn.Module):
         return self.fc(torch.flatten(self.avgpool(self.blocks(self.stem(x))), 1))
 
 
+class ResNeXtBottleneck(nn.Module):
+    """torchvision's Bottleneck with groups (ResNeXt): 1x1 conv -> bn -> relu -> grouped 3x3 conv -> bn -> relu ->
+    1x1 conv -> bn, + identity or downsample(x), relu."""
+
+    def __init__(self, cin, width, cout, groups, stride, downsample=None):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, width, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = nn.Conv2d(width, width, 3, stride=stride, padding=1, groups=groups, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv3 = nn.Conv2d(width, cout, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(cout)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return self.relu(out + identity)
+
+
+class SmallResNeXt(nn.Module):
+    """model_i: stem, a downsampling ResNeXt bottleneck (16 -> 32, cardinality 4, width 16, 1x1 projection) and an
+    identity one (32 -> 32), global average pooling, classifier."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        self.relu = nn.ReLU(inplace=True)
+        self.layer1 = nn.Sequential(
+            ResNeXtBottleneck(16, 16, 32, 4, 2, nn.Sequential(nn.Conv2d(16, 32, 1, stride=2, bias=False), nn.BatchNorm2d(32))),
+            ResNeXtBottleneck(32, 16, 32, 4, 1))
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(32, 5)
+
+    def forward(self, x):
+        x = self.relu(self.bn1(self.conv1(x)))
+        return self.fc(torch.flatten(self.avgpool(self.layer1(x)), 1))
+
+
 def make_train_models(batch=4):
     """Like make_models, but the module runs in train() mode: batch norm normalizes with the batch's statistics and
     its forward pass updates running_mean / running_var (unbiased) / num_batches_tracked. Batch norm's affine
@@ -505,6 +548,7 @@ def make_train_models(batch=4):
               for name, (in_shape, seed, specs) in TRAIN_MODELS.items()]
     models.append(("model_g", (3, 16, 16), 1007, SmallResNet, SMALL_RESNET_DECLARATION))
     models.append(("model_h", (3, 12, 12), 1008, SmallMBConvNet, "see ModelH in tests/Runtime.Tests/Generated/ParityModels.cs"))
+    models.append(("model_i", (3, 12, 12), 1009, SmallResNeXt, "see ModelI in tests/Runtime.Tests/Generated/ParityModels.cs"))
     for name, in_shape, seed, build, layers in models:
         torch.manual_seed(seed)
         model = build()

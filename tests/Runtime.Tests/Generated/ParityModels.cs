@@ -181,3 +181,48 @@ public partial class MBConv16To24 { }
 [Flatten]
 [Linear(24, 5, Name = "fc")]
 public partial class ModelH { }
+
+// Training-mode fixture model_i (tools/golden/make_parity.py SmallResNeXt): ResNeXt bottlenecks with a grouped 3×3
+// convolution (cardinality 4), a downsampling one with a 1×1 projection and an identity one.
+[Block(ModuleName = "Bottleneck")]
+[Conv2d(16, 16, 1, Bias = false, Name = "conv1")]
+[BatchNorm2d(16, Name = "bn1")]
+[ReLU(Name = "relu")]
+[Conv2d(16, 16, 3, Stride = 2, Padding = 1, Groups = 4, Bias = false, Name = "conv2")]
+[BatchNorm2d(16, Name = "bn2")]
+[ReLU(Name = "relu")]
+[Conv2d(16, 32, 1, Bias = false, Name = "conv3")]
+[BatchNorm2d(32, Name = "bn3")]
+public partial class ResNeXtDown32 { }
+
+[Block]
+[Conv2d(16, 32, 1, Stride = 2, Bias = false)]
+[BatchNorm2d(32)]
+public partial class ResNeXtProjection32 { }
+
+[Block(ModuleName = "Bottleneck")]
+[Conv2d(32, 16, 1, Bias = false, Name = "conv1")]
+[BatchNorm2d(16, Name = "bn1")]
+[ReLU(Name = "relu")]
+[Conv2d(16, 16, 3, Padding = 1, Groups = 4, Bias = false, Name = "conv2")]
+[BatchNorm2d(16, Name = "bn2")]
+[ReLU(Name = "relu")]
+[Conv2d(16, 32, 1, Bias = false, Name = "conv3")]
+[BatchNorm2d(32, Name = "bn3")]
+public partial class ResNeXt32 { }
+
+[Block]
+[Residual(typeof(ResNeXtDown32), Shortcut = typeof(ResNeXtProjection32), ReLU = true)]
+[Residual(typeof(ResNeXt32), ReLU = true)]
+public partial class ResNeXtLayer1 { }
+
+[Model]
+[Input(3, 12, 12)]
+[Conv2d(3, 16, 3, Padding = 1, Bias = false, Name = "conv1")]
+[BatchNorm2d(16, Name = "bn1")]
+[ReLU(Name = "relu")]
+[Sequential(typeof(ResNeXtLayer1), Name = "layer1")]
+[AdaptiveAvgPool2d(1)]
+[Flatten]
+[Linear(32, 5, Name = "fc")]
+public partial class ModelI { }

@@ -42,13 +42,14 @@ public class TrainModeParityTests
         Assert.True(rel <= tolerance, $"{what}: relative error {rel:E3} > {tolerance:E0}");
     }
 
-    public static TheoryData<string> Names => new() { "model_f", "model_g", "model_h" };
+    public static TheoryData<string> Names => new() { "model_f", "model_g", "model_h", "model_i" };
 
     private static ICnnModel Create(string name) => name switch
     {
         "model_f" => new ModelF(),
         "model_g" => new ModelG(),
         "model_h" => new ModelH(),
+        "model_i" => new ModelI(),
         _ => throw new ArgumentException(name),
     };
 

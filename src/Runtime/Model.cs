@@ -28,6 +28,13 @@ namespace CnnGen
         float[] Parameters { get; }
         /// <summary>Where each named tensor lives in <see cref="Parameters"/> (safetensors keys and shapes).</summary>
         TensorSlot[] ParameterSlots { get; }
+        /// <summary>
+        /// State that is not a parameter: batch norm's running statistics (running_mean, running_var, and num_batches_tracked
+        /// held as a float), updated by <see cref="ForwardTrain"/>, saved with the weights. Empty for models without batch norm.
+        /// </summary>
+        float[] Buffers => Array.Empty<float>();
+        /// <summary>Where each buffer tensor lives in <see cref="Buffers"/> (safetensors keys, shapes, I64 for num_batches_tracked).</summary>
+        TensorSlot[] BufferSlots => Array.Empty<TensorSlot>();
         /// <summary>The layers that run, named as the summary names them ("Conv2d-1", ...); indexes of the profiling ticks.</summary>
         string[] LayerNames { get; }
 

@@ -47,4 +47,20 @@ public class BatchNormTrainerTests
         Assert.Equal(21f, one.Buffers[16]);
         Assert.Equal(21f, one.Buffers[17 + 16]);
     }
+
+    [Fact]
+    public void CheckpointKeepsTheRunningStatistics()
+    {
+        using var dir = new TempDir();
+        string path = dir.File("bn.ckpt");
+        var model = new TrainerBnNet(1);
+        var options = new TrainerOptions { Epochs = 1, BatchSize = 32, Threads = 2, Seed = 3, Log = null, Progress = null, CheckpointPath = path };
+        new Trainer(model, new Adam(TrainerBnNet.ParameterCount, 1e-3f), options).Fit(TestData.Train.Slice(0, 650), TestData.Test.Slice(0, 100));
+
+        var restored = new TrainerBnNet(99);
+        new Trainer(restored, new Adam(TrainerBnNet.ParameterCount, 1e-3f), options).LoadCheckpoint(path);
+        Assert.Equal(model.Parameters, restored.Parameters);
+        Assert.Equal(model.Buffers, restored.Buffers);
+        Assert.Equal(21f, restored.Buffers[16]);
+    }
 }

@@ -112,6 +112,22 @@ namespace CnnGen.Generator.Emit
             w.Line("/// </summary>");
             w.Line("public float[] Buffers { get; }");
             w.Line();
+            w.Line("/// <summary>Where each buffer tensor lives in <see cref=\"Buffers\"/>.</summary>");
+            w.Line("public global::CnnGen.IO.TensorSlot[] BufferSlots => s_bufferSlots;");
+            w.Line();
+            w.Line("private static readonly global::CnnGen.IO.TensorSlot[] s_bufferSlots =");
+            w.Line("{");
+            for (int i = 0; i < m.Layers.Count; i++)
+            {
+                if (plan.BufferSlot[i] < 0) continue;
+                var l = m.Layers[i];
+                int at = plan.BufferSlot[i], c = l.Out.C;
+                w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.running_mean\", new int[] {{ {c} }}, {at}),");
+                w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.running_var\", new int[] {{ {c} }}, {at + c}),");
+                w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.num_batches_tracked\", new int[0], {at + 2 * c}) {{ DType = global::CnnGen.IO.SafeTensorDType.I64 }},");
+            }
+            w.Line("};");
+            w.Line();
             w.Line("/// <summary>Every tensor of the <c>state_dict</c> in PyTorch's order: parameters at their offset in <see cref=\"Parameters\"/>, buffers at ParameterCount + their offset in <see cref=\"Buffers\"/>.</summary>");
             w.Line("private static readonly global::CnnGen.IO.TensorSlot[] s_state =");
             w.Line("{");

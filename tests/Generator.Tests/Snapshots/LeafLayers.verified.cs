@@ -137,6 +137,16 @@ namespace T
         /// </summary>
         public float[] Buffers { get; }
 
+        /// <summary>Where each buffer tensor lives in <see cref="Buffers"/>.</summary>
+        public global::CnnGen.IO.TensorSlot[] BufferSlots => s_bufferSlots;
+
+        private static readonly global::CnnGen.IO.TensorSlot[] s_bufferSlots =
+        {
+            new global::CnnGen.IO.TensorSlot("1.running_mean", new int[] { 16 }, 0),
+            new global::CnnGen.IO.TensorSlot("1.running_var", new int[] { 16 }, 16),
+            new global::CnnGen.IO.TensorSlot("1.num_batches_tracked", new int[0], 32) { DType = global::CnnGen.IO.SafeTensorDType.I64 },
+        };
+
         /// <summary>Every tensor of the <c>state_dict</c> in PyTorch's order: parameters at their offset in <see cref="Parameters"/>, buffers at ParameterCount + their offset in <see cref="Buffers"/>.</summary>
         private static readonly global::CnnGen.IO.TensorSlot[] s_state =
         {

@@ -260,4 +260,131 @@ namespace CnnGen
         /// <summary>Drop probability.</summary>
         public double P { get; }
     }
+
+    // ---- issue 6: normalization, global pooling, more activations ----------------------------------
+
+    /// <summary>
+    /// Batch normalization over the channels of a [C, H, W] input, as PyTorch's
+    /// <c>nn.BatchNorm2d(num_features, eps=1e-5, momentum=0.1, affine=True)</c>. Training (<c>ForwardTrain</c>)
+    /// normalizes with the batch's mean and biased variance and updates the running statistics
+    /// (<c>running = (1 − momentum)·running + momentum·batch</c>, unbiased variance) and
+    /// <c>num_batches_tracked</c>; inference (<c>Forward</c>) uses the running statistics.
+    /// Parameters: weight [C] (γ), bias [C] (β) when <see cref="Affine"/>; buffers: running_mean [C],
+    /// running_var [C], num_batches_tracked [] (int64 in safetensors).
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class BatchNorm2dAttribute : LayerAttribute
+    {
+        /// <summary>Declares batch normalization of <paramref name="numFeatures"/> channels.</summary>
+        public BatchNorm2dAttribute(int numFeatures) { NumFeatures = numFeatures; }
+        /// <summary>Channels (must match the incoming channels).</summary>
+        public int NumFeatures { get; }
+        /// <summary>Added to the variance before the square root (default 1e-5).</summary>
+        public double Eps { get; set; } = 1e-5;
+        /// <summary>Weight of the new batch statistics in the running statistics (default 0.1).</summary>
+        public double Momentum { get; set; } = 0.1;
+        /// <summary>Whether the layer has a learnable per-channel scale and shift (default true).</summary>
+        public bool Affine { get; set; } = true;
+    }
+
+    /// <summary>
+    /// Average over each channel's whole plane, as PyTorch's <c>nn.AdaptiveAvgPool2d(1)</c>: [C, H, W] → [C, 1, 1].
+    /// Add <c>[Flatten]</c> before a <c>Linear</c>.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class GlobalAvgPool2dAttribute : LayerAttribute { }
+
+    /// <summary>
+    /// Adaptive average pooling, as PyTorch's <c>nn.AdaptiveAvgPool2d(output_size)</c>. CnnGen compiles
+    /// output size 1 (global average pooling): [C, H, W] → [C, 1, 1].
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class AdaptiveAvgPool2dAttribute : LayerAttribute
+    {
+        /// <summary>Declares adaptive average pooling to <paramref name="outputSize"/>×<paramref name="outputSize"/>.</summary>
+        public AdaptiveAvgPool2dAttribute(int outputSize) { OutputSize = outputSize; }
+        /// <summary>Output height and width (only 1 is supported).</summary>
+        public int OutputSize { get; }
+    }
+
+    /// <summary>ReLU capped at 6, as PyTorch's <c>nn.ReLU6()</c>: min(max(x, 0), 6).</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class ReLU6Attribute : LayerAttribute { }
+
+    /// <summary>Sigmoid-weighted linear unit (Swish), as PyTorch's <c>nn.SiLU()</c>: x·sigmoid(x).</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class SiLUAttribute : LayerAttribute { }
+
+    /// <summary>Passes its input through unchanged, as PyTorch's <c>nn.Identity()</c> (a summary row, no code in inference).</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class IdentityAttribute : LayerAttribute { }
+
+    // ---- issue 6: blocks, residual connections, squeeze-excitation ------------------------------------
+
+    /// <summary>
+    /// Marks a <c>partial class</c> as a reusable block: its layer attributes run top to bottom like a model's, and
+    /// it is used by <see cref="ResidualAttribute"/> (as the residual branch or the shortcut) or
+    /// <see cref="SequentialAttribute"/> (inlined), in a model or in another block. A block has no input shape of its
+    /// own: its shapes are checked where it is used. Nothing is generated for the class itself.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+    public sealed class BlockAttribute : Attribute
+    {
+        /// <summary>
+        /// The PyTorch module class this block stands for when it is a residual branch, as summaries name the
+        /// residual (<c>"BasicBlock"</c> gives rows <c>BasicBlock-11</c>); default: the class name.
+        /// </summary>
+        public string? ModuleName { get; set; }
+    }
+
+    /// <summary>
+    /// A residual connection: <c>y = block(x) + x</c>, or <c>y = block(x) + shortcut(x)</c> with a
+    /// <see cref="Shortcut"/> block (a projection such as a 1×1 <c>Conv2d</c> with stride 2 and a <c>BatchNorm2d</c>),
+    /// then ReLU when <see cref="ReLU"/> is set — torchvision's BasicBlock and Bottleneck. Safetensors keys: the
+    /// block's layers under <c>{Name}.</c>, the shortcut's under <c>{Name}.{ShortcutName}.</c>
+    /// (<c>layer2.0.conv1.weight</c>, <c>layer2.0.downsample.0.weight</c>).
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class ResidualAttribute : LayerAttribute
+    {
+        /// <summary>Declares a residual connection around the layers of the <c>[Block]</c> class <paramref name="block"/>.</summary>
+        public ResidualAttribute(Type block) { Block = block; }
+        /// <summary>The residual branch: a <c>[Block]</c> class.</summary>
+        public Type Block { get; }
+        /// <summary>The shortcut branch (a <c>[Block]</c> class); null (the default) for the identity.</summary>
+        public Type? Shortcut { get; set; }
+        /// <summary>The shortcut's name in the keys (default <c>"downsample"</c>, as torchvision's ResNet).</summary>
+        public string ShortcutName { get; set; } = "downsample";
+        /// <summary>Whether a ReLU follows the addition inside the residual (torchvision's BasicBlock: <c>relu(out + identity)</c>).</summary>
+        public bool ReLU { get; set; }
+    }
+
+    /// <summary>
+    /// Inlines the layers of a <c>[Block]</c> class, as a nested PyTorch <c>nn.Sequential</c>: keys
+    /// <c>{Name}.{position or name in the block}.weight</c>; no summary row of its own.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class SequentialAttribute : LayerAttribute
+    {
+        /// <summary>Inlines the layers of the <c>[Block]</c> class <paramref name="block"/>.</summary>
+        public SequentialAttribute(Type block) { Block = block; }
+        /// <summary>The <c>[Block]</c> class whose layers run here.</summary>
+        public Type Block { get; }
+    }
+
+    /// <summary>
+    /// Squeeze-and-excitation, as torchvision's <c>SqueezeExcitation(channels, channels / reduction)</c>: global average
+    /// pool → 1×1 conv (<c>fc1</c>, channels → channels / reduction) → ReLU → 1×1 conv (<c>fc2</c>) → sigmoid → scales
+    /// each input channel. Keys <c>{Name}.fc1.weight</c>, <c>{Name}.fc1.bias</c>, <c>{Name}.fc2.weight</c>, <c>{Name}.fc2.bias</c>.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class SqueezeExcitationAttribute : LayerAttribute
+    {
+        /// <summary>Declares squeeze-excitation over <paramref name="channels"/> channels, squeezed by <paramref name="reduction"/>.</summary>
+        public SqueezeExcitationAttribute(int channels, int reduction) { Channels = channels; Reduction = reduction; }
+        /// <summary>Input (and output) channels.</summary>
+        public int Channels { get; }
+        /// <summary>Squeeze factor: the bottleneck has channels / reduction channels; must divide the channels.</summary>
+        public int Reduction { get; }
+    }
 }

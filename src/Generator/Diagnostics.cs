@@ -125,6 +125,34 @@ namespace CnnGen.Generator
         public static readonly DiagnosticDescriptor WeightsAmbiguous = Error("CNN0037",
             "Weights file name is ambiguous",
             "Model '{0}': '{1}' matches more than one AdditionalFiles item ({2}); name the file by the path it is included with");
+        // ---- issue 6: batch norm, global pooling, blocks (CNN0040–CNN0059) -------------------------
+        public static readonly DiagnosticDescriptor BatchNormFeatureMismatch = Error("CNN0040",
+            "BatchNorm2d feature mismatch",
+            "{0} expects {1} features (channels), but receives {2} ({3})");
+
+        public static readonly DiagnosticDescriptor AdaptiveOutputUnsupported = Error("CNN0041",
+            "Adaptive pooling output size not supported",
+            "{0}: output size {1} is not supported; CnnGen compiles AdaptiveAvgPool2d(1) (global average pooling)");
+
+        public static readonly DiagnosticDescriptor ResidualShapeMismatch = Error("CNN0042",
+            "Residual branches disagree in shape",
+            "{0}: the residual branch gives {1} ({2}), but the shortcut gives {3} ({4}); they must match to be added: give the residual a projection shortcut, e.g. Shortcut = typeof(...) on a [Block] with [Conv2d({5}, {6}, 1, Stride = {7}, Bias = false)] and [BatchNorm2d({6})]");
+
+        public static readonly DiagnosticDescriptor ReductionDoesNotDivide = Error("CNN0043",
+            "Squeeze-excitation reduction must divide the channels",
+            "{0}: reduction {1} must divide the channels ({2})");
+
+        public static readonly DiagnosticDescriptor NotABlock = Error("CNN0044",
+            "Not a [Block] class",
+            "{0}: '{1}' is not a [Block] class; mark it [Block] and give it layer attributes");
+
+        public static readonly DiagnosticDescriptor BlockCycle = Error("CNN0045",
+            "Block uses itself",
+            "{0}: block '{1}' would contain itself ({2})");
+
+        public static readonly DiagnosticDescriptor EmptyBlock = Error("CNN0046",
+            "Block has no layers",
+            "{0}: block '{1}' declares no layers");
 
         public static readonly DiagnosticDescriptor[] All =
         {
@@ -133,6 +161,7 @@ namespace CnnGen.Generator
             ChannelMismatch, FeatureMismatch, NotFlattened, OutputTooSmall, NeedsSpatialInput, NeedsFlatInput,
             WeightsNotFound, WeightsNotEncoded, WeightsInvalid, WeightsMissingTensor, WeightsWrongShape, WeightsWrongDType,
             WeightsUnexpectedTensor, WeightsAmbiguous,
+            BatchNormFeatureMismatch, AdaptiveOutputUnsupported, ResidualShapeMismatch, ReductionDoesNotDivide, NotABlock, BlockCycle, EmptyBlock,
         };
 
         public static DiagnosticDescriptor ById(string id)

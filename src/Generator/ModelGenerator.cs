@@ -25,6 +25,8 @@ namespace CnnGen.Generator
             public const string Parse = "CnnGen.Parse";
             /// <summary>Shapes inferred.</summary>
             public const string Infer = "CnnGen.Infer";
+            /// <summary>[Block] classes parsed into BlockSpecs.</summary>
+            public const string Blocks = "CnnGen.Blocks";
             /// <summary>Compilation options the emitter depends on.</summary>
             public const string Options = "CnnGen.Options";
             /// <summary>The project's safetensors AdditionalFiles, decoded and parsed.</summary>
@@ -42,8 +44,17 @@ namespace CnnGen.Generator
                     transform: static (ctx, ct) => Parser.Parse(ctx, ct))
                 .WithTrackingName(Steps.Parse);
 
+            // [Block] classes (residual branches, shortcuts, inlined sequences), parsed on their own so an edit to a
+            // block in another file re-runs the models that use it.
+            var blocks = context.SyntaxProvider
+                .ForAttributeWithMetadataName(Parser.BlockAttribute,
+                    predicate: static (node, _) => node is TypeDeclarationSyntax,
+                    transform: static (ctx, ct) => Parser.ParseBlock(ctx, ct))
+                .WithTrackingName(Steps.Blocks);
+
             var shaped = models
-                .Select(static (model, _) => ShapeInference.Infer(model))
+                .Combine(blocks.Collect())
+                .Select(static (pair, _) => ShapeInference.Infer(BlockExpansion.Expand(pair.Left, pair.Right)))
                 .WithTrackingName(Steps.Infer);
 
             // [Model(Weights = "x.safetensors")]: CnnGen.targets encodes each .safetensors AdditionalFiles item as

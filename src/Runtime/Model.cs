@@ -28,6 +28,13 @@ namespace CnnGen
         float[] Parameters { get; }
         /// <summary>Where each named tensor lives in <see cref="Parameters"/> (safetensors keys and shapes).</summary>
         TensorSlot[] ParameterSlots { get; }
+        /// <summary>
+        /// State that is not a parameter: batch norm's running statistics (running_mean, running_var, and num_batches_tracked
+        /// held as a float), updated by <see cref="ForwardTrain"/>, saved with the weights. Empty for models without batch norm.
+        /// </summary>
+        float[] Buffers => Array.Empty<float>();
+        /// <summary>Where each buffer tensor lives in <see cref="Buffers"/> (safetensors keys, shapes, I64 for num_batches_tracked).</summary>
+        TensorSlot[] BufferSlots => Array.Empty<TensorSlot>();
         /// <summary>The layers that run, named as the summary names them ("Conv2d-1", ...); indexes of the profiling ticks.</summary>
         string[] LayerNames { get; }
 
@@ -100,6 +107,13 @@ namespace CnnGen
         public Rng Rng { get; set; }
         /// <summary>When false, dropout layers pass values through in <c>ForwardTrain</c> (for deterministic checks).</summary>
         public bool DropoutEnabled { get; set; } = true;
+        /// <summary>
+        /// When true (the default), <c>ForwardTrain</c> moves the model's batch-norm running statistics toward this batch's
+        /// and counts the batch in <c>num_batches_tracked</c>, as a PyTorch module in <c>train()</c> mode does. The trainer
+        /// sets it on the workspace of the first shard only, so each step updates the statistics once, deterministically.
+        /// Normalization in <c>ForwardTrain</c> always uses the batch's own statistics.
+        /// </summary>
+        public bool UpdateBatchNormStatistics { get; set; } = true;
         /// <summary>
         /// When set (length ≥ the model's <c>LayerNames</c>), <c>ForwardTrain</c> adds each layer's elapsed
         /// <see cref="System.Diagnostics.Stopwatch"/> ticks here: a per-layer profile. Null (the default) costs nothing.

@@ -12,7 +12,7 @@ namespace CnnGen.Generator.Tests
     /// trigger it — at the offending attribute's line, with the layer named as the summary names it and
     /// the numbers that disagree — and a near miss that must compile cleanly.
     /// </summary>
-    public class DiagnosticTests
+    public partial class DiagnosticTests
     {
         // ---- helpers --------------------------------------------------------------------------------
 

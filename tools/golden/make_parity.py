@@ -3,7 +3,8 @@
 
 Run from the repository root with Debian's PyTorch (1.13, CPU):
 
-    /usr/bin/python3 tools/golden/make_parity.py
+    /usr/bin/python3 tools/golden/make_parity.py                 # everything
+    /usr/bin/python3 tools/golden/make_parity.py --train-only    # only the train()-mode models (batch norm)
 
 Writes
     tests/Runtime.Tests/Fixtures/parity/layers/<case>.safetensors   one layer, forward + backward
@@ -46,9 +47,13 @@ def write_safetensors(path, tensors, metadata):
     for name, t in tensors:
         if name in header:
             raise ValueError("duplicate key " + name)
-        a = t.detach().to(torch.float32).contiguous().cpu().numpy().astype("<f4")
-        b = a.tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(b)]}
+        if t.dtype == torch.int64:  # batch norm's num_batches_tracked, as torch.save / safetensors store it
+            b = t.detach().contiguous().cpu().numpy().astype("<i8").tobytes()
+            dtype = "I64"
+        else:
+            b = t.detach().to(torch.float32).contiguous().cpu().numpy().astype("<f4").tobytes()
+            dtype = "F32"
+        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(b)]}
         blobs.append(b)
         offset += len(b)
     h = json.dumps(header, separators=(",", ":")).encode("utf-8")
@@ -272,6 +277,20 @@ def to_attribute(spec):
         return "[Dropout(%r)]" % o["p"]
     if kind == "dropout2d":
         return "[Dropout2d(%r)]" % o["p"]
+    if kind == "batchnorm2d":
+        named = []
+        if o.get("eps", 1e-5) != 1e-5:
+            named.append("Eps = %r" % o["eps"])
+        if o.get("momentum", 0.1) != 0.1:
+            named.append("Momentum = %r" % o["momentum"])
+        if not o.get("affine", True):
+            named.append("Affine = false")
+        return "[BatchNorm2d(%s)]" % ", ".join(["%d" % o["c"]] + named)
+    if kind == "adaptiveavgpool2d":
+        return "[AdaptiveAvgPool2d(%d)]" % o["size"]
+    simple6 = {"relu6": "ReLU6", "silu": "SiLU", "identity": "Identity"}
+    if kind in simple6:
+        return "[%s]" % simple6[kind]
     raise ValueError(kind)
 
 
@@ -287,6 +306,12 @@ def to_module(spec):
         return nn.AvgPool2d(o["k"], stride=o.get("stride", None), padding=o.get("padding", 0), count_include_pad=True)
     if kind == "linear":
         return nn.Linear(o["fin"], o["fout"], bias=o.get("bias", True))
+    if kind == "batchnorm2d":
+        return nn.BatchNorm2d(o["c"], eps=o.get("eps", 1e-5), momentum=o.get("momentum", 0.1), affine=o.get("affine", True))
+    if kind == "adaptiveavgpool2d":
+        return nn.AdaptiveAvgPool2d(o["size"])
+    if kind in ("relu6", "silu", "identity"):
+        return {"relu6": nn.ReLU6, "silu": nn.SiLU, "identity": nn.Identity}[kind]()
     return {"relu": lambda: nn.ReLU(), "sigmoid": lambda: nn.Sigmoid(), "tanh": lambda: nn.Tanh(),
             "softmax": lambda: nn.Softmax(dim=1), "logsoftmax": lambda: nn.LogSoftmax(dim=1),
             "flatten": lambda: nn.Flatten(), "leakyrelu": lambda: nn.LeakyReLU(o["slope"]),
@@ -352,6 +377,215 @@ MODELS = {
 }
 
 
+# Training-mode fixtures (batch norm: batch statistics, running statistics updated by the forward pass).
+TRAIN_MODELS = {
+    # issue 6 leaf layers: BatchNorm2d (affine, custom eps/momentum, affine=False), ReLU6, SiLU, Identity,
+    # depthwise convolutions (dilated stride 1 and stride 2), a pointwise conv and AdaptiveAvgPool2d(1)
+    "model_f": ((3, 10, 9), 1006, [
+        C(3, 8, 3, padding=1, bias=False), A("batchnorm2d", c=8), A("relu6"),
+        C(8, 8, 3, padding=2, dilation=2, groups=8), A("silu"),
+        C(8, 8, 3, stride=2, padding=1, groups=8, bias=False), A("batchnorm2d", c=8, eps=1e-3, momentum=0.2),
+        A("silu"),
+        C(8, 12, 1), A("batchnorm2d", c=12, affine=False), A("identity"),
+        A("adaptiveavgpool2d", size=1), A("flatten"), L(12, 5)]),
+}
+
+
+class BasicBlock(nn.Module):
+    """torchvision.models.resnet.BasicBlock, restated (Debian has no torchvision): same submodule names and order,
+    out = relu(bn2(conv2(relu(bn1(conv1(x))))) + identity), identity = downsample(x) when given."""
+
+    def __init__(self, inplanes, planes, stride=1, downsample=None):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = downsample
+
+    def forward(self, x):
+        identity = x
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        if self.downsample is not None:
+            identity = self.downsample(x)
+        out += identity
+        return self.relu(out)
+
+
+class SqueezeExcitation(nn.Module):
+    """torchvision.ops.SqueezeExcitation, restated: scale = sigmoid(fc2(relu(fc1(avgpool(x))))); return scale * x."""
+
+    def __init__(self, input_channels, squeeze_channels):
+        super().__init__()
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(input_channels, squeeze_channels, 1)
+        self.fc2 = nn.Conv2d(squeeze_channels, input_channels, 1)
+        self.activation = nn.ReLU()
+        self.scale_activation = nn.Sigmoid()
+
+    def forward(self, x):
+        scale = self.scale_activation(self.fc2(self.activation(self.fc1(self.avgpool(x)))))
+        return scale * x
+
+
+class SmallResNet(nn.Module):
+    """model_g: a CIFAR-style ResNet stem, one identity BasicBlock, one downsampling BasicBlock (1x1 conv + bn
+    projection, stride 2), squeeze-excitation, global average pooling and a classifier."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(8)
+        self.relu = nn.ReLU(inplace=True)
+        self.layer1 = nn.Sequential(BasicBlock(8, 8))
+        self.layer2 = nn.Sequential(BasicBlock(8, 16, 2, nn.Sequential(nn.Conv2d(8, 16, 1, stride=2, bias=False),
+                                                                          nn.BatchNorm2d(16))))
+        self.se = SqueezeExcitation(16, 4)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(16, 5)
+
+    def forward(self, x):
+        x = self.relu(self.bn1(self.conv1(x)))
+        x = self.se(self.layer2(self.layer1(x)))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+SMALL_RESNET_DECLARATION = """[Block(ModuleName = "BasicBlock")] [Conv2d(8, 8, 3, Padding = 1, Bias = false, Name = "conv1")] [BatchNorm2d(8, Name = "bn1")] [ReLU(Name = "relu")] [Conv2d(8, 8, 3, Padding = 1, Bias = false, Name = "conv2")] [BatchNorm2d(8, Name = "bn2")] class BlockG8
+[Block(ModuleName = "BasicBlock")] [Conv2d(8, 16, 3, Stride = 2, Padding = 1, Bias = false, Name = "conv1")] [BatchNorm2d(16, Name = "bn1")] [ReLU(Name = "relu")] [Conv2d(16, 16, 3, Padding = 1, Bias = false, Name = "conv2")] [BatchNorm2d(16, Name = "bn2")] class BlockG16
+[Block] [Conv2d(8, 16, 1, Stride = 2, Bias = false)] [BatchNorm2d(16)] class DownG16
+[Model] [Input(3, 16, 16)] [Conv2d(3, 8, 3, Padding = 1, Bias = false, Name = "conv1")] [BatchNorm2d(8, Name = "bn1")] [ReLU(Name = "relu")] [Residual(typeof(BlockG8), ReLU = true, Name = "layer1.0")] [Residual(typeof(BlockG16), Shortcut = typeof(DownG16), ReLU = true, Name = "layer2.0")] [SqueezeExcitation(16, 4, Name = "se")] [AdaptiveAvgPool2d(1, Name = "avgpool")] [Flatten] [Linear(16, 5, Name = "fc")] class ModelG"""
+
+
+class MBConv(nn.Module):
+    """EfficientNet's MBConv: 1x1 expansion (conv, bn, SiLU) -> depthwise 3x3 (conv, bn, SiLU) -> squeeze-excitation
+    -> 1x1 projection (conv, bn); + x when the stride is 1 and the channels stay (no activation after the add)."""
+
+    def __init__(self, cin, cout, expand, stride):
+        super().__init__()
+        ce = cin * expand
+        self.expand = nn.Sequential(nn.Conv2d(cin, ce, 1, bias=False), nn.BatchNorm2d(ce), nn.SiLU())
+        self.depthwise = nn.Sequential(nn.Conv2d(ce, ce, 3, stride=stride, padding=1, groups=ce, bias=False),
+                                       nn.BatchNorm2d(ce), nn.SiLU())
+        self.se = SqueezeExcitation(ce, ce // 4)
+        self.project = nn.Sequential(nn.Conv2d(ce, cout, 1, bias=False), nn.BatchNorm2d(cout))
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x):
+        out = self.project(self.se(self.depthwise(self.expand(x))))
+        return out + x if self.residual else out
+
+
+class SmallMBConvNet(nn.Module):
+    """model_h: a stem, a residual MBConv (16 -> 16, expansion 4) and a downsampling one (16 -> 24, stride 2), global
+    average pooling and a classifier: squeeze-excitation nested inside a residual branch, depthwise convolutions."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.SiLU())
+        self.blocks = nn.Sequential(MBConv(16, 16, 4, 1), MBConv(16, 24, 4, 2))
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(24, 5)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.avgpool(self.blocks(self.stem(x))), 1))
+
+
+class ResNeXtBottleneck(nn.Module):
+    """torchvision's Bottleneck with groups (ResNeXt): 1x1 conv -> bn -> relu -> grouped 3x3 conv -> bn -> relu ->
+    1x1 conv -> bn, + identity or downsample(x), relu."""
+
+    def __init__(self, cin, width, cout, groups, stride, downsample=None):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, width, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = nn.Conv2d(width, width, 3, stride=stride, padding=1, groups=groups, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv3 = nn.Conv2d(width, cout, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(cout)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return self.relu(out + identity)
+
+
+class SmallResNeXt(nn.Module):
+    """model_i: stem, a downsampling ResNeXt bottleneck (16 -> 32, cardinality 4, width 16, 1x1 projection) and an
+    identity one (32 -> 32), global average pooling, classifier."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        self.relu = nn.ReLU(inplace=True)
+        self.layer1 = nn.Sequential(
+            ResNeXtBottleneck(16, 16, 32, 4, 2, nn.Sequential(nn.Conv2d(16, 32, 1, stride=2, bias=False), nn.BatchNorm2d(32))),
+            ResNeXtBottleneck(32, 16, 32, 4, 1))
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(32, 5)
+
+    def forward(self, x):
+        x = self.relu(self.bn1(self.conv1(x)))
+        return self.fc(torch.flatten(self.avgpool(self.layer1(x)), 1))
+
+
+def make_train_models(batch=4):
+    """Like make_models, but the module runs in train() mode: batch norm normalizes with the batch's statistics and
+    its forward pass updates running_mean / running_var (unbiased) / num_batches_tracked. Batch norm's affine
+    parameters and running statistics are randomized first (PyTorch starts them at 1, 0, 0, 1) so that every
+    gradient and the inference path are exercised. Stored: the state before the step (weights file and fixture),
+    input, train-mode output, grad_output, grad_input, grad/<param>, after/<buffer> (the buffers after the step)
+    and eval_output (eval() mode on the same input, with the updated running statistics)."""
+    names = []
+    models = [(name, in_shape, seed, lambda specs=specs: nn.Sequential(*[to_module(s) for s in specs]),
+               " ".join(["[Input(%d, %d, %d)]" % tuple(in_shape)] + [to_attribute(s) for s in specs]))
+              for name, (in_shape, seed, specs) in TRAIN_MODELS.items()]
+    models.append(("model_g", (3, 16, 16), 1007, SmallResNet, SMALL_RESNET_DECLARATION))
+    models.append(("model_h", (3, 12, 12), 1008, SmallMBConvNet, "see ModelH in tests/Runtime.Tests/Generated/ParityModels.cs"))
+    models.append(("model_i", (3, 12, 12), 1009, SmallResNeXt, "see ModelI in tests/Runtime.Tests/Generated/ParityModels.cs"))
+    for name, in_shape, seed, build, layers in models:
+        torch.manual_seed(seed)
+        model = build()
+        with torch.no_grad():
+            for mod in model.modules():
+                if isinstance(mod, nn.BatchNorm2d):
+                    if mod.affine:
+                        mod.weight.uniform_(0.5, 1.5)
+                        mod.bias.uniform_(-0.5, 0.5)
+                    mod.running_mean.uniform_(-0.5, 0.5)
+                    mod.running_var.uniform_(0.5, 2.0)
+                    mod.num_batches_tracked.fill_(3)
+        x = torch.randn((batch,) + tuple(in_shape))
+        state = [(k, v.detach().clone()) for k, v in model.state_dict().items()]
+        m64 = model.double().train()
+        x64 = x.double().clone().requires_grad_(True)
+        y = m64(x64)
+        g = torch.randn(y.shape, dtype=torch.float32)
+        (y * g.double()).sum().backward()
+        grads = dict(m64.named_parameters())
+        after = [(k, v.detach().clone()) for k, v in m64.state_dict().items() if k not in grads]
+        with torch.no_grad():
+            y_eval = m64.eval()(x64.detach())
+        md = {"name": name, "seed": seed, "batch": batch, "input_shape": "%d,%d,%d" % tuple(in_shape),
+              "layers": layers, "mode": "train", "compute_dtype": "float64", "storage_dtype": "F32 (I64 for num_batches_tracked)",
+              "torch": torch.__version__, "parameter_count": sum(p.numel() for p in grads.values())}
+        tensors = list(state) + [("input", x), ("output", y), ("grad_output", g), ("grad_input", x64.grad),
+                                 ("eval_output", y_eval)]
+        tensors += [("grad/" + k, p.grad) for k, p in grads.items()]
+        tensors += [("after/" + k, v) for k, v in after]
+        write_safetensors(os.path.join(OUT, "models", name + ".safetensors"), tensors, md)
+        write_safetensors(os.path.join(OUT, "models", name + ".weights.safetensors"), state, {"format": "pt"})
+        print("%s: %s -> %s, %d params | %s" % (name, tuple(x.shape), tuple(y.shape), int(md["parameter_count"]), layers))
+        names.append(name)
+    return names
+
+
 def margins(model, x):
     """Distances to non-differentiable points that float32 rounding could cross: the smallest |input| of a
     ReLU/LeakyReLU/ELU and the smallest nonzero gap between the two largest values of a max-pool window.
@@ -411,9 +645,13 @@ def make_models(batch=4):
 
 def main():
     torch.set_num_threads(1)
+    if sys.argv[1:] == ["--train-only"]:  # only the training-mode fixtures (model_f, ...)
+        make_train_models()
+        return 0
     layers = make_layers()
     print("layers (%d): %s" % (len(layers), " ".join(layers)))
     make_models()
+    make_train_models()
     total = 0
     for d, _, files in os.walk(OUT):
         total += sum(os.path.getsize(os.path.join(d, f)) for f in files)

@@ -19,7 +19,9 @@ namespace CnnGen.Generator.Emit
         {
             var plan = MemoryPlan.For(m);
             string cls = m.Model.ClassName;
-            var layers = m.Layers.Where(l => l.HasRow).ToList();
+            // The layers that run code: summary rows, but not a block's container row.
+            var layers = m.Layers.Where(l => l.HasRow && l.Spec.Kind != LayerKind.BlockEnd).ToList();
+            bool branchy = m.Layers.Any(l => ShapeInference.IsStructural(l.Spec.Kind));
 
             w.Line("// Memory plan (floats per sample unless noted): computed at compile time from the shapes.");
             w.Line($"private const int ActivationsPerSample = {plan.ActivationsPerSample};");
@@ -36,8 +38,13 @@ namespace CnnGen.Generator.Emit
             }
             w.Line("};");
             w.Line();
-            w.Line("[global::System.ThreadStatic] private static float[]? t_bufferA;");
-            w.Line("[global::System.ThreadStatic] private static float[]? t_bufferB;");
+            if (plan.BufferCount > 0) EmitBufferSlots(w, m, plan);
+            if (branchy) w.Line("[global::System.ThreadStatic] private static float[][]? t_buffers;");
+            else
+            {
+                w.Line("[global::System.ThreadStatic] private static float[]? t_bufferA;");
+                w.Line("[global::System.ThreadStatic] private static float[]? t_bufferB;");
+            }
             w.Line("[global::System.ThreadStatic] private static float[]? t_columns;");
             w.Line();
             w.Line("/// <summary>All parameters, flat, in PyTorch's <c>state_dict</c> order (each layer's weight, then bias).</summary>");
@@ -57,7 +64,7 @@ namespace CnnGen.Generator.Emit
             w.Line();
             if (m.Baked is { } baked)
             {
-                EmitBakedApi(w, cls, baked);
+                EmitBakedApi(w, cls, baked, plan.BufferCount > 0);
             }
             else
             {
@@ -66,16 +73,32 @@ namespace CnnGen.Generator.Emit
                 {
                     w.Line("global::CnnGen.RuntimeInfo.CheckInstructionSet();");
                     w.Line("Parameters = new float[ParameterCount];");
+                    if (plan.BufferCount > 0) w.Line("Buffers = new float[BufferCount];");
                     w.Line("ResetParameters(seed);");
                 }
             }
             w.Line();
-            EmitReset(w, m);
+            EmitReset(w, m, plan);
             w.Line();
-            EmitInference(w, m, plan, layers);
+            if (branchy)
+            {
+                BranchEmitter.EmitInference(w, m, plan);
+                w.Line();
+                BranchEmitter.EmitTraining(w, m, plan, layers);
+            }
+            else
+            {
+                EmitInference(w, m, plan, layers);
+                w.Line();
+                EmitTraining(w, m, plan, layers);
+            }
             w.Line();
-            EmitTraining(w, m, plan, layers);
-            w.Line();
+            if (plan.BufferCount > 0)
+            {
+                EmitStateIo(w);
+                foreach (var l in layers) LayerEmitter.Emit(w, l);
+                return;
+            }
             w.Line("/// <summary>Loads weights from a safetensors file with PyTorch <c>nn.Sequential</c> keys. Strict: a missing or extra key, wrong shape or dtype, or a damaged file throws and leaves the weights unchanged.</summary>");
             w.Line("public void LoadWeights(string path) => global::CnnGen.IO.SafeTensors.LoadInto(path, s_slots, Parameters);");
             w.Line();
@@ -87,7 +110,7 @@ namespace CnnGen.Generator.Emit
         }
 
         /// <summary>Constructors and members of a model with compiled-in weights (<c>[Model(Weights = "...")]</c>).</summary>
-        private static void EmitBakedApi(CodeWriter w, string cls, BakedWeights baked)
+        private static void EmitBakedApi(CodeWriter w, string cls, BakedWeights baked, bool buffers)
         {
             string file = Escape(baked.File);
             w.Line("/// <summary>The safetensors file whose weights are compiled into this model, as the project names it.</summary>");
@@ -101,6 +124,7 @@ namespace CnnGen.Generator.Emit
             {
                 w.Line("global::CnnGen.RuntimeInfo.CheckInstructionSet();");
                 w.Line("Parameters = new float[ParameterCount];");
+                if (buffers) w.Line("Buffers = new float[BufferCount];");
                 w.Line("BakedWeights.CopyTo(Parameters);");
             }
             w.Line();
@@ -109,6 +133,7 @@ namespace CnnGen.Generator.Emit
             {
                 w.Line("global::CnnGen.RuntimeInfo.CheckInstructionSet();");
                 w.Line("Parameters = new float[ParameterCount];");
+                if (buffers) w.Line("Buffers = new float[BufferCount];");
                 w.Line("ResetParameters(seed);");
             }
             w.Line();
@@ -166,7 +191,79 @@ namespace CnnGen.Generator.Emit
 
         private static string Xml(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 
-        private static void EmitReset(CodeWriter w, ShapedModel m)
+        /// <summary>Batch norm's buffers: running statistics, not parameters (no gradient, not in ParameterCount), saved with the weights.</summary>
+        private static void EmitBufferSlots(CodeWriter w, ShapedModel m, MemoryPlan plan)
+        {
+            w.Line($"private const int BufferCount = {plan.BufferCount};");
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// Batch norm's running statistics (running_mean [C], running_var [C], num_batches_tracked as one float, per layer):");
+            w.Line("/// updated by <see cref=\"ForwardTrain\"/>, read by <see cref=\"Forward(global::System.ReadOnlySpan{float}, global::System.Span{float})\"/>, saved and loaded with the weights.");
+            w.Line("/// </summary>");
+            w.Line("public float[] Buffers { get; }");
+            w.Line();
+            w.Line("/// <summary>Where each buffer tensor lives in <see cref=\"Buffers\"/>.</summary>");
+            w.Line("public global::CnnGen.IO.TensorSlot[] BufferSlots => s_bufferSlots;");
+            w.Line();
+            w.Line("private static readonly global::CnnGen.IO.TensorSlot[] s_bufferSlots =");
+            w.Line("{");
+            for (int i = 0; i < m.Layers.Count; i++)
+            {
+                if (plan.BufferSlot[i] < 0) continue;
+                var l = m.Layers[i];
+                int at = plan.BufferSlot[i], c = l.Out.C;
+                w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.running_mean\", new int[] {{ {c} }}, {at}),");
+                w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.running_var\", new int[] {{ {c} }}, {at + c}),");
+                w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.num_batches_tracked\", new int[0], {at + 2 * c}) {{ DType = global::CnnGen.IO.SafeTensorDType.I64 }},");
+            }
+            w.Line("};");
+            w.Line();
+            w.Line("/// <summary>Every tensor of the <c>state_dict</c> in PyTorch's order: parameters at their offset in <see cref=\"Parameters\"/>, buffers at ParameterCount + their offset in <see cref=\"Buffers\"/>.</summary>");
+            w.Line("private static readonly global::CnnGen.IO.TensorSlot[] s_state =");
+            w.Line("{");
+            for (int i = 0; i < m.Layers.Count; i++)
+            {
+                var l = m.Layers[i];
+                if (l.ParamCount > 0)
+                {
+                    w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.weight\", new int[] {{ {string.Join(", ", l.WeightShape)} }}, {l.ParamOffset}),");
+                    if (l.BiasCount > 0) w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.bias\", new int[] {{ {l.BiasCount} }}, {l.ParamOffset + l.WeightCount}),");
+                }
+                if (plan.BufferSlot[i] >= 0)
+                {
+                    int at = plan.BufferSlot[i], c = l.Out.C;
+                    w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.running_mean\", new int[] {{ {c} }}, ParameterCount + {at}),");
+                    w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.running_var\", new int[] {{ {c} }}, ParameterCount + {at + c}),");
+                    w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.num_batches_tracked\", new int[0], ParameterCount + {at + 2 * c}) {{ DType = global::CnnGen.IO.SafeTensorDType.I64 }},");
+                }
+            }
+            w.Line("};");
+            w.Line();
+        }
+
+        private static void EmitStateIo(CodeWriter w)
+        {
+            w.Line("/// <summary>Loads weights and batch-norm buffers from a safetensors file with PyTorch <c>state_dict</c> keys (<c>num_batches_tracked</c> as I64). Strict: a missing or extra key, wrong shape or dtype, or a damaged file throws and leaves the model unchanged.</summary>");
+            using (w.Block("public void LoadWeights(string path)"))
+            {
+                w.Line("var state = new float[ParameterCount + BufferCount];");
+                w.Line("global::CnnGen.IO.SafeTensors.LoadInto(path, s_state, state);");
+                w.Line("new global::System.ReadOnlySpan<float>(state, 0, ParameterCount).CopyTo(Parameters);");
+                w.Line("new global::System.ReadOnlySpan<float>(state, ParameterCount, BufferCount).CopyTo(Buffers);");
+            }
+            w.Line();
+            w.Line("/// <summary>Saves the weights and batch-norm buffers as safetensors with PyTorch <c>state_dict</c> keys, atomically (the previous file survives a crash).</summary>");
+            using (w.Block("public void SaveWeights(string path)"))
+            {
+                w.Line("var state = new float[ParameterCount + BufferCount];");
+                w.Line("Parameters.CopyTo(state, 0);");
+                w.Line("Buffers.CopyTo(state, ParameterCount);");
+                w.Line("global::CnnGen.IO.SafeTensors.Save(path, s_state, state);");
+            }
+            w.Line();
+        }
+
+        private static void EmitReset(CodeWriter w, ShapedModel m, MemoryPlan plan)
         {
             w.Line("/// <summary>");
             w.Line("/// Re-initializes every parameter from <paramref name=\"seed\"/>: PyTorch's defaults (kaiming-uniform with a = √5 for");
@@ -176,9 +273,26 @@ namespace CnnGen.Generator.Emit
             {
                 w.Line("var rng = new global::CnnGen.Rng(seed);");
                 w.Line("var p = new global::System.Span<float>(Parameters);");
-                foreach (var l in m.Layers.Where(l => l.ParamCount > 0))
+                for (int i = 0; i < m.Layers.Count; i++)
                 {
+                    var l = m.Layers[i];
                     var s = l.Spec;
+                    if (s.Kind == LayerKind.BatchNorm2d)
+                    {
+                        // PyTorch's reset_parameters / reset_running_stats (Keras' defaults are the same): γ = 1, β = 0, mean 0, var 1, count 0.
+                        w.Line($"// {l.SummaryName}: γ = 1, β = 0; running_mean = 0, running_var = 1, num_batches_tracked = 0");
+                        if (l.ParamCount > 0)
+                        {
+                            w.Line($"p.Slice({l.ParamOffset}, {l.WeightCount}).Fill(1f);");
+                            w.Line($"p.Slice({l.ParamOffset + l.WeightCount}, {l.BiasCount}).Clear();");
+                        }
+                        int at = plan.BufferSlot[i], c = l.Out.C;
+                        w.Line($"new global::System.Span<float>(Buffers, {at}, {c}).Clear();");
+                        w.Line($"new global::System.Span<float>(Buffers, {at + c}, {c}).Fill(1f);");
+                        w.Line($"Buffers[{at + 2 * c}] = 0f;");
+                        continue;
+                    }
+                    if (l.ParamCount == 0) continue;
                     int fanIn = s.Kind == LayerKind.Conv2d ? (s.In / s.Groups) * s.KernelH * s.KernelW : s.In;
                     int fanOut = s.Kind == LayerKind.Conv2d ? s.Out * s.KernelH * s.KernelW : s.Out; // as torch.nn.init computes it from the weight shape
                     w.Line($"// {l.SummaryName}: fan_in {fanIn}, fan_out {fanOut}");
@@ -198,7 +312,7 @@ namespace CnnGen.Generator.Emit
             }
         }
 
-        private static void Check(CodeWriter w, string span, string perSample, string what, string shape)
+        internal static void Check(CodeWriter w, string span, string perSample, string what, string shape)
         {
             using (w.Block($"if ({span}.Length < (long)batchSize * {perSample})"))
             {
@@ -225,7 +339,7 @@ namespace CnnGen.Generator.Emit
                 w.Line($"float[] a = t_bufferA is {{ }} ta && ta.Length >= need + {A}Slack ? ta : (t_bufferA = {A}Allocate(need));");
                 w.Line($"float[] b = t_bufferB is {{ }} tb && tb.Length >= need + {A}Slack ? tb : (t_bufferB = {A}Allocate(need));");
                 w.Line($"float[] c = t_columns ??= {A}Allocate(ColumnScratch);");
-                using (w.Block("fixed (float* xin = input, yout = output, p = Parameters, a0 = a, b0 = b, c0 = c)"))
+                using (w.Block("fixed (float* xin = input, yout = output, p = Parameters, a0 = a, b0 = b, c0 = c" + (plan.BufferCount > 0 ? ", rb = Buffers)" : ")")))
                 using (w.Block("for (int start = 0; start < batchSize; start += Chunk)"))
                 {
                     w.Line($"float* pa = {A}Align(a0), pb = {A}Align(b0), col = {A}Align(c0);");
@@ -233,7 +347,8 @@ namespace CnnGen.Generator.Emit
                     w.Line("float* x0 = xin + start * InputSize;");
                     w.Line("float* y0 = yout + start * OutputSize;");
                     // Dropout is the identity in inference and Flatten a free reshape: neither runs.
-                    var run = layers.Where(l => l.Spec.Kind != LayerKind.Dropout && l.Spec.Kind != LayerKind.Dropout2d).ToList();
+                    // Identity is skipped the same way.
+                    var run = layers.Where(l => l.Spec.Kind != LayerKind.Dropout && l.Spec.Kind != LayerKind.Dropout2d && l.Spec.Kind != LayerKind.Identity).ToList();
                     string cur = "x0";
                     for (int i = 0; i < run.Count; i++)
                     {
@@ -241,7 +356,8 @@ namespace CnnGen.Generator.Emit
                         bool last = i == run.Count - 1;
                         bool inPlace = IsInPlace(l.Spec.Kind) && cur != "x0";
                         string next = last ? "y0" : inPlace ? cur : cur == "pa" ? "pb" : "pa";
-                        w.Line($"{LayerEmitter.MethodPrefix(l)}_Forward({cur}, {next}, p, col, null, null, n, false, null);");
+                        if (l.Spec.Kind == LayerKind.BatchNorm2d) w.Line($"{LayerEmitter.MethodPrefix(l)}_Inference({cur}, {next}, p, rb + {plan.BufferSlot[IndexOf(m, l)]}, n);");
+                        else w.Line($"{LayerEmitter.MethodPrefix(l)}_Forward({cur}, {next}, p, col, null, null, n, false, null);");
                         cur = next;
                     }
                     if (cur != "y0")
@@ -252,10 +368,20 @@ namespace CnnGen.Generator.Emit
             }
         }
 
-        private static bool IsInPlace(LayerKind k) =>
-            k == LayerKind.ReLU || k == LayerKind.LeakyReLU || k == LayerKind.ELU || k == LayerKind.Sigmoid || k == LayerKind.Tanh;
+        private static int IndexOf(ShapedModel m, ShapedLayer l)
+        {
+            for (int i = 0; i < m.Layers.Count; i++)
+            {
+                if (ReferenceEquals(m.Layers[i], l)) return i;
+            }
+            throw new System.InvalidOperationException("layer not in model: " + l.SummaryName);
+        }
 
-        private static void EmitTraining(CodeWriter w, ShapedModel m, MemoryPlan plan, List<ShapedLayer> layers)
+        internal static bool IsInPlace(LayerKind k) =>
+            k == LayerKind.ReLU || k == LayerKind.LeakyReLU || k == LayerKind.ELU || k == LayerKind.Sigmoid || k == LayerKind.Tanh ||
+            k == LayerKind.ReLU6 || k == LayerKind.SiLU || k == LayerKind.BatchNorm2d;
+
+        internal static void EmitWorkspace(CodeWriter w, ShapedModel m, MemoryPlan plan)
         {
             long maxGrad = plan.MaxLayerSize;
             w.Line("/// <summary>A training workspace (saved activations, pooling indices, dropout masks, scratch) for up to <paramref name=\"maxBatchSize\"/> samples; one per thread.</summary>");
@@ -271,6 +397,11 @@ namespace CnnGen.Generator.Emit
             w.Line($"        throw new {Sys}ArgumentException(\"this workspace was not created by {m.Model.ClassName}.CreateWorkspace\", nameof(ws));");
             w.Line("}");
             w.Line();
+        }
+
+        private static void EmitTraining(CodeWriter w, ShapedModel m, MemoryPlan plan, List<ShapedLayer> layers)
+        {
+            EmitWorkspace(w, m, plan);
             w.Line("/// <summary>Training-mode forward pass for <paramref name=\"batchSize\"/> samples; keeps what <see cref=\"Backward\"/> needs in <paramref name=\"ws\"/>.</summary>");
             using (w.Block($"public unsafe void ForwardTrain(global::CnnGen.TrainingWorkspace ws, {Sys}ReadOnlySpan<float> input, {Sys}Span<float> output, int batchSize)"))
             {
@@ -278,7 +409,7 @@ namespace CnnGen.Generator.Emit
                 Check(w, "input", "InputSize", "input", $"[{m.Input.C}, {m.Input.H}, {m.Input.W}]");
                 Check(w, "output", "OutputSize", "output", m.Output.ToString());
                 w.Line("int n = batchSize;");
-                using (w.Block("fixed (float* x0 = input, p = Parameters, act0 = ws.Activations, col0 = ws.Scratch)"))
+                using (w.Block("fixed (float* x0 = input, p = Parameters, act0 = ws.Activations, col0 = ws.Scratch" + (plan.BufferCount > 0 ? ", rb = Buffers)" : ")")))
                 {
                     using (w.Block("fixed (int* idx = ws.Indices)"))
                     {
@@ -291,7 +422,10 @@ namespace CnnGen.Generator.Emit
                         {
                             var l = m.Layers[i];
                             if (!l.HasRow) continue;
-                            w.Line($"{LayerEmitter.MethodPrefix(l)}_Forward({Args(plan, i)}, p, col, {Idx(plan, i)}, {Mask(plan, i)}, n, true, ws);");
+                            if (l.Spec.Kind == LayerKind.BatchNorm2d)
+                                w.Line($"{LayerEmitter.MethodPrefix(l)}_Forward({Args(plan, i)}, p, rb + {plan.BufferSlot[i]}, {Mask(plan, i)}, n, ws.UpdateBatchNormStatistics);");
+                            else
+                                w.Line($"{LayerEmitter.MethodPrefix(l)}_Forward({Args(plan, i)}, p, col, {Idx(plan, i)}, {Mask(plan, i)}, n, true, ws);");
                             w.Line($"if (ticks != null) {{ long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[{k++}] += t1 - t0; t0 = t1; }}");
                         }
                         long last = plan.OutSlot[m.Layers.Count - 1];
@@ -336,7 +470,10 @@ namespace CnnGen.Generator.Emit
                             var l = m.Layers[i];
                             if (!l.HasRow) continue;
                             string needDx = i == first ? "needInput" : "true";
-                            w.Line($"{LayerEmitter.MethodPrefix(l)}_Backward({Args(plan, i)}, {cur}, {other}, p, g, col, {Idx(plan, i)}, {Mask(plan, i)}, n, {needDx});");
+                            if (l.Spec.Kind == LayerKind.BatchNorm2d)
+                                w.Line($"{LayerEmitter.MethodPrefix(l)}_Backward(act + {plan.InSlot[i]} * n, {cur}, {other}, p, g, {Mask(plan, i)}, n, {needDx});");
+                            else
+                                w.Line($"{LayerEmitter.MethodPrefix(l)}_Backward({Args(plan, i)}, {cur}, {other}, p, g, col, {Idx(plan, i)}, {Mask(plan, i)}, n, {needDx});");
                             w.Line($"if (ticks != null) {{ long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[{--k}] += t1 - t0; t0 = t1; }}");
                             (cur, other) = (other, cur);
                         }
@@ -346,8 +483,8 @@ namespace CnnGen.Generator.Emit
             }
         }
 
-        private static string Args(MemoryPlan plan, int i) => $"act + {plan.InSlot[i]} * n, act + {plan.OutSlot[i]} * n";
-        private static string Idx(MemoryPlan plan, int i) => plan.IndexSlot[i] < 0 ? "null" : $"idx + {plan.IndexSlot[i]} * n";
-        private static string Mask(MemoryPlan plan, int i) => plan.MaskSlot[i] < 0 ? "null" : $"act + {plan.MaskSlot[i]} * n";
+        internal static string Args(MemoryPlan plan, int i) => $"act + {plan.InSlot[i]} * n, act + {plan.OutSlot[i]} * n";
+        internal static string Idx(MemoryPlan plan, int i) => plan.IndexSlot[i] < 0 ? "null" : $"idx + {plan.IndexSlot[i]} * n";
+        internal static string Mask(MemoryPlan plan, int i) => plan.MaskSlot[i] < 0 ? "null" : $"act + {plan.MaskSlot[i]} * n";
     }
 }

@@ -17,6 +17,7 @@ namespace CnnGen.Generator.Emit
     internal static class LayerEmitter
     {
         private const string K = "global::CnnGen.Kernels.";
+        private const string L = "global::CnnGen.Kernels.LayerOps.";
         private static string S(int v) => v.ToString(CultureInfo.InvariantCulture);
         private static string F(double v) => ((float)v).ToString("R", CultureInfo.InvariantCulture) + "f";
 
@@ -33,7 +34,12 @@ namespace CnnGen.Generator.Emit
             w.Line($"// ---- {l.SummaryName}: {Describe(l)} ----");
             switch (l.Spec.Kind)
             {
+                case LayerKind.Conv2d when IsDepthwise(l.Spec): DepthwiseConv(w, l, pre); break;
                 case LayerKind.Conv2d: Conv(w, l, pre); break;
+                case LayerKind.BatchNorm2d: BatchNorm(w, l, pre); break;
+                case LayerKind.AdaptiveAvgPool2d:
+                case LayerKind.GlobalAvgPool2d: GlobalAvgPool(w, l, pre); break;
+                case LayerKind.Identity: Identity(w, l, pre); break;
                 case LayerKind.MaxPool2d: MaxPool(w, l, pre); break;
                 case LayerKind.AvgPool2d: AvgPool(w, l, pre); break;
                 case LayerKind.Linear: Linear(w, l, pre); break;
@@ -57,6 +63,9 @@ namespace CnnGen.Generator.Emit
                            $"weight [{string.Join(", ", l.WeightShape)}] at p[{l.ParamOffset}]" + (s.Bias ? $", bias [{s.Out}] at p[{l.ParamOffset + l.WeightCount}]" : ", no bias");
                 case LayerKind.Linear:
                     return $"{io}; weight [{s.Out}, {s.In}] at p[{l.ParamOffset}]" + (s.Bias ? $", bias [{s.Out}] at p[{l.ParamOffset + l.WeightCount}]" : ", no bias");
+                case LayerKind.BatchNorm2d:
+                    return $"{io}; eps {s.Value.ToString("R", CultureInfo.InvariantCulture)}, momentum {s.Momentum.ToString("R", CultureInfo.InvariantCulture)}" +
+                           (s.Bias ? $", weight (γ) [{s.Out}] at p[{l.ParamOffset}], bias (β) [{s.Out}] at p[{l.ParamOffset + l.WeightCount}]" : ", no affine parameters");
                 case LayerKind.MaxPool2d:
                 case LayerKind.AvgPool2d:
                     return $"{io}; window {s.KernelH}×{s.KernelW}, stride ({s.StrideH}, {s.StrideW}), padding ({s.PadH}, {s.PadW})" +
@@ -588,12 +597,151 @@ namespace CnnGen.Generator.Emit
             }
         }
 
+        // ================================ Depthwise Conv2d ================================
+        /// <summary>Groups == in channels == out channels: one filter per channel, computed directly (no im2col, no GEMM).</summary>
+        public static bool IsDepthwise(LayerSpec s) => s.Kind == LayerKind.Conv2d && s.Groups > 1 && s.Groups == s.In && s.In == s.Out;
+
+        private static void DepthwiseConv(CodeWriter w, ShapedLayer l, string pre)
+        {
+            var s = l.Spec;
+            int C = l.In.C, H = l.In.H, W = l.In.W, OH = l.Out.H, OW = l.Out.W, KH = s.KernelH, KW = s.KernelW;
+            int wOff = l.ParamOffset, bOff = l.ParamOffset + l.WeightCount;
+            w.Line("// Depthwise (groups = channels): each channel is convolved with its own filter, tap by tap over the");
+            w.Line("// output rows each tap reaches (ranges resolved at compile time, padding never read).");
+            w.Line(Hot);
+            using (w.Block($"private static void {pre}_Forward({ForwardParams})"))
+            {
+                using (w.Block($"for (int bc = 0; bc < n * {C}; bc++)"))
+                {
+                    w.Line($"int c = bc % {C};");
+                    w.Line($"float* xc = x + bc * {H * W};");
+                    w.Line($"float* yc = y + bc * {OH * OW};");
+                    w.Line($"float* wc = p + {wOff} + c * {KH * KW};");
+                    w.Line(s.Bias ? $"new global::System.Span<float>(yc, {OH * OW}).Fill(p[{bOff} + c]);" : $"new global::System.Span<float>(yc, {OH * OW}).Clear();");
+                    DepthwiseTaps(w, l, (len, stride) => stride == 1
+                        ? $"{L}Axpy(dst, src, wt, {len});"
+                        : $"for (int q = 0; q < {len}; q++) dst[q] = global::System.MathF.FusedMultiplyAdd(src[q * {stride}], wt, dst[q]);");
+                }
+            }
+            w.Line();
+            w.Line(Hot);
+            using (w.Block($"private static void {pre}_Backward({BackwardParams})"))
+            {
+                if (s.Bias) w.Line($"for (int b = 0; b < n; b++) {K}Ops.AddRowSums(dy + b * {C * OH * OW}, g + {bOff}, {C}, {OH * OW});");
+                w.Line($"if (needDx) new global::System.Span<float>(dx, n * {C * H * W}).Clear();");
+                using (w.Block($"for (int bc = 0; bc < n * {C}; bc++)"))
+                {
+                    w.Line($"int c = bc % {C};");
+                    w.Line($"float* xc = x + bc * {H * W};");
+                    w.Line($"float* dyc = dy + bc * {OH * OW};");
+                    w.Line($"float* dxc = dx + bc * {H * W};");
+                    w.Line($"float* wc = p + {wOff} + c * {KH * KW};");
+                    w.Line($"float* gc = g + {wOff} + c * {KH * KW};");
+                    w.Line("// dW[c, tap] += Σ dy·x over the tap's reach; dx[c] += W[c, tap]·dy scattered back");
+                    DepthwiseTaps(w, l, (len, stride) => stride == 1
+                        ? $"gsum += {L}Dot(d, src, {len}); if (needDx) {L}Axpy(srcDx, d, wt, {len});"
+                        : $"for (int q = 0; q < {len}; q++) {{ gsum += d[q] * src[q * {stride}]; if (needDx) srcDx[q * {stride}] += wt * d[q]; }}",
+                        backward: true);
+                }
+            }
+        }
+
+        /// <summary>For each tap (i, j): the output rows and columns it reaches, as a run per row; <paramref name="run"/> writes one run.</summary>
+        private static void DepthwiseTaps(CodeWriter w, ShapedLayer l, Func<int, int, string> run, bool backward = false)
+        {
+            var s = l.Spec;
+            int H = l.In.H, W = l.In.W, OH = l.Out.H, OW = l.Out.W, KW = s.KernelW;
+            for (int i = 0; i < s.KernelH; i++)
+            {
+                var (ohLo, ohHi) = Range(OH, H, s.StrideH, s.PadH, s.DilationH, i);
+                for (int j = 0; j < KW; j++)
+                {
+                    var (owLo, owHi) = Range(OW, W, s.StrideW, s.PadW, s.DilationW, j);
+                    int len = owHi - owLo;
+                    if (ohHi <= ohLo || len <= 0)
+                    {
+                        w.Line($"// tap ({i}, {j}) only reads padding");
+                        continue;
+                    }
+                    int colOffset = owLo * s.StrideW + j * s.DilationW - s.PadW;
+                    int rowOffset = i * s.DilationH - s.PadH;
+                    using (w.Block($"// tap ({i}, {j}): output rows [{ohLo}, {ohHi}), columns [{owLo}, {owHi})"))
+                    {
+                        w.Line($"float wt = wc[{i * KW + j}];");
+                        if (backward) w.Line("float gsum = 0;");
+                        using (w.Block($"for (int oh = {ohLo}; oh < {ohHi}; oh++)"))
+                        {
+                            w.Line($"float* src = xc + (oh * {s.StrideH} + {rowOffset}) * {W} + {colOffset};");
+                            if (backward)
+                            {
+                                w.Line($"float* srcDx = dxc + (oh * {s.StrideH} + {rowOffset}) * {W} + {colOffset};");
+                                w.Line($"float* d = dyc + oh * {OW} + {owLo};");
+                            }
+                            else w.Line($"float* dst = yc + oh * {OW} + {owLo};");
+                            w.Line(run(len, s.StrideW));
+                        }
+                        if (backward) w.Line($"gc[{i * KW + j}] += gsum;");
+                    }
+                }
+            }
+        }
+
+        // ================================ BatchNorm2d ================================
+        /// <summary>
+        /// BatchNorm2d has its own signatures: inference reads the running statistics (rb: running_mean [C],
+        /// running_var [C], num_batches_tracked [1]); training normalizes with the batch's statistics, saves them in
+        /// stats [2C] and updates rb when asked.
+        /// </summary>
+        private static void BatchNorm(CodeWriter w, ShapedLayer l, string pre)
+        {
+            var s = l.Spec;
+            int C = l.In.C, HW = l.In.H * l.In.W;
+            string gamma = s.Bias ? $"p + {l.ParamOffset}" : "null";
+            string beta = s.Bias ? $"p + {l.ParamOffset + l.WeightCount}" : "null";
+            string eps = F(s.Value), momentum = F(s.Momentum);
+            w.Line($"// Inference: running statistics; y = (x − running_mean)/√(running_var + {eps})" + (s.Bias ? "·γ + β" : "") + ". x and y may alias.");
+            w.Line($"private static void {pre}_Inference(float* x, float* y, float* p, float* rb, int n) =>");
+            w.Line($"    {L}BatchNormInference(x, y, {gamma}, {beta}, rb, rb + {C}, n, {C}, {HW}, {eps});");
+            w.Line();
+            w.Line($"// Training: the batch's mean and biased variance over (n, {l.In.H}, {l.In.W}); running statistics move by momentum {momentum} (unbiased variance) when update is set.");
+            w.Line($"private static void {pre}_Forward(float* x, float* y, float* p, float* rb, float* stats, int n, bool update) =>");
+            w.Line($"    {L}BatchNormTrainForward(x, y, {gamma}, {beta}, rb, rb + {C}, rb + {2 * C}, stats, n, {C}, {HW}, {eps}, {momentum}, update);");
+            w.Line();
+            w.Line($"private static void {pre}_Backward(float* x, float* dy, float* dx, float* p, float* g, float* stats, int n, bool needDx) =>");
+            w.Line($"    {L}BatchNormTrainBackward(x, dy, dx, {gamma}, {(s.Bias ? $"g + {l.ParamOffset}" : "null")}, {(s.Bias ? $"g + {l.ParamOffset + l.WeightCount}" : "null")}, stats, n, {C}, {HW}, needDx);");
+        }
+
+        // ================================ Global average pooling, Identity ================================
+        private static void GlobalAvgPool(CodeWriter w, ShapedLayer l, string pre)
+        {
+            int C = l.In.C, HW = l.In.H * l.In.W;
+            w.Line($"// y[n, {C}, 1, 1] = the mean of each {l.In.H}×{l.In.W} plane");
+            w.Line($"private static void {pre}_Forward({ForwardParams}) => {L}GlobalAvgPool(x, y, n * {C}, {HW});");
+            w.Line();
+            w.Line($"private static void {pre}_Backward({BackwardParams})");
+            w.Line("{");
+            w.Line($"    if (needDx) {L}GlobalAvgPoolBackward(dy, dx, n * {C}, {HW});");
+            w.Line("}");
+        }
+
+        private static void Identity(CodeWriter w, ShapedLayer l, string pre)
+        {
+            int size = l.Out.Size;
+            w.Line("// Training only (inference skips it): y = x, dx = dy.");
+            w.Line($"private static void {pre}_Forward({ForwardParams}) => new global::System.Span<float>(x, n * {size}).CopyTo(new global::System.Span<float>(y, n * {size}));");
+            w.Line();
+            w.Line($"private static void {pre}_Backward({BackwardParams})");
+            w.Line("{");
+            w.Line($"    if (needDx) new global::System.Span<float>(dy, n * {size}).CopyTo(new global::System.Span<float>(dx, n * {size}));");
+            w.Line("}");
+        }
+
         // ================================ Element-wise ================================
         private static void Elementwise(CodeWriter w, ShapedLayer l, string pre)
         {
             int size = l.Out.Size;
             string count = $"n * {size}";
-            string fwd, bwd;
+            string fwd, bwd, ops = K + "Ops.";
             switch (l.Spec.Kind)
             {
                 case LayerKind.ReLU: fwd = $"Relu(x, y, {count})"; bwd = $"ReluBackward(y, dy, dx, {count})"; break;
@@ -601,13 +749,15 @@ namespace CnnGen.Generator.Emit
                 case LayerKind.ELU: fwd = $"Elu(x, y, {count}, {F(l.Spec.Value)})"; bwd = $"EluBackward(x, y, dy, dx, {count}, {F(l.Spec.Value)})"; break;
                 case LayerKind.Sigmoid: fwd = $"Sigmoid(x, y, {count})"; bwd = $"SigmoidBackward(y, dy, dx, {count})"; break;
                 case LayerKind.Tanh: fwd = $"Tanh(x, y, {count})"; bwd = $"TanhBackward(y, dy, dx, {count})"; break;
+                case LayerKind.ReLU6: fwd = $"Relu6(x, y, {count})"; bwd = $"Relu6Backward(y, dy, dx, {count})"; ops = L; break;
+                case LayerKind.SiLU: fwd = $"Silu(x, y, {count})"; bwd = $"SiluBackward(x, dy, dx, {count})"; ops = L; break;
                 default: throw new InvalidOperationException("not element-wise: " + l.Spec.Kind);
             }
-            w.Line($"private static void {pre}_Forward({ForwardParams}) => {K}Ops.{fwd};");
+            w.Line($"private static void {pre}_Forward({ForwardParams}) => {ops}{fwd};");
             w.Line();
             w.Line($"private static void {pre}_Backward({BackwardParams})");
             w.Line("{");
-            w.Line($"    if (needDx) {K}Ops.{bwd};");
+            w.Line($"    if (needDx) {ops}{bwd};");
             w.Line("}");
         }
 

@@ -17,6 +17,15 @@ namespace CnnGen.Generator.Emit
         public long[] OutSlot = Array.Empty<long>();   // per layer: offset of its output
         public long[] MaskSlot = Array.Empty<long>();  // per layer: dropout mask offset, or -1
         public long[] IndexSlot = Array.Empty<long>(); // per layer: max-pool argmax offset in the index arena, or -1
+        public int[] BufferSlot = Array.Empty<int>();  // per layer: offset of its buffers in the model's Buffers (batch norm), or -1
+        public int BufferCount;                // floats in the model's Buffers array
+        public long[] SecondSlot = Array.Empty<long>(); // Add: the shortcut's output; Scale: the scaled input x; else -1
+        public int[] Depth = Array.Empty<int>();        // branch markers and joins: nesting depth (0 = outermost branch)
+        public long StashBase;                 // backward's gradient stash: 2 slots of MaxLayerSize per branch depth
+        public int MaxDepth;                   // deepest branch nesting + 1 (0 without branches)
+
+        /// <summary>Offset of the gradient stash slot S (which = 0: d(loss)/d(join output) or the direct input gradient) or T (which = 1: the shortcut's input gradient) of a depth.</summary>
+        public long Stash(int depth, int which) => StashBase + (2L * depth + which) * MaxLayerSize;
         public long ActivationsPerSample;
         public long IndicesPerSample;
         public long MaxLayerSize;             // largest activation (ping-pong buffer size per sample)
@@ -40,19 +49,61 @@ namespace CnnGen.Generator.Emit
             int count = m.Layers.Count;
             var plan = new MemoryPlan
             {
-                InSlot = new long[count], OutSlot = new long[count], MaskSlot = new long[count], IndexSlot = new long[count],
+                InSlot = new long[count], OutSlot = new long[count], MaskSlot = new long[count], IndexSlot = new long[count], BufferSlot = new int[count],
+                SecondSlot = new long[count], Depth = new int[count],
             };
             long act = 0, idx = 0;
             plan.InputSlot = act;
             act += m.Input.Size;
             long current = plan.InputSlot;
             plan.MaxLayerSize = m.Input.Size;
+            var branches = new Stack<(long Input, long BodyOut)>();
             for (int i = 0; i < count; i++)
             {
                 var l = m.Layers[i];
+                plan.SecondSlot[i] = -1;
+                switch (l.Spec.Kind)
+                {
+                    case LayerKind.BranchBegin:
+                        plan.Depth[i] = branches.Count;
+                        branches.Push((current, -1));
+                        plan.MaxDepth = Math.Max(plan.MaxDepth, branches.Count);
+                        plan.InSlot[i] = plan.OutSlot[i] = current;
+                        plan.MaskSlot[i] = plan.IndexSlot[i] = plan.BufferSlot[i] = -1;
+                        continue;
+                    case LayerKind.ShortcutBegin:
+                    {
+                        var b = branches.Pop();
+                        branches.Push((b.Input, current));
+                        plan.Depth[i] = branches.Count - 1;
+                        current = b.Input;
+                        plan.InSlot[i] = plan.OutSlot[i] = current;
+                        plan.MaskSlot[i] = plan.IndexSlot[i] = plan.BufferSlot[i] = -1;
+                        continue;
+                    }
+                    case LayerKind.Add:
+                    case LayerKind.Scale:
+                    {
+                        var b = branches.Pop();
+                        plan.Depth[i] = branches.Count;
+                        plan.InSlot[i] = b.BodyOut;
+                        plan.SecondSlot[i] = current; // Add: the shortcut's output (the kept input if none); Scale: x
+                        plan.OutSlot[i] = act;
+                        act += l.Out.Size;
+                        plan.MaskSlot[i] = plan.IndexSlot[i] = plan.BufferSlot[i] = -1;
+                        plan.MaxLayerSize = Math.Max(plan.MaxLayerSize, l.Out.Size);
+                        current = plan.OutSlot[i];
+                        continue;
+                    }
+                    case LayerKind.BlockEnd:
+                        plan.InSlot[i] = plan.OutSlot[i] = current;
+                        plan.MaskSlot[i] = plan.IndexSlot[i] = plan.BufferSlot[i] = -1;
+                        continue;
+                }
                 plan.InSlot[i] = current;
                 plan.MaskSlot[i] = -1;
                 plan.IndexSlot[i] = -1;
+                plan.BufferSlot[i] = -1;
                 if (l.Spec.Kind == LayerKind.Flatten)
                 {
                     plan.OutSlot[i] = current;
@@ -65,12 +116,21 @@ namespace CnnGen.Generator.Emit
                     plan.MaskSlot[i] = act;
                     act += DropoutGroups(l);
                 }
+                if (l.Spec.Kind == LayerKind.BatchNorm2d)
+                {
+                    // The batch's mean and 1/√(var + eps) per channel, for backward (one batch, not per sample:
+                    // the slot is scaled by n like every other, so it is simply larger than needed).
+                    plan.MaskSlot[i] = act;
+                    act += 2 * l.Out.C;
+                    plan.BufferSlot[i] = plan.BufferCount;
+                    plan.BufferCount += BufferFloats(l);
+                }
                 if (l.Spec.Kind == LayerKind.MaxPool2d)
                 {
                     plan.IndexSlot[i] = idx;
                     idx += l.Out.Size;
                 }
-                if (l.Spec.Kind == LayerKind.Conv2d)
+                if (l.Spec.Kind == LayerKind.Conv2d && !LayerEmitter.IsDepthwise(l.Spec))
                 {
                     long cols = LayerEmitter.ConvScratch(l);
                     if (cols > plan.ColumnScratch)
@@ -82,11 +142,16 @@ namespace CnnGen.Generator.Emit
                 plan.MaxLayerSize = Math.Max(plan.MaxLayerSize, l.Out.Size);
                 current = plan.OutSlot[i];
             }
+            plan.StashBase = act;
+            act += 2L * plan.MaxDepth * plan.MaxLayerSize;
             plan.ActivationsPerSample = act;
             plan.IndicesPerSample = idx;
             plan.ColumnScratch = Math.Max(plan.ColumnScratch, 1);
             return plan;
         }
+
+        /// <summary>Batch norm's buffers: running_mean [C], running_var [C], num_batches_tracked (one float holding the count).</summary>
+        public static int BufferFloats(ShapedLayer l) => l.Spec.Kind == LayerKind.BatchNorm2d ? 2 * l.Out.C + 1 : 0;
 
         /// <summary>Dropout draws one mask value per element; Dropout2d one per channel.</summary>
         public static int DropoutGroups(ShapedLayer l) => l.Spec.Kind == LayerKind.Dropout2d ? l.Out.C : l.Out.Size;

@@ -65,6 +65,23 @@ namespace CnnGen.Generator.Emit
             return w.ToString();
         }
 
+        /// <summary>A C# string literal of <paramref name="text"/> (regular, escaped; one line).</summary>
+        private static string Literal(string text)
+        {
+            var sb = new System.Text.StringBuilder("\"");
+            foreach (char c in text)
+            {
+                switch (c)
+                {
+                    case '\\': sb.Append("\\\\"); break;
+                    case '"': sb.Append("\\\""); break;
+                    case '\n': sb.Append("\\n"); break;
+                    default: sb.Append(c); break;
+                }
+            }
+            return sb.Append('"').ToString();
+        }
+
         private static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 
         private static void WriteShapeTable(CodeWriter w, ShapedModel shaped)
@@ -115,6 +132,23 @@ namespace CnnGen.Generator.Emit
                 if (!s.Ok) w.Line(Throw);
                 else w.Line("return global::CnnGen.SummaryFormat.Keras(SummaryRows());");
             }
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// The model as a tree, in torchinfo's layout: residual blocks and nested sequences as containers before their layers,");
+            w.Line("/// depth-indented, shapes for a batch of 1. The tree follows the PyTorch module names of the safetensors keys.");
+            w.Line("/// </summary>");
+            using (w.Block("public static string SummaryTree()"))
+            {
+                if (!s.Ok) w.Line(Throw);
+                else
+                {
+                    // One literal per line, so the tree reads as it prints.
+                    var lines = SummaryTree.Text(s).TrimEnd('\n').Split('\n');
+                    w.Line("return");
+                    for (int i = 0; i < lines.Length; i++)
+                        w.Line("    " + Literal(lines[i] + "\n") + (i < lines.Length - 1 ? " +" : ";"));
+                }
+            }
             if (!s.Ok) return;
             w.Line();
             using (w.Block("private static global::CnnGen.SummaryRow[] SummaryRows()"))
@@ -124,7 +158,8 @@ namespace CnnGen.Generator.Emit
                 foreach (var r in SummaryRows(s))
                 {
                     string torch = r.TorchName is null ? "null" : "\"" + r.TorchName + "\"";
-                    w.Line($"    new global::CnnGen.SummaryRow({torch}, \"{r.KerasName}\", \"{r.KerasType}\", new int[] {{ {string.Join(", ", r.Shape)} }}, {r.Parameters}),");
+                    string nonTrainable = r.KerasNonTrainable > 0 ? ", " + r.KerasNonTrainable.ToString(CultureInfo.InvariantCulture) : "";
+                    w.Line($"    new global::CnnGen.SummaryRow({torch}, \"{r.KerasName}\", \"{r.KerasType}\", new int[] {{ {string.Join(", ", r.Shape)} }}, {r.Parameters}{nonTrainable}),");
                 }
                 w.Line("};");
             }
@@ -149,7 +184,8 @@ namespace CnnGen.Generator.Emit
 
         internal static SummaryRow[] SummaryRows(ShapedModel s) => s.Layers
             .Select(l => new SummaryRow(l.HasRow ? l.SummaryName : null, l.KerasName, l.KerasType,
-                l.Out.Flat ? new[] { l.Out.C } : new[] { l.Out.C, l.Out.H, l.Out.W }, l.ParamCount))
+                l.Out.Flat ? new[] { l.Out.C } : new[] { l.Out.C, l.Out.H, l.Out.W }, l.ParamCount,
+                l.Spec.Kind == LayerKind.BatchNorm2d ? 2L * l.Out.C : 0)) // Keras counts the moving mean and variance
             .ToArray();
     }
 }

@@ -21,6 +21,24 @@ namespace CnnGen.Generator.Parsing
         Linear,
         Dropout,
         Dropout2d,
+        BatchNorm2d,
+        AdaptiveAvgPool2d,
+        GlobalAvgPool2d,
+        ReLU6,
+        SiLU,
+        Identity,
+        // Composite layers as written; BlockExpansion replaces them by the structural kinds below.
+        Residual,
+        Sequential,
+        SqueezeExcitation,
+        // Structural kinds (after expansion): a branch starts (its input is kept), the shortcut starts (from the
+        // kept input), the two are joined (Add: body + shortcut; Scale: input · body, per channel), and the
+        // container module's summary row (torchsummary hooks it after its children).
+        BranchBegin,
+        ShortcutBegin,
+        Add,
+        Scale,
+        BlockEnd,
     }
 
     /// <summary>
@@ -45,13 +63,34 @@ namespace CnnGen.Generator.Parsing
         public int DilationW { get; init; } = 1;
         public int Groups { get; init; } = 1;
         public bool Bias { get; init; } = true;
-        /// <summary>Dropout probability, LeakyReLU slope or ELU alpha.</summary>
+        /// <summary>Dropout probability, LeakyReLU slope, ELU alpha or BatchNorm2d eps.</summary>
         public double Value { get; init; }
+        /// <summary>BatchNorm2d momentum.</summary>
+        public double Momentum { get; init; }
+        /// <summary>Residual / Sequential: the [Block] class (fully qualified); BlockEnd: the module name its row shows.</summary>
+        public string? Block { get; init; }
+        /// <summary>Residual: the shortcut [Block] class, or null for the identity.</summary>
+        public string? Shortcut { get; init; }
+        /// <summary>Residual: the shortcut's key segment ("downsample").</summary>
+        public string ShortcutName { get; init; } = "downsample";
+        /// <summary>Residual: ReLU after the addition.</summary>
+        public bool ReLU { get; init; }
+        /// <summary>Set by BlockExpansion: the full key prefix ("layer1.0.conv1") of a layer inside a block.</summary>
+        public string? KeyPrefix { get; init; }
         /// <summary>False when the attribute's arguments could not be read (a C# error on the attribute).</summary>
         public bool ArgumentsOk { get; init; } = true;
         /// <summary>Which named arguments were given (for messages), e.g. "Stride".</summary>
         public EquatableArray<string> NamedArguments { get; init; } = EquatableArray<string>.Empty;
     }
+
+    /// <summary>A parsed [Block] class: its fully qualified name, the module name summaries show, its layers.</summary>
+    internal sealed record BlockSpec(
+        string FullName,
+        string DisplayName,
+        string? ModuleName,
+        EquatableArray<LayerSpec> Layers,
+        EquatableArray<DiagnosticInfo> Diagnostics,
+        LocationInfo? Location);
 
     /// <summary>The declared input shape (one sample, channels first).</summary>
     internal sealed record InputSpec(int Channels, int Height, int Width, LocationInfo? Location)

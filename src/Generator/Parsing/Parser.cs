@@ -11,6 +11,7 @@ namespace CnnGen.Generator.Parsing
     internal static class Parser
     {
         public const string ModelAttribute = "CnnGen.ModelAttribute";
+        public const string BlockAttribute = "CnnGen.BlockAttribute";
         private const string InputAttribute = "CnnGen.InputAttribute";
         private const string LayerAttributeBase = "CnnGen.LayerAttribute";
 
@@ -104,19 +105,7 @@ namespace CnnGen.Generator.Parsing
                 return c != 0 ? c : a.Ref.Span.Start.CompareTo(b.Ref.Span.Start);
             });
 
-            var specs = new List<LayerSpec>();
-            for (int i = 0; i < layers.Count; i++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var spec = ParseLayer(layers[i].Data, i, cancellationToken, out string? unknown);
-                if (spec is null)
-                {
-                    diagnostics.Add(DiagnosticInfo.Create(Diagnostics.UnknownLayer,
-                        LocationInfo.From(layers[i].Ref.GetSyntax(cancellationToken)), unknown ?? "?"));
-                    continue;
-                }
-                specs.Add(spec);
-            }
+            var specs = ParseLayers(layers, diagnostics, cancellationToken);
 
             if (input is null)
             {
@@ -150,6 +139,66 @@ namespace CnnGen.Generator.Parsing
                 Weights = weights,
                 WeightsLocation = weightsLocation ?? classLocation,
             };
+        }
+
+        private static List<LayerSpec> ParseLayers(List<(AttributeData Data, SyntaxReference Ref)> layers, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
+        {
+            var specs = new List<LayerSpec>();
+            for (int i = 0; i < layers.Count; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var spec = ParseLayer(layers[i].Data, i, cancellationToken, out string? unknown);
+                if (spec is null)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(Diagnostics.UnknownLayer,
+                        LocationInfo.From(layers[i].Ref.GetSyntax(cancellationToken)), unknown ?? "?"));
+                    continue;
+                }
+                specs.Add(spec);
+            }
+            return specs;
+        }
+
+        /// <summary>The name a [Block] class is referred to by (typeof arguments and <see cref="BlockSpec.FullName"/>).</summary>
+        public static string BlockName(ITypeSymbol type) => type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+
+        /// <summary>A [Block] class: its layers (in source order) and the problems found reading them.</summary>
+        public static BlockSpec ParseBlock(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+        {
+            var symbol = (INamedTypeSymbol)context.TargetSymbol;
+            var node = (TypeDeclarationSyntax)context.TargetNode;
+            var diagnostics = new List<DiagnosticInfo>();
+            var classLocation = LocationInfo.From(node.Identifier.GetLocation());
+            string? moduleName = null;
+            var layers = new List<(AttributeData Data, SyntaxReference Ref)>();
+            foreach (var attribute in symbol.GetAttributes())
+            {
+                var cls = attribute.AttributeClass;
+                if (cls is null || attribute.ApplicationSyntaxReference is null) continue;
+                if (cls.ToDisplayString() == BlockAttribute)
+                {
+                    foreach (var kv in attribute.NamedArguments)
+                    {
+                        if (kv.Key == "ModuleName" && kv.Value.Value is string mn) moduleName = mn;
+                    }
+                }
+                else if (DerivesFrom(cls, LayerAttributeBase))
+                {
+                    layers.Add((attribute, attribute.ApplicationSyntaxReference));
+                }
+            }
+            if (layers.Select(l => l.Ref.SyntaxTree.FilePath + "|" + FindDeclaration(l.Ref, cancellationToken)).Distinct().Count() > 1)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.LayersSpread, classLocation, symbol.Name));
+            }
+            layers.Sort((a, b) =>
+            {
+                int c = string.CompareOrdinal(a.Ref.SyntaxTree.FilePath, b.Ref.SyntaxTree.FilePath);
+                return c != 0 ? c : a.Ref.Span.Start.CompareTo(b.Ref.Span.Start);
+            });
+            var specs = ParseLayers(layers, diagnostics, cancellationToken);
+            return new BlockSpec(BlockName(symbol), symbol.Name, moduleName, new EquatableArray<LayerSpec>(specs.ToArray()),
+                new EquatableArray<DiagnosticInfo>(diagnostics.ToArray()), classLocation);
         }
 
         private static int NamedArgumentsInSyntax(AttributeData attribute, CancellationToken ct) =>
@@ -283,6 +332,45 @@ namespace CnnGen.Generator.Parsing
                 case LayerKind.Dropout:
                 case LayerKind.Dropout2d:
                     spec = spec with { Value = CtorD(0, 0.5) };
+                    break;
+                case LayerKind.BatchNorm2d:
+                {
+                    double? NamedD(string key) => named.TryGetValue(key, out var v) && v is double x ? x : (double?)null;
+                    // In = Out = num_features; Bias carries Affine (weight and bias come and go together).
+                    spec = spec with
+                    {
+                        In = Ctor(0),
+                        Out = Ctor(0),
+                        Value = NamedD("Eps") ?? 1e-5,
+                        Momentum = NamedD("Momentum") ?? 0.1,
+                        Bias = !named.TryGetValue("Affine", out var af) || af is not bool afb || afb,
+                    };
+                    break;
+                }
+                case LayerKind.AdaptiveAvgPool2d:
+                    spec = spec with { Out = Ctor(0) };
+                    break;
+                case LayerKind.Residual:
+                case LayerKind.Sequential:
+                {
+                    string? TypeArg(object? v) => v is ITypeSymbol t && t.TypeKind != TypeKind.Error ? BlockName(t) : null;
+                    string? block = ok && ctor.Length > 0 ? TypeArg(ctor[0].Value) : null;
+                    spec = spec with
+                    {
+                        ArgumentsOk = ok && block != null,
+                        Block = block,
+                        Shortcut = named.TryGetValue("Shortcut", out var sc) ? TypeArg(sc) : null,
+                        ShortcutName = named.TryGetValue("ShortcutName", out var sn) && sn is string sns ? sns : "downsample",
+                        ReLU = named.TryGetValue("ReLU", out var r) && r is bool rb && rb,
+                    };
+                    break;
+                }
+                case LayerKind.SqueezeExcitation:
+                    // In = channels, Out = reduction.
+                    spec = spec with { In = Ctor(0), Out = Ctor(1) };
+                    break;
+                case LayerKind.GlobalAvgPool2d:
+                    spec = spec with { Out = 1 };
                     break;
             }
             return spec;

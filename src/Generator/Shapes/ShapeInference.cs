@@ -40,17 +40,19 @@ namespace CnnGen.Generator.Shapes
             }
 
             var layers = new List<ShapedLayer>();
+            // Open branches (residual, squeeze-excitation): the kept input and, once the shortcut starts, the body's output.
+            var branches = new Stack<Branch>();
             var kerasCounts = new Dictionary<string, int>();
             int row = 0, offset = 0;
             foreach (var spec in model.Layers)
             {
-                string typeName = spec.Kind.ToString();
-                string summaryName = spec.Kind == LayerKind.Flatten ? "Flatten" : typeName + "-" + (++row);
+                string typeName = spec.Kind == LayerKind.BlockEnd ? spec.Block ?? "Block" : ShapeRules.TorchTypeName(spec.Kind);
+                string summaryName = !ShapedLayer.KindHasRow(spec.Kind) ? typeName : typeName + "-" + (++row);
                 var (kerasBase, kerasType) = ShapeRules.KerasNameOf(spec.Kind);
                 kerasCounts.TryGetValue(kerasBase, out int kc);
                 kerasCounts[kerasBase] = kc + 1;
                 string kerasName = kc == 0 ? kerasBase : kerasBase + "_" + kc;
-                string keyPrefix = spec.Name ?? spec.Position.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                string keyPrefix = spec.KeyPrefix ?? spec.Name ?? spec.Position.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
                 // 1. Arguments, independent of shapes: always checked, even after a shape error.
                 bool argsOk = spec.ArgumentsOk;
@@ -64,9 +66,56 @@ namespace CnnGen.Generator.Shapes
                 }
                 if (!argsOk) ok = false;
 
-                // 2. Shapes: only while every earlier shape is known.
+                // 2. Shapes: only while every earlier shape is known. Structural kinds move between the branches.
                 Shape? output = null;
-                if (current is Shape inShape && argsOk)
+                Shape? layerInput = current;
+                if (IsStructural(spec.Kind))
+                {
+                    switch (spec.Kind)
+                    {
+                        case LayerKind.BranchBegin:
+                            branches.Push(new Branch { Input = current, InputSource = source });
+                            output = current;
+                            break;
+                        case LayerKind.ShortcutBegin:
+                        {
+                            var b = branches.Peek();
+                            b.BodyOut = current;
+                            b.BodySource = source;
+                            output = layerInput = b.Input;
+                            source = b.InputSource;
+                            break;
+                        }
+                        case LayerKind.Add:
+                        {
+                            var b = branches.Pop();
+                            layerInput = b.BodyOut;
+                            if (b.BodyOut is Shape body && current is Shape shortcut)
+                            {
+                                if (body == shortcut) output = body;
+                                else
+                                {
+                                    int stride = !body.Flat && !shortcut.Flat && body.H > 0 && shortcut.H % body.H == 0 ? shortcut.H / body.H : 1;
+                                    diags.Add(DiagnosticInfo.Create(Diagnostics.ResidualShapeMismatch, spec.Location, $"Residual '{spec.KeyPrefix}'",
+                                        body, b.BodySource, shortcut, source, b.Input?.C ?? shortcut.C, body.C, stride));
+                                }
+                            }
+                            break;
+                        }
+                        case LayerKind.Scale:
+                        {
+                            var b = branches.Pop();
+                            layerInput = b.BodyOut;
+                            output = b.BodyOut is Shape && current is Shape x ? x : (Shape?)null;
+                            break;
+                        }
+                        default: // BlockEnd: the container's row, same shape
+                            output = current;
+                            break;
+                    }
+                    if (output is null) ok = false;
+                }
+                else if (current is Shape inShape && argsOk)
                 {
                     output = ShapeRules.OutputShape(spec, summaryName, inShape, source, diags);
                     if (output is null) ok = false;
@@ -84,10 +133,15 @@ namespace CnnGen.Generator.Shapes
                     weights = biases = 0;
                 }
                 layers.Add(new ShapedLayer(spec, typeName, summaryName, kerasName, kerasType, keyPrefix,
-                    current ?? default, output ?? default, weights, biases, offset));
+                    layerInput ?? default, output ?? default, weights, biases, offset));
                 offset += weights + biases;
 
-                if (output is Shape o)
+                if (output is Shape so && IsStructural(spec.Kind))
+                {
+                    if (spec.Kind == LayerKind.Add || spec.Kind == LayerKind.Scale) source = $"Residual '{spec.KeyPrefix}' output {so}";
+                    if (spec.Kind == LayerKind.BlockEnd) source = summaryName + " output " + so;
+                }
+                else if (output is Shape o)
                 {
                     source = spec.Kind == LayerKind.Flatten
                         ? (current is Shape c && !c.Flat ? source + ", flattened" : source)
@@ -103,6 +157,18 @@ namespace CnnGen.Generator.Shapes
                 input != null ? Shape.Spatial(input.Channels, input.Height, input.Width) : default,
                 current ?? default,
                 offset);
+        }
+
+        /// <summary>Markers placed by <see cref="BlockExpansion"/>: no arguments, no parameters, shapes routed between branches.</summary>
+        public static bool IsStructural(LayerKind k) =>
+            k == LayerKind.BranchBegin || k == LayerKind.ShortcutBegin || k == LayerKind.Add || k == LayerKind.Scale || k == LayerKind.BlockEnd;
+
+        private sealed class Branch
+        {
+            public Shape? Input;
+            public string InputSource = "";
+            public Shape? BodyOut;
+            public string BodySource = "";
         }
 
         private static bool CheckInput(List<DiagnosticInfo> diags, InputSpec input, string what, int value)

@@ -41,6 +41,8 @@ namespace CnnGen.Generator.Shapes
                     return (long)spec.Out * (spec.In / spec.Groups) * spec.KernelH * spec.KernelW + bias;
                 case LayerKind.Linear:
                     return (long)spec.Out * spec.In + bias;
+                case LayerKind.BatchNorm2d:
+                    return spec.Bias ? 2L * spec.Out : 0;
                 default:
                     return 0;
             }
@@ -68,8 +70,24 @@ namespace CnnGen.Generator.Shapes
             LayerKind.Linear => ("dense", "Dense"),
             LayerKind.Dropout => ("dropout", "Dropout"),
             LayerKind.Dropout2d => ("spatial_dropout2d", "SpatialDropout2D"),
-            _ => ("activation", "Activation"), // Sigmoid, Tanh, LogSoftmax: keras.layers.Activation
+            LayerKind.BatchNorm2d => ("batch_normalization", "BatchNormalization"),
+            LayerKind.AdaptiveAvgPool2d or LayerKind.GlobalAvgPool2d => ("global_average_pooling2d", "GlobalAveragePooling2D"),
+            LayerKind.ReLU6 => ("re_lu", "ReLU"), // keras.layers.ReLU(max_value=6)
+            LayerKind.Identity => ("identity", "Identity"),
+            LayerKind.Add => ("add", "Add"),
+            LayerKind.Scale => ("multiply", "Multiply"),
+            LayerKind.BranchBegin or LayerKind.ShortcutBegin or LayerKind.BlockEnd => ("", ""), // no Keras row
+            _ => ("activation", "Activation"), // Sigmoid, Tanh, LogSoftmax, SiLU ("swish"): keras.layers.Activation
         };
+
+        /// <summary>
+        /// The module name torchsummary shows: the layer kind, except GlobalAvgPool2d, which is PyTorch's
+        /// <c>nn.AdaptiveAvgPool2d(1)</c> (PyTorch has no GlobalAvgPool2d module).
+        /// </summary>
+        public static string TorchTypeName(LayerKind kind) => kind == LayerKind.GlobalAvgPool2d ? "AdaptiveAvgPool2d" : kind.ToString();
+
+        /// <summary>Buffers (not parameters) a layer keeps: BatchNorm2d's running mean and variance, [C] each.</summary>
+        public static int BufferCount(LayerSpec spec) => spec.Kind == LayerKind.BatchNorm2d ? 2 * spec.Out : 0;
 
         public static void ParameterCounts(LayerSpec spec, out int weights, out int biases)
         {
@@ -82,6 +100,10 @@ namespace CnnGen.Generator.Shapes
                 case LayerKind.Linear:
                     weights = spec.Out * spec.In;
                     biases = spec.Bias ? spec.Out : 0;
+                    return;
+                case LayerKind.BatchNorm2d:
+                    // γ is the "weight", β the "bias" (PyTorch's names); both only when affine.
+                    weights = biases = spec.Bias ? spec.Out : 0;
                     return;
                 default:
                     weights = biases = 0;
@@ -154,9 +176,21 @@ namespace CnnGen.Generator.Shapes
                     if (double.IsNaN(s.Value) || double.IsInfinity(s.Value))
                         Bad("alpha", s.Value.ToString("R", CultureInfo.InvariantCulture), "a finite number");
                     break;
+                case LayerKind.BatchNorm2d:
+                    AtLeast("num features", s.In, 1);
+                    if (double.IsNaN(s.Value) || double.IsInfinity(s.Value) || s.Value <= 0)
+                        Bad("Eps", s.Value.ToString("R", CultureInfo.InvariantCulture), "a positive finite number");
+                    if (double.IsNaN(s.Momentum) || s.Momentum < 0 || s.Momentum > 1)
+                        Bad("Momentum", s.Momentum.ToString("R", CultureInfo.InvariantCulture), "in [0, 1]");
+                    break;
+                case LayerKind.AdaptiveAvgPool2d:
+                    AtLeast("output size", s.Out, 1);
+                    if (s.Out > 1)
+                        diags.Add(DiagnosticInfo.Create(Diagnostics.AdaptiveOutputUnsupported, s.Location, layer, s.Out));
+                    break;
             }
             // Parameter counts depend on the arguments only; they must fit the int-indexed parameter array.
-            if (diags.Count == before && (s.Kind == LayerKind.Conv2d || s.Kind == LayerKind.Linear))
+            if (diags.Count == before && (s.Kind == LayerKind.Conv2d || s.Kind == LayerKind.Linear || s.Kind == LayerKind.BatchNorm2d))
                 CheckSize(diags, s.Location, layer, "the parameter count", ParameterCount64(s));
             return diags.Count == before;
         }
@@ -212,6 +246,26 @@ namespace CnnGen.Generator.Shapes
                     return Shape.Features(s.Out);
                 case LayerKind.Flatten:
                     return Shape.Features(input.Size);
+                case LayerKind.BatchNorm2d:
+                    if (input.Flat)
+                    {
+                        diags.Add(DiagnosticInfo.Create(Diagnostics.NeedsSpatialInput, s.Location, layer, input, source));
+                        return null;
+                    }
+                    if (s.In != input.C)
+                    {
+                        diags.Add(DiagnosticInfo.Create(Diagnostics.BatchNormFeatureMismatch, s.Location, layer, s.In, input.C, source));
+                        return null;
+                    }
+                    return input;
+                case LayerKind.AdaptiveAvgPool2d:
+                case LayerKind.GlobalAvgPool2d:
+                    if (input.Flat)
+                    {
+                        diags.Add(DiagnosticInfo.Create(Diagnostics.NeedsSpatialInput, s.Location, layer, input, source));
+                        return null;
+                    }
+                    return Shape.Spatial(input.C, 1, 1);
                 case LayerKind.Softmax:
                 case LayerKind.LogSoftmax:
                     if (!input.Flat)

@@ -33,8 +33,11 @@ namespace CnnGen.Generator.Shapes
     {
         public int ParamCount => WeightCount + BiasCount;
 
-        /// <summary>Flatten is a free reshape: no summary row, no code.</summary>
-        public bool HasRow => Spec.Kind != LayerKind.Flatten;
+        /// <summary>Flatten is a free reshape: no summary row, no code. Branch markers and joins have no torchsummary row either.</summary>
+        public bool HasRow => KindHasRow(Spec.Kind);
+
+        public static bool KindHasRow(LayerKind k) =>
+            k != LayerKind.Flatten && k != LayerKind.BranchBegin && k != LayerKind.ShortcutBegin && k != LayerKind.Add && k != LayerKind.Scale;
 
         /// <summary>
         /// The layer's tensors in PyTorch <c>state_dict</c> order: safetensors key, shape, offset in the flat parameter
@@ -51,6 +54,7 @@ namespace CnnGen.Generator.Shapes
         {
             LayerKind.Conv2d => new[] { Spec.Out, Spec.In / Spec.Groups, Spec.KernelH, Spec.KernelW },
             LayerKind.Linear => new[] { Spec.Out, Spec.In },
+            LayerKind.BatchNorm2d => new[] { Spec.Out },
             _ => System.Array.Empty<int>(),
         };
     }

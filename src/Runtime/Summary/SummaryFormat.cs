@@ -35,6 +35,19 @@ namespace CnnGen
             Parameters = parameters;
         }
 
+        /// <summary>Creates a row for a layer that also has non-trainable weights in Keras (batch norm's moving mean and variance).</summary>
+        /// <param name="torchName">torchsummary's name; null for layers without a torchsummary row.</param>
+        /// <param name="kerasName">Keras' layer name.</param>
+        /// <param name="kerasType">Keras' layer class.</param>
+        /// <param name="shape">Output shape of one sample, channels first.</param>
+        /// <param name="parameters">Number of (trainable) parameters; what torchsummary counts.</param>
+        /// <param name="kerasNonTrainable">Weights Keras counts as non-trainable parameters (torchsummary counts buffers nowhere).</param>
+        public SummaryRow(string? torchName, string kerasName, string kerasType, int[] shape, long parameters, long kerasNonTrainable)
+            : this(torchName, kerasName, kerasType, shape, parameters)
+        {
+            KerasNonTrainable = kerasNonTrainable;
+        }
+
         /// <summary>torchsummary's name, or null when torchsummary shows no row.</summary>
         public string? TorchName { get; }
         /// <summary>Keras' layer name.</summary>
@@ -45,6 +58,8 @@ namespace CnnGen
         public int[] Shape { get; }
         /// <summary>Number of parameters.</summary>
         public long Parameters { get; }
+        /// <summary>Keras' non-trainable weights of the layer (0 but for batch norm's moving statistics).</summary>
+        public long KerasNonTrainable { get; }
     }
 
     /// <summary>Writes model summaries exactly as torchsummary and Keras print them.</summary>
@@ -129,9 +144,10 @@ namespace CnnGen
             sb.Append('_', lineLength).Append('\n');
             KerasRow(sb, new[] { "Layer (type)", "Output Shape", "Param #" }, positions);
             sb.Append('=', lineLength).Append('\n');
-            long total = 0;
+            long total = 0, nonTrainable = 0;
             foreach (var row in rows)
             {
+                if (row.KerasName.Length == 0) continue; // torchsummary-only rows (a residual block's container row)
                 var shape = new StringBuilder("(None");
                 int[] s = row.Shape;
                 if (s.Length == 3)
@@ -143,14 +159,16 @@ namespace CnnGen
                     foreach (int d in s) shape.Append(", ").Append(d);
                 }
                 shape.Append(')');
-                KerasRow(sb, new[] { row.KerasName + " (" + row.KerasType + ")", shape.ToString(), row.Parameters.ToString(CultureInfo.InvariantCulture) }, positions);
+                long count = row.Parameters + row.KerasNonTrainable;
+                KerasRow(sb, new[] { row.KerasName + " (" + row.KerasType + ")", shape.ToString(), count.ToString(CultureInfo.InvariantCulture) }, positions);
                 sb.Append(' ', lineLength).Append('\n');
-                total += row.Parameters;
+                total += count;
+                nonTrainable += row.KerasNonTrainable;
             }
             sb.Append('=', lineLength).Append('\n');
             sb.Append("Total params: ").Append(total.ToString("N0", CultureInfo.InvariantCulture)).Append('\n');
-            sb.Append("Trainable params: ").Append(total.ToString("N0", CultureInfo.InvariantCulture)).Append('\n');
-            sb.Append("Non-trainable params: 0\n");
+            sb.Append("Trainable params: ").Append((total - nonTrainable).ToString("N0", CultureInfo.InvariantCulture)).Append('\n');
+            sb.Append("Non-trainable params: ").Append(nonTrainable.ToString("N0", CultureInfo.InvariantCulture)).Append('\n');
             sb.Append('_', lineLength).Append('\n');
             return sb.ToString();
         }

@@ -63,7 +63,8 @@ public sealed class Checkpoint
 
         // Serialize the weights first (a complete safetensors blob), so the file is written in one pass.
         var weights = new MemoryStream();
-        SafeTensors.Write(weights, model.ParameterSlots, model.Parameters);
+        var (slots, values) = State(model);
+        SafeTensors.Write(weights, slots, values);
 
         using AtomicFileWriter writer = AtomicFile.Create(path);
         Stream target = wrapForTests is null ? writer.Stream : wrapForTests(writer.Stream);
@@ -123,14 +124,35 @@ public sealed class Checkpoint
         if (weightsLength < 0 || weightsLength > stream.Length - stream.Position)
             throw new InvalidDataException($"{name}: truncated checkpoint (the weights need {weightsLength} bytes, {stream.Length - stream.Position} remain).");
 
-        var weights = new float[model.ParameterCount];
-        SafeTensors.LoadInto(new MemoryStream(bytes, (int)stream.Position, (int)weightsLength, writable: false), name, model.ParameterSlots, weights);
+        var (slots, weights) = State(model);
+        weights = new float[weights.Length];
+        SafeTensors.LoadInto(new MemoryStream(bytes, (int)stream.Position, (int)weightsLength, writable: false), name, slots, weights);
         stream.Position += weightsLength;
         optimizer.LoadState(stream); // unchanged on error
         if (stream.Position != stream.Length)
             throw new InvalidDataException($"{name}: {stream.Length - stream.Position} unexpected bytes after the optimizer state.");
-        weights.AsSpan().CopyTo(model.Parameters);
+        weights.AsSpan(0, model.ParameterCount).CopyTo(model.Parameters);
+        weights.AsSpan(model.ParameterCount).CopyTo(model.Buffers);
         return info;
+    }
+
+    /// <summary>
+    /// The tensors a checkpoint keeps: the parameters and, for models with batch norm, the buffers after them (keys as
+    /// PyTorch's state_dict). Without buffers this is exactly the parameter array, so such checkpoints are unchanged.
+    /// </summary>
+    private static (TensorSlot[] Slots, float[] Values) State(ICnnModel model)
+    {
+        TensorSlot[] buffers = model.BufferSlots;
+        if (buffers.Length == 0)
+            return (model.ParameterSlots, model.Parameters);
+        var slots = new TensorSlot[model.ParameterSlots.Length + buffers.Length];
+        model.ParameterSlots.CopyTo(slots, 0);
+        for (int i = 0; i < buffers.Length; i++)
+            slots[model.ParameterSlots.Length + i] = buffers[i] with { Offset = model.ParameterCount + buffers[i].Offset };
+        var values = new float[model.ParameterCount + model.Buffers.Length];
+        model.Parameters.CopyTo(values, 0);
+        model.Buffers.CopyTo(values, model.ParameterCount);
+        return (slots, values);
     }
 
     /// <summary>Reads only a checkpoint's counters and history (for inspection), without restoring anything.</summary>

@@ -376,6 +376,7 @@ public sealed class Trainer
             float[] g = _shardGrads[s];
             Array.Clear(g);
             ws.Rng.Reseed(stepSeed ^ (0x9E3779B97F4A7C15UL * (ulong)(s + 1)));
+            ws.UpdateBatchNormStatistics = s == 0; // running statistics move once a step, from shard 0 (as DataParallel keeps replica 0's)
             Model.ForwardTrain(ws, _batchInputs.AsSpan(lo * inSize, m * inSize), output, m);
             Span<float> dy = dOutput.AsSpan(0, m * outSize);
             _shardLoss[s] = LossFunctions.Sum(Options.Loss, output.AsSpan(0, m * outSize), _batchLabels.AsSpan(lo, m), m, outSize, dy);

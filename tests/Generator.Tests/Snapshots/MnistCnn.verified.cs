@@ -73,6 +73,34 @@ namespace Samples
             return global::CnnGen.SummaryFormat.Keras(SummaryRows());
         }
 
+        /// <summary>
+        /// The model as a tree, in torchinfo's layout: residual blocks and nested sequences as containers before their layers,
+        /// depth-indented, shapes for a batch of 1. The tree follows the PyTorch module names of the safetensors keys.
+        /// </summary>
+        public static string SummaryTree()
+        {
+            return
+                "==========================================================================================\n" +
+                "Layer (type:depth-idx)                  Output Shape             Param #\n" +
+                "==========================================================================================\n" +
+                "MnistCnn                                [1, 10]                  --\n" +
+                "├─Conv2d: 1-1                           [1, 16, 26, 26]          160\n" +
+                "├─ReLU: 1-2                             [1, 16, 26, 26]          --\n" +
+                "├─MaxPool2d: 1-3                        [1, 16, 14, 14]          --\n" +
+                "├─Conv2d: 1-4                           [1, 32, 12, 12]          4,640\n" +
+                "├─ReLU: 1-5                             [1, 32, 12, 12]          --\n" +
+                "├─MaxPool2d: 1-6                        [1, 32, 7, 7]            --\n" +
+                "├─Linear: 1-7                           [1, 32]                  50,208\n" +
+                "├─ReLU: 1-8                             [1, 32]                  --\n" +
+                "├─Dropout: 1-9                          [1, 32]                  --\n" +
+                "├─Linear: 1-10                          [1, 10]                  330\n" +
+                "==========================================================================================\n" +
+                "Total params: 55,338\n" +
+                "Trainable params: 55,338\n" +
+                "Non-trainable params: 0\n" +
+                "==========================================================================================\n";
+        }
+
         private static global::CnnGen.SummaryRow[] SummaryRows()
         {
             return new global::CnnGen.SummaryRow[]

@@ -1,0 +1,160 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Linq;
+using CnnGen.Generator.Parsing;
+
+namespace CnnGen.Generator.Shapes
+{
+    /// <summary>
+    /// Replaces the composite layers of a model (<c>[Residual]</c>, <c>[Sequential]</c>, <c>[SqueezeExcitation]</c>) by the
+    /// layers they stand for, in execution order, with the structural markers shape inference and the emitters follow:
+    /// <code>
+    /// Residual:          BranchBegin, body…, ShortcutBegin, shortcut…, Add, [ReLU], BlockEnd(module)
+    /// SqueezeExcitation: BranchBegin, AdaptiveAvgPool2d(1), Conv2d 1×1 (fc1), ReLU, Conv2d 1×1 (fc2), Sigmoid, ShortcutBegin, Scale, BlockEnd
+    /// Sequential:        the block's layers, inline
+    /// </code>
+    /// Every expanded layer gets its full safetensors key prefix (<c>layer2.0.downsample.0</c>). A pure function of the
+    /// model and the [Block] specs; a model without composite layers is returned unchanged.
+    /// </summary>
+    internal static class BlockExpansion
+    {
+        public static ModelSpec Expand(ModelSpec model, ImmutableArray<BlockSpec> blocks)
+        {
+            if (!model.Layers.Any(IsComposite)) return model;
+            var byName = new Dictionary<string, BlockSpec>();
+            foreach (var b in blocks)
+            {
+                if (!byName.ContainsKey(b.FullName)) byName[b.FullName] = b;
+            }
+            var diags = new List<DiagnosticInfo>(model.Diagnostics);
+            var output = new List<LayerSpec>();
+            foreach (var l in model.Layers)
+            {
+                Expand(l, l.Name ?? l.Position.ToString(CultureInfo.InvariantCulture), new List<string>(), byName, diags, output);
+            }
+            return model with
+            {
+                Layers = new EquatableArray<LayerSpec>(output.ToArray()),
+                Diagnostics = new EquatableArray<DiagnosticInfo>(diags.Distinct().ToArray()),
+            };
+        }
+
+        public static bool IsComposite(LayerSpec l) =>
+            l.Kind == LayerKind.Residual || l.Kind == LayerKind.Sequential || l.Kind == LayerKind.SqueezeExcitation;
+
+        private static string Child(string prefix, LayerSpec c) => prefix + "." + (c.Name ?? c.Position.ToString(CultureInfo.InvariantCulture));
+
+        private static void Expand(LayerSpec l, string key, List<string> chain, Dictionary<string, BlockSpec> blocks,
+            List<DiagnosticInfo> diags, List<LayerSpec> output)
+        {
+            // Unreadable arguments stay as they are: shape inference reports CNN0006 for them.
+            if (!IsComposite(l) || !l.ArgumentsOk)
+            {
+                output.Add(l with { KeyPrefix = key });
+                return;
+            }
+            string what = $"{l.Kind} '{key}'";
+            switch (l.Kind)
+            {
+                case LayerKind.Sequential:
+                {
+                    var block = Resolve(l.Block!, l, what, chain, blocks, diags);
+                    if (block is null) return;
+                    chain.Add(block.FullName);
+                    foreach (var c in block.Layers) Expand(c, Child(key, c), chain, blocks, diags, output);
+                    chain.RemoveAt(chain.Count - 1);
+                    return;
+                }
+                case LayerKind.Residual:
+                {
+                    var body = Resolve(l.Block!, l, what, chain, blocks, diags);
+                    var shortcut = l.Shortcut is null ? null : Resolve(l.Shortcut, l, what, chain, blocks, diags);
+                    if (body is null || (l.Shortcut != null && shortcut is null)) return;
+                    output.Add(Marker(LayerKind.BranchBegin, l, key));
+                    chain.Add(body.FullName);
+                    foreach (var c in body.Layers) Expand(c, Child(key, c), chain, blocks, diags, output);
+                    chain.RemoveAt(chain.Count - 1);
+                    output.Add(Marker(LayerKind.ShortcutBegin, l, key));
+                    if (shortcut != null)
+                    {
+                        chain.Add(shortcut.FullName);
+                        foreach (var c in shortcut.Layers) Expand(c, Child(key + "." + l.ShortcutName, c), chain, blocks, diags, output);
+                        chain.RemoveAt(chain.Count - 1);
+                    }
+                    output.Add(Marker(LayerKind.Add, l, key));
+                    if (l.ReLU) output.Add(new LayerSpec(LayerKind.ReLU, l.Position, l.Location) { KeyPrefix = key + ".relu" });
+                    output.Add(Marker(LayerKind.BlockEnd, l, key) with { Block = body.ModuleName ?? body.DisplayName });
+                    return;
+                }
+                case LayerKind.SqueezeExcitation:
+                {
+                    int channels = l.In, reduction = l.Out;
+                    bool ok = true;
+                    if (channels < 1)
+                    {
+                        diags.Add(DiagnosticInfo.Create(Diagnostics.InvalidValue, l.Location, what, "channels", channels, "at least 1"));
+                        ok = false;
+                    }
+                    if (reduction < 1)
+                    {
+                        diags.Add(DiagnosticInfo.Create(Diagnostics.InvalidValue, l.Location, what, "reduction", reduction, "at least 1"));
+                        ok = false;
+                    }
+                    if (ok && channels % reduction != 0)
+                    {
+                        diags.Add(DiagnosticInfo.Create(Diagnostics.ReductionDoesNotDivide, l.Location, what, reduction, channels));
+                        ok = false;
+                    }
+                    if (!ok) return;
+                    int squeeze = channels / reduction;
+                    LayerSpec Conv(int cin, int cout, string name) => new LayerSpec(LayerKind.Conv2d, l.Position, l.Location)
+                    {
+                        In = cin, Out = cout, KernelH = 1, KernelW = 1, KeyPrefix = key + "." + name,
+                    };
+                    output.Add(Marker(LayerKind.BranchBegin, l, key));
+                    output.Add(new LayerSpec(LayerKind.AdaptiveAvgPool2d, l.Position, l.Location) { Out = 1, KeyPrefix = key + ".avgpool" });
+                    output.Add(Conv(channels, squeeze, "fc1"));
+                    output.Add(new LayerSpec(LayerKind.ReLU, l.Position, l.Location) { KeyPrefix = key + ".activation" });
+                    output.Add(Conv(squeeze, channels, "fc2"));
+                    output.Add(new LayerSpec(LayerKind.Sigmoid, l.Position, l.Location) { KeyPrefix = key + ".scale_activation" });
+                    output.Add(Marker(LayerKind.ShortcutBegin, l, key));
+                    output.Add(Marker(LayerKind.Scale, l, key));
+                    output.Add(Marker(LayerKind.BlockEnd, l, key) with { Block = "SqueezeExcitation" });
+                    return;
+                }
+            }
+        }
+
+        private static LayerSpec Marker(LayerKind kind, LayerSpec from, string key) =>
+            new LayerSpec(kind, from.Position, from.Location) { KeyPrefix = key, Name = from.Name };
+
+        /// <summary>The [Block] named <paramref name="name"/>, or null after reporting why it can't be used here.</summary>
+        private static BlockSpec? Resolve(string name, LayerSpec use, string what, List<string> chain, Dictionary<string, BlockSpec> blocks, List<DiagnosticInfo> diags)
+        {
+            string shortName = name.StartsWith("global::", System.StringComparison.Ordinal) ? name.Substring("global::".Length) : name;
+            if (!blocks.TryGetValue(name, out var block))
+            {
+                diags.Add(DiagnosticInfo.Create(Diagnostics.NotABlock, use.Location, what, shortName));
+                return null;
+            }
+            if (chain.Contains(name))
+            {
+                var cycle = chain.Skip(chain.IndexOf(name)).Concat(new[] { name }).Select(n => blocks[n].DisplayName);
+                diags.Add(DiagnosticInfo.Create(Diagnostics.BlockCycle, use.Location, what, block.DisplayName, string.Join(" → ", cycle)));
+                return null;
+            }
+            if (block.Diagnostics.Count > 0)
+            {
+                diags.AddRange(block.Diagnostics);
+                return null;
+            }
+            if (block.Layers.Count == 0)
+            {
+                diags.Add(DiagnosticInfo.Create(Diagnostics.EmptyBlock, use.Location, what, block.DisplayName));
+                return null;
+            }
+            return block;
+        }
+    }
+}

@@ -1,0 +1,127 @@
+using System.Linq;
+using Xunit;
+
+namespace CnnGen.Generator.Tests
+{
+    /// <summary>
+    /// Issue 6's leaf layers (BatchNorm2d, AdaptiveAvgPool2d(1) / GlobalAvgPool2d, ReLU6, SiLU, Identity, depthwise
+    /// convolution): summaries against torchsummary (tools/golden/torchsummary_golden.py prints the expected table),
+    /// parameter counts, the generated source, and the diagnostics CNN0040–CNN0041 plus the argument checks.
+    /// </summary>
+    public class Issue6Tests
+    {
+        internal const string LeafLayers = @"using CnnGen;
+namespace T
+{
+    [Model]
+    [Input(3, 32, 32)]
+    [Conv2d(3, 16, 3, Padding = 1, Bias = false)]
+    [BatchNorm2d(16)]
+    [ReLU6]
+    [Conv2d(16, 16, 3, Padding = 1, Groups = 16)]
+    [SiLU]
+    [Identity]
+    [GlobalAvgPool2d]
+    [Flatten]
+    [Linear(16, 10)]
+    public partial class Leaf { }
+}
+";
+
+        // /usr/bin/python3 tools/golden/torchsummary_golden.py (leaf_layers_model: nn.Sequential of the same modules,
+        // GlobalAvgPool2d as nn.AdaptiveAvgPool2d(1), flattening with view).
+        internal const string LeafLayersSummary = @"----------------------------------------------------------------
+        Layer (type)               Output Shape         Param #
+================================================================
+            Conv2d-1           [-1, 16, 32, 32]             432
+       BatchNorm2d-2           [-1, 16, 32, 32]              32
+             ReLU6-3           [-1, 16, 32, 32]               0
+            Conv2d-4           [-1, 16, 32, 32]             160
+              SiLU-5           [-1, 16, 32, 32]               0
+          Identity-6           [-1, 16, 32, 32]               0
+ AdaptiveAvgPool2d-7             [-1, 16, 1, 1]               0
+            Linear-8                   [-1, 10]             170
+================================================================
+Total params: 794
+Trainable params: 794
+Non-trainable params: 0
+----------------------------------------------------------------
+Input size (MB): 0.01
+Forward/backward pass size (MB): 0.75
+Params size (MB): 0.00
+Estimated Total Size (MB): 0.76
+----------------------------------------------------------------
+";
+
+        [Fact]
+        public void LeafLayersSummaryMatchesTorchsummary()
+        {
+            var r = GeneratorHarness.Run(LeafLayers);
+            Assert.Empty(r.Errors);
+            Assert.Empty(r.Cnn);
+            var asm = GeneratorHarness.Load(r);
+            Assert.Equal(LeafLayersSummary.Replace("\r\n", "\n"), (string)GeneratorHarness.CallStatic(asm, "T.Leaf", "Summary", -1)!);
+            // torchsummary counts parameters only: BatchNorm2d(16) has γ and β (32), not its running statistics.
+            Assert.Equal(794, GeneratorHarness.Const(asm, "T.Leaf", "ParameterCount"));
+            Assert.Equal(10, GeneratorHarness.Const(asm, "T.Leaf", "OutputSize"));
+        }
+
+        [Fact]
+        public void LeafLayersKerasSummaryCountsMovingStatisticsAsNonTrainable()
+        {
+            var r = GeneratorHarness.Run(LeafLayers);
+            var asm = GeneratorHarness.Load(r);
+            string keras = (string)GeneratorHarness.CallStatic(asm, "T.Leaf", "KerasSummary")!;
+            // Keras' BatchNormalization(16) holds gamma, beta, moving_mean, moving_variance: 64 weights, 32 non-trainable.
+            Assert.Contains(" batch_normalization (BatchN  (None, 32, 32, 16)       64", keras);
+            Assert.Contains(" global_average_pooling2d (G  (None, 1, 1, 16)         0", keras);
+            Assert.Contains("\nTotal params: 826\nTrainable params: 794\nNon-trainable params: 32\n", keras);
+        }
+
+        [Fact]
+        public void LeafLayersGeneratedSourceMatchesSnapshot()
+        {
+            var r = GeneratorHarness.Run(LeafLayers);
+            Assert.Empty(r.Errors);
+            Snapshot.Verify(r.GeneratedSource, "LeafLayers");
+        }
+
+        [Fact]
+        public void BatchNormKeysAndBuffersFollowPyTorch()
+        {
+            var r = GeneratorHarness.Run(LeafLayers.Replace("[BatchNorm2d(16)]", "[BatchNorm2d(16, Name = \"bn1\")]"));
+            Assert.Empty(r.Errors);
+            string src = r.GeneratedSource;
+            Assert.Contains("new global::CnnGen.IO.TensorSlot(\"bn1.weight\", new int[] { 16 }, 432)", src);
+            Assert.Contains("new global::CnnGen.IO.TensorSlot(\"bn1.bias\", new int[] { 16 }, 448)", src);
+            Assert.Contains("new global::CnnGen.IO.TensorSlot(\"bn1.running_mean\", new int[] { 16 }, ParameterCount + 0)", src);
+            Assert.Contains("new global::CnnGen.IO.TensorSlot(\"bn1.running_var\", new int[] { 16 }, ParameterCount + 16)", src);
+            Assert.Contains("new global::CnnGen.IO.TensorSlot(\"bn1.num_batches_tracked\", new int[0], ParameterCount + 32) { DType = global::CnnGen.IO.SafeTensorDType.I64 }", src);
+            // Conv2d-4 is depthwise: computed directly, no im2col helper.
+            Assert.DoesNotContain("Conv2d_4_Im2Col", src);
+            Assert.Contains("Conv2d_1_Im2Col", src);
+        }
+
+        [Fact]
+        public void AffineFalseHasNoParametersButKeepsBuffers()
+        {
+            var r = GeneratorHarness.Run(LeafLayers.Replace("[BatchNorm2d(16)]", "[BatchNorm2d(16, Affine = false)]"));
+            Assert.Empty(r.Errors);
+            var asm = GeneratorHarness.Load(r);
+            Assert.Equal(762, GeneratorHarness.Const(asm, "T.Leaf", "ParameterCount"));
+            Assert.Contains("\"1.running_mean\"", r.GeneratedSource);
+            Assert.DoesNotContain("\"1.weight\"", r.GeneratedSource);
+        }
+
+        [Fact]
+        public void GlobalPoolingKeepsOneByOneSpatialShape()
+        {
+            var r = GeneratorHarness.Run(Models.Model("    [Input(3, 7, 5)]\n    [GlobalAvgPool2d]\n    [BatchNorm2d(3)]"));
+            Assert.Empty(r.Errors);
+            Assert.Empty(r.Cnn);
+            var asm = GeneratorHarness.Load(r);
+            Assert.Equal(3, GeneratorHarness.Const(asm, "T.M", "OutputSize"));
+            Assert.Contains("AdaptiveAvgPool2d-1              [-1, 3, 1, 1]", (string)GeneratorHarness.CallStatic(asm, "T.M", "Summary", -1)!);
+        }
+    }
+}

@@ -59,6 +59,27 @@ namespace T
             return global::CnnGen.SummaryFormat.Keras(SummaryRows());
         }
 
+        /// <summary>
+        /// The model as a tree, in torchinfo's layout: residual blocks and nested sequences as containers before their layers,
+        /// depth-indented, shapes for a batch of 1. The tree follows the PyTorch module names of the safetensors keys.
+        /// </summary>
+        public static string SummaryTree()
+        {
+            return
+                "==========================================================================================\n" +
+                "Layer (type:depth-idx)                  Output Shape             Param #\n" +
+                "==========================================================================================\n" +
+                "M                                       [1, 3]                   --\n" +
+                "├─Conv2d: 1-1                           [1, 2, 2, 2]             10\n" +
+                "├─ReLU: 1-2                             [1, 2, 2, 2]             --\n" +
+                "├─Linear: 1-3                           [1, 3]                   27\n" +
+                "==========================================================================================\n" +
+                "Total params: 37\n" +
+                "Trainable params: 37\n" +
+                "Non-trainable params: 0\n" +
+                "==========================================================================================\n";
+        }
+
         private static global::CnnGen.SummaryRow[] SummaryRows()
         {
             return new global::CnnGen.SummaryRow[]

@@ -115,7 +115,7 @@ namespace T
         private const int ActivationsPerSample = 101434;
         private const int IndicesPerSample = 0;
         private const int MaxLayerSize = 16384;
-        private const int ColumnScratch = 27648; // im2col buffer, one sample
+        private const int ColumnScratch = 27648; // convolution scratch: im2col of a chunk of samples (plus its staged output)
 
         /// <summary>safetensors key, PyTorch shape and offset in <see cref="Parameters"/> of every tensor, in <c>state_dict</c> order.</summary>
         private static readonly global::CnnGen.IO.TensorSlot[] s_slots =
@@ -184,6 +184,7 @@ namespace T
         /// <summary>Creates the model with parameters initialized as PyTorch initializes the same modules, deterministically for <paramref name="seed"/>.</summary>
         public Leaf(int seed = 0)
         {
+            global::CnnGen.RuntimeInfo.CheckInstructionSet();
             Parameters = new float[ParameterCount];
             Buffers = new float[BufferCount];
             ResetParameters(seed);
@@ -412,7 +413,7 @@ namespace T
             {
                 float* xb = x + b * 3072;
                 float* yb = y + b * 16384;
-                Conv2d_1_Im2Col(xb, col);
+                Conv2d_1_Im2Col(xb, col, 1024);
                 global::CnnGen.Kernels.Gemm.MultiplyNN(16, 1024, 27, p + 0, 27, 1, col + 0, 1024, yb + 0, 1024, false);
             }
         }
@@ -424,7 +425,7 @@ namespace T
             {
                 float* xb = x + b * 3072;
                 float* dyb = dy + b * 16384;
-                Conv2d_1_Im2Col(xb, col);
+                Conv2d_1_Im2Col(xb, col, 1024);
                 // dW[16, 27] += dy[16, 1024] · col[27, 1024]ᵀ per group
                 global::CnnGen.Kernels.Gemm.MultiplyNT(16, 27, 1024, dyb + 0, 1024, col + 0, 1024, g + 0, 27, true);
                 if (needDx)
@@ -433,22 +434,22 @@ namespace T
                     // dcol[27, 1024] = W[16, 27]ᵀ · dy[16, 1024] per group, then scattered back (col2im)
                     global::CnnGen.Kernels.Gemm.MultiplyNN(27, 1024, 16, p + 0, 1, 27, dyb + 0, 1024, col + 0, 1024, false);
                     new global::System.Span<float>(dxb, 3072).Clear();
-                    Conv2d_1_Col2Im(col, dxb);
+                    Conv2d_1_Col2Im(col, dxb, 1024);
                 }
             }
         }
 
-        // col[(c·3 + i)·3 + j, oh·32 + ow] = x[c, oh·1 − 1 + i·1, ow·1 − 1 + j·1], 0 in the padding
+        // col[(c·3 + i)·3 + j, oh·32 + ow] = x[c, oh·1 − 1 + i·1, ow·1 − 1 + j·1], 0 in the padding; rows ld apart
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2d_1_Im2Col(float* x, float* col)
+        private static void Conv2d_1_Im2Col(float* x, float* col, int ld)
         {
             for (int c = 0; c < 3; c++)
             {
                 float* xc = x + c * 1024;
-                float* cc = col + c * 9216;
+                float* cc = col + c * 9 * ld;
                 // tap (0, 0): rows [1, 32), columns [1, 32) read the input; the rest is padding
                 {
-                    float* r = cc + 0;
+                    float* r = cc;
                     new global::System.Span<float>(r, 32).Clear();
                     for (int oh = 1; oh < 32; oh++)
                     {
@@ -466,7 +467,7 @@ namespace T
                 }
                 // tap (0, 1): rows [1, 32), columns [0, 32) read the input; the rest is padding
                 {
-                    float* r = cc + 1024;
+                    float* r = cc + ld;
                     new global::System.Span<float>(r, 32).Clear();
                     for (int oh = 1; oh < 32; oh++)
                     {
@@ -480,7 +481,7 @@ namespace T
                 }
                 // tap (0, 2): rows [1, 32), columns [0, 31) read the input; the rest is padding
                 {
-                    float* r = cc + 2048;
+                    float* r = cc + 2 * ld;
                     new global::System.Span<float>(r, 32).Clear();
                     for (int oh = 1; oh < 32; oh++)
                     {
@@ -498,7 +499,7 @@ namespace T
                 }
                 // tap (1, 0): rows [0, 32), columns [1, 32) read the input; the rest is padding
                 {
-                    float* r = cc + 3072;
+                    float* r = cc + 3 * ld;
                     for (int oh = 0; oh < 32; oh++)
                     {
                         float* src = xc + (oh * 1 + 0) * 32 + 0;
@@ -515,7 +516,7 @@ namespace T
                 }
                 // tap (1, 1): rows [0, 32), columns [0, 32) read the input; the rest is padding
                 {
-                    float* r = cc + 4096;
+                    float* r = cc + 4 * ld;
                     for (int oh = 0; oh < 32; oh++)
                     {
                         float* src = xc + (oh * 1 + 0) * 32 + 0;
@@ -528,7 +529,7 @@ namespace T
                 }
                 // tap (1, 2): rows [0, 32), columns [0, 31) read the input; the rest is padding
                 {
-                    float* r = cc + 5120;
+                    float* r = cc + 5 * ld;
                     for (int oh = 0; oh < 32; oh++)
                     {
                         float* src = xc + (oh * 1 + 0) * 32 + 1;
@@ -545,7 +546,7 @@ namespace T
                 }
                 // tap (2, 0): rows [0, 31), columns [1, 32) read the input; the rest is padding
                 {
-                    float* r = cc + 6144;
+                    float* r = cc + 6 * ld;
                     new global::System.Span<float>(r + 992, 32).Clear();
                     for (int oh = 0; oh < 31; oh++)
                     {
@@ -563,7 +564,7 @@ namespace T
                 }
                 // tap (2, 1): rows [0, 31), columns [0, 32) read the input; the rest is padding
                 {
-                    float* r = cc + 7168;
+                    float* r = cc + 7 * ld;
                     new global::System.Span<float>(r + 992, 32).Clear();
                     for (int oh = 0; oh < 31; oh++)
                     {
@@ -577,7 +578,7 @@ namespace T
                 }
                 // tap (2, 2): rows [0, 31), columns [0, 31) read the input; the rest is padding
                 {
-                    float* r = cc + 8192;
+                    float* r = cc + 8 * ld;
                     new global::System.Span<float>(r + 992, 32).Clear();
                     for (int oh = 0; oh < 31; oh++)
                     {
@@ -598,15 +599,15 @@ namespace T
 
         // The adjoint of im2col: x[c, ih, iw] += col[...] for every tap that read it (x cleared by the caller).
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2d_1_Col2Im(float* col, float* x)
+        private static void Conv2d_1_Col2Im(float* col, float* x, int ld)
         {
             for (int c = 0; c < 3; c++)
             {
                 float* xc = x + c * 1024;
-                float* cc = col + c * 9216;
+                float* cc = col + c * 9 * ld;
                 // tap (0, 0): rows [1, 32), columns [1, 32) read the input; the rest is padding
                 {
-                    float* r = cc + 0;
+                    float* r = cc;
                     for (int oh = 1; oh < 32; oh++)
                     {
                         float* src = xc + (oh * 1 + -1) * 32 + 0;
@@ -622,7 +623,7 @@ namespace T
                 }
                 // tap (0, 1): rows [1, 32), columns [0, 32) read the input; the rest is padding
                 {
-                    float* r = cc + 1024;
+                    float* r = cc + ld;
                     for (int oh = 1; oh < 32; oh++)
                     {
                         float* src = xc + (oh * 1 + -1) * 32 + 0;
@@ -635,7 +636,7 @@ namespace T
                 }
                 // tap (0, 2): rows [1, 32), columns [0, 31) read the input; the rest is padding
                 {
-                    float* r = cc + 2048;
+                    float* r = cc + 2 * ld;
                     for (int oh = 1; oh < 32; oh++)
                     {
                         float* src = xc + (oh * 1 + -1) * 32 + 1;
@@ -651,7 +652,7 @@ namespace T
                 }
                 // tap (1, 0): rows [0, 32), columns [1, 32) read the input; the rest is padding
                 {
-                    float* r = cc + 3072;
+                    float* r = cc + 3 * ld;
                     for (int oh = 0; oh < 32; oh++)
                     {
                         float* src = xc + (oh * 1 + 0) * 32 + 0;
@@ -667,7 +668,7 @@ namespace T
                 }
                 // tap (1, 1): rows [0, 32), columns [0, 32) read the input; the rest is padding
                 {
-                    float* r = cc + 4096;
+                    float* r = cc + 4 * ld;
                     for (int oh = 0; oh < 32; oh++)
                     {
                         float* src = xc + (oh * 1 + 0) * 32 + 0;
@@ -680,7 +681,7 @@ namespace T
                 }
                 // tap (1, 2): rows [0, 32), columns [0, 31) read the input; the rest is padding
                 {
-                    float* r = cc + 5120;
+                    float* r = cc + 5 * ld;
                     for (int oh = 0; oh < 32; oh++)
                     {
                         float* src = xc + (oh * 1 + 0) * 32 + 1;
@@ -696,7 +697,7 @@ namespace T
                 }
                 // tap (2, 0): rows [0, 31), columns [1, 32) read the input; the rest is padding
                 {
-                    float* r = cc + 6144;
+                    float* r = cc + 6 * ld;
                     for (int oh = 0; oh < 31; oh++)
                     {
                         float* src = xc + (oh * 1 + 1) * 32 + 0;
@@ -712,7 +713,7 @@ namespace T
                 }
                 // tap (2, 1): rows [0, 31), columns [0, 32) read the input; the rest is padding
                 {
-                    float* r = cc + 7168;
+                    float* r = cc + 7 * ld;
                     for (int oh = 0; oh < 31; oh++)
                     {
                         float* src = xc + (oh * 1 + 1) * 32 + 0;
@@ -725,7 +726,7 @@ namespace T
                 }
                 // tap (2, 2): rows [0, 31), columns [0, 31) read the input; the rest is padding
                 {
-                    float* r = cc + 8192;
+                    float* r = cc + 8 * ld;
                     for (int oh = 0; oh < 31; oh++)
                     {
                         float* src = xc + (oh * 1 + 1) * 32 + 1;

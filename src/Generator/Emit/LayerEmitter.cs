@@ -104,13 +104,15 @@ namespace CnnGen.Generator.Emit
         /// </summary>
         public static long ConvScratch(ShapedLayer l)
         {
-            var s = l.Spec;
-            long ckk = (long)l.In.C * s.KernelH * s.KernelW, ohow = (long)l.Out.H * l.Out.W;
-            int chunk = ConvChunk(l);
-            if (chunk == 1) return ckk * ohow;
-            long ld = PaddedColumns(chunk * ohow);
-            return (ckk + s.Out) * ld;
+            long ohow = (long)l.Out.H * l.Out.W;
+            return ConvChunk(l) == 1 ? ColumnRows(l) * ohow : StageOffset(l) + l.Spec.Out * PaddedColumns(ConvChunk(l) * ohow);
         }
+
+        /// <summary>Rows of the im2col matrix: input channels × kernel taps.</summary>
+        private static long ColumnRows(ShapedLayer l) => (long)l.In.C * l.Spec.KernelH * l.Spec.KernelW;
+
+        /// <summary>Where a batched convolution's staging area starts in its scratch: after the chunk's im2col matrix.</summary>
+        private static long StageOffset(ShapedLayer l) => ColumnRows(l) * PaddedColumns((long)ConvChunk(l) * l.Out.H * l.Out.W);
 
         private static void Conv(CodeWriter w, ShapedLayer l, string pre)
         {
@@ -121,7 +123,7 @@ namespace CnnGen.Generator.Emit
             bool pointwise = IsPointwise(s);
             int chunk = ConvChunk(l);
             bool batched = chunk > 1;
-            long stageOffset = batched ? (long)C * s.KernelH * s.KernelW * PaddedColumns((long)chunk * OHOW) : 0;
+            long stageOffset = StageOffset(l);
             string colExpr = pointwise ? "xb" : "col";
 
             w.Line(Hot);
@@ -639,7 +641,7 @@ namespace CnnGen.Generator.Emit
                     w.Line($"float* gc = g + {wOff} + c * {KH * KW};");
                     w.Line("// dW[c, tap] += Σ dy·x over the tap's reach; dx[c] += W[c, tap]·dy scattered back");
                     DepthwiseTaps(w, l, (len, stride) => stride == 1
-                        ? $"gsum += {L}Dot(d, src, {len}); if (needDx) {L}Axpy(srcDx, d, wt, {len});"
+                        ? $"gsum += {K}Gemm.Dot(d, src, {len}); if (needDx) {L}Axpy(srcDx, d, wt, {len});"
                         : $"for (int q = 0; q < {len}; q++) {{ gsum += d[q] * src[q * {stride}]; if (needDx) srcDx[q * {stride}] += wt * d[q]; }}",
                         backward: true);
                 }

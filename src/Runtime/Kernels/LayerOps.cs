@@ -24,18 +24,6 @@ namespace CnnGen.Kernels
             for (; i < n; i++) dst[i] = MathF.FusedMultiplyAdd(src[i], a, dst[i]);
         }
 
-        /// <summary>Σ a[i]·b[i] for i &lt; n.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static float Dot(float* a, float* b, int n)
-        {
-            int i = 0;
-            Vector256<float> s = default;
-            for (; i + V <= n; i += V) s = Vector256.FusedMultiplyAdd(Vector256.Load(a + i), Vector256.Load(b + i), s);
-            float r = Vector256.Sum(s);
-            for (; i < n; i++) r = MathF.FusedMultiplyAdd(a[i], b[i], r);
-            return r;
-        }
-
         private static float Sum(float* x, int n)
         {
             int i = 0;
@@ -206,7 +194,7 @@ namespace CnnGen.Kernels
                     long at = ((long)b * channels + c) * hw;
                     sumDy += Sum(dy + at, hw);
                     // Σ dy·(x − mean) = Σ dy·x − mean·Σ dy, in double across planes
-                    sumDyX += Dot(dy + at, x + at, hw);
+                    sumDyX += Gemm.Dot(dy + at, x + at, hw);
                 }
                 double sumDyXhat = (sumDyX - mean * sumDy) * invStd;
                 if (dGamma != null)
@@ -256,7 +244,7 @@ namespace CnnGen.Kernels
             for (int p = 0; p < planes; p++)
             {
                 long at = (long)p * hw;
-                ds[p] = Dot(dy + at, x + at, hw);
+                ds[p] = Gemm.Dot(dy + at, x + at, hw);
                 ScaleShift(dy + at, dx + at, s[p], 0f, hw);
             }
         }

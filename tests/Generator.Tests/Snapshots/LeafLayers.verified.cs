@@ -892,7 +892,7 @@ namespace T
                         float* src = xc + (oh * 1 + -1) * 32 + 0;
                         float* srcDx = dxc + (oh * 1 + -1) * 32 + 0;
                         float* d = dyc + oh * 32 + 1;
-                        gsum += global::CnnGen.Kernels.LayerOps.Dot(d, src, 31); if (needDx) global::CnnGen.Kernels.LayerOps.Axpy(srcDx, d, wt, 31);
+                        gsum += global::CnnGen.Kernels.Gemm.Dot(d, src, 31); if (needDx) global::CnnGen.Kernels.LayerOps.Axpy(srcDx, d, wt, 31);
                     }
                     gc[0] += gsum;
                 }
@@ -905,7 +905,7 @@ namespace T
                         float* src = xc + (oh * 1 + -1) * 32 + 0;
                         float* srcDx = dxc + (oh * 1 + -1) * 32 + 0;
                         float* d = dyc + oh * 32 + 0;
-                        gsum += global::CnnGen.Kernels.LayerOps.Dot(d, src, 32); if (needDx) global::CnnGen.Kernels.LayerOps.Axpy(srcDx, d, wt, 32);
+                        gsum += global::CnnGen.Kernels.Gemm.Dot(d, src, 32); if (needDx) global::CnnGen.Kernels.LayerOps.Axpy(srcDx, d, wt, 32);
                     }
                     gc[1] += gsum;
                 }
@@ -918,7 +918,7 @@ namespace T
                         float* src = xc + (oh * 1 + -1) * 32 + 1;
                         float* srcDx = dxc + (oh * 1 + -1) * 32 + 1;
                         float* d = dyc + oh * 32 + 0;
-                        gsum += global::CnnGen.Kernels.LayerOps.Dot(d, src, 31); if (needDx) global::CnnGen.Kernels.LayerOps.Axpy(srcDx, d, wt, 31);
+                        gsum += global::CnnGen.Kernels.Gemm.Dot(d, src, 31); if (needDx) global::CnnGen.Kernels.LayerOps.Axpy(srcDx, d, wt, 31);
                     }
                     gc[2] += gsum;
                 }
@@ -931,7 +931,7 @@ namespace T
                         float* src = xc + (oh * 1 + 0) * 32 + 0;
                         float* srcDx = dxc + (oh * 1 + 0) * 32 + 0;
                         float* d = dyc + oh * 32 + 1;
-                        gsum += global::CnnGen.Kernels.LayerOps.Dot(d, src, 31); if (needDx) global::CnnGen.Kernels.LayerOps.Axpy(srcDx, d, wt, 31);
+                        gsum += global::CnnGen.Kernels.Gemm.Dot(d, src, 31); if (needDx) global::CnnGen.Kernels.LayerOps.Axpy(srcDx, d, wt, 31);
                     }
                     gc[3] += gsum;
                 }
@@ -944,7 +944,7 @@ namespace T
                         float* src = xc + (oh * 1 + 0) * 32 + 0;
                         float* srcDx = dxc + (oh * 1 + 0) * 32 + 0;
                         float* d = dyc + oh * 32 + 0;
-                        gsum += global::CnnGen.Kernels.LayerOps.Dot(d, src, 32); if (needDx) global::CnnGen.Kernels.LayerOps.Axpy(srcDx, d, wt, 32);
+                        gsum += global::CnnGen.Kernels.Gemm.Dot(d, src, 32); if (needDx) global::CnnGen.Kernels.LayerOps.Axpy(srcDx, d, wt, 32);
                     }
                     gc[4] += gsum;
                 }
@@ -957,7 +957,7 @@ namespace T
                         float* src = xc + (oh * 1 + 0) * 32 + 1;
                         float* srcDx = dxc + (oh * 1 + 0) * 32 + 1;
                         float* d = dyc + oh * 32 + 0;
-                        gsum += global::CnnGen.Kernels.LayerOps.Dot(d, src, 31); if (needDx) global::CnnGen.Kernels.LayerOps.Axpy(srcDx, d, wt, 31);
+                        gsum += global::CnnGen.Kernels.Gemm.Dot(d, src, 31); if (needDx) global::CnnGen.Kernels.LayerOps.Axpy(srcDx, d, wt, 31);
                     }
                     gc[5] += gsum;
                 }
@@ -970,7 +970,7 @@ namespace T
                         float* src = xc + (oh * 1 + 1) * 32 + 0;
                         float* srcDx = dxc + (oh * 1 + 1) * 32 + 0;
                         float* d = dyc + oh * 32 + 1;
-                        gsum += global::CnnGen.Kernels.LayerOps.Dot(d, src, 31); if (needDx) global::CnnGen.Kernels.LayerOps.Axpy(srcDx, d, wt, 31);
+                        gsum += global::CnnGen.Kernels.Gemm.Dot(d, src, 31); if (needDx) global::CnnGen.Kernels.LayerOps.Axpy(srcDx, d, wt, 31);
                     }
                     gc[6] += gsum;
                 }
@@ -983,7 +983,7 @@ namespace T
                         float* src = xc + (oh * 1 + 1) * 32 + 0;
                         float* srcDx = dxc + (oh * 1 + 1) * 32 + 0;
                         float* d = dyc + oh * 32 + 0;
-                        gsum += global::CnnGen.Kernels.LayerOps.Dot(d, src, 32); if (needDx) global::CnnGen.Kernels.LayerOps.Axpy(srcDx, d, wt, 32);
+                        gsum += global::CnnGen.Kernels.Gemm.Dot(d, src, 32); if (needDx) global::CnnGen.Kernels.LayerOps.Axpy(srcDx, d, wt, 32);
                     }
                     gc[7] += gsum;
                 }
@@ -996,7 +996,7 @@ namespace T
                         float* src = xc + (oh * 1 + 1) * 32 + 1;
                         float* srcDx = dxc + (oh * 1 + 1) * 32 + 1;
                         float* d = dyc + oh * 32 + 0;
-                        gsum += global::CnnGen.Kernels.LayerOps.Dot(d, src, 31); if (needDx) global::CnnGen.Kernels.LayerOps.Axpy(srcDx, d, wt, 31);
+                        gsum += global::CnnGen.Kernels.Gemm.Dot(d, src, 31); if (needDx) global::CnnGen.Kernels.LayerOps.Axpy(srcDx, d, wt, 31);
                     }
                     gc[8] += gsum;
                 }

@@ -96,7 +96,7 @@ namespace CnnGen.Generator.Emit
             if (plan.BufferCount > 0)
             {
                 EmitStateIo(w);
-                foreach (var l in layers) LayerEmitter.Emit(w, l);
+                foreach (var l in layers) EmitLayer(w, m, plan, l);
                 return;
             }
             w.Line("/// <summary>Loads weights from a safetensors file with PyTorch <c>nn.Sequential</c> keys. Strict: a missing or extra key, wrong shape or dtype, or a damaged file throws and leaves the weights unchanged.</summary>");
@@ -105,7 +105,7 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>Saves the weights as safetensors with PyTorch <c>nn.Sequential</c> keys, atomically (the previous file survives a crash).</summary>");
             w.Line("public void SaveWeights(string path) => global::CnnGen.IO.SafeTensors.Save(path, s_slots, Parameters);");
             w.Line();
-            foreach (var l in layers) LayerEmitter.Emit(w, l);
+            foreach (var l in layers) EmitLayer(w, m, plan, l);
             if (m.Baked is { } data) EmitBakedData(w, m, data);
         }
 
@@ -348,7 +348,9 @@ namespace CnnGen.Generator.Emit
                     w.Line("float* y0 = yout + start * OutputSize;");
                     // Dropout is the identity in inference and Flatten a free reshape: neither runs.
                     // Identity is skipped the same way.
-                    var run = layers.Where(l => l.Spec.Kind != LayerKind.Dropout && l.Spec.Kind != LayerKind.Dropout2d && l.Spec.Kind != LayerKind.Identity).ToList();
+                    // A ReLU fused into the convolution before it has no code.
+                    var run = layers.Where(l => l.Spec.Kind != LayerKind.Dropout && l.Spec.Kind != LayerKind.Dropout2d && l.Spec.Kind != LayerKind.Identity &&
+                                                !plan.ReluFused[IndexOf(m, l)]).ToList();
                     string cur = "x0";
                     for (int i = 0; i < run.Count; i++)
                     {
@@ -366,6 +368,12 @@ namespace CnnGen.Generator.Emit
                     }
                 }
             }
+        }
+
+        private static void EmitLayer(CodeWriter w, ShapedModel m, MemoryPlan plan, ShapedLayer l)
+        {
+            int i = IndexOf(m, l);
+            LayerEmitter.Emit(w, l, plan.FusesRelu[i], plan.ReluFused[i]);
         }
 
         private static int IndexOf(ShapedModel m, ShapedLayer l)
@@ -422,7 +430,9 @@ namespace CnnGen.Generator.Emit
                         {
                             var l = m.Layers[i];
                             if (!l.HasRow) continue;
-                            if (l.Spec.Kind == LayerKind.BatchNorm2d)
+                            if (plan.ReluFused[i])
+                                w.Line($"// {l.SummaryName}: applied by the convolution before it");
+                            else if (l.Spec.Kind == LayerKind.BatchNorm2d)
                                 w.Line($"{LayerEmitter.MethodPrefix(l)}_Forward({Args(plan, i)}, p, rb + {plan.BufferSlot[i]}, {Mask(plan, i)}, n, ws.UpdateBatchNormStatistics);");
                             else
                                 w.Line($"{LayerEmitter.MethodPrefix(l)}_Forward({Args(plan, i)}, p, col, {Idx(plan, i)}, {Mask(plan, i)}, n, true, ws);");
@@ -470,6 +480,12 @@ namespace CnnGen.Generator.Emit
                             var l = m.Layers[i];
                             if (!l.HasRow) continue;
                             string needDx = i == first ? "needInput" : "true";
+                            if (plan.ReluFused[i])
+                            {
+                                w.Line($"// {l.SummaryName}: its backward runs in the convolution before it");
+                                w.Line($"if (ticks != null) {{ long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[{--k}] += t1 - t0; t0 = t1; }}");
+                                continue;
+                            }
                             if (l.Spec.Kind == LayerKind.BatchNorm2d)
                                 w.Line($"{LayerEmitter.MethodPrefix(l)}_Backward(act + {plan.InSlot[i]} * n, {cur}, {other}, p, g, {Mask(plan, i)}, n, {needDx});");
                             else

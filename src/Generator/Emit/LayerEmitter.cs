@@ -28,14 +28,25 @@ namespace CnnGen.Generator.Emit
         public const string ForwardParams = "float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws";
         public const string BackwardParams = "float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx";
 
-        public static void Emit(CodeWriter w, ShapedLayer l)
+        /// <summary>
+        /// Emits layer <paramref name="l"/>'s Forward and Backward into <paramref name="w"/>. <paramref name="fuseRelu"/>: a Conv2d
+        /// that also applies the ReLU after it (see <see cref="MemoryPlan.FusesRelu"/>); <paramref name="reluFused"/>: that ReLU,
+        /// which then has no code of its own.
+        /// </summary>
+        public static void Emit(CodeWriter w, ShapedLayer l, bool fuseRelu = false, bool reluFused = false)
         {
             string pre = MethodPrefix(l);
-            w.Line($"// ---- {l.SummaryName}: {Describe(l)} ----");
+            if (reluFused)
+            {
+                w.Line($"// ---- {l.SummaryName}: {Describe(l)}: applied by the convolution before it (output and gradient) ----");
+                w.Line();
+                return;
+            }
+            w.Line($"// ---- {l.SummaryName}: {Describe(l)}{(fuseRelu ? "; then ReLU (the next layer's, fused)" : "")} ----");
             switch (l.Spec.Kind)
             {
                 case LayerKind.Conv2d when IsDepthwise(l.Spec): DepthwiseConv(w, l, pre); break;
-                case LayerKind.Conv2d: Conv(w, l, pre); break;
+                case LayerKind.Conv2d: Conv(w, l, pre, fuseRelu); break;
                 case LayerKind.BatchNorm2d: BatchNorm(w, l, pre); break;
                 case LayerKind.AdaptiveAvgPool2d:
                 case LayerKind.GlobalAvgPool2d: GlobalAvgPool(w, l, pre); break;
@@ -114,7 +125,7 @@ namespace CnnGen.Generator.Emit
         /// <summary>Where a batched convolution's staging area starts in its scratch: after the chunk's im2col matrix.</summary>
         private static long StageOffset(ShapedLayer l) => ColumnRows(l) * PaddedColumns((long)ConvChunk(l) * l.Out.H * l.Out.W);
 
-        private static void Conv(CodeWriter w, ShapedLayer l, string pre)
+        private static void Conv(CodeWriter w, ShapedLayer l, string pre, bool relu)
         {
             var s = l.Spec;
             int C = l.In.C, H = l.In.H, W = l.In.W, KO = s.Out, OH = l.Out.H, OW = l.Out.W, G = s.Groups;
@@ -143,7 +154,8 @@ namespace CnnGen.Generator.Emit
                     {
                         w.Line($"{K}Gemm.MultiplyNN({KG}, {OHOW}, {CKK}, p + {wOff + g * KG * CKK}, {CKK}, 1, {colExpr} + {g * CKK * OHOW}, {OHOW}, yb + {g * KG * OHOW}, {OHOW}, false);");
                     }
-                    if (s.Bias) w.Line($"{K}Ops.AddRowBias(yb, p + {bOff}, {KO}, {OHOW});");
+                    if (relu) w.Line($"{K}Ops.AddRowBiasRelu(yb, {(s.Bias ? $"p + {bOff}" : "null")}, {KO}, {OHOW}); // + bias, then the fused ReLU");
+                    else if (s.Bias) w.Line($"{K}Ops.AddRowBias(yb, p + {bOff}, {KO}, {OHOW});");
                 }
             }
             w.Line();
@@ -168,9 +180,8 @@ namespace CnnGen.Generator.Emit
                         }
                         using (w.Block("for (int t = 0; t < s; t++)"))
                         {
-                            w.Line($"float* yb = y + (b0 + t) * {KO * OHOW};");
-                            w.Line($"{K}Ops.CopyRows(stage + t * {OHOW}, ld, yb, {OHOW}, {KO}, {OHOW});");
-                            if (s.Bias) w.Line($"{K}Ops.AddRowBias(yb, p + {bOff}, {KO}, {OHOW});");
+                            w.Line($"{K}Ops.CopyRowsBiasRelu(stage + t * {OHOW}, ld, y + (b0 + t) * {KO * OHOW}, {OHOW}, {KO}, {OHOW}, {(s.Bias ? $"p + {bOff}" : "null")}, {(relu ? "true" : "false")});" +
+                                   (relu ? " // + bias, fused ReLU" : ""));
                         }
                     }
                 }
@@ -189,7 +200,10 @@ namespace CnnGen.Generator.Emit
                         w.Line("int b0 = ci * n / chunks, s = (ci + 1) * n / chunks - b0;");
                         w.Line($"int used = s * {OHOW}, ld = (used + 15) & ~15;");
                         w.Line($"for (int t = 0; t < s; t++) {pre}_Im2Col(x + (b0 + t) * {C * H * W}, col + t * {OHOW}, ld);");
-                        w.Line($"for (int t = 0; t < s; t++) {K}Ops.CopyRows(dy + (b0 + t) * {KO * OHOW}, {OHOW}, stage + t * {OHOW}, ld, {KO}, {OHOW});");
+                        if (relu)
+                            w.Line($"for (int t = 0; t < s; t++) {K}Ops.CopyRowsReluBackward(dy + (b0 + t) * {KO * OHOW}, y + (b0 + t) * {KO * OHOW}, {OHOW}, stage + t * {OHOW}, ld, {KO}, {OHOW}); // the fused ReLU's backward: dy where y > 0");
+                        else
+                            w.Line($"for (int t = 0; t < s; t++) {K}Ops.CopyRows(dy + (b0 + t) * {KO * OHOW}, {OHOW}, stage + t * {OHOW}, ld, {KO}, {OHOW});");
                         using (w.Block("if (ld > used)"))
                         {
                             w.Line($"{K}Ops.ClearColumns(stage + used, ld, {KO}, ld - used);");
@@ -223,6 +237,7 @@ namespace CnnGen.Generator.Emit
                     {
                         w.Line($"float* xb = x + b * {C * H * W};");
                         w.Line($"float* dyb = dy + b * {KO * OHOW};");
+                        if (relu) w.Line($"{K}Ops.ReluBackward(y + b * {KO * OHOW}, dyb, dyb, {KO * OHOW}); // the fused ReLU's backward, in place: dy where y > 0");
                         if (!pointwise) w.Line($"{pre}_Im2Col(xb, col, {OHOW});");
                         w.Line($"// dW[{KG}, {CKK}] += dy[{KG}, {OHOW}] · col[{CKK}, {OHOW}]ᵀ per group");
                         for (int g = 0; g < G; g++)

@@ -19,6 +19,8 @@ namespace CnnGen.Generator.Emit
         public long[] IndexSlot = Array.Empty<long>(); // per layer: max-pool argmax offset in the index arena, or -1
         public int[] BufferSlot = Array.Empty<int>();  // per layer: offset of its buffers in the model's Buffers (batch norm), or -1
         public int BufferCount;                // floats in the model's Buffers array
+        public bool[] FusesRelu = Array.Empty<bool>();  // per layer: a convolution that applies the next layer's ReLU itself
+        public bool[] ReluFused = Array.Empty<bool>();  // per layer: a ReLU applied by the convolution before it (no code; aliases its input)
         public long[] SecondSlot = Array.Empty<long>(); // Add: the shortcut's output; Scale: the scaled input x; else -1
         public int[] Depth = Array.Empty<int>();        // branch markers and joins: nesting depth (0 = outermost branch)
         public long StashBase;                 // backward's gradient stash: 2 slots of MaxLayerSize per branch depth
@@ -50,8 +52,20 @@ namespace CnnGen.Generator.Emit
             var plan = new MemoryPlan
             {
                 InSlot = new long[count], OutSlot = new long[count], MaskSlot = new long[count], IndexSlot = new long[count], BufferSlot = new int[count],
-                SecondSlot = new long[count], Depth = new int[count],
+                SecondSlot = new long[count], Depth = new int[count], FusesRelu = new bool[count], ReluFused = new bool[count],
             };
+            // Conv2d → ReLU: the convolution writes max(conv + bias, 0) and masks its output gradient with it, so the ReLU
+            // makes no pass of its own over memory (sequential models; branches keep their layers separate).
+            bool branchy = false;
+            foreach (var l in m.Layers) branchy |= ShapeInference.IsStructural(l.Spec.Kind);
+            for (int i = 0; i + 1 < count && !branchy; i++)
+            {
+                if (m.Layers[i].Spec.Kind == LayerKind.Conv2d && !LayerEmitter.IsDepthwise(m.Layers[i].Spec) && m.Layers[i + 1].Spec.Kind == LayerKind.ReLU)
+                {
+                    plan.FusesRelu[i] = true;
+                    plan.ReluFused[i + 1] = true;
+                }
+            }
             long act = 0, idx = 0;
             plan.InputSlot = act;
             act += m.Input.Size;
@@ -104,7 +118,7 @@ namespace CnnGen.Generator.Emit
                 plan.MaskSlot[i] = -1;
                 plan.IndexSlot[i] = -1;
                 plan.BufferSlot[i] = -1;
-                if (l.Spec.Kind == LayerKind.Flatten)
+                if (l.Spec.Kind == LayerKind.Flatten || plan.ReluFused[i])
                 {
                     plan.OutSlot[i] = current;
                     continue;

@@ -35,6 +35,40 @@ namespace CnnGen.Kernels
                 System.Runtime.CompilerServices.Unsafe.CopyBlockUnaligned(dst + (long)r * dstStride, src + (long)r * srcStride, (uint)cols * 4);
         }
 
+        /// <summary>
+        /// dst[r, c] = src[r, c] + bias[r], then max(·, 0) when <paramref name="relu"/>: a convolution's staged output
+        /// copied out with its bias and a fused ReLU in one pass (<paramref name="bias"/> may be null).
+        /// </summary>
+        public static void CopyRowsBiasRelu(float* src, int srcStride, float* dst, int dstStride, int rows, int cols, float* bias, bool relu)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                float* s = src + (long)r * srcStride, d = dst + (long)r * dstStride;
+                float br = bias == null ? 0f : bias[r];
+                var b = Vector256.Create(br);
+                int i = 0;
+                if (relu)
+                {
+                    for (; i + V <= cols; i += V) Vector256.Max(Vector256.Add(Vector256.Load(s + i), b), Vector256<float>.Zero).Store(d + i);
+                    for (; i < cols; i++) d[i] = MathF.Max(s[i] + br, 0f);
+                }
+                else
+                {
+                    for (; i + V <= cols; i += V) Vector256.Add(Vector256.Load(s + i), b).Store(d + i);
+                    for (; i < cols; i++) d[i] = s[i] + br;
+                }
+            }
+        }
+
+        /// <summary>
+        /// dst[r, c] = y[r, c] &gt; 0 ? dy[r, c] : 0 between row strides (y and dy share <paramref name="srcStride"/>): the
+        /// backward of a ReLU fused into a convolution, applied while gathering the convolution's output gradient.
+        /// </summary>
+        public static void CopyRowsReluBackward(float* dy, float* y, int srcStride, float* dst, int dstStride, int rows, int cols)
+        {
+            for (int r = 0; r < rows; r++) ReluBackward(y + (long)r * srcStride, dy + (long)r * srcStride, dst + (long)r * dstStride, cols);
+        }
+
         /// <summary>Zeroes <paramref name="cols"/> floats at the start of each of <paramref name="rows"/> rows, <paramref name="stride"/> apart.</summary>
         public static void ClearColumns(float* x, int stride, int rows, int cols)
         {
@@ -52,6 +86,21 @@ namespace CnnGen.Kernels
                 int i = 0;
                 for (; i + V <= cols; i += V) Vector256.Add(Vector256.Load(p + i), b).Store(p + i);
                 for (; i < cols; i++) p[i] += bias[r];
+            }
+        }
+
+        /// <summary>y[r, c] = max(y[r, c] + bias[r], 0) for a [rows, cols] block: convolution bias and a fused ReLU (bias may be null).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void AddRowBiasRelu(float* y, float* bias, int rows, int cols)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                float br = bias == null ? 0f : bias[r];
+                var b = Vector256.Create(br);
+                float* p = y + (long)r * cols;
+                int i = 0;
+                for (; i + V <= cols; i += V) Vector256.Max(Vector256.Add(Vector256.Load(p + i), b), Vector256<float>.Zero).Store(p + i);
+                for (; i < cols; i++) p[i] = MathF.Max(p[i] + br, 0f);
             }
         }
 

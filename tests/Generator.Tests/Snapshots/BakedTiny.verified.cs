@@ -92,7 +92,7 @@ namespace T
         }
 
         // Memory plan (floats per sample unless noted): computed at compile time from the shapes.
-        private const int ActivationsPerSample = 28;
+        private const int ActivationsPerSample = 20;
         private const int IndicesPerSample = 0;
         private const int MaxLayerSize = 9;
         private const int ColumnScratch = 768; // convolution scratch: im2col of a chunk of samples (plus its staged output)
@@ -212,7 +212,6 @@ namespace T
                     float* x0 = xin + start * InputSize;
                     float* y0 = yout + start * OutputSize;
                     Conv2d_1_Forward(x0, pa, p, col, null, null, n, false, null);
-                    ReLU_2_Forward(pa, pa, p, col, null, null, n, false, null);
                     Linear_3_Forward(pa, y0, p, col, null, null, n, false, null);
                 }
             }
@@ -254,11 +253,11 @@ namespace T
                     long t0 = ticks != null ? global::System.Diagnostics.Stopwatch.GetTimestamp() : 0;
                     Conv2d_1_Forward(act + 0 * n, act + 9 * n, p, col, null, null, n, true, ws);
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[0] += t1 - t0; t0 = t1; }
-                    ReLU_2_Forward(act + 9 * n, act + 17 * n, p, col, null, null, n, true, ws);
+                    // ReLU-2: applied by the convolution before it
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[1] += t1 - t0; t0 = t1; }
-                    Linear_3_Forward(act + 17 * n, act + 25 * n, p, col, null, null, n, true, ws);
+                    Linear_3_Forward(act + 9 * n, act + 17 * n, p, col, null, null, n, true, ws);
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[2] += t1 - t0; t0 = t1; }
-                    new global::System.Span<float>(act + 25 * n, n * OutputSize).CopyTo(output);
+                    new global::System.Span<float>(act + 17 * n, n * OutputSize).CopyTo(output);
                 }
             }
             ws.BatchSize = n;
@@ -296,13 +295,13 @@ namespace T
                     new global::System.Span<float>(dy0, n * OutputSize).CopyTo(new global::System.Span<float>(ga, n * OutputSize));
                     long[]? ticks = ws.BackwardTicks;
                     long t0 = ticks != null ? global::System.Diagnostics.Stopwatch.GetTimestamp() : 0;
-                    Linear_3_Backward(act + 17 * n, act + 25 * n, ga, gb, p, g, col, null, null, n, true);
+                    Linear_3_Backward(act + 9 * n, act + 17 * n, ga, gb, p, g, col, null, null, n, true);
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[2] += t1 - t0; t0 = t1; }
-                    ReLU_2_Backward(act + 9 * n, act + 17 * n, gb, ga, p, g, col, null, null, n, true);
+                    // ReLU-2: its backward runs in the convolution before it
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[1] += t1 - t0; t0 = t1; }
-                    Conv2d_1_Backward(act + 0 * n, act + 9 * n, ga, gb, p, g, col, null, null, n, needInput);
+                    Conv2d_1_Backward(act + 0 * n, act + 9 * n, gb, ga, p, g, col, null, null, n, needInput);
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[0] += t1 - t0; t0 = t1; }
-                    if (needInput) new global::System.Span<float>(gb, n * InputSize).CopyTo(inputGradient);
+                    if (needInput) new global::System.Span<float>(ga, n * InputSize).CopyTo(inputGradient);
                 }
             }
         }
@@ -313,7 +312,7 @@ namespace T
         /// <summary>Saves the weights as safetensors with PyTorch <c>nn.Sequential</c> keys, atomically (the previous file survives a crash).</summary>
         public void SaveWeights(string path) => global::CnnGen.IO.SafeTensors.Save(path, s_slots, Parameters);
 
-        // ---- Conv2d-1: x [n, 1, 3, 3] -> y [n, 2, 2, 2]; kernel 2×2, stride (1, 1), padding (0, 0), dilation (1, 1), groups 1; weight [2, 1, 2, 2] at p[0], bias [2] at p[8] ----
+        // ---- Conv2d-1: x [n, 1, 3, 3] -> y [n, 2, 2, 2]; kernel 2×2, stride (1, 1), padding (0, 0), dilation (1, 1), groups 1; weight [2, 1, 2, 2] at p[0], bias [2] at p[8]; then ReLU (the next layer's, fused) ----
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_1_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
         {
@@ -325,7 +324,7 @@ namespace T
                 float* yb = y + b * 8;
                 Conv2d_1_Im2Col(xb, col, 4);
                 global::CnnGen.Kernels.Gemm.MultiplyNN(2, 4, 4, p + 0, 4, 1, col + 0, 4, yb + 0, 4, false);
-                global::CnnGen.Kernels.Ops.AddRowBias(yb, p + 8, 2, 4);
+                global::CnnGen.Kernels.Ops.AddRowBiasRelu(yb, p + 8, 2, 4); // + bias, then the fused ReLU
             }
         }
 
@@ -345,9 +344,7 @@ namespace T
                 global::CnnGen.Kernels.Gemm.MultiplyNN(2, ld, 4, p + 0, 4, 1, col + 0 * ld, ld, stage + 0 * ld, ld, false);
                 for (int t = 0; t < s; t++)
                 {
-                    float* yb = y + (b0 + t) * 8;
-                    global::CnnGen.Kernels.Ops.CopyRows(stage + t * 4, ld, yb, 4, 2, 4);
-                    global::CnnGen.Kernels.Ops.AddRowBias(yb, p + 8, 2, 4);
+                    global::CnnGen.Kernels.Ops.CopyRowsBiasRelu(stage + t * 4, ld, y + (b0 + t) * 8, 4, 2, 4, p + 8, true); // + bias, fused ReLU
                 }
             }
         }
@@ -363,7 +360,7 @@ namespace T
                 int b0 = ci * n / chunks, s = (ci + 1) * n / chunks - b0;
                 int used = s * 4, ld = (used + 15) & ~15;
                 for (int t = 0; t < s; t++) Conv2d_1_Im2Col(x + (b0 + t) * 9, col + t * 4, ld);
-                for (int t = 0; t < s; t++) global::CnnGen.Kernels.Ops.CopyRows(dy + (b0 + t) * 8, 4, stage + t * 4, ld, 2, 4);
+                for (int t = 0; t < s; t++) global::CnnGen.Kernels.Ops.CopyRowsReluBackward(dy + (b0 + t) * 8, y + (b0 + t) * 8, 4, stage + t * 4, ld, 2, 4); // the fused ReLU's backward: dy where y > 0
                 if (ld > used)
                 {
                     global::CnnGen.Kernels.Ops.ClearColumns(stage + used, ld, 2, ld - used);
@@ -496,13 +493,7 @@ namespace T
             }
         }
 
-        // ---- ReLU-2: x [n, 2, 2, 2] -> y [n, 2, 2, 2] ----
-        private static void ReLU_2_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws) => global::CnnGen.Kernels.Ops.Relu(x, y, n * 8);
-
-        private static void ReLU_2_Backward(float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx)
-        {
-            if (needDx) global::CnnGen.Kernels.Ops.ReluBackward(y, dy, dx, n * 8);
-        }
+        // ---- ReLU-2: x [n, 2, 2, 2] -> y [n, 2, 2, 2]: applied by the convolution before it (output and gradient) ----
 
         // ---- Linear-3: x [n, 8] -> y [n, 3]; weight [3, 8] at p[10], bias [3] at p[34] ----
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

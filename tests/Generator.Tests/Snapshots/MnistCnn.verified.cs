@@ -120,7 +120,7 @@ namespace Samples
         }
 
         // Memory plan (floats per sample unless noted): computed at compile time from the shapes.
-        private const int ActivationsPerSample = 36474;
+        private const int ActivationsPerSample = 21050;
         private const int IndicesPerSample = 4704;
         private const int MaxLayerSize = 10816;
         private const int ColumnScratch = 101376; // convolution scratch: im2col of a chunk of samples (plus its staged output)
@@ -249,10 +249,8 @@ namespace Samples
                     float* x0 = xin + start * InputSize;
                     float* y0 = yout + start * OutputSize;
                     Conv2d_1_Forward(x0, pa, p, col, null, null, n, false, null);
-                    ReLU_2_Forward(pa, pa, p, col, null, null, n, false, null);
                     MaxPool2d_3_Forward(pa, pb, p, col, null, null, n, false, null);
                     Conv2d_4_Forward(pb, pa, p, col, null, null, n, false, null);
-                    ReLU_5_Forward(pa, pa, p, col, null, null, n, false, null);
                     MaxPool2d_6_Forward(pa, pb, p, col, null, null, n, false, null);
                     Linear_7_Forward(pb, pa, p, col, null, null, n, false, null);
                     ReLU_8_Forward(pa, pa, p, col, null, null, n, false, null);
@@ -297,25 +295,25 @@ namespace Samples
                     long t0 = ticks != null ? global::System.Diagnostics.Stopwatch.GetTimestamp() : 0;
                     Conv2d_1_Forward(act + 0 * n, act + 784 * n, p, col, null, null, n, true, ws);
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[0] += t1 - t0; t0 = t1; }
-                    ReLU_2_Forward(act + 784 * n, act + 11600 * n, p, col, null, null, n, true, ws);
+                    // ReLU-2: applied by the convolution before it
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[1] += t1 - t0; t0 = t1; }
-                    MaxPool2d_3_Forward(act + 11600 * n, act + 22416 * n, p, col, idx + 0 * n, null, n, true, ws);
+                    MaxPool2d_3_Forward(act + 784 * n, act + 11600 * n, p, col, idx + 0 * n, null, n, true, ws);
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[2] += t1 - t0; t0 = t1; }
-                    Conv2d_4_Forward(act + 22416 * n, act + 25552 * n, p, col, null, null, n, true, ws);
+                    Conv2d_4_Forward(act + 11600 * n, act + 14736 * n, p, col, null, null, n, true, ws);
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[3] += t1 - t0; t0 = t1; }
-                    ReLU_5_Forward(act + 25552 * n, act + 30160 * n, p, col, null, null, n, true, ws);
+                    // ReLU-5: applied by the convolution before it
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[4] += t1 - t0; t0 = t1; }
-                    MaxPool2d_6_Forward(act + 30160 * n, act + 34768 * n, p, col, idx + 3136 * n, null, n, true, ws);
+                    MaxPool2d_6_Forward(act + 14736 * n, act + 19344 * n, p, col, idx + 3136 * n, null, n, true, ws);
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[5] += t1 - t0; t0 = t1; }
-                    Linear_7_Forward(act + 34768 * n, act + 36336 * n, p, col, null, null, n, true, ws);
+                    Linear_7_Forward(act + 19344 * n, act + 20912 * n, p, col, null, null, n, true, ws);
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[6] += t1 - t0; t0 = t1; }
-                    ReLU_8_Forward(act + 36336 * n, act + 36368 * n, p, col, null, null, n, true, ws);
+                    ReLU_8_Forward(act + 20912 * n, act + 20944 * n, p, col, null, null, n, true, ws);
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[7] += t1 - t0; t0 = t1; }
-                    Dropout_9_Forward(act + 36368 * n, act + 36400 * n, p, col, null, act + 36432 * n, n, true, ws);
+                    Dropout_9_Forward(act + 20944 * n, act + 20976 * n, p, col, null, act + 21008 * n, n, true, ws);
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[8] += t1 - t0; t0 = t1; }
-                    Linear_10_Forward(act + 36400 * n, act + 36464 * n, p, col, null, null, n, true, ws);
+                    Linear_10_Forward(act + 20976 * n, act + 21040 * n, p, col, null, null, n, true, ws);
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[9] += t1 - t0; t0 = t1; }
-                    new global::System.Span<float>(act + 36464 * n, n * OutputSize).CopyTo(output);
+                    new global::System.Span<float>(act + 21040 * n, n * OutputSize).CopyTo(output);
                 }
             }
             ws.BatchSize = n;
@@ -353,23 +351,23 @@ namespace Samples
                     new global::System.Span<float>(dy0, n * OutputSize).CopyTo(new global::System.Span<float>(ga, n * OutputSize));
                     long[]? ticks = ws.BackwardTicks;
                     long t0 = ticks != null ? global::System.Diagnostics.Stopwatch.GetTimestamp() : 0;
-                    Linear_10_Backward(act + 36400 * n, act + 36464 * n, ga, gb, p, g, col, null, null, n, true);
+                    Linear_10_Backward(act + 20976 * n, act + 21040 * n, ga, gb, p, g, col, null, null, n, true);
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[9] += t1 - t0; t0 = t1; }
-                    Dropout_9_Backward(act + 36368 * n, act + 36400 * n, gb, ga, p, g, col, null, act + 36432 * n, n, true);
+                    Dropout_9_Backward(act + 20944 * n, act + 20976 * n, gb, ga, p, g, col, null, act + 21008 * n, n, true);
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[8] += t1 - t0; t0 = t1; }
-                    ReLU_8_Backward(act + 36336 * n, act + 36368 * n, ga, gb, p, g, col, null, null, n, true);
+                    ReLU_8_Backward(act + 20912 * n, act + 20944 * n, ga, gb, p, g, col, null, null, n, true);
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[7] += t1 - t0; t0 = t1; }
-                    Linear_7_Backward(act + 34768 * n, act + 36336 * n, gb, ga, p, g, col, null, null, n, true);
+                    Linear_7_Backward(act + 19344 * n, act + 20912 * n, gb, ga, p, g, col, null, null, n, true);
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[6] += t1 - t0; t0 = t1; }
-                    MaxPool2d_6_Backward(act + 30160 * n, act + 34768 * n, ga, gb, p, g, col, idx + 3136 * n, null, n, true);
+                    MaxPool2d_6_Backward(act + 14736 * n, act + 19344 * n, ga, gb, p, g, col, idx + 3136 * n, null, n, true);
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[5] += t1 - t0; t0 = t1; }
-                    ReLU_5_Backward(act + 25552 * n, act + 30160 * n, gb, ga, p, g, col, null, null, n, true);
+                    // ReLU-5: its backward runs in the convolution before it
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[4] += t1 - t0; t0 = t1; }
-                    Conv2d_4_Backward(act + 22416 * n, act + 25552 * n, ga, gb, p, g, col, null, null, n, true);
+                    Conv2d_4_Backward(act + 11600 * n, act + 14736 * n, gb, ga, p, g, col, null, null, n, true);
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[3] += t1 - t0; t0 = t1; }
-                    MaxPool2d_3_Backward(act + 11600 * n, act + 22416 * n, gb, ga, p, g, col, idx + 0 * n, null, n, true);
+                    MaxPool2d_3_Backward(act + 784 * n, act + 11600 * n, ga, gb, p, g, col, idx + 0 * n, null, n, true);
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[2] += t1 - t0; t0 = t1; }
-                    ReLU_2_Backward(act + 784 * n, act + 11600 * n, ga, gb, p, g, col, null, null, n, true);
+                    // ReLU-2: its backward runs in the convolution before it
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[1] += t1 - t0; t0 = t1; }
                     Conv2d_1_Backward(act + 0 * n, act + 784 * n, gb, ga, p, g, col, null, null, n, needInput);
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[0] += t1 - t0; t0 = t1; }
@@ -384,7 +382,7 @@ namespace Samples
         /// <summary>Saves the weights as safetensors with PyTorch <c>nn.Sequential</c> keys, atomically (the previous file survives a crash).</summary>
         public void SaveWeights(string path) => global::CnnGen.IO.SafeTensors.Save(path, s_slots, Parameters);
 
-        // ---- Conv2d-1: x [n, 1, 28, 28] -> y [n, 16, 26, 26]; kernel 3×3, stride (1, 1), padding (0, 0), dilation (1, 1), groups 1; weight [16, 1, 3, 3] at p[0], bias [16] at p[144] ----
+        // ---- Conv2d-1: x [n, 1, 28, 28] -> y [n, 16, 26, 26]; kernel 3×3, stride (1, 1), padding (0, 0), dilation (1, 1), groups 1; weight [16, 1, 3, 3] at p[0], bias [16] at p[144]; then ReLU (the next layer's, fused) ----
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_1_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
         {
@@ -395,7 +393,7 @@ namespace Samples
                 float* yb = y + b * 10816;
                 Conv2d_1_Im2Col(xb, col, 676);
                 global::CnnGen.Kernels.Gemm.MultiplyNN(16, 676, 9, p + 0, 9, 1, col + 0, 676, yb + 0, 676, false);
-                global::CnnGen.Kernels.Ops.AddRowBias(yb, p + 144, 16, 676);
+                global::CnnGen.Kernels.Ops.AddRowBiasRelu(yb, p + 144, 16, 676); // + bias, then the fused ReLU
             }
         }
 
@@ -406,6 +404,7 @@ namespace Samples
             {
                 float* xb = x + b * 784;
                 float* dyb = dy + b * 10816;
+                global::CnnGen.Kernels.Ops.ReluBackward(y + b * 10816, dyb, dyb, 10816); // the fused ReLU's backward, in place: dy where y > 0
                 Conv2d_1_Im2Col(xb, col, 676);
                 // dW[16, 9] += dy[16, 676] · col[9, 676]ᵀ per group
                 global::CnnGen.Kernels.Gemm.MultiplyNT(16, 9, 676, dyb + 0, 676, col + 0, 676, g + 0, 9, true);
@@ -695,13 +694,7 @@ namespace Samples
             }
         }
 
-        // ---- ReLU-2: x [n, 16, 26, 26] -> y [n, 16, 26, 26] ----
-        private static void ReLU_2_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws) => global::CnnGen.Kernels.Ops.Relu(x, y, n * 10816);
-
-        private static void ReLU_2_Backward(float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx)
-        {
-            if (needDx) global::CnnGen.Kernels.Ops.ReluBackward(y, dy, dx, n * 10816);
-        }
+        // ---- ReLU-2: x [n, 16, 26, 26] -> y [n, 16, 26, 26]: applied by the convolution before it (output and gradient) ----
 
         // ---- MaxPool2d-3: x [n, 16, 26, 26] -> y [n, 16, 14, 14]; window 2×2, stride (2, 2), padding (1, 1), dilation (1, 1) ----
         // One output, scalar (without AVX2). PyTorch semantics: padding is never selected, the first valid element starts the
@@ -800,7 +793,7 @@ namespace Samples
             }
         }
 
-        // ---- Conv2d-4: x [n, 16, 14, 14] -> y [n, 32, 12, 12]; kernel 3×3, stride (1, 1), padding (0, 0), dilation (1, 1), groups 1; weight [32, 16, 3, 3] at p[160], bias [32] at p[4768] ----
+        // ---- Conv2d-4: x [n, 16, 14, 14] -> y [n, 32, 12, 12]; kernel 3×3, stride (1, 1), padding (0, 0), dilation (1, 1), groups 1; weight [32, 16, 3, 3] at p[160], bias [32] at p[4768]; then ReLU (the next layer's, fused) ----
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_4_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
         {
@@ -812,7 +805,7 @@ namespace Samples
                 float* yb = y + b * 4608;
                 Conv2d_4_Im2Col(xb, col, 144);
                 global::CnnGen.Kernels.Gemm.MultiplyNN(32, 144, 144, p + 160, 144, 1, col + 0, 144, yb + 0, 144, false);
-                global::CnnGen.Kernels.Ops.AddRowBias(yb, p + 4768, 32, 144);
+                global::CnnGen.Kernels.Ops.AddRowBiasRelu(yb, p + 4768, 32, 144); // + bias, then the fused ReLU
             }
         }
 
@@ -832,9 +825,7 @@ namespace Samples
                 global::CnnGen.Kernels.Gemm.MultiplyNN(32, ld, 144, p + 160, 144, 1, col + 0 * ld, ld, stage + 0 * ld, ld, false);
                 for (int t = 0; t < s; t++)
                 {
-                    float* yb = y + (b0 + t) * 4608;
-                    global::CnnGen.Kernels.Ops.CopyRows(stage + t * 144, ld, yb, 144, 32, 144);
-                    global::CnnGen.Kernels.Ops.AddRowBias(yb, p + 4768, 32, 144);
+                    global::CnnGen.Kernels.Ops.CopyRowsBiasRelu(stage + t * 144, ld, y + (b0 + t) * 4608, 144, 32, 144, p + 4768, true); // + bias, fused ReLU
                 }
             }
         }
@@ -850,7 +841,7 @@ namespace Samples
                 int b0 = ci * n / chunks, s = (ci + 1) * n / chunks - b0;
                 int used = s * 144, ld = (used + 15) & ~15;
                 for (int t = 0; t < s; t++) Conv2d_4_Im2Col(x + (b0 + t) * 3136, col + t * 144, ld);
-                for (int t = 0; t < s; t++) global::CnnGen.Kernels.Ops.CopyRows(dy + (b0 + t) * 4608, 144, stage + t * 144, ld, 32, 144);
+                for (int t = 0; t < s; t++) global::CnnGen.Kernels.Ops.CopyRowsReluBackward(dy + (b0 + t) * 4608, y + (b0 + t) * 4608, 144, stage + t * 144, ld, 32, 144); // the fused ReLU's backward: dy where y > 0
                 if (ld > used)
                 {
                     global::CnnGen.Kernels.Ops.ClearColumns(stage + used, ld, 32, ld - used);
@@ -1093,13 +1084,7 @@ namespace Samples
             }
         }
 
-        // ---- ReLU-5: x [n, 32, 12, 12] -> y [n, 32, 12, 12] ----
-        private static void ReLU_5_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws) => global::CnnGen.Kernels.Ops.Relu(x, y, n * 4608);
-
-        private static void ReLU_5_Backward(float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx)
-        {
-            if (needDx) global::CnnGen.Kernels.Ops.ReluBackward(y, dy, dx, n * 4608);
-        }
+        // ---- ReLU-5: x [n, 32, 12, 12] -> y [n, 32, 12, 12]: applied by the convolution before it (output and gradient) ----
 
         // ---- MaxPool2d-6: x [n, 32, 12, 12] -> y [n, 32, 7, 7]; window 2×2, stride (2, 2), padding (1, 1), dilation (1, 1) ----
         // One output, scalar (without AVX2). PyTorch semantics: padding is never selected, the first valid element starts the

@@ -496,4 +496,68 @@ public unsafe class OpsTests
         fixed (float* py = y, pm = mask) Ops.DropoutForward(py, py, pm, 37, 1, 0.5f, new Rng(3UL));
         for (int i = 0; i < x.Length; i++) Assert.Equal(x[i] * mask[i], y[i]);
     }
+
+    /// <summary>The fused convolution epilogues: bias (+ ReLU) on the staged or in-place output, and the ReLU's backward on the gather.</summary>
+    [Theory]
+    [InlineData(1, 1, 1, 1)]
+    [InlineData(3, 7, 16, 7)]
+    [InlineData(5, 121, 128, 121)]
+    [InlineData(4, 9, 9, 20)]
+    public void FusedConvolutionEpilogues_MatchScalarReference(int rows, int cols, int srcStride, int dstStride)
+    {
+        var rng = new Rng(77UL + (ulong)(rows * 1000 + cols));
+        var src = Random(rows * srcStride, rng);
+        src[0] = float.NaN; // NaN stays NaN through the fused ReLU, as torch.relu keeps it
+        var bias = Random(rows, rng);
+        foreach (bool relu in new[] { false, true })
+        foreach (bool withBias in new[] { false, true })
+        {
+            using var sb = new GuardedBuffer(src.Length);
+            using var db = new GuardedBuffer(rows * dstStride, guardValue: 1234.5f);
+            using var bb = new GuardedBuffer(rows);
+            src.CopyTo(sb.Span);
+            bias.CopyTo(bb.Span);
+            db.Span.Fill(1234.5f);
+            Ops.CopyRowsBiasRelu(sb.Ptr, srcStride, db.Ptr, dstStride, rows, cols, withBias ? bb.Ptr : null, relu);
+            Assert.True(sb.GuardsIntact() && db.GuardsIntact() && bb.GuardsIntact());
+            for (int r = 0; r < rows; r++)
+            for (int c = 0; c < dstStride; c++)
+            {
+                if (c >= cols) { Assert.Equal(1234.5f, db[r * dstStride + c]); continue; } // columns past cols untouched
+                double v = (double)src[r * srcStride + c] + (withBias ? bias[r] : 0);
+                Close($"CopyRowsBiasRelu(relu={relu}, bias={withBias})", r * dstStride + c, relu && !double.IsNaN(v) ? Math.Max(v, 0) : v, db[r * dstStride + c]);
+            }
+
+            if (!relu) continue;
+            // In place on a dense [rows, cols] block.
+            using var yb = new GuardedBuffer(rows * cols);
+            for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) yb[r * cols + c] = src[r * srcStride + c];
+            Ops.AddRowBiasRelu(yb.Ptr, withBias ? bb.Ptr : null, rows, cols);
+            Assert.True(yb.GuardsIntact());
+            for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+            {
+                double v = (double)src[r * srcStride + c] + (withBias ? bias[r] : 0);
+                Close("AddRowBiasRelu", r * cols + c, double.IsNaN(v) ? v : Math.Max(v, 0), yb[r * cols + c]);
+            }
+        }
+
+        // Backward gather: dst = y > 0 ? dy : 0, from rows srcStride apart into rows dstStride apart.
+        var y = Random(rows * srcStride, rng);
+        var dy = Random(rows * srcStride, rng);
+        using var ybuf = new GuardedBuffer(y.Length);
+        using var dybuf = new GuardedBuffer(dy.Length);
+        using var dst = new GuardedBuffer(rows * dstStride, guardValue: 1234.5f);
+        y.CopyTo(ybuf.Span);
+        dy.CopyTo(dybuf.Span);
+        dst.Span.Fill(1234.5f);
+        Ops.CopyRowsReluBackward(dybuf.Ptr, ybuf.Ptr, srcStride, dst.Ptr, dstStride, rows, cols);
+        Assert.True(ybuf.GuardsIntact() && dybuf.GuardsIntact() && dst.GuardsIntact());
+        for (int r = 0; r < rows; r++)
+        for (int c = 0; c < dstStride; c++)
+        {
+            float expected = c >= cols ? 1234.5f : y[r * srcStride + c] > 0 ? dy[r * srcStride + c] : 0f;
+            Assert.Equal(expected, dst[r * dstStride + c]);
+        }
+    }
 }

@@ -258,6 +258,7 @@ cmd_predictor() {
   [[ -x "$exe" ]] || die "publish did not produce $exe"
   echo
   say "native predictor: $exe ($(wc -c <"$exe" | tr -d ' ') bytes; needs no .NET runtime and no weights file)"
+  [[ -x "$exe-avx512" ]] && say "  and its AVX-512 build $exe-avx512, which it switches to by itself on CPUs with AVX-512"
   echo "    $exe t10k-images-idx3-ubyte.gz 0      # one image of an IDX file (True: from the labels beside it)"
   echo "    $exe t10k-images-idx3-ubyte.gz        # accuracy over the whole set"
   echo "    $exe digit.pgm | digit.png            # a 28x28 grayscale image, white digit on black"

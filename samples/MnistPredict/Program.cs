@@ -27,6 +27,10 @@ Options:
   --bench SECONDS   time batch-1 inference (median over at least SECONDS) on the first image and print it
 """;
 
+// A Native AOT publish leaves an AVX-512 build beside this one (mnist-predict-avx512): switch to it when the CPU has
+// AVX-512 (it doubles the kernels' FMA throughput). Returns at once everywhere else (JIT, no AVX-512, no copy).
+NativeVariant.RunBestVariant();
+
 var files = new List<string>();
 string? labelsPath = null, weightsPath = null;
 bool list = false;

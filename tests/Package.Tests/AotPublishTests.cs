@@ -22,6 +22,7 @@ public sealed class AotPublishTests
         using System.Runtime.Intrinsics;
         using CnnGen;
 
+        NativeVariant.RunBestVariant();  // AVX-512 CPU: continue in the AotApp-avx512 copy the publish left beside this one
         var model = new Tiny();          // the compiled-in weights; no file is read
         ulong hash = 14695981039346656037;
         foreach (float p in model.Parameters) hash = unchecked((hash ^ (uint)BitConverter.SingleToInt32Bits(p)) * 1099511628211);
@@ -32,6 +33,7 @@ public sealed class AotPublishTests
         model.Forward(x, y, 3);
         Console.WriteLine("logits " + string.Join(" ", y.Select(v => BitConverter.SingleToInt32Bits(v).ToString("x8"))));
         Console.WriteLine($"jit {System.Runtime.JitInfo.GetCompiledMethodCount() > 0} vector256 {Vector256.IsHardwareAccelerated}");
+        Console.WriteLine($"vector512 {Vector512.IsHardwareAccelerated} variant {Environment.GetEnvironmentVariable("CNNGEN_NATIVE_VARIANT") ?? "-"}");
 
         [Model(Weights = "tiny.safetensors")]
         [Input(1, 8, 8)]
@@ -167,6 +169,19 @@ public sealed class AotPublishTests
         Assert.Equal($"jit False vector256 {v256}", Line(aot.Output, "jit "));
         Assert.DoesNotContain("CnnGen: warning", aot.Output);
 
+        // The AVX-512 copy (CnnGen.targets, CnnGenAvx512Variant): published beside the binary; on a CPU with AVX-512 the
+        // binary switches to it (NativeVariant.RunBestVariant), elsewhere it stays; CNNGEN_NO_NATIVE_VARIANT=1 keeps it.
+        Assert.True(File.Exists(exe + "-avx512"), "no AVX-512 copy beside the binary:\n" + string.Join("\n", Directory.GetFiles(publishDir)));
+        bool avx512 = x64 && System.Runtime.Intrinsics.X86.Avx512F.IsSupported && System.Runtime.Intrinsics.X86.Avx512BW.IsSupported &&
+                      System.Runtime.Intrinsics.X86.Avx512DQ.IsSupported && System.Runtime.Intrinsics.X86.Avx512CD.IsSupported &&
+                      System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported;
+        Assert.Equal(avx512 ? "vector512 True variant 1" : "vector512 False variant -", Line(aot.Output, "vector512 "));
+        var stay = new Dictionary<string, string?>(bare) { ["CNNGEN_NO_NATIVE_VARIANT"] = "1" };
+        ProcessResult baseline = DotNet.RunProgram(exe, elsewhere, Array.Empty<string>(), stay, TimeSpan.FromMinutes(1));
+        Assert.True(baseline.Succeeded, baseline.ToString());
+        Assert.Equal("vector512 False variant -", Line(baseline.Output, "vector512 "));
+        Assert.Equal(Line(aot.Output, "parameters "), Line(baseline.Output, "parameters "));
+
         // The compiled-in weights are the file's, bit for bit.
         ulong hash = 14695981039346656037;
         foreach (float p in w) hash = unchecked((hash ^ (uint)BitConverter.SingleToInt32Bits(p)) * 1099511628211);
@@ -174,13 +189,16 @@ public sealed class AotPublishTests
 
         // AOT computes exactly what the JIT computes, and both agree with the float64 reference.
         Assert.Equal(Line(jit.Output, "logits "), Line(aot.Output, "logits "));
-        float[] logits = Line(aot.Output, "logits ").Substring(7).Split(' ')
-            .Select(h => BitConverter.Int32BitsToSingle(int.Parse(h, NumberStyles.HexNumber, CultureInfo.InvariantCulture))).ToArray();
         var x = Enumerable.Range(0, 64 * 3).Select(i => MathF.Sin(i * 0.37f)).ToArray();
         double[] expected = Reference(w, x, 3);
-        Assert.Equal(15, logits.Length);
-        for (int i = 0; i < 15; i++)
-            Assert.True(Math.Abs(logits[i] - expected[i]) <= 1e-5 * (1 + Math.Abs(expected[i])), $"logit {i}: {logits[i]:R} vs float64 {expected[i]:R}");
+        foreach (ProcessResult run in new[] { aot, baseline })
+        {
+            float[] logits = Line(run.Output, "logits ").Substring(7).Split(' ')
+                .Select(h => BitConverter.Int32BitsToSingle(int.Parse(h, NumberStyles.HexNumber, CultureInfo.InvariantCulture))).ToArray();
+            Assert.Equal(15, logits.Length);
+            for (int i = 0; i < 15; i++)
+                Assert.True(Math.Abs(logits[i] - expected[i]) <= 1e-5 * (1 + Math.Abs(expected[i])), $"logit {i}: {logits[i]:R} vs float64 {expected[i]:R}");
+        }
 
         // A binary without AVX2 on a CPU that has it says so (JIT with AVX2 turned off stands in for a baseline AOT build).
         if (x64 && System.Runtime.Intrinsics.X86.Avx2.IsSupported)

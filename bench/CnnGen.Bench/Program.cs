@@ -31,6 +31,7 @@ static class Program
         var names = Arg(args, "--models", "A,B,C").Split(',');
         string outPath = Arg(args, "--out", Path.Combine("bench", "results", "cnngen.json"));
         Console.WriteLine($"CnnGen bench: .NET {Environment.Version}, {Environment.ProcessorCount} cores, Vector256 accelerated: {System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated}, Vector512: {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
+        if (Array.IndexOf(args, "--gemm") >= 0) return GemmBench(Arg(args, "--gemm", "64,608,288"));
         if (!args.Contains("--no-wait")) WaitIdle();
         var results = new Dictionary<string, object>();
         foreach (var name in names)
@@ -85,6 +86,53 @@ static class Program
             WaitIdle();
         }
         return best;
+    }
+
+    /// <summary>
+    /// --gemm M,N,K[;M,N,K...]: GFLOP/s of the three GEMMs a convolution runs (forward C = A·B, weight gradient C += A·Bᵀ,
+    /// input gradient C = Aᵀ·B) for those shapes, one thread, median of repeated calls over --seconds.
+    /// </summary>
+    static unsafe int GemmBench(string spec)
+    {
+        foreach (string shape in spec.Split(';'))
+        {
+            int[] d = shape.Split(',').Select(int.Parse).ToArray();
+            int M = d[0], N = d[1], K = d[2];
+            float* a = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(M * K * 4), 64);
+            float* b = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(K * N * 4), 64);
+            float* bt = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(N * K * 4), 64);
+            float* c = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(Math.Max(M * N, M * K) * 4 + Math.Max(K * N, M * N) * 4), 64);
+            var rng = new Random(1);
+            for (int i = 0; i < M * K; i++) a[i] = (float)rng.NextDouble() - 0.5f;
+            for (int i = 0; i < K * N; i++) { b[i] = (float)rng.NextDouble() - 0.5f; bt[i] = b[i]; }
+            double flops = 2.0 * M * N * K;
+            double Time(Action f)
+            {
+                for (int i = 0; i < 20; i++) f();
+                var times = new List<double>();
+                var total = Stopwatch.StartNew();
+                while (total.Elapsed.TotalSeconds < s_seconds)
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    f();
+                    times.Add((Stopwatch.GetTimestamp() - t0) / (double)Stopwatch.Frequency);
+                }
+                times.Sort();
+                return flops / times[times.Count / 2] / 1e9;
+            }
+            // forward: C[M, N] = A[M, K] · B[K, N]
+            double nn = Time(() => CnnGen.Kernels.Gemm.MultiplyNN(M, N, K, a, K, 1, b, N, c, N, false));
+            // weight gradient: C[M, K] += A'[M, N] · B'[K, N]ᵀ (dy · colᵀ): here A' = c-sized data reused from bt
+            double nt = Time(() => CnnGen.Kernels.Gemm.MultiplyNT(M, K, N, bt, N, b, N, c, K, true));
+            // input gradient: C[K, N] = A[M, K]ᵀ · B''[M, N] (Wᵀ · dy)
+            double tn = Time(() => CnnGen.Kernels.Gemm.MultiplyNN(K, N, M, a, 1, K, bt, N, c, N, false));
+            Console.WriteLine($"gemm M={M} N={N} K={K}: forward A·B {nn:F1} GFLOP/s, weight gradient A·Bᵀ {nt:F1}, input gradient Aᵀ·B {tn:F1} (Vector512 {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated})");
+            System.Runtime.InteropServices.NativeMemory.AlignedFree(a);
+            System.Runtime.InteropServices.NativeMemory.AlignedFree(b);
+            System.Runtime.InteropServices.NativeMemory.AlignedFree(bt);
+            System.Runtime.InteropServices.NativeMemory.AlignedFree(c);
+        }
+        return 0;
     }
 
     static double Latency(ICnnModel model)

@@ -331,9 +331,8 @@ namespace CnnGen.Generator.Emit
                 w.Line($"if (batchSize < 1) throw new {Sys}ArgumentOutOfRangeException(nameof(batchSize), batchSize, \"batch size must be at least 1\");");
                 Check(w, "input", "InputSize", "input", $"[{string.Join(", ", new[] { m.Input.C, m.Input.H, m.Input.W })}]");
                 Check(w, "output", "OutputSize", "output", m.Output.ToString());
-                // Samples run in chunks small enough that two activation buffers stay in the L2 cache.
-                long chunk = System.Math.Max(1, System.Math.Min(64, 256 * 1024 / (8 * plan.MaxLayerSize)));
-                w.Line($"const int Chunk = {chunk}; // samples per pass: 2 buffers × {chunk} × {plan.MaxLayerSize} floats fit in 256 KiB");
+                long chunk = plan.InferenceChunk;
+                w.Line($"const int Chunk = {chunk}; // samples per pass: 2 buffers × {chunk} × {plan.MaxLayerSize} floats fit in {MemoryPlan.InferenceChunkBytes >> 20} MiB");
                 w.Line("int need = global::System.Math.Min(batchSize, Chunk) * MaxLayerSize;");
                 w.Line("// Pinned, 64-byte-aligned per-thread buffers (see Kernels.AlignedMemory).");
                 w.Line($"float[] a = t_bufferA is {{ }} ta && ta.Length >= need + {A}Slack ? ta : (t_bufferA = {A}Allocate(need));");

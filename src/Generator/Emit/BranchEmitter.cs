@@ -119,8 +119,8 @@ namespace CnnGen.Generator.Emit
                 w.Line($"if (batchSize < 1) throw new {Sys}ArgumentOutOfRangeException(nameof(batchSize), batchSize, \"batch size must be at least 1\");");
                 ApiEmitter.Check(w, "input", "InputSize", "input", $"[{m.Input.C}, {m.Input.H}, {m.Input.W}]");
                 ApiEmitter.Check(w, "output", "OutputSize", "output", m.Output.ToString());
-                long chunk = System.Math.Max(1, System.Math.Min(64, 256 * 1024 / (8 * plan.MaxLayerSize)));
-                w.Line($"const int Chunk = {chunk}; // samples per pass: 2 buffers × {chunk} × {plan.MaxLayerSize} floats fit in 256 KiB");
+                long chunk = plan.InferenceChunk;
+                w.Line($"const int Chunk = {chunk}; // samples per pass: 2 buffers × {chunk} × {plan.MaxLayerSize} floats fit in {MemoryPlan.InferenceChunkBytes >> 20} MiB");
                 w.Line("int need = global::System.Math.Min(batchSize, Chunk) * MaxLayerSize;");
                 w.Line($"// {used} pinned, 64-byte-aligned per-thread buffers (the branches keep their input until the join).");
                 w.Line($"float[][] q = t_buffers is {{ }} tq && tq[0].Length >= need + {A}Slack ? tq : (t_buffers = AllocateBuffers({used}, need));");

@@ -197,7 +197,7 @@ namespace T
             {
                 throw new global::System.ArgumentException($"output holds {output.Length} floats, but {batchSize} sample(s) of [3] need {(long)batchSize * OutputSize}", nameof(output));
             }
-            const int Chunk = 64; // samples per pass: 2 buffers × 64 × 9 floats fit in 256 KiB
+            const int Chunk = 64; // samples per pass: 2 buffers × 64 × 9 floats fit in 2 MiB
             int need = global::System.Math.Min(batchSize, Chunk) * MaxLayerSize;
             // Pinned, 64-byte-aligned per-thread buffers (see Kernels.AlignedMemory).
             float[] a = t_bufferA is { } ta && ta.Length >= need + global::CnnGen.Kernels.AlignedMemory.Slack ? ta : (t_bufferA = global::CnnGen.Kernels.AlignedMemory.Allocate(need));

@@ -234,7 +234,7 @@ namespace Samples
             {
                 throw new global::System.ArgumentException($"output holds {output.Length} floats, but {batchSize} sample(s) of [10] need {(long)batchSize * OutputSize}", nameof(output));
             }
-            const int Chunk = 3; // samples per pass: 2 buffers × 3 × 10816 floats fit in 256 KiB
+            const int Chunk = 24; // samples per pass: 2 buffers × 24 × 10816 floats fit in 2 MiB
             int need = global::System.Math.Min(batchSize, Chunk) * MaxLayerSize;
             // Pinned, 64-byte-aligned per-thread buffers (see Kernels.AlignedMemory).
             float[] a = t_bufferA is { } ta && ta.Length >= need + global::CnnGen.Kernels.AlignedMemory.Slack ? ta : (t_bufferA = global::CnnGen.Kernels.AlignedMemory.Allocate(need));

@@ -18,6 +18,7 @@ SampleOptions? o = SampleOptions.Parse(args, Program,
     defaults, out int exit,
     new SampleOptions.Extra("--momentum", "SGD momentum (default 0.5)", TakesValue: true),
     new SampleOptions.Extra("--adam", "use Adam (with --lr, e.g. 1e-3) instead of SGD"),
+    new SampleOptions.Extra("--schedule", "learning-rate schedule over the whole run: constant, cosine or onecycle", TakesValue: true),
     new SampleOptions.Extra("--raw", "inputs in [0, 1] without normalization (as ../shared/bench/peers/torch_train*.py)"));
 if (o is null)
     return exit;
@@ -36,17 +37,39 @@ catch (DatasetNotFoundException ex)
 float momentum = o.Values.TryGetValue("--momentum", out string? m) ? float.Parse(m, System.Globalization.CultureInfo.InvariantCulture) : 0.5f;
 bool adam = o.Has("--adam");
 bool raw = o.Has("--raw");
+string schedule = o.Values.TryGetValue("--schedule", out string? sch) ? sch : "constant";
+if (schedule is not ("constant" or "cosine" or "onecycle"))
+{
+    Console.Error.WriteLine($"{Program}: --schedule must be constant, cosine or onecycle, not '{schedule}' (see --help)");
+    return 64;
+}
 string inputs = raw ? "inputs in [0, 1]" : "inputs normalized (0.2860, 0.3530)";
+string lrText = schedule switch
+{
+    "cosine" => $"cosine-annealed lr from {o.LearningRate} to 0 over {o.Epochs} epochs",
+    "onecycle" => $"OneCycle lr peaking at {o.LearningRate} over {o.Epochs} epochs",
+    _ => $"constant lr {o.LearningRate}",
+};
 var recipe = new Recipe
 {
     CreateModel = () => new FashionCnn((int)o.Seed),
     Normalization = raw ? null : Normalization.FashionMnist,
-    CreateOptimizer = (model, batches) => adam
-        ? (new Adam(model.ParameterCount, o.LearningRate), null)
-        : (new Sgd(model.ParameterCount, o.LearningRate, momentum), null),
+    CreateOptimizer = (model, batches) =>
+    {
+        Optimizer optimizer = adam
+            ? new Adam(model.ParameterCount, o.LearningRate)
+            : new Sgd(model.ParameterCount, o.LearningRate, momentum);
+        LRScheduler? scheduler = schedule switch
+        {
+            "cosine" => new CosineAnnealingLR(optimizer, o.Epochs * batches),
+            "onecycle" => new OneCycleLR(optimizer, o.LearningRate, o.Epochs * batches),
+            _ => null,
+        };
+        return (optimizer, scheduler);
+    },
     Description = adam
-        ? $"{inputs}, Adam lr {o.LearningRate}"
-        : $"{inputs}, SGD lr {o.LearningRate} momentum {momentum}",
+        ? $"{inputs}, Adam, {lrText}"
+        : $"{inputs}, SGD momentum {momentum}, {lrText}",
 };
 return SampleRunner.Run(Program, o, source, recipe);
 

@@ -39,7 +39,11 @@ static class Program
             ICnnModel model = name switch { "A" => new ModelA(1), "B" => new ModelB(1), "C" => new ModelC(1), "K" => new ModelK(1), _ => throw new ArgumentException(name) };
             Console.WriteLine($"\n== model {name}: {model.ParameterCount:N0} parameters ==");
             var r = new Dictionary<string, object>();
-            if (args.Contains("--profile-only")) { Profile(model, 1); Profile(model, 64); continue; }
+            if (args.Contains("--profile-only"))
+            {
+                foreach (string b in Arg(args, "--profile-batches", "1,64").Split(',')) Profile(model, int.Parse(b));
+                continue;
+            }
             r["latency_b1_1t_us"] = Latency(model);
             r["infer_b64_1t_img_s"] = InferThroughput(model, 64, 1);
             r["infer_b64_2t_img_s"] = InferThroughput(model, 64, 2);

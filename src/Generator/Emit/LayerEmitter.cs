@@ -341,6 +341,21 @@ namespace CnnGen.Generator.Emit
                 else w.Line($"{K}Ops.AddTo(src, dst, {len});");
                 return;
             }
+            if (stride == 1 && gather && len > 8 && len % 8 != 0)
+            {
+                // Whole vectors, the last one overlapping the one before it (it rewrites a few equal values): no scalar tail.
+                const string V256 = "global::System.Runtime.Intrinsics.Vector256";
+                for (int q = 0; q + 8 <= len; q += 8) w.Line($"{V256}.Store({V256}.Load(src + {q}), dst + {q});");
+                w.Line($"{V256}.Store({V256}.Load(src + {len - 8}), dst + {len - 8}); // overlaps the previous vector");
+                return;
+            }
+            if (stride == 1 && gather && len > 4 && len < 8)
+            {
+                const string V128 = "global::System.Runtime.Intrinsics.Vector128";
+                w.Line($"{V128}.Store({V128}.Load(src), dst);");
+                w.Line($"{V128}.Store({V128}.Load(src + {len - 4}), dst + {len - 4}); // overlaps the first vector");
+                return;
+            }
             if (stride == 1)
             {
                 int q = 0;

@@ -459,10 +459,7 @@ namespace T
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8), dst + 8);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16), dst + 16);
-                        global::System.Runtime.Intrinsics.Vector128.Store(global::System.Runtime.Intrinsics.Vector128.Load(src + 24), dst + 24);
-                        dst[28] = src[28];
-                        dst[29] = src[29];
-                        dst[30] = src[30];
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 23), dst + 23); // overlaps the previous vector
                     }
                 }
                 // tap (0, 1): rows [1, 32), columns [0, 32) read the input; the rest is padding
@@ -491,10 +488,7 @@ namespace T
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8), dst + 8);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16), dst + 16);
-                        global::System.Runtime.Intrinsics.Vector128.Store(global::System.Runtime.Intrinsics.Vector128.Load(src + 24), dst + 24);
-                        dst[28] = src[28];
-                        dst[29] = src[29];
-                        dst[30] = src[30];
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 23), dst + 23); // overlaps the previous vector
                     }
                 }
                 // tap (1, 0): rows [0, 32), columns [1, 32) read the input; the rest is padding
@@ -508,10 +502,7 @@ namespace T
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8), dst + 8);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16), dst + 16);
-                        global::System.Runtime.Intrinsics.Vector128.Store(global::System.Runtime.Intrinsics.Vector128.Load(src + 24), dst + 24);
-                        dst[28] = src[28];
-                        dst[29] = src[29];
-                        dst[30] = src[30];
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 23), dst + 23); // overlaps the previous vector
                     }
                 }
                 // tap (1, 1): rows [0, 32), columns [0, 32) read the input; the rest is padding
@@ -538,10 +529,7 @@ namespace T
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8), dst + 8);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16), dst + 16);
-                        global::System.Runtime.Intrinsics.Vector128.Store(global::System.Runtime.Intrinsics.Vector128.Load(src + 24), dst + 24);
-                        dst[28] = src[28];
-                        dst[29] = src[29];
-                        dst[30] = src[30];
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 23), dst + 23); // overlaps the previous vector
                     }
                 }
                 // tap (2, 0): rows [0, 31), columns [1, 32) read the input; the rest is padding
@@ -556,10 +544,7 @@ namespace T
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8), dst + 8);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16), dst + 16);
-                        global::System.Runtime.Intrinsics.Vector128.Store(global::System.Runtime.Intrinsics.Vector128.Load(src + 24), dst + 24);
-                        dst[28] = src[28];
-                        dst[29] = src[29];
-                        dst[30] = src[30];
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 23), dst + 23); // overlaps the previous vector
                     }
                 }
                 // tap (2, 1): rows [0, 31), columns [0, 32) read the input; the rest is padding
@@ -588,10 +573,7 @@ namespace T
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8), dst + 8);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16), dst + 16);
-                        global::System.Runtime.Intrinsics.Vector128.Store(global::System.Runtime.Intrinsics.Vector128.Load(src + 24), dst + 24);
-                        dst[28] = src[28];
-                        dst[29] = src[29];
-                        dst[30] = src[30];
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 23), dst + 23); // overlaps the previous vector
                     }
                 }
             }

@@ -438,8 +438,7 @@ namespace Samples
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8), dst + 8);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16), dst + 16);
-                        dst[24] = src[24];
-                        dst[25] = src[25];
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 18), dst + 18); // overlaps the previous vector
                     }
                 }
                 // tap (0, 1): rows [0, 26), columns [0, 26) read the input; the rest is padding
@@ -452,8 +451,7 @@ namespace Samples
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8), dst + 8);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16), dst + 16);
-                        dst[24] = src[24];
-                        dst[25] = src[25];
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 18), dst + 18); // overlaps the previous vector
                     }
                 }
                 // tap (0, 2): rows [0, 26), columns [0, 26) read the input; the rest is padding
@@ -466,8 +464,7 @@ namespace Samples
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8), dst + 8);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16), dst + 16);
-                        dst[24] = src[24];
-                        dst[25] = src[25];
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 18), dst + 18); // overlaps the previous vector
                     }
                 }
                 // tap (1, 0): rows [0, 26), columns [0, 26) read the input; the rest is padding
@@ -480,8 +477,7 @@ namespace Samples
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8), dst + 8);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16), dst + 16);
-                        dst[24] = src[24];
-                        dst[25] = src[25];
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 18), dst + 18); // overlaps the previous vector
                     }
                 }
                 // tap (1, 1): rows [0, 26), columns [0, 26) read the input; the rest is padding
@@ -494,8 +490,7 @@ namespace Samples
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8), dst + 8);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16), dst + 16);
-                        dst[24] = src[24];
-                        dst[25] = src[25];
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 18), dst + 18); // overlaps the previous vector
                     }
                 }
                 // tap (1, 2): rows [0, 26), columns [0, 26) read the input; the rest is padding
@@ -508,8 +503,7 @@ namespace Samples
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8), dst + 8);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16), dst + 16);
-                        dst[24] = src[24];
-                        dst[25] = src[25];
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 18), dst + 18); // overlaps the previous vector
                     }
                 }
                 // tap (2, 0): rows [0, 26), columns [0, 26) read the input; the rest is padding
@@ -522,8 +516,7 @@ namespace Samples
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8), dst + 8);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16), dst + 16);
-                        dst[24] = src[24];
-                        dst[25] = src[25];
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 18), dst + 18); // overlaps the previous vector
                     }
                 }
                 // tap (2, 1): rows [0, 26), columns [0, 26) read the input; the rest is padding
@@ -536,8 +529,7 @@ namespace Samples
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8), dst + 8);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16), dst + 16);
-                        dst[24] = src[24];
-                        dst[25] = src[25];
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 18), dst + 18); // overlaps the previous vector
                     }
                 }
                 // tap (2, 2): rows [0, 26), columns [0, 26) read the input; the rest is padding
@@ -550,8 +542,7 @@ namespace Samples
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8), dst + 8);
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16), dst + 16);
-                        dst[24] = src[24];
-                        dst[25] = src[25];
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 18), dst + 18); // overlaps the previous vector
                     }
                 }
             }
@@ -880,7 +871,7 @@ namespace Samples
                         float* src = xc + (oh * 1 + 0) * 14 + 0;
                         float* dst = r + oh * 12 + 0;
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
-                        global::System.Runtime.Intrinsics.Vector128.Store(global::System.Runtime.Intrinsics.Vector128.Load(src + 8), dst + 8);
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 4), dst + 4); // overlaps the previous vector
                     }
                 }
                 // tap (0, 1): rows [0, 12), columns [0, 12) read the input; the rest is padding
@@ -891,7 +882,7 @@ namespace Samples
                         float* src = xc + (oh * 1 + 0) * 14 + 1;
                         float* dst = r + oh * 12 + 0;
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
-                        global::System.Runtime.Intrinsics.Vector128.Store(global::System.Runtime.Intrinsics.Vector128.Load(src + 8), dst + 8);
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 4), dst + 4); // overlaps the previous vector
                     }
                 }
                 // tap (0, 2): rows [0, 12), columns [0, 12) read the input; the rest is padding
@@ -902,7 +893,7 @@ namespace Samples
                         float* src = xc + (oh * 1 + 0) * 14 + 2;
                         float* dst = r + oh * 12 + 0;
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
-                        global::System.Runtime.Intrinsics.Vector128.Store(global::System.Runtime.Intrinsics.Vector128.Load(src + 8), dst + 8);
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 4), dst + 4); // overlaps the previous vector
                     }
                 }
                 // tap (1, 0): rows [0, 12), columns [0, 12) read the input; the rest is padding
@@ -913,7 +904,7 @@ namespace Samples
                         float* src = xc + (oh * 1 + 1) * 14 + 0;
                         float* dst = r + oh * 12 + 0;
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
-                        global::System.Runtime.Intrinsics.Vector128.Store(global::System.Runtime.Intrinsics.Vector128.Load(src + 8), dst + 8);
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 4), dst + 4); // overlaps the previous vector
                     }
                 }
                 // tap (1, 1): rows [0, 12), columns [0, 12) read the input; the rest is padding
@@ -924,7 +915,7 @@ namespace Samples
                         float* src = xc + (oh * 1 + 1) * 14 + 1;
                         float* dst = r + oh * 12 + 0;
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
-                        global::System.Runtime.Intrinsics.Vector128.Store(global::System.Runtime.Intrinsics.Vector128.Load(src + 8), dst + 8);
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 4), dst + 4); // overlaps the previous vector
                     }
                 }
                 // tap (1, 2): rows [0, 12), columns [0, 12) read the input; the rest is padding
@@ -935,7 +926,7 @@ namespace Samples
                         float* src = xc + (oh * 1 + 1) * 14 + 2;
                         float* dst = r + oh * 12 + 0;
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
-                        global::System.Runtime.Intrinsics.Vector128.Store(global::System.Runtime.Intrinsics.Vector128.Load(src + 8), dst + 8);
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 4), dst + 4); // overlaps the previous vector
                     }
                 }
                 // tap (2, 0): rows [0, 12), columns [0, 12) read the input; the rest is padding
@@ -946,7 +937,7 @@ namespace Samples
                         float* src = xc + (oh * 1 + 2) * 14 + 0;
                         float* dst = r + oh * 12 + 0;
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
-                        global::System.Runtime.Intrinsics.Vector128.Store(global::System.Runtime.Intrinsics.Vector128.Load(src + 8), dst + 8);
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 4), dst + 4); // overlaps the previous vector
                     }
                 }
                 // tap (2, 1): rows [0, 12), columns [0, 12) read the input; the rest is padding
@@ -957,7 +948,7 @@ namespace Samples
                         float* src = xc + (oh * 1 + 2) * 14 + 1;
                         float* dst = r + oh * 12 + 0;
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
-                        global::System.Runtime.Intrinsics.Vector128.Store(global::System.Runtime.Intrinsics.Vector128.Load(src + 8), dst + 8);
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 4), dst + 4); // overlaps the previous vector
                     }
                 }
                 // tap (2, 2): rows [0, 12), columns [0, 12) read the input; the rest is padding
@@ -968,7 +959,7 @@ namespace Samples
                         float* src = xc + (oh * 1 + 2) * 14 + 2;
                         float* dst = r + oh * 12 + 0;
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
-                        global::System.Runtime.Intrinsics.Vector128.Store(global::System.Runtime.Intrinsics.Vector128.Load(src + 8), dst + 8);
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 4), dst + 4); // overlaps the previous vector
                     }
                 }
             }

@@ -103,6 +103,24 @@ Estimated Total Size (MB): 0.76
         }
 
         [Fact]
+        public void InferenceFoldsBatchNormIntoTheConvolutionBeforeItOnly()
+        {
+            // Conv2d-1 + BatchNorm2d-2 fold; BatchNorm2d-4 follows a ReLU6 and still normalizes on its own.
+            var r = GeneratorHarness.Run(LeafLayers.Replace("[ReLU6]", "[ReLU6]\n    [BatchNorm2d(16, Eps = 0.001)]"));
+            Assert.Empty(r.Errors);
+            string src = r.GeneratedSource;
+            Assert.Contains("LayerOps.FoldBatchNorm(p + 0, null, p + 432, p + 448, rb, rb + 16, 1E-05f, 16, 27, fp, fp + 432);", src);
+            Assert.Contains("Conv2d_1_Forward(x0, pa, fp, col, null, null, n, false, null); // BatchNorm2d-2 folded in", src);
+            Assert.Contains("LayerOps.AddChannelBias(pa, fp + 432, n, 16, 1024); // the folded bias b'", src);
+            Assert.DoesNotContain("BatchNorm2d_2_Inference", src);
+            Assert.Contains("BatchNorm2d_4_Inference(pa, pa, p, rb + 33, n);", src);
+            Assert.Single(System.Text.RegularExpressions.Regex.Matches(src, @"LayerOps\.FoldBatchNorm\(").Cast<object>());
+            // Training keeps batch norm separate: batch statistics, running statistics updated.
+            Assert.Contains("BatchNorm2d_2_Forward(act + ", src);
+            Assert.Contains("Conv2d_1_Forward(act + ", src);
+        }
+
+        [Fact]
         public void AffineFalseHasNoParametersButKeepsBuffers()
         {
             var r = GeneratorHarness.Run(LeafLayers.Replace("[BatchNorm2d(16)]", "[BatchNorm2d(16, Affine = false)]"));

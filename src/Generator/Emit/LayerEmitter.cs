@@ -28,7 +28,8 @@ namespace CnnGen.Generator.Emit
         public const string ForwardParams = "float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws";
         public const string BackwardParams = "float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx";
 
-        public static void Emit(CodeWriter w, ShapedLayer l)
+        /// <summary>The layer's methods. A batch norm folded into the convolution before it (<paramref name="foldedBatchNorm"/>) gets no inference method: inference never runs it.</summary>
+        public static void Emit(CodeWriter w, ShapedLayer l, bool foldedBatchNorm = false)
         {
             string pre = MethodPrefix(l);
             w.Line($"// ---- {l.SummaryName}: {Describe(l)} ----");
@@ -36,7 +37,7 @@ namespace CnnGen.Generator.Emit
             {
                 case LayerKind.Conv2d when IsDepthwise(l.Spec): DepthwiseConv(w, l, pre); break;
                 case LayerKind.Conv2d: Conv(w, l, pre); break;
-                case LayerKind.BatchNorm2d: BatchNorm(w, l, pre); break;
+                case LayerKind.BatchNorm2d: BatchNorm(w, l, pre, foldedBatchNorm); break;
                 case LayerKind.AdaptiveAvgPool2d:
                 case LayerKind.GlobalAvgPool2d: GlobalAvgPool(w, l, pre); break;
                 case LayerKind.Identity: Identity(w, l, pre); break;
@@ -694,16 +695,23 @@ namespace CnnGen.Generator.Emit
         /// running_var [C], num_batches_tracked [1]); training normalizes with the batch's statistics, saves them in
         /// stats [2C] and updates rb when asked.
         /// </summary>
-        private static void BatchNorm(CodeWriter w, ShapedLayer l, string pre)
+        private static void BatchNorm(CodeWriter w, ShapedLayer l, string pre, bool folded)
         {
             var s = l.Spec;
             int C = l.In.C, HW = l.In.H * l.In.W;
             string gamma = s.Bias ? $"p + {l.ParamOffset}" : "null";
             string beta = s.Bias ? $"p + {l.ParamOffset + l.WeightCount}" : "null";
             string eps = F(s.Value), momentum = F(s.Momentum);
-            w.Line($"// Inference: running statistics; y = (x − running_mean)/√(running_var + {eps})" + (s.Bias ? "·γ + β" : "") + ". x and y may alias.");
-            w.Line($"private static void {pre}_Inference(float* x, float* y, float* p, float* rb, int n) =>");
-            w.Line($"    {L}BatchNormInference(x, y, {gamma}, {beta}, rb, rb + {C}, n, {C}, {HW}, {eps});");
+            if (folded)
+            {
+                w.Line("// Inference: folded into the convolution before it (FoldBatchNorm), so it has no inference method.");
+            }
+            else
+            {
+                w.Line($"// Inference: running statistics; y = (x − running_mean)/√(running_var + {eps})" + (s.Bias ? "·γ + β" : "") + ". x and y may alias.");
+                w.Line($"private static void {pre}_Inference(float* x, float* y, float* p, float* rb, int n) =>");
+                w.Line($"    {L}BatchNormInference(x, y, {gamma}, {beta}, rb, rb + {C}, n, {C}, {HW}, {eps});");
+            }
             w.Line();
             w.Line($"// Training: the batch's mean and biased variance over (n, {l.In.H}, {l.In.W}); running statistics move by momentum {momentum} (unbiased variance) when update is set.");
             w.Line($"private static void {pre}_Forward(float* x, float* y, float* p, float* rb, float* stats, int n, bool update) =>");

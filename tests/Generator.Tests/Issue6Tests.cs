@@ -121,6 +121,19 @@ Estimated Total Size (MB): 0.76
         }
 
         [Fact]
+        public void SwishIsSiLUUnderItsOtherName()
+        {
+            // [Swish] compiles to exactly the code of [SiLU], and its summary row is torchsummary's for nn.SiLU ("SiLU-5").
+            var silu = GeneratorHarness.Run(LeafLayers);
+            var swish = GeneratorHarness.Run(LeafLayers.Replace("[SiLU]", "[Swish]"));
+            Assert.Empty(swish.Errors);
+            Assert.Equal(silu.GeneratedSource, swish.GeneratedSource);
+            var asm = GeneratorHarness.Load(swish);
+            Assert.Equal(LeafLayersSummary, (string)GeneratorHarness.CallStatic(asm, "T.Leaf", "Summary", -1)!);
+            Assert.Contains("              SiLU-5           [-1, 16, 32, 32]               0", LeafLayersSummary);
+        }
+
+        [Fact]
         public void AffineFalseHasNoParametersButKeepsBuffers()
         {
             var r = GeneratorHarness.Run(LeafLayers.Replace("[BatchNorm2d(16)]", "[BatchNorm2d(16, Affine = false)]"));

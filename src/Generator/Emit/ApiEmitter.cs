@@ -99,6 +99,7 @@ namespace CnnGen.Generator.Emit
             {
                 EmitStateIo(w);
                 foreach (var l in layers) LayerEmitter.Emit(w, l, folds.IsFoldedBatchNorm(IndexOf(m, l)));
+                if (m.Baked is { } withBuffers) EmitBakedData(w, m, withBuffers);
                 return;
             }
             w.Line("/// <summary>Loads weights from a safetensors file with PyTorch <c>nn.Sequential</c> keys. Strict: a missing or extra key, wrong shape or dtype, or a damaged file throws and leaves the weights unchanged.</summary>");
@@ -121,13 +122,15 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>SHA-256 of <see cref=\"BakedWeightsFile\"/> as it was compiled in.</summary>");
             w.Line($"public const string BakedWeightsSha256 = \"{baked.Sha256}\";");
             w.Line();
-            w.Line($"/// <summary>Creates the model with the trained weights compiled in from <c>{Xml(file)}</c> (<see cref=\"BakedWeights\"/>): no file is read.</summary>");
+            w.Line($"/// <summary>Creates the model with the trained weights compiled in from <c>{Xml(file)}</c> (<see cref=\"BakedWeights\"/>" +
+                   (buffers ? ", and batch norm's running statistics, <see cref=\"BakedBuffers\"/>" : "") + "): no file is read.</summary>");
             using (w.Block($"public {cls}()"))
             {
                 w.Line("global::CnnGen.RuntimeInfo.CheckInstructionSet();");
                 w.Line("Parameters = new float[ParameterCount];");
                 if (buffers) w.Line("Buffers = new float[BufferCount];");
                 w.Line("BakedWeights.CopyTo(Parameters);");
+                if (buffers) w.Line("BakedBuffers.CopyTo(Buffers);");
             }
             w.Line();
             w.Line("/// <summary>Creates the model with parameters initialized as PyTorch initializes the same modules, deterministically for <paramref name=\"seed\"/> (not the compiled-in weights: use the parameterless constructor for those).</summary>");
@@ -139,8 +142,20 @@ namespace CnnGen.Generator.Emit
                 w.Line("ResetParameters(seed);");
             }
             w.Line();
-            w.Line("/// <summary>Puts the compiled-in weights (<see cref=\"BakedWeights\"/>) back into <see cref=\"Parameters\"/>.</summary>");
-            w.Line("public void LoadBakedWeights() => BakedWeights.CopyTo(Parameters);");
+            if (buffers)
+            {
+                w.Line("/// <summary>Puts the compiled-in weights (<see cref=\"BakedWeights\"/>) back into <see cref=\"Parameters\"/> and the compiled-in running statistics (<see cref=\"BakedBuffers\"/>) into <see cref=\"Buffers\"/>.</summary>");
+                using (w.Block("public void LoadBakedWeights()"))
+                {
+                    w.Line("BakedWeights.CopyTo(Parameters);");
+                    w.Line("BakedBuffers.CopyTo(Buffers);");
+                }
+            }
+            else
+            {
+                w.Line("/// <summary>Puts the compiled-in weights (<see cref=\"BakedWeights\"/>) back into <see cref=\"Parameters\"/>.</summary>");
+                w.Line("public void LoadBakedWeights() => BakedWeights.CopyTo(Parameters);");
+            }
         }
 
         /// <summary>
@@ -161,6 +176,16 @@ namespace CnnGen.Generator.Emit
                 foreach (var t in l.Tensors()) Tensor($"{t.Key} {t.ShapeText} ({l.SummaryName})", t.Offset, t.Count);
             }
             w.Line("};");
+            if (baked.Buffers.Count > 0)
+            {
+                w.Line();
+                w.Line($"/// <summary>Batch norm's running statistics compiled in from <c>{Xml(Escape(baked.File))}</c>, in <see cref=\"Buffers\"/> order (num_batches_tracked, I64 in the file, as a float). Read-only data in the binary.</summary>");
+                w.Line("public static global::System.ReadOnlySpan<float> BakedBuffers => new float[]");
+                w.Line("{");
+                values = baked.Buffers;
+                foreach (var b in ShapedModelBuffers.BufferTensors(m)) Tensor($"{b.Key} {b.DType} {b.ShapeText} ({b.Layer.SummaryName})", b.Offset, b.Count);
+                w.Line("};");
+            }
 
             void Tensor(string title, int offset, int count)
             {

@@ -105,12 +105,12 @@ namespace CnnGen.Generator.Emit
                     string beta = bn.Spec.Bias ? $"p + {S(bn.ParamOffset + bn.WeightCount)}" : "null";
                     w.Line($"// {conv.SummaryName} + {bn.SummaryName}: {S(c)} output channels × {S(per)} weights");
                     w.Line($"global::CnnGen.Kernels.LayerOps.FoldBatchNorm(p + {S(conv.ParamOffset)}, {bias}, {gamma}, {beta}, {Plus("rb", rbAt)}, rb + {S(rbAt + c)}, " +
-                           $"{LayerEmitterFloat(bn.Spec.Value)}, {S(c)}, {S(per)}, {Plus("fp", pair.Offset)}, fp + {S(pair.Offset + conv.WeightCount)});");
+                           $"{F(bn.Spec.Value)}, {S(c)}, {S(per)}, {Plus("fp", pair.Offset)}, fp + {S(pair.Offset + conv.WeightCount)});");
                 }
             }
             w.Line();
         }
 
-        private static string LayerEmitterFloat(double v) => ((float)v).ToString("R", CultureInfo.InvariantCulture) + "f";
+        private static string F(double v) => ((float)v).ToString("R", CultureInfo.InvariantCulture) + "f";
     }
 }

@@ -121,6 +121,26 @@ Estimated Total Size (MB): 0.76
         }
 
         [Fact]
+        public void PairsWithMoreWeightsThanOutputsFoldOnlyForLargeEnoughBatches()
+        {
+            // Conv2d-5 (16 -> 32, 3×3 at 4×4): 4,608 weights, 512 outputs per sample: computing W' costs as much as 9 samples'
+            // batch norm, so the pair folds from batch 9 on and runs convolution + batch norm below; Conv2d-1 (432 weights,
+            // 1,024 outputs) always folds.
+            var r = GeneratorHarness.Run(Models.Model("    [Input(3, 8, 8)]\n    [Conv2d(3, 16, 3, Padding = 1, Bias = false)]\n    [BatchNorm2d(16)]\n    [ReLU]\n    [MaxPool2d(2)]\n" +
+                                                      "    [Conv2d(16, 32, 3, Padding = 1, Bias = false)]\n    [BatchNorm2d(32)]\n    [Flatten]\n    [Linear(512, 3)]"));
+            Assert.Empty(r.Errors);
+            string src = r.GeneratedSource;
+            Assert.Contains("    global::CnnGen.Kernels.LayerOps.FoldBatchNorm(p + 0, null, p + 432, p + 448, rb, rb + 16, 1E-05f, 16, 27, fp, fp + 432);", src);
+            Assert.Contains("if (batchSize >= 9) global::CnnGen.Kernels.LayerOps.FoldBatchNorm(p + 464, null, p + 5072, p + 5104, rb + 33, rb + 65, 1E-05f, 32, 144, fp + 448, fp + 5056);", src);
+            Assert.Contains("if (batchSize >= 9) // Conv2d-5 has 4608 weights, 512 outputs per sample: folding pays from 9 samples on", src);
+            Assert.Contains("Conv2d_5_Forward(pb, pa, fp - 16, col, null, null, n, false, null); // BatchNorm2d-6 folded in: W', b'", src);
+            Assert.Contains("Conv2d_5_Forward(pb, pa, p, col, null, null, n, false, null);", src);
+            Assert.Contains("BatchNorm2d_6_Inference(pa, pa, p, rb + 33, n);", src);
+            Assert.DoesNotContain("BatchNorm2d_2_Inference", src);
+            Assert.DoesNotContain("if (batchSize >= 1)", src);
+        }
+
+        [Fact]
         public void SwishIsSiLUUnderItsOtherName()
         {
             // [Swish] compiles to exactly the code of [SiLU], and its summary row is torchsummary's for nn.SiLU ("SiLU-5").

@@ -98,7 +98,7 @@ namespace CnnGen.Generator.Emit
             if (plan.BufferCount > 0)
             {
                 EmitStateIo(w);
-                foreach (var l in layers) LayerEmitter.Emit(w, l, folds.IsFoldedBatchNorm(IndexOf(m, l)));
+                foreach (var l in layers) LayerEmitter.Emit(w, l, folds.IsAlwaysFoldedBatchNorm(IndexOf(m, l)));
                 if (m.Baked is { } withBuffers) EmitBakedData(w, m, withBuffers);
                 return;
             }
@@ -108,7 +108,7 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>Saves the weights as safetensors with PyTorch <c>nn.Sequential</c> keys, atomically (the previous file survives a crash).</summary>");
             w.Line("public void SaveWeights(string path) => global::CnnGen.IO.SafeTensors.Save(path, s_slots, Parameters);");
             w.Line();
-            foreach (var l in layers) LayerEmitter.Emit(w, l, folds.IsFoldedBatchNorm(IndexOf(m, l)));
+            foreach (var l in layers) LayerEmitter.Emit(w, l, folds.IsAlwaysFoldedBatchNorm(IndexOf(m, l)));
             if (m.Baked is { } data) EmitBakedData(w, m, data);
         }
 
@@ -388,7 +388,7 @@ namespace CnnGen.Generator.Emit
                         string next = last ? "y0" : inPlace ? cur : cur == "pa" ? "pb" : "pa";
                         if (folds.IsFoldedConv(IndexOf(m, l), out var pair))
                         {
-                            foreach (var line in BatchNormFold.ConvCall(m, pair, cur, next)) w.Line(line);
+                            foreach (var line in BatchNormFold.ConvCall(m, plan, pair, cur, next)) w.Line(line);
                         }
                         else if (l.Spec.Kind == LayerKind.BatchNorm2d) w.Line($"{LayerEmitter.MethodPrefix(l)}_Inference({cur}, {next}, p, rb + {plan.BufferSlot[IndexOf(m, l)]}, n);");
                         else w.Line($"{LayerEmitter.MethodPrefix(l)}_Forward({cur}, {next}, p, col, null, null, n, false, null);");
@@ -412,7 +412,7 @@ namespace CnnGen.Generator.Emit
         {
             if (!folds.Any) return;
             w.Line($"float[] f = t_folded ??= {A}Allocate(FoldedCount);");
-            w.Line($"fixed (float* p = Parameters, rb = Buffers, f0 = f) FoldBatchNorm(p, rb, {A}Align(f0)); // f is pinned: the same aligned address below");
+            w.Line($"fixed (float* p = Parameters, rb = Buffers, f0 = f) FoldBatchNorm(p, rb, {A}Align(f0), batchSize); // f is pinned: the same aligned address below");
         }
 
         private static int IndexOf(ShapedModel m, ShapedLayer l)

@@ -126,6 +126,7 @@ namespace CnnGen.Kernels
         /// (in/groups × kernel height × kernel width). <paramref name="bias"/> is null for a convolution without bias,
         /// <paramref name="gamma"/>/<paramref name="beta"/> are null without affine parameters.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // one call per Forward over every folded weight: never worth running unoptimized
         public static void FoldBatchNorm(float* weight, float* bias, float* gamma, float* beta, float* runningMean, float* runningVar,
             float eps, int channels, int perChannel, float* foldedWeight, float* foldedBias)
         {
@@ -144,6 +145,7 @@ namespace CnnGen.Kernels
         }
 
         /// <summary>y[b, c, ·] += bias[c] for <paramref name="n"/> samples of [channels, hw] (a folded convolution's bias).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void AddChannelBias(float* y, float* bias, int n, int channels, int hw)
         {
             for (int b = 0; b < n; b++)

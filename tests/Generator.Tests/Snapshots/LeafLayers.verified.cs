@@ -244,9 +244,10 @@ namespace T
         /// <summary>
         /// Batch norm folded into the convolution before it, for inference: per output channel, scale = γ/√(running_var + eps),
         /// W' = W·scale, b' = (b − running_mean)·scale + β, into fp. Computed on every Forward call, so it always reflects
-        /// the current parameters and running statistics.
+        /// the current parameters and running statistics; a pair whose weights outnumber its outputs folds only for batches
+        /// large enough to repay the fold.
         /// </summary>
-        private static void FoldBatchNorm(float* p, float* rb, float* fp)
+        private static void FoldBatchNorm(float* p, float* rb, float* fp, int batchSize)
         {
             // Conv2d-1 + BatchNorm2d-2: 16 output channels × 27 weights
             global::CnnGen.Kernels.LayerOps.FoldBatchNorm(p + 0, null, p + 432, p + 448, rb, rb + 16, 1E-05f, 16, 27, fp, fp + 432);
@@ -274,7 +275,7 @@ namespace T
             float[] b = t_bufferB is { } tb && tb.Length >= need + global::CnnGen.Kernels.AlignedMemory.Slack ? tb : (t_bufferB = global::CnnGen.Kernels.AlignedMemory.Allocate(need));
             float[] c = t_columns ??= global::CnnGen.Kernels.AlignedMemory.Allocate(ColumnScratch);
             float[] f = t_folded ??= global::CnnGen.Kernels.AlignedMemory.Allocate(FoldedCount);
-            fixed (float* p = Parameters, rb = Buffers, f0 = f) FoldBatchNorm(p, rb, global::CnnGen.Kernels.AlignedMemory.Align(f0)); // f is pinned: the same aligned address below
+            fixed (float* p = Parameters, rb = Buffers, f0 = f) FoldBatchNorm(p, rb, global::CnnGen.Kernels.AlignedMemory.Align(f0), batchSize); // f is pinned: the same aligned address below
             fixed (float* xin = input, yout = output, p = Parameters, a0 = a, b0 = b, c0 = c, rb = Buffers, f0 = f)
             {
                 for (int start = 0; start < batchSize; start += Chunk)

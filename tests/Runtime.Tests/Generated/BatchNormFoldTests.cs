@@ -206,7 +206,9 @@ public class BatchNormFoldTests
 
     public static TheoryData<string, int> Cases => new()
     {
-        // 1 sample; 5 (batched convolution GEMMs); 70 (several inference chunks share one fold)
+        // 1 sample; 5 (batched convolution GEMMs); 70 (several inference chunks share one fold). Pairs whose weights
+        // outnumber their outputs fold only from some batch size on (FoldNet's block.conv1 from 2, block.conv2 from 4;
+        // FoldSeq's c3 from 6): batch 1 runs them as convolution + batch norm, the larger batches folded.
         { "FoldNet", 1 }, { "FoldNet", 5 }, { "FoldNet", 70 },
         { "FoldSeq", 1 }, { "FoldSeq", 5 }, { "FoldSeq", 70 },
     };

@@ -132,6 +132,9 @@ Estimated Total Size (MB): 0.76
             string src = r.GeneratedSource;
             Assert.Contains("    global::CnnGen.Kernels.LayerOps.FoldBatchNorm(p + 0, null, p + 432, p + 448, rb, rb + 16, 1E-05f, 16, 27, fp, fp + 432);", src);
             Assert.Contains("if (batchSize >= 9) global::CnnGen.Kernels.LayerOps.FoldBatchNorm(p + 464, null, p + 5072, p + 5104, rb + 33, rb + 65, 1E-05f, 32, 144, fp + 448, fp + 5056);", src);
+            // The pairs that fold for small batches come first in the folded buffer: batch 1 needs only Conv2d-1's [W' | b'].
+            Assert.Contains("private const int FoldedCount = 5088;", src);
+            Assert.Contains("private static int FoldedFloats(int batchSize) => batchSize >= 9 ? FoldedCount : 448;", src);
             Assert.Contains("if (batchSize >= 9) // Conv2d-5 has 4608 weights, 512 outputs per sample: folding pays from 9 samples on", src);
             Assert.Contains("Conv2d_5_Forward(pb, pa, fp - 16, col, null, null, n, false, null); // BatchNorm2d-6 folded in: W', b'", src);
             Assert.Contains("Conv2d_5_Forward(pb, pa, p, col, null, null, n, false, null);", src);

@@ -411,7 +411,8 @@ namespace CnnGen.Generator.Emit
         internal static void EmitFoldCall(CodeWriter w, BatchNormFold folds)
         {
             if (!folds.Any) return;
-            w.Line($"float[] f = t_folded ??= {A}Allocate(FoldedCount);");
+            w.Line($"int foldNeed = FoldedFloats(batchSize);");
+            w.Line($"float[] f = t_folded is {{ }} tf && tf.Length >= foldNeed + {A}Slack ? tf : (t_folded = {A}Allocate(foldNeed));");
             w.Line($"fixed (float* p = Parameters, rb = Buffers, f0 = f) FoldBatchNorm(p, rb, {A}Align(f0), batchSize); // f is pinned: the same aligned address below");
         }
 

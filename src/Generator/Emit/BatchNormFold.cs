@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using CnnGen.Generator.Parsing;
 using CnnGen.Generator.Shapes;
 
@@ -44,21 +45,34 @@ namespace CnnGen.Generator.Emit
         /// <summary>Floats in the folded buffer (each pair's [W' | b'] starts on a 64-byte boundary).</summary>
         public int Count { get; private set; }
 
+        /// <summary>
+        /// (batch size, floats): the pairs are laid out in the order of their <see cref="Pair.FoldFrom"/>, so a call folds a
+        /// prefix of the buffer, and a thread that only ever runs small batches never allocates the rest.
+        /// </summary>
+        private readonly List<(int From, int Floats)> _prefixes = new List<(int, int)>();
+
         public static BatchNormFold For(ShapedModel m)
         {
             var f = new BatchNormFold();
+            var found = new List<(int Conv, int FoldFrom)>();
             for (int i = 0; i + 1 < m.Layers.Count; i++)
             {
                 var conv = m.Layers[i];
                 if (conv.Spec.Kind != LayerKind.Conv2d || m.Layers[i + 1].Spec.Kind != LayerKind.BatchNorm2d) continue;
                 long outputs = conv.Out.Size;
-                int foldFrom = (int)System.Math.Max(1, (conv.WeightCount + outputs - 1) / outputs);
+                found.Add((i, (int)System.Math.Max(1, (conv.WeightCount + outputs - 1) / outputs)));
+            }
+            foreach (var (i, foldFrom) in found.OrderBy(p => p.FoldFrom).ThenBy(p => p.Conv))
+            {
+                var conv = m.Layers[i];
                 var pair = new Pair(i, f.Count, foldFrom);
-                f.Pairs.Add(pair);
                 f._byConv[i] = pair;
                 f._byBatchNorm[i + 1] = pair;
                 f.Count += (conv.WeightCount + conv.Spec.Out + 15) / 16 * 16;
+                if (f._prefixes.Count > 0 && f._prefixes[f._prefixes.Count - 1].From == foldFrom) f._prefixes[f._prefixes.Count - 1] = (foldFrom, f.Count);
+                else f._prefixes.Add((foldFrom, f.Count));
             }
+            f.Pairs.AddRange(found.Select(p => f._byConv[p.Conv])); // layer order
             return f;
         }
 
@@ -119,6 +133,15 @@ namespace CnnGen.Generator.Emit
         public void EmitFoldMethod(CodeWriter w, ShapedModel m, MemoryPlan plan)
         {
             w.Line($"private const int FoldedCount = {S(Count)}; // floats: [W' | b'] of each convolution with batch norm folded in");
+            w.Line();
+            w.Line("/// <summary>Floats of the folded buffer a call of <paramref name=\"batchSize\"/> samples uses: the pairs that fold at that size come first.</summary>");
+            string sizes = "0";
+            foreach (var (from, floats) in _prefixes)
+            {
+                string value = floats == Count ? "FoldedCount" : S(floats);
+                sizes = from == 1 ? value : $"batchSize >= {S(from)} ? {value} : {sizes}";
+            }
+            w.Line($"private static int FoldedFloats(int batchSize) => {sizes};");
             w.Line();
             w.Line("[global::System.ThreadStatic] private static float[]? t_folded;");
             w.Line();

@@ -239,6 +239,9 @@ namespace T
 
         private const int FoldedCount = 448; // floats: [W' | b'] of each convolution with batch norm folded in
 
+        /// <summary>Floats of the folded buffer a call of <paramref name="batchSize"/> samples uses: the pairs that fold at that size come first.</summary>
+        private static int FoldedFloats(int batchSize) => FoldedCount;
+
         [global::System.ThreadStatic] private static float[]? t_folded;
 
         /// <summary>
@@ -274,7 +277,8 @@ namespace T
             float[] a = t_bufferA is { } ta && ta.Length >= need + global::CnnGen.Kernels.AlignedMemory.Slack ? ta : (t_bufferA = global::CnnGen.Kernels.AlignedMemory.Allocate(need));
             float[] b = t_bufferB is { } tb && tb.Length >= need + global::CnnGen.Kernels.AlignedMemory.Slack ? tb : (t_bufferB = global::CnnGen.Kernels.AlignedMemory.Allocate(need));
             float[] c = t_columns ??= global::CnnGen.Kernels.AlignedMemory.Allocate(ColumnScratch);
-            float[] f = t_folded ??= global::CnnGen.Kernels.AlignedMemory.Allocate(FoldedCount);
+            int foldNeed = FoldedFloats(batchSize);
+            float[] f = t_folded is { } tf && tf.Length >= foldNeed + global::CnnGen.Kernels.AlignedMemory.Slack ? tf : (t_folded = global::CnnGen.Kernels.AlignedMemory.Allocate(foldNeed));
             fixed (float* p = Parameters, rb = Buffers, f0 = f) FoldBatchNorm(p, rb, global::CnnGen.Kernels.AlignedMemory.Align(f0), batchSize); // f is pinned: the same aligned address below
             fixed (float* xin = input, yout = output, p = Parameters, a0 = a, b0 = b, c0 = c, rb = Buffers, f0 = f)
             {

@@ -291,6 +291,34 @@ public class BatchNormFoldTests
     }
 
     [Fact]
+    public void FoldedInference_IsReentrantAcrossThreadsAndBatchSizes()
+    {
+        // Each thread folds into its own buffer; batch 1 (some pairs unfolded, a short buffer) and batch 5 (all folded,
+        // the buffer grows) interleave on every thread. Every result equals the single-threaded one, bit for bit.
+        var model = new FoldNet(seed: 8);
+        RandomizeBatchNorm(model, seed: 51);
+        var x = Random(5 * FoldNet.InputSize, seed: 52);
+        var expected1 = new float[FoldNet.OutputSize];
+        var expected5 = new float[5 * FoldNet.OutputSize];
+        model.Forward(x.AsSpan(0, FoldNet.InputSize), expected1);
+        model.Forward(x, expected5, 5);
+        var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var threads = Enumerable.Range(0, 4).Select(t => new System.Threading.Thread(() =>
+        {
+            var y1 = new float[FoldNet.OutputSize];
+            var y5 = new float[5 * FoldNet.OutputSize];
+            for (int i = 0; i < 25; i++)
+            {
+                if ((i + t) % 2 == 0) { model.Forward(x.AsSpan(0, FoldNet.InputSize), y1); if (!y1.AsSpan().SequenceEqual(expected1)) failures.Add($"thread {t}, call {i}, batch 1"); }
+                else { model.Forward(x, y5, 5); if (!y5.AsSpan().SequenceEqual(expected5)) failures.Add($"thread {t}, call {i}, batch 5"); }
+            }
+        })).ToList();
+        threads.ForEach(th => th.Start());
+        threads.ForEach(th => th.Join());
+        Assert.Empty(failures);
+    }
+
+    [Fact]
     public void FoldedInference_AllocatesNothingAfterTheFirstCall()
     {
         var model = new FoldNet(seed: 6);

@@ -8,6 +8,10 @@ using CnnGen.Samples.ResNet;
 //   dotnet run -c Release --project samples/ResNet                  train CifarResNet on synthetic 3×32×32 data
 //   dotnet run -c Release --project samples/ResNet -- --steps 300   (default 300 steps of batch 32)
 //   dotnet run -c Release --project samples/ResNet -- resnet18      torchvision's ResNet-18: summary and one forward pass
+//   dotnet run -c Release --project samples/ResNet -- mbconv        EfficientNet-style MBConv net (squeeze-excitation) on Fashion-MNIST
+//   dotnet run -c Release --project samples/ResNet -- resnext       ResNeXt bottlenecks (grouped 3×3) on Fashion-MNIST
+//        (both: --steps N, default 300 steps of batch 32; --data DIR, else $CNNGEN_DATA, ~/.cache/cnngen, a download;
+//         --mnist for MNIST instead)
 
 if (args.Length > 0 && args[0] == "resnet18")
 {
@@ -24,6 +28,30 @@ if (args.Length > 0 && args[0] == "resnet18")
         Console.WriteLine($"ResNet-18 forward, one 3×224×224 image: {sw.Elapsed.TotalMilliseconds:F1} ms");
     }
     return 0;
+}
+
+if (args.Length > 0 && (args[0] == "mbconv" || args[0] == "resnext"))
+{
+    int trainSteps = 300;
+    string? data = null;
+    string dataset = "fashion-mnist";
+    for (int i = 1; i < args.Length; i++)
+    {
+        if (args[i] == "--steps" && i + 1 < args.Length) trainSteps = int.Parse(args[++i]);
+        else if (args[i] == "--data" && i + 1 < args.Length) data = args[++i];
+        else if (args[i] == "--mnist") dataset = "mnist";
+        else { Console.Error.WriteLine($"unknown option '{args[i]}' (--steps N, --data DIR, --mnist)"); return 2; }
+    }
+    var norm = dataset == "mnist" ? CnnGen.Data.Normalization.Mnist : CnnGen.Data.Normalization.FashionMnist;
+    var train = CnnGen.Training.LabeledData.From(CnnGen.Data.MnistDataset.Load(dataset, train: true, data, norm));
+    var test = CnnGen.Training.LabeledData.From(CnnGen.Data.MnistDataset.Load(dataset, train: false, data, norm));
+    CnnGen.ICnnModel model = args[0] == "mbconv" ? new MBConvNet(seed: 1) : new ResNeXtNet(seed: 1);
+    Console.Write(args[0] == "mbconv" ? MBConvNet.Summary() : ResNeXtNet.Summary());
+    Console.WriteLine($"{dataset}: {train.Count} training samples, {test.Count} test samples; {trainSteps} steps of batch {ImageTraining.Batch}");
+    var total = Stopwatch.StartNew();
+    var (first, final, acc) = ImageTraining.Run(model, train, test, trainSteps, Console.Out, testSamples: test.Count);
+    Console.WriteLine($"loss {first:F4} -> {final:F4}; test accuracy (inference mode, batch norm folded): {acc:P2} of {test.Count} ({total.Elapsed.TotalSeconds:F1} s)");
+    return final < first ? 0 : 1;
 }
 
 if (args.Length > 0 && args[0] == "bench")

@@ -315,6 +315,13 @@ namespace CnnGen
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
     public sealed class SiLUAttribute : LayerAttribute { }
 
+    /// <summary>
+    /// Swish, x·sigmoid(x): another name for <see cref="SiLUAttribute"/> (the same layer; summaries name it <c>SiLU</c>, as
+    /// torchsummary names PyTorch's <c>nn.SiLU()</c>).
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public sealed class SwishAttribute : LayerAttribute { }
+
     /// <summary>Passes its input through unchanged, as PyTorch's <c>nn.Identity()</c> (a summary row, no code in inference).</summary>
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
     public sealed class IdentityAttribute : LayerAttribute { }

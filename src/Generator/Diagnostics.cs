@@ -116,7 +116,7 @@ namespace CnnGen.Generator
 
         public static readonly DiagnosticDescriptor WeightsWrongDType = Error("CNN0035",
             "Weights tensor has the wrong dtype",
-            "Model '{0}': tensor '{2}' {3} in '{1}' is {4}, but {5} needs F32");
+            "Model '{0}': tensor '{2}' {3} in '{1}' is {4}, but {5} needs {6}");
 
         public static readonly DiagnosticDescriptor WeightsUnexpectedTensor = Error("CNN0036",
             "Weights file has a tensor the model does not",

@@ -103,6 +103,60 @@ Estimated Total Size (MB): 0.76
         }
 
         [Fact]
+        public void InferenceFoldsBatchNormIntoTheConvolutionBeforeItOnly()
+        {
+            // Conv2d-1 + BatchNorm2d-2 fold; BatchNorm2d-4 follows a ReLU6 and still normalizes on its own.
+            var r = GeneratorHarness.Run(LeafLayers.Replace("[ReLU6]", "[ReLU6]\n    [BatchNorm2d(16, Eps = 0.001)]"));
+            Assert.Empty(r.Errors);
+            string src = r.GeneratedSource;
+            Assert.Contains("LayerOps.FoldBatchNorm(p + 0, null, p + 432, p + 448, rb, rb + 16, 1E-05f, 16, 27, fp, fp + 432);", src);
+            Assert.Contains("Conv2d_1_Forward(x0, pa, fp, col, null, null, n, false, null); // BatchNorm2d-2 folded in", src);
+            Assert.Contains("LayerOps.AddChannelBias(pa, fp + 432, n, 16, 1024); // the folded bias b'", src);
+            Assert.DoesNotContain("BatchNorm2d_2_Inference", src);
+            Assert.Contains("BatchNorm2d_4_Inference(pa, pa, p, rb + 33, n);", src);
+            Assert.Single(System.Text.RegularExpressions.Regex.Matches(src, @"LayerOps\.FoldBatchNorm\(").Cast<object>());
+            // Training keeps batch norm separate: batch statistics, running statistics updated.
+            Assert.Contains("BatchNorm2d_2_Forward(act + ", src);
+            Assert.Contains("Conv2d_1_Forward(act + ", src);
+        }
+
+        [Fact]
+        public void PairsWithMoreWeightsThanOutputsFoldOnlyForLargeEnoughBatches()
+        {
+            // Conv2d-5 (16 -> 32, 3×3 at 4×4): 4,608 weights, 512 outputs per sample: computing W' costs as much as 9 samples'
+            // batch norm, so the pair folds from batch 9 on and runs convolution + batch norm below; Conv2d-1 (432 weights,
+            // 1,024 outputs) always folds.
+            var r = GeneratorHarness.Run(Models.Model("    [Input(3, 8, 8)]\n    [Conv2d(3, 16, 3, Padding = 1, Bias = false)]\n    [BatchNorm2d(16)]\n    [ReLU]\n    [MaxPool2d(2)]\n" +
+                                                      "    [Conv2d(16, 32, 3, Padding = 1, Bias = false)]\n    [BatchNorm2d(32)]\n    [Flatten]\n    [Linear(512, 3)]"));
+            Assert.Empty(r.Errors);
+            string src = r.GeneratedSource;
+            Assert.Contains("    global::CnnGen.Kernels.LayerOps.FoldBatchNorm(p + 0, null, p + 432, p + 448, rb, rb + 16, 1E-05f, 16, 27, fp, fp + 432);", src);
+            Assert.Contains("if (batchSize >= 9) global::CnnGen.Kernels.LayerOps.FoldBatchNorm(p + 464, null, p + 5072, p + 5104, rb + 33, rb + 65, 1E-05f, 32, 144, fp + 448, fp + 5056);", src);
+            // The pairs that fold for small batches come first in the folded buffer: batch 1 needs only Conv2d-1's [W' | b'].
+            Assert.Contains("private const int FoldedCount = 5088;", src);
+            Assert.Contains("private static int FoldedFloats(int batchSize) => batchSize >= 9 ? FoldedCount : 448;", src);
+            Assert.Contains("if (batchSize >= 9) // Conv2d-5 has 4608 weights, 512 outputs per sample: folding pays from 9 samples on", src);
+            Assert.Contains("Conv2d_5_Forward(pb, pa, fp - 16, col, null, null, n, false, null); // BatchNorm2d-6 folded in: W', b'", src);
+            Assert.Contains("Conv2d_5_Forward(pb, pa, p, col, null, null, n, false, null);", src);
+            Assert.Contains("BatchNorm2d_6_Inference(pa, pa, p, rb + 33, n);", src);
+            Assert.DoesNotContain("BatchNorm2d_2_Inference", src);
+            Assert.DoesNotContain("if (batchSize >= 1)", src);
+        }
+
+        [Fact]
+        public void SwishIsSiLUUnderItsOtherName()
+        {
+            // [Swish] compiles to exactly the code of [SiLU], and its summary row is torchsummary's for nn.SiLU ("SiLU-5").
+            var silu = GeneratorHarness.Run(LeafLayers);
+            var swish = GeneratorHarness.Run(LeafLayers.Replace("[SiLU]", "[Swish]"));
+            Assert.Empty(swish.Errors);
+            Assert.Equal(silu.GeneratedSource, swish.GeneratedSource);
+            var asm = GeneratorHarness.Load(swish);
+            Assert.Equal(LeafLayersSummary, (string)GeneratorHarness.CallStatic(asm, "T.Leaf", "Summary", -1)!);
+            Assert.Contains("              SiLU-5           [-1, 16, 32, 32]               0", LeafLayersSummary);
+        }
+
+        [Fact]
         public void AffineFalseHasNoParametersButKeepsBuffers()
         {
             var r = GeneratorHarness.Run(LeafLayers.Replace("[BatchNorm2d(16)]", "[BatchNorm2d(16, Affine = false)]"));

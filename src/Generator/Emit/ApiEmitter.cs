@@ -18,6 +18,7 @@ namespace CnnGen.Generator.Emit
         public static void Emit(CodeWriter w, ShapedModel m)
         {
             var plan = MemoryPlan.For(m);
+            var folds = BatchNormFold.For(m);
             string cls = m.Model.ClassName;
             // The layers that run code: summary rows, but not a block's container row.
             var layers = m.Layers.Where(l => l.HasRow && l.Spec.Kind != LayerKind.BlockEnd).ToList();
@@ -80,15 +81,16 @@ namespace CnnGen.Generator.Emit
             w.Line();
             EmitReset(w, m, plan);
             w.Line();
+            if (folds.Any) folds.EmitFoldMethod(w, m, plan);
             if (branchy)
             {
-                BranchEmitter.EmitInference(w, m, plan);
+                BranchEmitter.EmitInference(w, m, plan, folds);
                 w.Line();
                 BranchEmitter.EmitTraining(w, m, plan, layers);
             }
             else
             {
-                EmitInference(w, m, plan, layers);
+                EmitInference(w, m, plan, layers, folds);
                 w.Line();
                 EmitTraining(w, m, plan, layers);
             }
@@ -96,7 +98,8 @@ namespace CnnGen.Generator.Emit
             if (plan.BufferCount > 0)
             {
                 EmitStateIo(w);
-                foreach (var l in layers) EmitLayer(w, m, plan, l);
+                foreach (var l in layers) EmitLayer(w, m, plan, folds, l);
+                if (m.Baked is { } withBuffers) EmitBakedData(w, m, withBuffers);
                 return;
             }
             w.Line("/// <summary>Loads weights from a safetensors file with PyTorch <c>nn.Sequential</c> keys. Strict: a missing or extra key, wrong shape or dtype, or a damaged file throws and leaves the weights unchanged.</summary>");
@@ -105,7 +108,7 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>Saves the weights as safetensors with PyTorch <c>nn.Sequential</c> keys, atomically (the previous file survives a crash).</summary>");
             w.Line("public void SaveWeights(string path) => global::CnnGen.IO.SafeTensors.Save(path, s_slots, Parameters);");
             w.Line();
-            foreach (var l in layers) EmitLayer(w, m, plan, l);
+            foreach (var l in layers) EmitLayer(w, m, plan, folds, l);
             if (m.Baked is { } data) EmitBakedData(w, m, data);
         }
 
@@ -119,13 +122,15 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>SHA-256 of <see cref=\"BakedWeightsFile\"/> as it was compiled in.</summary>");
             w.Line($"public const string BakedWeightsSha256 = \"{baked.Sha256}\";");
             w.Line();
-            w.Line($"/// <summary>Creates the model with the trained weights compiled in from <c>{Xml(file)}</c> (<see cref=\"BakedWeights\"/>): no file is read.</summary>");
+            w.Line($"/// <summary>Creates the model with the trained weights compiled in from <c>{Xml(file)}</c> (<see cref=\"BakedWeights\"/>" +
+                   (buffers ? ", and batch norm's running statistics, <see cref=\"BakedBuffers\"/>" : "") + "): no file is read.</summary>");
             using (w.Block($"public {cls}()"))
             {
                 w.Line("global::CnnGen.RuntimeInfo.CheckInstructionSet();");
                 w.Line("Parameters = new float[ParameterCount];");
                 if (buffers) w.Line("Buffers = new float[BufferCount];");
                 w.Line("BakedWeights.CopyTo(Parameters);");
+                if (buffers) w.Line("BakedBuffers.CopyTo(Buffers);");
             }
             w.Line();
             w.Line("/// <summary>Creates the model with parameters initialized as PyTorch initializes the same modules, deterministically for <paramref name=\"seed\"/> (not the compiled-in weights: use the parameterless constructor for those).</summary>");
@@ -137,8 +142,20 @@ namespace CnnGen.Generator.Emit
                 w.Line("ResetParameters(seed);");
             }
             w.Line();
-            w.Line("/// <summary>Puts the compiled-in weights (<see cref=\"BakedWeights\"/>) back into <see cref=\"Parameters\"/>.</summary>");
-            w.Line("public void LoadBakedWeights() => BakedWeights.CopyTo(Parameters);");
+            if (buffers)
+            {
+                w.Line("/// <summary>Puts the compiled-in weights (<see cref=\"BakedWeights\"/>) back into <see cref=\"Parameters\"/> and the compiled-in running statistics (<see cref=\"BakedBuffers\"/>) into <see cref=\"Buffers\"/>.</summary>");
+                using (w.Block("public void LoadBakedWeights()"))
+                {
+                    w.Line("BakedWeights.CopyTo(Parameters);");
+                    w.Line("BakedBuffers.CopyTo(Buffers);");
+                }
+            }
+            else
+            {
+                w.Line("/// <summary>Puts the compiled-in weights (<see cref=\"BakedWeights\"/>) back into <see cref=\"Parameters\"/>.</summary>");
+                w.Line("public void LoadBakedWeights() => BakedWeights.CopyTo(Parameters);");
+            }
         }
 
         /// <summary>
@@ -159,6 +176,16 @@ namespace CnnGen.Generator.Emit
                 foreach (var t in l.Tensors()) Tensor($"{t.Key} {t.ShapeText} ({l.SummaryName})", t.Offset, t.Count);
             }
             w.Line("};");
+            if (baked.Buffers.Count > 0)
+            {
+                w.Line();
+                w.Line($"/// <summary>Batch norm's running statistics compiled in from <c>{Xml(Escape(baked.File))}</c>, in <see cref=\"Buffers\"/> order (num_batches_tracked, I64 in the file, as a float). Read-only data in the binary.</summary>");
+                w.Line("public static global::System.ReadOnlySpan<float> BakedBuffers => new float[]");
+                w.Line("{");
+                values = baked.Buffers;
+                foreach (var b in ShapedModelBuffers.BufferTensors(m)) Tensor($"{b.Key} {b.DType} {b.ShapeText} ({b.Layer.SummaryName})", b.Offset, b.Count);
+                w.Line("};");
+            }
 
             void Tensor(string title, int offset, int count)
             {
@@ -320,12 +347,12 @@ namespace CnnGen.Generator.Emit
             }
         }
 
-        private static void EmitInference(CodeWriter w, ShapedModel m, MemoryPlan plan, List<ShapedLayer> layers)
+        private static void EmitInference(CodeWriter w, ShapedModel m, MemoryPlan plan, List<ShapedLayer> layers, BatchNormFold folds)
         {
             w.Line("/// <summary>Inference for one sample (NCHW floats of <see cref=\"InputSize\"/>, dropout off). Thread-safe; no allocation after a thread's first call.</summary>");
             w.Line($"public void Forward({Sys}ReadOnlySpan<float> input, {Sys}Span<float> output) => Forward(input, output, 1);");
             w.Line();
-            w.Line("/// <summary>Inference for <paramref name=\"batchSize\"/> samples, NCHW (dropout off). Thread-safe: each thread uses its own buffers.</summary>");
+            w.Line("/// <summary>Inference for <paramref name=\"batchSize\"/> samples, NCHW (dropout off" + FoldedNote(folds) + "). Thread-safe: each thread uses its own buffers.</summary>");
             using (w.Block($"public unsafe void Forward({Sys}ReadOnlySpan<float> input, {Sys}Span<float> output, int batchSize)"))
             {
                 w.Line($"if (batchSize < 1) throw new {Sys}ArgumentOutOfRangeException(nameof(batchSize), batchSize, \"batch size must be at least 1\");");
@@ -338,18 +365,20 @@ namespace CnnGen.Generator.Emit
                 w.Line($"float[] a = t_bufferA is {{ }} ta && ta.Length >= need + {A}Slack ? ta : (t_bufferA = {A}Allocate(need));");
                 w.Line($"float[] b = t_bufferB is {{ }} tb && tb.Length >= need + {A}Slack ? tb : (t_bufferB = {A}Allocate(need));");
                 w.Line($"float[] c = t_columns ??= {A}Allocate(ColumnScratch);");
-                using (w.Block("fixed (float* xin = input, yout = output, p = Parameters, a0 = a, b0 = b, c0 = c" + (plan.BufferCount > 0 ? ", rb = Buffers)" : ")")))
+                EmitFoldCall(w, folds);
+                using (w.Block("fixed (float* xin = input, yout = output, p = Parameters, a0 = a, b0 = b, c0 = c" + (plan.BufferCount > 0 ? ", rb = Buffers" : "") + (folds.Any ? ", f0 = f)" : ")")))
                 using (w.Block("for (int start = 0; start < batchSize; start += Chunk)"))
                 {
-                    w.Line($"float* pa = {A}Align(a0), pb = {A}Align(b0), col = {A}Align(c0);");
+                    w.Line($"float* pa = {A}Align(a0), pb = {A}Align(b0), col = {A}Align(c0)" + (folds.Any ? $", fp = {A}Align(f0);" : ";"));
                     w.Line("int n = global::System.Math.Min(Chunk, batchSize - start);");
                     w.Line("float* x0 = xin + start * InputSize;");
                     w.Line("float* y0 = yout + start * OutputSize;");
                     // Dropout is the identity in inference and Flatten a free reshape: neither runs.
                     // Identity is skipped the same way.
-                    // A ReLU fused into the convolution before it has no code.
+                    // A ReLU fused into the convolution before it has no code; a batch norm folded into the convolution
+                    // before it doesn't run either.
                     var run = layers.Where(l => l.Spec.Kind != LayerKind.Dropout && l.Spec.Kind != LayerKind.Dropout2d && l.Spec.Kind != LayerKind.Identity &&
-                                                !plan.ReluFused[IndexOf(m, l)]).ToList();
+                                                !plan.ReluFused[IndexOf(m, l)] && !folds.IsFoldedBatchNorm(IndexOf(m, l))).ToList();
                     string cur = "x0";
                     for (int i = 0; i < run.Count; i++)
                     {
@@ -357,7 +386,11 @@ namespace CnnGen.Generator.Emit
                         bool last = i == run.Count - 1;
                         bool inPlace = IsInPlace(l.Spec.Kind) && cur != "x0";
                         string next = last ? "y0" : inPlace ? cur : cur == "pa" ? "pb" : "pa";
-                        if (l.Spec.Kind == LayerKind.BatchNorm2d) w.Line($"{LayerEmitter.MethodPrefix(l)}_Inference({cur}, {next}, p, rb + {plan.BufferSlot[IndexOf(m, l)]}, n);");
+                        if (folds.IsFoldedConv(IndexOf(m, l), out var pair))
+                        {
+                            foreach (var line in BatchNormFold.ConvCall(m, plan, pair, cur, next)) w.Line(line);
+                        }
+                        else if (l.Spec.Kind == LayerKind.BatchNorm2d) w.Line($"{LayerEmitter.MethodPrefix(l)}_Inference({cur}, {next}, p, rb + {plan.BufferSlot[IndexOf(m, l)]}, n);");
                         else w.Line($"{LayerEmitter.MethodPrefix(l)}_Forward({cur}, {next}, p, col, null, null, n, false, null);");
                         cur = next;
                     }
@@ -369,10 +402,24 @@ namespace CnnGen.Generator.Emit
             }
         }
 
-        private static void EmitLayer(CodeWriter w, ShapedModel m, MemoryPlan plan, ShapedLayer l)
+        private static void EmitLayer(CodeWriter w, ShapedModel m, MemoryPlan plan, BatchNormFold folds, ShapedLayer l)
         {
             int i = IndexOf(m, l);
-            LayerEmitter.Emit(w, l, plan.FusesRelu[i], plan.ReluFused[i]);
+            LayerEmitter.Emit(w, l, plan.FusesRelu[i], plan.ReluFused[i], folds.IsAlwaysFoldedBatchNorm(i));
+        }
+
+        internal static string FoldedNote(BatchNormFold folds) => folds.Any ? "; batch norm folded into the convolution before it" : "";
+
+        /// <summary>
+        /// Folds batch norm into the convolutions (into the per-thread buffer f) once per call, before the chunks: the
+        /// parameters and running statistics are read as they are now, so the fold is never stale.
+        /// </summary>
+        internal static void EmitFoldCall(CodeWriter w, BatchNormFold folds)
+        {
+            if (!folds.Any) return;
+            w.Line($"int foldNeed = FoldedFloats(batchSize);");
+            w.Line($"float[] f = t_folded is {{ }} tf && tf.Length >= foldNeed + {A}Slack ? tf : (t_folded = {A}Allocate(foldNeed));");
+            w.Line($"fixed (float* p = Parameters, rb = Buffers, f0 = f) FoldBatchNorm(p, rb, {A}Align(f0), batchSize); // f is pinned: the same aligned address below");
         }
 
         private static int IndexOf(ShapedModel m, ShapedLayer l)

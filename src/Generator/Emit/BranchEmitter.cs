@@ -39,7 +39,7 @@ namespace CnnGen.Generator.Emit
         }
 
         // ================================ inference ================================
-        public static void EmitInference(CodeWriter w, ShapedModel m, MemoryPlan plan)
+        public static void EmitInference(CodeWriter w, ShapedModel m, MemoryPlan plan, BatchNormFold folds)
         {
             // Allocate buffers at compile time: "x0" is the caller's input (read-only), q0, q1, ... are per-thread buffers.
             var pins = new Dictionary<string, int>();
@@ -101,10 +101,11 @@ namespace CnnGen.Generator.Emit
                         continue;
                     }
                 }
-                if (NoCode(k) || SkippedInInference(k)) continue;
+                if (NoCode(k) || SkippedInInference(k) || folds.IsFoldedBatchNorm(i)) continue;
                 string next = ApiEmitter.IsInPlace(k) && Writable(cur) ? cur : Free(cur);
                 string pre = LayerEmitter.MethodPrefix(l);
-                if (k == LayerKind.BatchNorm2d) body.Add($"{pre}_Inference({cur}, {next}, p, rb + {plan.BufferSlot[i]}, n);");
+                if (folds.IsFoldedConv(i, out var pair)) body.AddRange(BatchNormFold.ConvCall(m, plan, pair, cur, next));
+                else if (k == LayerKind.BatchNorm2d) body.Add($"{pre}_Inference({cur}, {next}, p, rb + {plan.BufferSlot[i]}, n);");
                 else body.Add($"{pre}_Forward({cur}, {next}, p, col, null, null, n, false, null);");
                 cur = next;
             }
@@ -113,7 +114,7 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>Inference for one sample (NCHW floats of <see cref=\"InputSize\"/>, dropout off). Thread-safe; no allocation after a thread's first call.</summary>");
             w.Line($"public void Forward({Sys}ReadOnlySpan<float> input, {Sys}Span<float> output) => Forward(input, output, 1);");
             w.Line();
-            w.Line("/// <summary>Inference for <paramref name=\"batchSize\"/> samples, NCHW (dropout off). Thread-safe: each thread uses its own buffers.</summary>");
+            w.Line("/// <summary>Inference for <paramref name=\"batchSize\"/> samples, NCHW (dropout off" + ApiEmitter.FoldedNote(folds) + "). Thread-safe: each thread uses its own buffers.</summary>");
             using (w.Block($"public unsafe void Forward({Sys}ReadOnlySpan<float> input, {Sys}Span<float> output, int batchSize)"))
             {
                 w.Line($"if (batchSize < 1) throw new {Sys}ArgumentOutOfRangeException(nameof(batchSize), batchSize, \"batch size must be at least 1\");");
@@ -125,12 +126,14 @@ namespace CnnGen.Generator.Emit
                 w.Line($"// {used} pinned, 64-byte-aligned per-thread buffers (the branches keep their input until the join).");
                 w.Line($"float[][] q = t_buffers is {{ }} tq && tq[0].Length >= need + {A}Slack ? tq : (t_buffers = AllocateBuffers({used}, need));");
                 w.Line($"float[] c = t_columns ??= {A}Allocate(ColumnScratch);");
+                ApiEmitter.EmitFoldCall(w, folds);
                 string fixedBuffers = string.Join(", ", Enumerable.Range(0, used).Select(k => $"q{k}0 = q[{k}]"));
                 string rb = plan.BufferCount > 0 ? ", rb = Buffers" : "";
-                using (w.Block($"fixed (float* xin = input, yout = output, p = Parameters, c0 = c, {fixedBuffers}{rb})"))
+                string f0 = folds.Any ? ", f0 = f" : "";
+                using (w.Block($"fixed (float* xin = input, yout = output, p = Parameters, c0 = c, {fixedBuffers}{rb}{f0})"))
                 using (w.Block("for (int start = 0; start < batchSize; start += Chunk)"))
                 {
-                    w.Line($"float* {string.Join(", ", Enumerable.Range(0, used).Select(k => $"q{k} = {A}Align(q{k}0)"))}, col = {A}Align(c0);");
+                    w.Line($"float* {string.Join(", ", Enumerable.Range(0, used).Select(k => $"q{k} = {A}Align(q{k}0)"))}, col = {A}Align(c0)" + (folds.Any ? $", fp = {A}Align(f0);" : ";"));
                     w.Line("int n = global::System.Math.Min(Chunk, batchSize - start);");
                     w.Line("float* x0 = xin + start * InputSize;");
                     w.Line("float* y0 = yout + start * OutputSize;");

@@ -31,9 +31,10 @@ namespace CnnGen.Generator.Emit
         /// <summary>
         /// Emits layer <paramref name="l"/>'s Forward and Backward into <paramref name="w"/>. <paramref name="fuseRelu"/>: a Conv2d
         /// that also applies the ReLU after it (see <see cref="MemoryPlan.FusesRelu"/>); <paramref name="reluFused"/>: that ReLU,
-        /// which then has no code of its own.
+        /// which then has no code of its own. A batch norm folded into the convolution before it (<paramref name="foldedBatchNorm"/>)
+        /// gets no inference method: inference never runs it.
         /// </summary>
-        public static void Emit(CodeWriter w, ShapedLayer l, bool fuseRelu = false, bool reluFused = false)
+        public static void Emit(CodeWriter w, ShapedLayer l, bool fuseRelu = false, bool reluFused = false, bool foldedBatchNorm = false)
         {
             string pre = MethodPrefix(l);
             if (reluFused)
@@ -47,7 +48,7 @@ namespace CnnGen.Generator.Emit
             {
                 case LayerKind.Conv2d when IsDepthwise(l.Spec): DepthwiseConv(w, l, pre); break;
                 case LayerKind.Conv2d: Conv(w, l, pre, fuseRelu); break;
-                case LayerKind.BatchNorm2d: BatchNorm(w, l, pre); break;
+                case LayerKind.BatchNorm2d: BatchNorm(w, l, pre, foldedBatchNorm); break;
                 case LayerKind.AdaptiveAvgPool2d:
                 case LayerKind.GlobalAvgPool2d: GlobalAvgPool(w, l, pre); break;
                 case LayerKind.Identity: Identity(w, l, pre); break;
@@ -724,16 +725,23 @@ namespace CnnGen.Generator.Emit
         /// running_var [C], num_batches_tracked [1]); training normalizes with the batch's statistics, saves them in
         /// stats [2C] and updates rb when asked.
         /// </summary>
-        private static void BatchNorm(CodeWriter w, ShapedLayer l, string pre)
+        private static void BatchNorm(CodeWriter w, ShapedLayer l, string pre, bool folded)
         {
             var s = l.Spec;
             int C = l.In.C, HW = l.In.H * l.In.W;
             string gamma = s.Bias ? $"p + {l.ParamOffset}" : "null";
             string beta = s.Bias ? $"p + {l.ParamOffset + l.WeightCount}" : "null";
             string eps = F(s.Value), momentum = F(s.Momentum);
-            w.Line($"// Inference: running statistics; y = (x − running_mean)/√(running_var + {eps})" + (s.Bias ? "·γ + β" : "") + ". x and y may alias.");
-            w.Line($"private static void {pre}_Inference(float* x, float* y, float* p, float* rb, int n) =>");
-            w.Line($"    {L}BatchNormInference(x, y, {gamma}, {beta}, rb, rb + {C}, n, {C}, {HW}, {eps});");
+            if (folded)
+            {
+                w.Line("// Inference: folded into the convolution before it (FoldBatchNorm), so it has no inference method.");
+            }
+            else
+            {
+                w.Line($"// Inference: running statistics; y = (x − running_mean)/√(running_var + {eps})" + (s.Bias ? "·γ + β" : "") + ". x and y may alias.");
+                w.Line($"private static void {pre}_Inference(float* x, float* y, float* p, float* rb, int n) =>");
+                w.Line($"    {L}BatchNormInference(x, y, {gamma}, {beta}, rb, rb + {C}, n, {C}, {HW}, {eps});");
+            }
             w.Line();
             w.Line($"// Training: the batch's mean and biased variance over (n, {l.In.H}, {l.In.W}); running statistics move by momentum {momentum} (unbiased variance) when update is set.");
             w.Line($"private static void {pre}_Forward(float* x, float* y, float* p, float* rb, float* stats, int n, bool update) =>");

@@ -254,6 +254,7 @@ namespace CnnGen.Generator.Parsing
             var cls = attribute.AttributeClass!;
             var location = LocationInfo.From(attribute.ApplicationSyntaxReference!.GetSyntax(ct));
             string name = cls.Name.EndsWith("Attribute", System.StringComparison.Ordinal) ? cls.Name.Substring(0, cls.Name.Length - "Attribute".Length) : cls.Name;
+            if (name == "Swish") name = nameof(LayerKind.SiLU); // [Swish] is [SiLU] under its other name: same layer, same summary row (PyTorch's nn.SiLU)
             if (cls.ContainingNamespace?.ToDisplayString() != "CnnGen" || !System.Enum.TryParse(name, out LayerKind kind))
             {
                 unknownName = cls.ToDisplayString();

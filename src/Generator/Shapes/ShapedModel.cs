@@ -91,5 +91,44 @@ namespace CnnGen.Generator.Shapes
     /// Weights to compile into a model: every parameter in <see cref="ShapedModel"/> order (PyTorch's
     /// <c>state_dict</c> order), taken from the safetensors file <see cref="File"/> with SHA-256 <see cref="Sha256"/>.
     /// </summary>
-    internal sealed record BakedWeights(string File, string Sha256, EquatableArray<float> Values);
+    /// <remarks><see cref="Buffers"/>: batch norm's running statistics in the order of <see cref="ShapedModelBuffers.BufferTensors"/> (empty without batch norm).</remarks>
+    internal sealed record BakedWeights(string File, string Sha256, EquatableArray<float> Values, EquatableArray<float> Buffers);
+
+    /// <summary>One buffer tensor of a batch norm layer: key, shape, dtype in a safetensors file, offset and count in the model's Buffers.</summary>
+    internal readonly struct BufferTensor
+    {
+        public BufferTensor(ShapedLayer layer, string key, int[] shape, string dtype, int offset, int count)
+        {
+            Layer = layer; Key = key; Shape = shape; DType = dtype; Offset = offset; Count = count;
+        }
+        public ShapedLayer Layer { get; }
+        public string Key { get; }
+        public int[] Shape { get; }
+        /// <summary>"F32", or "I64" for num_batches_tracked (PyTorch's dtype; one float in Buffers).</summary>
+        public string DType { get; }
+        public int Offset { get; }
+        public int Count { get; }
+        public string ShapeText => "[" + string.Join(", ", Shape) + "]";
+    }
+
+    internal static class ShapedModelBuffers
+    {
+        /// <summary>
+        /// Batch norm's buffers, layer by layer as the model's Buffers holds them (the emitter's MemoryPlan assigns the same
+        /// offsets): running_mean [C], running_var [C], num_batches_tracked [] per BatchNorm2d.
+        /// </summary>
+        public static System.Collections.Generic.IEnumerable<BufferTensor> BufferTensors(ShapedModel m)
+        {
+            int at = 0;
+            foreach (var l in m.Layers)
+            {
+                if (l.Spec.Kind != LayerKind.BatchNorm2d) continue;
+                int c = l.Out.C;
+                yield return new BufferTensor(l, l.KeyPrefix + ".running_mean", new[] { c }, "F32", at, c);
+                yield return new BufferTensor(l, l.KeyPrefix + ".running_var", new[] { c }, "F32", at + c, c);
+                yield return new BufferTensor(l, l.KeyPrefix + ".num_batches_tracked", System.Array.Empty<int>(), "I64", at + 2 * c, 1);
+                at += 2 * c + 1;
+            }
+        }
+    }
 }

@@ -57,47 +57,65 @@ namespace CnnGen.Generator.Weights
             var byName = new Dictionary<string, TensorEntry>(System.StringComparer.Ordinal);
             foreach (var t in file.Tensors) byName[t.Name] = t;
             var values = new float[model.ParameterCount];
+            var bufferTensors = ShapedModelBuffers.BufferTensors(model).ToList();
+            var buffers = new float[bufferTensors.Sum(b => b.Count)];
             var expected = new HashSet<string>(System.StringComparer.Ordinal);
+            var modelKeys = new List<string>(); // state_dict order: each layer's weight, bias, then its buffers
             byte[] data = file.Data.ToArray();
             foreach (var l in model.Layers)
             {
-                foreach (var tensor in l.Tensors()) Check(tensor.Key, tensor.Shape, tensor.Offset);
-
-                void Check(string key, int[] shape, int offset)
+                foreach (var tensor in l.Tensors())
                 {
-                    expected.Add(key);
-                    string needShape = "[" + string.Join(", ", shape) + "]";
-                    if (!byName.TryGetValue(key, out var t))
-                    {
-                        diags.Add(Report(Diagnostics.WeightsMissingTensor, spec.ClassName, spec.Weights, key, l.SummaryName, needShape));
-                        return;
-                    }
-                    if (t.DType != "F32")
-                    {
-                        diags.Add(Report(Diagnostics.WeightsWrongDType, spec.ClassName, spec.Weights, key, t.ShapeText, t.DType, l.SummaryName));
-                        return;
-                    }
-                    if (t.Shape.Count != shape.Length || !t.Shape.Zip(shape, (a, b) => a == b).All(x => x))
-                    {
-                        diags.Add(Report(Diagnostics.WeightsWrongShape, spec.ClassName, spec.Weights, key, t.ShapeText, l.SummaryName, needShape));
-                        return;
-                    }
-                    // safetensors data is little-endian.
-                    int count = (int)((t.End - t.Begin) / 4);
-                    for (int i = 0; i < count; i++)
-                    {
-                        values[offset + i] = ReadSingleLittleEndian(data, (int)t.Begin + 4 * i);
-                    }
+                    if (Check(l, tensor.Key, tensor.Shape, "F32", out var t)) ReadF32(t, values, tensor.Offset);
+                }
+                foreach (var buffer in bufferTensors.Where(b => ReferenceEquals(b.Layer, l)))
+                {
+                    if (!Check(l, buffer.Key, buffer.Shape, buffer.DType, out var t)) continue;
+                    if (buffer.DType == "F32") ReadF32(t, buffers, buffer.Offset);
+                    else buffers[buffer.Offset] = ReadInt64LittleEndian(data, (int)t.Begin); // num_batches_tracked: a count, held as a float
                 }
             }
-            var modelKeys = string.Join(", ", model.Layers.SelectMany(l => l.Tensors()).Select(t => t.Key));
+
+            bool Check(ShapedLayer l, string key, int[] shape, string dtype, out TensorEntry t)
+            {
+                expected.Add(key);
+                modelKeys.Add(key);
+                string needShape = "[" + string.Join(", ", shape) + "]";
+                if (!byName.TryGetValue(key, out t!))
+                {
+                    diags.Add(Report(Diagnostics.WeightsMissingTensor, spec.ClassName, spec.Weights, key, l.SummaryName, needShape));
+                    return false;
+                }
+                if (t.DType != dtype)
+                {
+                    diags.Add(Report(Diagnostics.WeightsWrongDType, spec.ClassName, spec.Weights, key, t.ShapeText, t.DType, l.SummaryName, dtype));
+                    return false;
+                }
+                if (t.Shape.Count != shape.Length || !t.Shape.Zip(shape, (a, b) => a == b).All(x => x))
+                {
+                    diags.Add(Report(Diagnostics.WeightsWrongShape, spec.ClassName, spec.Weights, key, t.ShapeText, l.SummaryName, needShape));
+                    return false;
+                }
+                return true;
+            }
+
+            void ReadF32(TensorEntry t, float[] into, int offset)
+            {
+                // safetensors data is little-endian.
+                int count = (int)((t.End - t.Begin) / 4);
+                for (int i = 0; i < count; i++)
+                {
+                    into[offset + i] = ReadSingleLittleEndian(data, (int)t.Begin + 4 * i);
+                }
+            }
+
             foreach (var t in file.Tensors)
             {
                 if (!expected.Contains(t.Name))
-                    diags.Add(Report(Diagnostics.WeightsUnexpectedTensor, spec.ClassName, spec.Weights, t.Name, t.ShapeText, modelKeys));
+                    diags.Add(Report(Diagnostics.WeightsUnexpectedTensor, spec.ClassName, spec.Weights, t.Name, t.ShapeText, string.Join(", ", modelKeys)));
             }
             if (diags.Count > 0) return Failed(model, diags);
-            return model with { Baked = new BakedWeights(file.Source, file.Sha256, new EquatableArray<float>(values)) };
+            return model with { Baked = new BakedWeights(file.Source, file.Sha256, new EquatableArray<float>(values), new EquatableArray<float>(buffers)) };
         }
 
         /// <summary>The Weights argument as a normalized path.</summary>
@@ -105,6 +123,13 @@ namespace CnnGen.Generator.Weights
 
         private static ShapedModel Failed(ShapedModel model, List<DiagnosticInfo> diags) =>
             model with { Ok = false, Diagnostics = new EquatableArray<DiagnosticInfo>(model.Diagnostics.Concat(diags).ToArray()) };
+
+        private static float ReadInt64LittleEndian(byte[] data, int at)
+        {
+            long v = 0;
+            for (int i = 7; i >= 0; i--) v = (v << 8) | data[at + i];
+            return v;
+        }
 
         private static float ReadSingleLittleEndian(byte[] data, int at)
         {

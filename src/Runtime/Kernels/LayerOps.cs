@@ -119,6 +119,49 @@ namespace CnnGen.Kernels
         }
 
         /// <summary>
+        /// Folds inference-mode batch norm into the convolution before it: per output channel c, with
+        /// scale = γ[c]/√(running_var[c] + eps) and shift = β[c] − running_mean[c]·scale (as <see cref="BatchNormInference"/>
+        /// computes them), W'[c, ·] = W[c, ·]·scale and b'[c] = b[c]·scale + shift (= (b − mean)·scale + β), so that
+        /// conv(x; W', b') = batchnorm(conv(x; W, b)). <paramref name="perChannel"/> weights per output channel
+        /// (in/groups × kernel height × kernel width). <paramref name="bias"/> is null for a convolution without bias,
+        /// <paramref name="gamma"/>/<paramref name="beta"/> are null without affine parameters.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // one call per Forward over every folded weight: never worth running unoptimized
+        public static void FoldBatchNorm(float* weight, float* bias, float* gamma, float* beta, float* runningMean, float* runningVar,
+            float eps, int channels, int perChannel, float* foldedWeight, float* foldedBias)
+        {
+            for (int c = 0; c < channels; c++)
+            {
+                float invStd = 1f / MathF.Sqrt(runningVar[c] + eps);
+                float scale = gamma != null ? gamma[c] * invStd : invStd;
+                float shift = (beta != null ? beta[c] : 0f) - runningMean[c] * scale;
+                foldedBias[c] = bias != null ? MathF.FusedMultiplyAdd(bias[c], scale, shift) : shift;
+                float* src = weight + (long)c * perChannel, dst = foldedWeight + (long)c * perChannel;
+                int i = 0;
+                var vs = Vector256.Create(scale);
+                for (; i + V <= perChannel; i += V) (Vector256.Load(src + i) * vs).Store(dst + i);
+                for (; i < perChannel; i++) dst[i] = src[i] * scale;
+            }
+        }
+
+        /// <summary>y[b, c, ·] += bias[c] for <paramref name="n"/> samples of [channels, hw] (a folded convolution's bias).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void AddChannelBias(float* y, float* bias, int n, int channels, int hw)
+        {
+            for (int b = 0; b < n; b++)
+            {
+                for (int c = 0; c < channels; c++)
+                {
+                    float* row = y + ((long)b * channels + c) * hw;
+                    var vb = Vector256.Create(bias[c]);
+                    int i = 0;
+                    for (; i + V <= hw; i += V) (Vector256.Load(row + i) + vb).Store(row + i);
+                    for (; i < hw; i++) row[i] += bias[c];
+                }
+            }
+        }
+
+        /// <summary>
         /// Training: normalizes with the batch's mean and biased variance over (n, h, w), saves mean and 1/√(var + eps)
         /// per channel in <paramref name="stats"/> [2·channels] for the backward pass, and, when
         /// <paramref name="updateRunning"/>, moves the running statistics toward the batch's (unbiased variance) with

@@ -237,10 +237,29 @@ namespace T
             }
         }
 
+        private const int FoldedCount = 448; // floats: [W' | b'] of each convolution with batch norm folded in
+
+        /// <summary>Floats of the folded buffer a call of <paramref name="batchSize"/> samples uses: the pairs that fold at that size come first.</summary>
+        private static int FoldedFloats(int batchSize) => FoldedCount;
+
+        [global::System.ThreadStatic] private static float[]? t_folded;
+
+        /// <summary>
+        /// Batch norm folded into the convolution before it, for inference: per output channel, scale = γ/√(running_var + eps),
+        /// W' = W·scale, b' = (b − running_mean)·scale + β, into fp. Computed on every Forward call, so it always reflects
+        /// the current parameters and running statistics; a pair whose weights outnumber its outputs folds only for batches
+        /// large enough to repay the fold.
+        /// </summary>
+        private static void FoldBatchNorm(float* p, float* rb, float* fp, int batchSize)
+        {
+            // Conv2d-1 + BatchNorm2d-2: 16 output channels × 27 weights
+            global::CnnGen.Kernels.LayerOps.FoldBatchNorm(p + 0, null, p + 432, p + 448, rb, rb + 16, 1E-05f, 16, 27, fp, fp + 432);
+        }
+
         /// <summary>Inference for one sample (NCHW floats of <see cref="InputSize"/>, dropout off). Thread-safe; no allocation after a thread's first call.</summary>
         public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output) => Forward(input, output, 1);
 
-        /// <summary>Inference for <paramref name="batchSize"/> samples, NCHW (dropout off). Thread-safe: each thread uses its own buffers.</summary>
+        /// <summary>Inference for <paramref name="batchSize"/> samples, NCHW (dropout off; batch norm folded into the convolution before it). Thread-safe: each thread uses its own buffers.</summary>
         public unsafe void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batchSize)
         {
             if (batchSize < 1) throw new global::System.ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be at least 1");
@@ -258,16 +277,19 @@ namespace T
             float[] a = t_bufferA is { } ta && ta.Length >= need + global::CnnGen.Kernels.AlignedMemory.Slack ? ta : (t_bufferA = global::CnnGen.Kernels.AlignedMemory.Allocate(need));
             float[] b = t_bufferB is { } tb && tb.Length >= need + global::CnnGen.Kernels.AlignedMemory.Slack ? tb : (t_bufferB = global::CnnGen.Kernels.AlignedMemory.Allocate(need));
             float[] c = t_columns ??= global::CnnGen.Kernels.AlignedMemory.Allocate(ColumnScratch);
-            fixed (float* xin = input, yout = output, p = Parameters, a0 = a, b0 = b, c0 = c, rb = Buffers)
+            int foldNeed = FoldedFloats(batchSize);
+            float[] f = t_folded is { } tf && tf.Length >= foldNeed + global::CnnGen.Kernels.AlignedMemory.Slack ? tf : (t_folded = global::CnnGen.Kernels.AlignedMemory.Allocate(foldNeed));
+            fixed (float* p = Parameters, rb = Buffers, f0 = f) FoldBatchNorm(p, rb, global::CnnGen.Kernels.AlignedMemory.Align(f0), batchSize); // f is pinned: the same aligned address below
+            fixed (float* xin = input, yout = output, p = Parameters, a0 = a, b0 = b, c0 = c, rb = Buffers, f0 = f)
             {
                 for (int start = 0; start < batchSize; start += Chunk)
                 {
-                    float* pa = global::CnnGen.Kernels.AlignedMemory.Align(a0), pb = global::CnnGen.Kernels.AlignedMemory.Align(b0), col = global::CnnGen.Kernels.AlignedMemory.Align(c0);
+                    float* pa = global::CnnGen.Kernels.AlignedMemory.Align(a0), pb = global::CnnGen.Kernels.AlignedMemory.Align(b0), col = global::CnnGen.Kernels.AlignedMemory.Align(c0), fp = global::CnnGen.Kernels.AlignedMemory.Align(f0);
                     int n = global::System.Math.Min(Chunk, batchSize - start);
                     float* x0 = xin + start * InputSize;
                     float* y0 = yout + start * OutputSize;
-                    Conv2d_1_Forward(x0, pa, p, col, null, null, n, false, null);
-                    BatchNorm2d_2_Inference(pa, pa, p, rb + 0, n);
+                    Conv2d_1_Forward(x0, pa, fp, col, null, null, n, false, null); // BatchNorm2d-2 folded in: W', b'
+                    global::CnnGen.Kernels.LayerOps.AddChannelBias(pa, fp + 432, n, 16, 1024); // the folded bias b'
                     ReLU6_3_Forward(pa, pa, p, col, null, null, n, false, null);
                     Conv2d_4_Forward(pa, pb, p, col, null, null, n, false, null);
                     SiLU_5_Forward(pb, pb, p, col, null, null, n, false, null);
@@ -726,9 +748,7 @@ namespace T
         }
 
         // ---- BatchNorm2d-2: x [n, 16, 32, 32] -> y [n, 16, 32, 32]; eps 1E-05, momentum 0.1, weight (γ) [16] at p[432], bias (β) [16] at p[448] ----
-        // Inference: running statistics; y = (x − running_mean)/√(running_var + 1E-05f)·γ + β. x and y may alias.
-        private static void BatchNorm2d_2_Inference(float* x, float* y, float* p, float* rb, int n) =>
-            global::CnnGen.Kernels.LayerOps.BatchNormInference(x, y, p + 432, p + 448, rb, rb + 16, n, 16, 1024, 1E-05f);
+        // Inference: folded into the convolution before it (FoldBatchNorm), so it has no inference method.
 
         // Training: the batch's mean and biased variance over (n, 32, 32); running statistics move by momentum 0.1f (unbiased variance) when update is set.
         private static void BatchNorm2d_2_Forward(float* x, float* y, float* p, float* rb, float* stats, int n, bool update) =>

@@ -24,6 +24,7 @@ internal static class AttributeList
             index < Positional.Count ? double.Parse(Positional[index], CultureInfo.InvariantCulture) : fallback;
         public int NamedInt(string key, int fallback) => Named.TryGetValue(key, out var v) ? ParseInt(v) : fallback;
         public bool NamedBool(string key, bool fallback) => Named.TryGetValue(key, out var v) ? bool.Parse(v) : fallback;
+        public double NamedDouble(string key, double fallback) => Named.TryGetValue(key, out var v) ? double.Parse(v, CultureInfo.InvariantCulture) : fallback;
 
         /// <summary>(height, width) of an option with a square form and Height/Width overrides (0 = not set).</summary>
         public (int H, int W) Pair(string key, int square)
@@ -143,6 +144,18 @@ internal static class AttributeList
                 case "Flatten": layer = new FlattenLayer(); break;
                 case "Dropout": layer = new DropoutLayer(a.Double(0, 0.5)); break;
                 case "Dropout2d": layer = new Dropout2dLayer(a.Double(0, 0.5)); break;
+                case "ReLU6": layer = new ReLU6Layer(); break;
+                case "SiLU":
+                case "Swish": layer = new SiLULayer(); break;
+                case "Identity": layer = new IdentityLayer(); break;
+                case "BatchNorm2d":
+                    layer = new BatchNorm2dLayer(a.Int(0), a.NamedDouble("Eps", 1e-5), a.NamedDouble("Momentum", 0.1), a.NamedBool("Affine", true));
+                    break;
+                case "AdaptiveAvgPool2d":
+                    if (a.Int(0) != 1) throw new FormatException("only AdaptiveAvgPool2d(1)");
+                    layer = new GlobalAvgPool2dLayer();
+                    break;
+                case "GlobalAvgPool2d": layer = new GlobalAvgPool2dLayer(); break;
                 default:
                     throw new FormatException($"unknown layer attribute [{a.Name}]");
             }

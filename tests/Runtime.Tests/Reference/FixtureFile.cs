@@ -14,7 +14,8 @@ internal sealed record FixtureTensor(string Name, int[] Shape, double[] Data)
 }
 
 /// <summary>
-/// A deliberately small, independent safetensors reader for the parity fixtures (test code; F32 only).
+/// A deliberately small, independent safetensors reader for the parity fixtures (test code; F32, and I64 for batch
+/// norm's num_batches_tracked).
 /// Layout: 8-byte little-endian u64 header length, a JSON header
 /// <c>{"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, "__metadata__": {...}}</c>,
 /// then the raw little-endian data; offsets are relative to the end of the header.
@@ -84,7 +85,8 @@ internal sealed class FixtureFile
                 continue;
             }
             string dtype = entry.Value.GetProperty("dtype").GetString() ?? "";
-            if (dtype != "F32") throw new InvalidDataException($"{path}: tensor '{entry.Name}' has dtype {dtype}, only F32 is supported");
+            if (dtype is not ("F32" or "I64")) throw new InvalidDataException($"{path}: tensor '{entry.Name}' has dtype {dtype}, only F32 (and I64, batch norm's num_batches_tracked) is supported");
+            int size = dtype == "F32" ? 4 : 8;
             var shapeList = new List<int>();
             foreach (var d in entry.Value.GetProperty("shape").EnumerateArray()) shapeList.Add(d.GetInt32());
             int[] shape = shapeList.ToArray();
@@ -92,12 +94,12 @@ internal sealed class FixtureFile
             long begin = offsets[0].GetInt64(), end = offsets[1].GetInt64();
             long count = 1;
             foreach (int d in shape) count *= d;
-            if (begin < 0 || end < begin || end > dataLength || end - begin != count * 4)
+            if (begin < 0 || end < begin || end > dataLength || end - begin != count * size)
                 throw new InvalidDataException($"{path}: tensor '{entry.Name}' offsets [{begin}, {end}] do not fit shape [{string.Join(", ", shape)}] in {dataLength} data bytes");
             var data = new double[count];
             var span = bytes.AsSpan(dataStart + (int)begin, (int)(end - begin));
             for (int i = 0; i < data.Length; i++)
-                data[i] = BinaryPrimitives.ReadSingleLittleEndian(span.Slice(4 * i, 4));
+                data[i] = size == 4 ? BinaryPrimitives.ReadSingleLittleEndian(span.Slice(4 * i, 4)) : BinaryPrimitives.ReadInt64LittleEndian(span.Slice(8 * i, 8));
             tensors.Add(new FixtureTensor(entry.Name, shape, data));
         }
         return new FixtureFile(path, tensors, metadata);

@@ -11,7 +11,7 @@ namespace CnnGen.Runtime.Tests.Reference;
 /// Validates the float64 reference two independent ways: against PyTorch (the fixtures made by
 /// tools/golden/make_parity.py) and against central finite differences of its own forward pass.
 /// </summary>
-public sealed class RefLayerTests
+public sealed partial class RefLayerTests
 {
     private readonly ITestOutputHelper _out;
     public RefLayerTests(ITestOutputHelper output) => _out = output;

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 
 namespace CnnGen.Runtime.Tests.Reference;
@@ -101,6 +102,31 @@ internal sealed record SoftmaxLayer : RefLayer;
 /// <summary>nn.LogSoftmax(dim=1).</summary>
 internal sealed record LogSoftmaxLayer : RefLayer;
 internal sealed record FlattenLayer : RefLayer;
+
+/// <summary>nn.ReLU6: min(max(x, 0), 6).</summary>
+internal sealed record ReLU6Layer : RefLayer;
+
+/// <summary>nn.SiLU: x·sigmoid(x).</summary>
+internal sealed record SiLULayer : RefLayer;
+
+/// <summary>nn.Identity.</summary>
+internal sealed record IdentityLayer : RefLayer;
+
+/// <summary>nn.BatchNorm2d: weight (γ) and bias (β) [features] when affine; buffers running_mean, running_var [features], num_batches_tracked.</summary>
+internal sealed record BatchNorm2dLayer(int Features, double Eps = 1e-5, double Momentum = 0.1, bool Affine = true) : RefLayer;
+
+/// <summary>nn.AdaptiveAvgPool2d(1): [N, C, H, W] -> [N, C, 1, 1].</summary>
+internal sealed record GlobalAvgPool2dLayer : RefLayer;
+
+/// <summary>
+/// A residual block: y = body(x) + shortcut(x) (shortcut: the identity when null), then a ReLU when <see cref="ReLU"/>,
+/// as torchvision's BasicBlock / Bottleneck. Keys nest as PyTorch's module names: "prefix.{body name}" and
+/// "prefix.{ShortcutPrefix}.{shortcut name}" (names default to the 0-based position, as in nn.Sequential).
+/// </summary>
+internal sealed record ResidualLayer(
+    IReadOnlyList<RefLayer> Body, IReadOnlyList<string?>? BodyNames = null,
+    IReadOnlyList<RefLayer>? Shortcut = null, IReadOnlyList<string?>? ShortcutNames = null,
+    bool ReLU = false, string ShortcutPrefix = "downsample") : RefLayer;
 /// <summary>nn.Dropout(p): per-element keep mask, kept values scaled by 1/(1-p).</summary>
 internal sealed record DropoutLayer(double P = 0.5) : RefLayer;
 /// <summary>nn.Dropout2d(p): per-(sample, channel) keep mask, kept channels scaled by 1/(1-p).</summary>
@@ -479,6 +505,133 @@ internal static class RefLayers
         return dx;
     }
 
+    // ------------------------------------------------------------------ BatchNorm2d, global average pooling, addition
+
+    /// <summary>Per-channel statistics over (N, H, W): the mean and the biased variance.</summary>
+    public static (double[] Mean, double[] Variance) ChannelStatistics(RefTensor x)
+    {
+        Require4D(x, "BatchNorm2d");
+        int n = x.Shape[0], c = x.Shape[1], hw = x.Shape[2] * x.Shape[3];
+        var mean = new double[c];
+        var variance = new double[c];
+        for (int ch = 0; ch < c; ch++)
+        {
+            double sum = 0;
+            for (int b = 0; b < n; b++)
+            for (int k = 0; k < hw; k++) sum += x.Data[(b * c + ch) * hw + k];
+            mean[ch] = sum / (n * hw);
+            double sq = 0;
+            for (int b = 0; b < n; b++)
+            for (int k = 0; k < hw; k++)
+            {
+                double d = x.Data[(b * c + ch) * hw + k] - mean[ch];
+                sq += d * d;
+            }
+            variance[ch] = sq / (n * hw);
+        }
+        return (mean, variance);
+    }
+
+    /// <summary>y = (x − mean[c]) / √(variance[c] + eps) · γ[c] + β[c] (γ = 1, β = 0 when null).</summary>
+    public static RefTensor BatchNorm2dForward(RefTensor x, double[] mean, double[] variance, double eps, double[]? gamma, double[]? beta)
+    {
+        Require4D(x, "BatchNorm2d");
+        int n = x.Shape[0], c = x.Shape[1], hw = x.Shape[2] * x.Shape[3];
+        var y = new RefTensor(x.Shape);
+        for (int b = 0; b < n; b++)
+        for (int ch = 0; ch < c; ch++)
+        {
+            double inv = 1.0 / Math.Sqrt(variance[ch] + eps);
+            for (int k = 0; k < hw; k++)
+            {
+                int i = (b * c + ch) * hw + k;
+                double xhat = (x.Data[i] - mean[ch]) * inv;
+                y.Data[i] = gamma is null ? xhat : xhat * gamma[ch] + beta![ch];
+            }
+        }
+        return y;
+    }
+
+    /// <summary>
+    /// Backward of <see cref="BatchNorm2dForward"/>. <paramref name="batchStatistics"/>: mean and variance were the batch's
+    /// own (training mode), so they depend on x: dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy · x̂)) per channel; otherwise
+    /// (running statistics, eval mode) dx = γ/σ · dy. dγ = Σ dy · x̂, dβ = Σ dy.
+    /// </summary>
+    public static (RefTensor Dx, double[] DGamma, double[] DBeta) BatchNorm2dBackward(RefTensor x, double[] mean, double[] variance,
+        double eps, double[]? gamma, bool batchStatistics, RefTensor dy)
+    {
+        int n = x.Shape[0], c = x.Shape[1], hw = x.Shape[2] * x.Shape[3], m = n * hw;
+        var dx = new RefTensor(x.Shape);
+        var dGamma = new double[c];
+        var dBeta = new double[c];
+        for (int ch = 0; ch < c; ch++)
+        {
+            double inv = 1.0 / Math.Sqrt(variance[ch] + eps), g = gamma?[ch] ?? 1.0;
+            double sumDy = 0, sumDyXhat = 0;
+            for (int b = 0; b < n; b++)
+            for (int k = 0; k < hw; k++)
+            {
+                int i = (b * c + ch) * hw + k;
+                sumDy += dy.Data[i];
+                sumDyXhat += dy.Data[i] * (x.Data[i] - mean[ch]) * inv;
+            }
+            dGamma[ch] = sumDyXhat;
+            dBeta[ch] = sumDy;
+            for (int b = 0; b < n; b++)
+            for (int k = 0; k < hw; k++)
+            {
+                int i = (b * c + ch) * hw + k;
+                double xhat = (x.Data[i] - mean[ch]) * inv;
+                dx.Data[i] = batchStatistics
+                    ? g * inv * (dy.Data[i] - sumDy / m - xhat * sumDyXhat / m)
+                    : g * inv * dy.Data[i];
+            }
+        }
+        return (dx, dGamma, dBeta);
+    }
+
+    public static RefTensor GlobalAvgPool2dForward(RefTensor x)
+    {
+        Require4D(x, "GlobalAvgPool2d");
+        int n = x.Shape[0], c = x.Shape[1], hw = x.Shape[2] * x.Shape[3];
+        var y = new RefTensor(n, c, 1, 1);
+        for (int p = 0; p < n * c; p++)
+        {
+            double sum = 0;
+            for (int k = 0; k < hw; k++) sum += x.Data[p * hw + k];
+            y.Data[p] = sum / hw;
+        }
+        return y;
+    }
+
+    public static RefTensor GlobalAvgPool2dBackward(int[] inputShape, RefTensor dy)
+    {
+        var dx = new RefTensor(inputShape);
+        int hw = inputShape[2] * inputShape[3];
+        for (int p = 0; p < dy.Length; p++)
+        for (int k = 0; k < hw; k++) dx.Data[p * hw + k] = dy.Data[p] / hw;
+        return dx;
+    }
+
+    public static RefTensor Add(RefTensor a, RefTensor b)
+    {
+        if (a.Length != b.Length) throw new ArgumentException($"cannot add {a.ShapeText} and {b.ShapeText}");
+        var y = new RefTensor(a.Shape);
+        for (int i = 0; i < a.Length; i++) y.Data[i] = a.Data[i] + b.Data[i];
+        return y;
+    }
+
+    public static RefTensor SiluForward(RefTensor x) => Map(x, v => v / (1.0 + Math.Exp(-v)));
+    public static RefTensor SiluBackward(RefTensor x, RefTensor dy) => MapGrad(x, x, dy, (v, _) =>
+    {
+        double s = 1.0 / (1.0 + Math.Exp(-v));
+        return s * (1.0 + v * (1.0 - s));
+    });
+
+    public static RefTensor Relu6Forward(RefTensor x) => Map(x, v => Math.Min(Math.Max(v, 0.0), 6.0));
+    // PyTorch's hardtanh backward: no gradient at the kinks.
+    public static RefTensor Relu6Backward(RefTensor x, RefTensor dy) => MapGrad(x, x, dy, (v, _) => v > 0 && v < 6 ? 1.0 : 0.0);
+
     // ------------------------------------------------------------------ Dropout / Dropout2d (training mode, given mask)
 
     /// <summary>keep[i] selects element i; kept values are scaled by 1/(1-p).</summary>
@@ -519,6 +672,9 @@ internal static class RefLayers
     public static RefTensor ActivationForward(RefLayer layer, RefTensor x) => layer switch
     {
         ReLULayer => ReluForward(x),
+        ReLU6Layer => Relu6Forward(x),
+        SiLULayer => SiluForward(x),
+        IdentityLayer => x.Clone(),
         LeakyReLULayer l => LeakyReluForward(x, l.NegativeSlope),
         ELULayer e => EluForward(x, e.Alpha),
         SigmoidLayer => SigmoidForward(x),
@@ -532,6 +688,9 @@ internal static class RefLayers
     public static RefTensor ActivationBackward(RefLayer layer, RefTensor x, RefTensor y, RefTensor dy) => layer switch
     {
         ReLULayer => ReluBackward(x, dy),
+        ReLU6Layer => Relu6Backward(x, dy),
+        SiLULayer => SiluBackward(x, dy),
+        IdentityLayer => dy.Clone(),
         LeakyReLULayer l => LeakyReluBackward(x, l.NegativeSlope, dy),
         ELULayer e => EluBackward(x, e.Alpha, dy),
         SigmoidLayer => SigmoidBackward(y, dy),
@@ -541,6 +700,6 @@ internal static class RefLayers
         _ => throw new ArgumentException($"{layer} is not an activation"),
     };
 
-    public static bool IsActivation(RefLayer layer) => layer is ReLULayer or LeakyReLULayer or ELULayer or SigmoidLayer
+    public static bool IsActivation(RefLayer layer) => layer is ReLULayer or ReLU6Layer or SiLULayer or IdentityLayer or LeakyReLULayer or ELULayer or SigmoidLayer
         or TanhLayer or SoftmaxLayer or LogSoftmaxLayer;
 }

@@ -12,6 +12,12 @@ internal sealed record RefParameter(string Key, int Layer, int[] Shape, int Offs
     public string ShapeText => "[" + string.Join(", ", Shape) + "]";
 }
 
+/// <summary>
+/// One buffer tensor of a <see cref="RefModel"/> (batch norm's running_mean, running_var [C] and num_batches_tracked
+/// [1]): its state-dict key and its place in the flat buffers array.
+/// </summary>
+internal sealed record RefBuffer(string Key, int Layer, int Length, int Offset);
+
 /// <summary>What <see cref="RefModel.Forward"/> keeps for the backward pass.</summary>
 internal sealed class RefForwardPass
 {
@@ -23,6 +29,15 @@ internal sealed class RefForwardPass
         Parameters = parameters;
         Masks = masks;
     }
+
+    /// <summary>Per batch-norm layer: the mean and variance it normalized with (the batch's in training mode, else the running ones).</summary>
+    internal Dictionary<int, (double[] Mean, double[] Variance)> Statistics { get; } = new();
+    /// <summary>Per residual layer: the passes of its body and shortcut.</summary>
+    internal Dictionary<int, (RefForwardPass Body, RefForwardPass? Shortcut)> Nested { get; } = new();
+    /// <summary>Whether batch norm used batch statistics (training mode).</summary>
+    internal bool BatchNormTraining { get; init; }
+    /// <summary>The buffers after the pass: in training mode the running statistics moved, as PyTorch moves them.</summary>
+    public double[] UpdatedBuffers { get; internal set; } = Array.Empty<double>();
 
     /// <summary>Activations[0] is the input, Activations[i + 1] the output of layer i.</summary>
     public RefTensor[] Activations { get; }
@@ -37,6 +52,8 @@ internal sealed class RefForwardPass
 /// Parameters live in one flat double[] in PyTorch order: for every layer with parameters, its weight then its bias.
 /// Keys follow nn.Sequential: the layer's 0-based position (Flatten counted) or its Name, then ".weight"/".bias".
 /// Dropout layers are the identity unless a keep mask for that layer index is passed (training mode).
+/// Batch norm normalizes with the running statistics in a flat double[] of buffers (<see cref="Buffers"/>) or, in
+/// training mode, with the batch's and moves the running statistics; a <see cref="ResidualLayer"/> runs nested models.
 /// </summary>
 internal sealed class RefModel
 {
@@ -47,7 +64,8 @@ internal sealed class RefModel
         if (names is not null && names.Count != Layers.Count) throw new ArgumentException("one name (or null) per layer");
         var shapes = new List<int[]> { InputShape };
         var parameters = new List<RefParameter>();
-        int offset = 0;
+        var buffers = new List<RefBuffer>();
+        int offset = 0, bufferOffset = 0;
         int[] shape = InputShape;
         for (int i = 0; i < Layers.Count; i++)
         {
@@ -110,6 +128,47 @@ internal sealed class RefModel
                 case Dropout2dLayer:
                     Require3D(shape, where);
                     break;
+                case BatchNorm2dLayer bn:
+                    Require3D(shape, where);
+                    if (shape[0] != bn.Features) throw new ArgumentException($"{where}: expects {bn.Features} channels, receives [{string.Join(", ", shape)}]");
+                    if (bn.Affine)
+                    {
+                        parameters.Add(new RefParameter(prefix + ".weight", i, new[] { bn.Features }, offset));
+                        parameters.Add(new RefParameter(prefix + ".bias", i, new[] { bn.Features }, offset + bn.Features));
+                        offset += 2 * bn.Features;
+                    }
+                    buffers.Add(new RefBuffer(prefix + ".running_mean", i, bn.Features, bufferOffset));
+                    buffers.Add(new RefBuffer(prefix + ".running_var", i, bn.Features, bufferOffset + bn.Features));
+                    buffers.Add(new RefBuffer(prefix + ".num_batches_tracked", i, 1, bufferOffset + 2 * bn.Features));
+                    bufferOffset += 2 * bn.Features + 1;
+                    break;
+                case GlobalAvgPool2dLayer:
+                    Require3D(shape, where);
+                    shape = new[] { shape[0], 1, 1 };
+                    break;
+                case ResidualLayer r:
+                {
+                    Require3D(shape, where);
+                    var body = new RefModel(shape[0], shape[1], shape[2], r.Body, r.BodyNames);
+                    var shortcut = r.Shortcut is null ? null : new RefModel(shape[0], shape[1], shape[2], r.Shortcut, r.ShortcutNames);
+                    var joined = shortcut?.OutputShape ?? shape;
+                    if (!body.OutputShape.SequenceEqual(joined))
+                        throw new ArgumentException($"{where}: the body gives [{string.Join(", ", body.OutputShape)}], the shortcut [{string.Join(", ", joined)}]");
+                    _nested[i] = new Nested(body, offset, bufferOffset, shortcut, offset + body.ParameterCount, bufferOffset + body.BufferCount);
+                    foreach (var p in body.Parameters) parameters.Add(new RefParameter(prefix + "." + p.Key, i, p.Shape, offset + p.Offset));
+                    foreach (var b in body.Buffers) buffers.Add(new RefBuffer(prefix + "." + b.Key, i, b.Length, bufferOffset + b.Offset));
+                    offset += body.ParameterCount;
+                    bufferOffset += body.BufferCount;
+                    if (shortcut is not null)
+                    {
+                        foreach (var p in shortcut.Parameters) parameters.Add(new RefParameter(prefix + "." + r.ShortcutPrefix + "." + p.Key, i, p.Shape, offset + p.Offset));
+                        foreach (var b in shortcut.Buffers) buffers.Add(new RefBuffer(prefix + "." + r.ShortcutPrefix + "." + b.Key, i, b.Length, bufferOffset + b.Offset));
+                        offset += shortcut.ParameterCount;
+                        bufferOffset += shortcut.BufferCount;
+                    }
+                    shape = body.OutputShape;
+                    break;
+                }
                 case DropoutLayer:
                     break;
                 case var a when RefLayers.IsActivation(a):
@@ -121,7 +180,27 @@ internal sealed class RefModel
         }
         Parameters = parameters;
         ParameterCount = offset;
+        Buffers = buffers;
+        BufferCount = bufferOffset;
         LayerShapes = shapes;
+    }
+
+    /// <summary>A residual layer's body and shortcut, with where their parameters and buffers start in the parent's arrays.</summary>
+    private sealed record Nested(RefModel Body, int BodyParameters, int BodyBuffers, RefModel? Shortcut, int ShortcutParameters, int ShortcutBuffers);
+
+    private readonly Dictionary<int, Nested> _nested = new();
+
+    /// <summary>Batch norm's buffers (running_mean, running_var, num_batches_tracked per layer; nested ones included), in state-dict order.</summary>
+    public IReadOnlyList<RefBuffer> Buffers { get; }
+    public int BufferCount { get; }
+
+    /// <summary>Buffers as a fresh batch norm has them: mean 0, variance 1, count 0.</summary>
+    public double[] DefaultBuffers()
+    {
+        var b = new double[BufferCount];
+        foreach (var t in Buffers)
+            if (t.Key.EndsWith(".running_var", StringComparison.Ordinal)) Array.Fill(b, 1.0, t.Offset, t.Length);
+        return b;
     }
 
     private static void Require3D(int[] shape, string where)
@@ -150,14 +229,20 @@ internal sealed class RefModel
     /// <paramref name="dropoutKeep"/>: for a Dropout / Dropout2d layer index, its keep mask (training mode);
     /// layers without a mask are the identity (inference mode).
     /// </summary>
+    /// <param name="buffers">batch norm's running statistics (<see cref="Buffers"/>); null: <see cref="DefaultBuffers"/></param>
+    /// <param name="batchNormTraining">batch norm normalizes with the batch's statistics and moves the running ones (<see cref="RefForwardPass.UpdatedBuffers"/>)</param>
     public RefForwardPass Forward(double[] input, int batch, double[] parameters,
-        IReadOnlyDictionary<int, bool[]>? dropoutKeep = null)
+        IReadOnlyDictionary<int, bool[]>? dropoutKeep = null, double[]? buffers = null, bool batchNormTraining = false)
     {
         if (input.Length != batch * InputSize) throw new ArgumentException($"input length {input.Length}, expected {batch} x {InputSize}");
         if (parameters.Length != ParameterCount) throw new ArgumentException($"parameters length {parameters.Length}, expected {ParameterCount}");
+        buffers ??= DefaultBuffers();
+        if (buffers.Length != BufferCount) throw new ArgumentException($"buffers length {buffers.Length}, expected {BufferCount}");
         dropoutKeep ??= new Dictionary<int, bool[]>();
         var acts = new RefTensor[Layers.Count + 1];
         var argmax = new int[]?[Layers.Count];
+        var updated = (double[])buffers.Clone();
+        var pass = new RefForwardPass(acts, argmax, (double[])parameters.Clone(), dropoutKeep) { BatchNormTraining = batchNormTraining };
         acts[0] = new RefTensor(new[] { batch }.Concat(InputShape).ToArray(), (double[])input.Clone());
         for (int i = 0; i < Layers.Count; i++)
         {
@@ -173,10 +258,63 @@ internal sealed class RefModel
                 FlattenLayer => x.Reshape(batch, RefTensor.Count(LayerShapes[i])).Clone(),
                 DropoutLayer d => dropoutKeep.TryGetValue(i, out var m) ? RefLayers.DropoutForward(x, m, d.P) : x.Clone(),
                 Dropout2dLayer d => dropoutKeep.TryGetValue(i, out var m) ? RefLayers.Dropout2dForward(x, m, d.P) : x.Clone(),
+                BatchNorm2dLayer bn => BatchNormForward(i, bn, x, parameters, buffers, updated, pass),
+                GlobalAvgPool2dLayer => RefLayers.GlobalAvgPool2dForward(x),
+                ResidualLayer r => ResidualForward(i, r, x, batch, parameters, buffers, updated, pass),
                 var a => RefLayers.ActivationForward(a, x),
             };
         }
-        return new RefForwardPass(acts, argmax, (double[])parameters.Clone(), dropoutKeep);
+        pass.UpdatedBuffers = updated;
+        return pass;
+    }
+
+    private RefBuffer Buffer(int layer, string suffix) => Buffers.First(b => b.Layer == layer && b.Key.EndsWith(suffix, StringComparison.Ordinal));
+
+    private static double[] Part(double[] flat, int offset, int length) => flat.AsSpan(offset, length).ToArray();
+
+    private RefTensor BatchNormForward(int i, BatchNorm2dLayer bn, RefTensor x, double[] parameters, double[] buffers, double[] updated, RefForwardPass pass)
+    {
+        double[]? gamma = bn.Affine ? Part(parameters, Find(i, ".weight")!.Offset, bn.Features) : null;
+        double[]? beta = bn.Affine ? Part(parameters, Find(i, ".bias")!.Offset, bn.Features) : null;
+        RefBuffer mean = Buffer(i, ".running_mean"), variance = Buffer(i, ".running_var"), count = Buffer(i, ".num_batches_tracked");
+        (double[] Mean, double[] Variance) stats;
+        if (pass.BatchNormTraining)
+        {
+            stats = RefLayers.ChannelStatistics(x);
+            int m = x.Shape[0] * x.Shape[2] * x.Shape[3];
+            for (int c = 0; c < bn.Features; c++)
+            {
+                // PyTorch: running = (1 − momentum)·running + momentum·batch, with the unbiased variance.
+                updated[mean.Offset + c] = (1 - bn.Momentum) * buffers[mean.Offset + c] + bn.Momentum * stats.Mean[c];
+                updated[variance.Offset + c] = (1 - bn.Momentum) * buffers[variance.Offset + c] + bn.Momentum * stats.Variance[c] * m / (m - 1);
+            }
+            updated[count.Offset] = buffers[count.Offset] + 1;
+        }
+        else
+        {
+            stats = (Part(buffers, mean.Offset, bn.Features), Part(buffers, variance.Offset, bn.Features));
+        }
+        pass.Statistics[i] = stats;
+        return RefLayers.BatchNorm2dForward(x, stats.Mean, stats.Variance, bn.Eps, gamma, beta);
+    }
+
+    private RefTensor ResidualForward(int i, ResidualLayer r, RefTensor x, int batch, double[] parameters, double[] buffers, double[] updated, RefForwardPass pass)
+    {
+        var n = _nested[i];
+        var body = n.Body.Forward(x.Data, batch, Part(parameters, n.BodyParameters, n.Body.ParameterCount), null,
+            Part(buffers, n.BodyBuffers, n.Body.BufferCount), pass.BatchNormTraining);
+        body.UpdatedBuffers.CopyTo(updated, n.BodyBuffers);
+        RefForwardPass? shortcut = null;
+        if (n.Shortcut is not null)
+        {
+            shortcut = n.Shortcut.Forward(x.Data, batch, Part(parameters, n.ShortcutParameters, n.Shortcut.ParameterCount), null,
+                Part(buffers, n.ShortcutBuffers, n.Shortcut.BufferCount), pass.BatchNormTraining);
+            shortcut.UpdatedBuffers.CopyTo(updated, n.ShortcutBuffers);
+        }
+        pass.Nested[i] = (body, shortcut);
+        var sum = RefLayers.Add(body.Output.Reshape(x.Shape[0], body.Output.Shape[1], body.Output.Shape[2], body.Output.Shape[3]),
+            shortcut?.Output ?? x);
+        return r.ReLU ? RefLayers.ReluForward(sum) : sum;
     }
 
     /// <summary>Gradients of sum(output * gradOutput) with respect to the input and to the flat parameters.</summary>
@@ -225,6 +363,39 @@ internal sealed class RefModel
                 case Dropout2dLayer d:
                     dx = pass.Masks.TryGetValue(i, out var m2) ? RefLayers.Dropout2dBackward(m2, d.P, dy) : dy.Clone();
                     break;
+                case BatchNorm2dLayer bn:
+                {
+                    var (mean, variance) = pass.Statistics[i];
+                    double[]? gamma = bn.Affine ? Part(pass.Parameters, Find(i, ".weight")!.Offset, bn.Features) : null;
+                    var (gx, dGamma, dBeta) = RefLayers.BatchNorm2dBackward(x, mean, variance, bn.Eps, gamma, pass.BatchNormTraining, dy);
+                    if (bn.Affine)
+                    {
+                        Accumulate(grads, Find(i, ".weight")!, new RefTensor(new[] { bn.Features }, dGamma));
+                        Accumulate(grads, Find(i, ".bias")!, new RefTensor(new[] { bn.Features }, dBeta));
+                    }
+                    dx = gx;
+                    break;
+                }
+                case GlobalAvgPool2dLayer:
+                    dx = RefLayers.GlobalAvgPool2dBackward(x.Shape, dy);
+                    break;
+                case ResidualLayer r:
+                {
+                    var n = _nested[i];
+                    var (bodyPass, shortcutPass) = pass.Nested[i];
+                    var dSum = r.ReLU ? RefLayers.ReluBackward(y, dy) : dy; // relu'(y) = relu'(sum): y > 0 exactly where sum > 0
+                    var (bodyDx, bodyGrads) = n.Body.Backward(bodyPass, dSum.Data);
+                    for (int k = 0; k < bodyGrads.Length; k++) grads[n.BodyParameters + k] += bodyGrads[k];
+                    double[] shortcutDx = dSum.Data;
+                    if (n.Shortcut is not null)
+                    {
+                        var (sDx, sGrads) = n.Shortcut.Backward(shortcutPass!, dSum.Data);
+                        for (int k = 0; k < sGrads.Length; k++) grads[n.ShortcutParameters + k] += sGrads[k];
+                        shortcutDx = sDx;
+                    }
+                    dx = new RefTensor(x.Shape, bodyDx.Zip(shortcutDx, (a, b) => a + b).ToArray());
+                    break;
+                }
                 default:
                     dx = RefLayers.ActivationBackward(Layers[i], x, y, dy);
                     break;

@@ -58,6 +58,9 @@ for m in ["A", "B", "C"]:
         def ratio(peer):
             if peer is None or ours is None:
                 return "n/a"
-            return f"{peer / ours:.2f}× faster" if unit == "us" else f"{ours / peer:.2f}×"
+            if unit == "us":
+                r = peer / ours  # latency: > 1 means CnnGen is faster
+                return f"{r:.2f}× faster" if r >= 1 else f"{r:.2f}× (peer faster)"
+            return f"{ours / peer:.2f}×"
         tdesc = fmt(tv, unit) + (f" ({tvar})" if tv is not None else "")
         print(f"| {m} | {name} | {t} | {fmt(ours, unit)} | {tdesc} | {fmt(ov, unit)} | {ratio(tv)} | {ratio(ov)} |")

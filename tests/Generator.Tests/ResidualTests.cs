@@ -30,8 +30,9 @@ namespace CnnGen.Generator.Tests
             // torchvision.models.resnet18(): sum(p.numel() for p in model.parameters()) == 11,689,512
             Assert.Equal(11_689_512, GeneratorHarness.Const(asm, type, "ParameterCount"));
             Assert.Equal(1000, GeneratorHarness.Const(asm, type, "OutputSize"));
-            // tools/golden/torchsummary_golden.py resnet18: torchsummary's table of torchvision's ResNet-18 (restated),
-            // 68 rows including BasicBlock-11 ... BasicBlock-66, 62.79 MB forward/backward.
+            // tools/golden/torchsummary_golden.py resnet18: torchsummary's table of torchvision's ResNet-18, 68 rows including
+            // BasicBlock-11 ... BasicBlock-66, 62.79 MB forward/backward; `... torchvision-resnet18` (torchvision 0.14.1 itself,
+            // Debian's python3-torchvision) prints the identical file.
             string expected = File.ReadAllText(Path.Combine(DocsTests.RepoRoot(), "tests", "Generator.Tests", "Golden", "resnet18.torchsummary.txt")).Replace("\r\n", "\n");
             Assert.Equal(expected, (string)GeneratorHarness.CallStatic(asm, type, "Summary", -1)!);
             foreach (var key in new[] { "\"conv1.weight\"", "\"bn1.running_mean\"", "\"layer1.0.conv1.weight\"", "\"layer1.1.bn2.num_batches_tracked\"",
@@ -42,6 +43,17 @@ namespace CnnGen.Generator.Tests
             Assert.Contains("\n├─Sequential: 1-6                       [1, 128, 28, 28]         --\n│    └─BasicBlock: 2-3                  [1, 128, 28, 28]         --\n│    │    └─Conv2d: 3-13                [1, 128, 28, 28]         73,728\n", tree);
             Assert.Contains("\n│    │    └─Sequential: 3-18            [1, 128, 28, 28]         --\n│    │    │    └─Conv2d: 4-1            [1, 128, 28, 28]         8,192\n", tree);
             Assert.Contains("\n├─Linear: 1-10                          [1, 1000]                513,000\nTotal params: 11,689,512\n".Replace("\nTotal", "\n==========================================================================================\nTotal"), tree);
+            // Every state_dict entry of torchvision 0.14's resnet18() (tools/golden/torchsummary_golden.py
+            // torchvision-resnet18-keys, run with Debian's python3-torchvision), as parameters or batch-norm buffers.
+            string[] torchvisionKeys = File.ReadAllLines(Path.Combine(DocsTests.RepoRoot(), "tests", "Generator.Tests", "Golden", "resnet18.state_dict.txt"))
+                .Where(line => line.Length > 0).ToArray();
+            object model = System.Activator.CreateInstance(asm.GetType(type)!, 0)!;
+            string Describe(object slot) =>
+                $"{slot.GetType().GetProperty("Key")!.GetValue(slot)} [{string.Join(", ", (int[])slot.GetType().GetProperty("Shape")!.GetValue(slot)!)}]";
+            var slots = ((System.Array)model.GetType().GetProperty("ParameterSlots")!.GetValue(model)!).Cast<object>()
+                .Concat(((System.Array)model.GetType().GetProperty("BufferSlots")!.GetValue(model)!).Cast<object>())
+                .Select(Describe);
+            Assert.Equal(torchvisionKeys.OrderBy(k => k, System.StringComparer.Ordinal), slots.OrderBy(k => k, System.StringComparer.Ordinal));
             // Generated code stays proportional to the layers (no per-pixel unrolling).
             Assert.True(r.GeneratedSource.Length < 2_000_000, $"generated {r.GeneratedSource.Length:N0} chars");
         }

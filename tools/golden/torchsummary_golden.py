@@ -124,9 +124,30 @@ def resnet18():
     return ResNet18(), (3, 224, 224)
 
 
+def torchvision_resnet18():
+    """torchvision.models.resnet18() itself (Debian: apt-get install python3-torchvision), to check the restatement."""
+    import torchvision
+    return torchvision.models.resnet18(), (3, 224, 224)
+
+
 def main():
+    """Arguments: nothing (the leaf-layers model), "resnet18" (the restatement), "torchvision-resnet18" (the real one,
+    whose table must equal the restatement's: Golden/resnet18.torchsummary.txt) or "torchvision-resnet18-keys"."""
     import sys
-    model, size = resnet18() if sys.argv[1:] == ["resnet18"] else leaf_layers_model()
+    if sys.argv[1:] == ["resnet18"]:
+        model, size = resnet18()
+    elif sys.argv[1:] == ["torchvision-resnet18"]:
+        model, size = torchvision_resnet18()
+        state = model.state_dict()
+        print(f"# torchvision resnet18: {sum(p.numel() for p in model.parameters()):,} parameters, {len(state)} state_dict entries", file=sys.stderr)
+    elif sys.argv[1:] == ["torchvision-resnet18-keys"]:
+        # tests/Generator.Tests/Golden/resnet18.state_dict.txt: every state_dict entry of torchvision's ResNet-18, "key [shape]".
+        model, _ = torchvision_resnet18()
+        for k, v in model.state_dict().items():
+            print(f"{k} [{', '.join(str(d) for d in v.shape)}]")
+        return
+    else:
+        model, size = leaf_layers_model()
     print(summary(model, size), end="")
 
 

@@ -134,6 +134,72 @@ namespace CnnGen.Kernels
             for (int r = 0; r < rows; r++) AddTo(sums, x + (long)r * cols, cols);
         }
 
+        // ---- Max pooling, 2×2 windows with stride 2, inference -------------------------------------------------
+        /// <summary>
+        /// Inference max pooling over 2×2 windows with stride 2 (no dilation; <paramref name="padH"/>, <paramref name="padW"/> ≤ 1),
+        /// without argmax: per output row, the two input rows' element-wise max goes to a row buffer bordered by −∞ (the
+        /// padding, which is never selected unless the whole window is −∞, when the value is the same), then each output is
+        /// the max of a column pair of that buffer, 8 at a time (even and odd columns split by a shuffle). NaN propagates, as
+        /// in PyTorch. <paramref name="planes"/> = samples × channels.
+        /// </summary>
+        public static void MaxPool2x2(float* x, float* y, int planes, int H, int W, int OH, int OW, int padH, int padW)
+        {
+            // t[1 + iw] = max over the window's rows at column iw; t[0] and t[W + 1 ...] = −∞. Output ow reads t[2·ow + s]
+            // and t[2·ow + s + 1] with s = 1 − padW. 16 floats of slack for the vector reads.
+            Span<float> buffer = W + 18 <= 4096 ? stackalloc float[W + 18] : new float[W + 18];
+            buffer.Fill(float.NegativeInfinity);
+            fixed (float* t = buffer) MaxPool2x2Rows(x, y, t, planes, H, W, OH, OW, padH, padW);
+        }
+
+        private static void MaxPool2x2Rows(float* x, float* y, float* t, int planes, int H, int W, int OH, int OW, int padH, int padW)
+        {
+            int s = 1 - padW;
+            bool avx2 = System.Runtime.Intrinsics.X86.Avx2.IsSupported;
+            for (int pl = 0; pl < planes; pl++)
+            {
+                float* xp = x + (long)pl * H * W, yp = y + (long)pl * OH * OW;
+                for (int oh = 0; oh < OH; oh++)
+                {
+                    int r0 = 2 * oh - padH, r1 = r0 + 1;
+                    float* a = xp + (long)r0 * W, b = xp + (long)r1 * W;
+                    float* row = t + 1;
+                    if (r0 >= 0 && r1 < H)
+                    {
+                        int i = 0;
+                        for (; i + 8 <= W; i += 8) Vector256.Max(Vector256.Load(a + i), Vector256.Load(b + i)).Store(row + i);
+                        for (; i < W; i++) row[i] = MathF.Max(a[i], b[i]);
+                    }
+                    else
+                    {
+                        float* only = r0 >= 0 ? a : b; // a window row in the padding: the other row alone
+                        new Span<float>(only, W).CopyTo(new Span<float>(row, W));
+                    }
+                    float* yr = yp + oh * OW;
+                    int ow = 0;
+                    if (avx2 && OW >= 8)
+                    {
+                        for (; ; ow += 8)
+                        {
+                            if (ow + 8 > OW) ow = OW - 8; // a last, overlapping group: recomputes equal values
+                            float* q = t + 2 * ow + s;
+                            var lo = Vector256.Load(q);
+                            var hi = Vector256.Load(q + 8);
+                            // even columns: q0 q2 | q8 q10 | q4 q6 | q12 q14 (per 128-bit lane), odd columns alike; then lanes reordered.
+                            var even = System.Runtime.Intrinsics.X86.Avx.Shuffle(lo, hi, 0b10_00_10_00);
+                            var odd = System.Runtime.Intrinsics.X86.Avx.Shuffle(lo, hi, 0b11_01_11_01);
+                            var m = Vector256.Max(even, odd).AsDouble();
+                            System.Runtime.Intrinsics.X86.Avx2.Permute4x64(m, 0b11_01_10_00).AsSingle().Store(yr + ow);
+                            if (ow + 8 >= OW) break;
+                        }
+                    }
+                    else
+                    {
+                        for (; ow < OW; ow++) yr[ow] = MathF.Max(t[2 * ow + s], t[2 * ow + s + 1]);
+                    }
+                }
+            }
+        }
+
         // ---- ReLU ------------------------------------------------------------------------------------
         /// <summary>y = max(x, 0); y may alias x.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -713,6 +713,8 @@ namespace Samples
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void MaxPool2d_3_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
         {
+            // Inference (no argmax to keep): row pairs max-ed element-wise, then column pairs, 8 outputs at a time.
+            if (!training) { global::CnnGen.Kernels.Ops.MaxPool2x2(x, y, n * 16, 26, 26, 14, 14, 1, 1); return; }
             // With AVX2: 8 outputs of a row at a time; masked gathers read padding (and lanes past the row) as -inf,
             // masked stores write only the row's own outputs. Otherwise one output at a time.
             for (int bc = 0; bc < n * 16; bc++)
@@ -1103,6 +1105,8 @@ namespace Samples
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void MaxPool2d_6_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
         {
+            // Inference (no argmax to keep): row pairs max-ed element-wise, then column pairs, 8 outputs at a time.
+            if (!training) { global::CnnGen.Kernels.Ops.MaxPool2x2(x, y, n * 32, 12, 12, 7, 7, 1, 1); return; }
             // With AVX2: 8 outputs of a row at a time; masked gathers read padding (and lanes past the row) as -inf,
             // masked stores write only the row's own outputs. Otherwise one output at a time.
             for (int bc = 0; bc < n * 32; bc++)

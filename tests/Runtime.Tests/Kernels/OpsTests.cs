@@ -560,4 +560,47 @@ public unsafe class OpsTests
             Assert.Equal(expected, dst[r * dstStride + c]);
         }
     }
+
+    /// <summary>The inference 2×2/stride-2 max pool against a scalar reference: every size, padding 0 and 1, NaN and −∞.</summary>
+    [Fact]
+    public void MaxPool2x2_MatchesScalarReference()
+    {
+        var rng = new Rng(99UL);
+        var random = new Random(11);
+        for (int H = 1; H <= 30; H += random.Next(1, 4))
+        for (int W = 1; W <= 45; W += random.Next(1, 4))
+        for (int pad = 0; pad <= 1; pad++)
+        {
+            int OH = (H + 2 * pad - 2) / 2 + 1, OW = (W + 2 * pad - 2) / 2 + 1; // PyTorch, floor mode
+            if (OH < 1 || OW < 1) continue;
+            const int planes = 2;
+            var x = Random(planes * H * W, rng);
+            x[random.Next(x.Length)] = float.NaN;
+            for (int k = 0; k < 3; k++) x[random.Next(x.Length)] = float.NegativeInfinity;
+            using var xb = new GuardedBuffer(x.Length);
+            using var yb = new GuardedBuffer(planes * OH * OW);
+            x.CopyTo(xb.Span);
+            Ops.MaxPool2x2(xb.Ptr, yb.Ptr, planes, H, W, OH, OW, pad, pad);
+            Assert.True(xb.GuardsIntact() && yb.GuardsIntact(), $"H={H} W={W} pad={pad}: wrote outside its buffers");
+            for (int pl = 0; pl < planes; pl++)
+            for (int oh = 0; oh < OH; oh++)
+            for (int ow = 0; ow < OW; ow++)
+            {
+                float best = float.NegativeInfinity;
+                bool nan = false;
+                for (int i = 0; i < 2; i++)
+                for (int j = 0; j < 2; j++)
+                {
+                    int r = 2 * oh - pad + i, c = 2 * ow - pad + j;
+                    if (r < 0 || r >= H || c < 0 || c >= W) continue;
+                    float v = x[(pl * H + r) * W + c];
+                    nan |= float.IsNaN(v);
+                    if (v > best) best = v;
+                }
+                float got = yb[(pl * OH + oh) * OW + ow];
+                if (nan) Assert.True(float.IsNaN(got), $"H={H} W={W} pad={pad} ({pl},{oh},{ow}): {got:R}, expected NaN");
+                else Assert.True(best.Equals(got), $"H={H} W={W} pad={pad} ({pl},{oh},{ow}): {got:R}, expected {best:R}");
+            }
+        }
+    }
 }

@@ -5,7 +5,6 @@ using System.IO;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using System.Text;
 
 namespace CnnGen
@@ -79,17 +78,8 @@ namespace CnnGen
         /// </summary>
         internal static bool CpuHasAvx512()
         {
-            if (!X86Base.IsSupported)
-                return false;
-            (int maxLeaf, _, _, _) = X86Base.CpuId(0, 0);
-            if (maxLeaf < 7)
-                return false;
-            (_, _, int ecx1, _) = X86Base.CpuId(1, 0);
-            if ((ecx1 & (1 << 27)) == 0 || (ecx1 & (1 << 28)) == 0)
-                return false;
-            (_, int ebx, _, _) = X86Base.CpuId(7, 0);
             const int need = (1 << 16) | (1 << 17) | (1 << 28) | (1 << 30) | unchecked((int)(1u << 31));
-            return (ebx & need) == need;
+            return (RuntimeInfo.CpuIdLeaf7Ebx() & need) == need;
         }
 
         private static void Exec(string path, List<string> argv, List<string> env)

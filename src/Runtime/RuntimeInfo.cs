@@ -52,19 +52,25 @@ namespace CnnGen
         }
 
         /// <summary>Whether the CPU reports AVX2 (CPUID leaf 7, EBX bit 5), whatever the binary was compiled for.</summary>
-        private static bool CpuHasAvx2()
+        private static bool CpuHasAvx2() => (CpuIdLeaf7Ebx() & (1 << 5)) != 0;
+
+        /// <summary>
+        /// CPUID leaf 7 (subleaf 0) EBX, the extended-feature bits (AVX2, AVX-512 subsets, ...), whatever the binary was
+        /// compiled for; 0 when the CPU is not x86, has no leaf 7, or lacks AVX with the OS saving its registers (leaf 1,
+        /// ECX bits 28 and 27: OSXSAVE), since none of those features is usable then.
+        /// </summary>
+        internal static int CpuIdLeaf7Ebx()
         {
             if (!X86Base.IsSupported)
-                return false;
+                return 0;
             (int maxLeaf, _, _, _) = X86Base.CpuId(0, 0);
             if (maxLeaf < 7)
-                return false;
-            // AVX (leaf 1, ECX bit 28) with the OS saving its registers (OSXSAVE, ECX bit 27), then AVX2.
+                return 0;
             (_, _, int ecx1, _) = X86Base.CpuId(1, 0);
             if ((ecx1 & (1 << 27)) == 0 || (ecx1 & (1 << 28)) == 0)
-                return false;
+                return 0;
             (_, int ebx, _, _) = X86Base.CpuId(7, 0);
-            return (ebx & (1 << 5)) != 0;
+            return ebx;
         }
     }
 }

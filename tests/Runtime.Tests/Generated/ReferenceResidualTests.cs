@@ -68,7 +68,7 @@ public class ReferenceResidualTests
         Assert.Equal(reference.Parameters.Select(p => p.Key), model.ParameterSlots.Select(s => s.Key));
         Assert.Equal(reference.Parameters.Select(p => p.Shape), model.ParameterSlots.Select(s => s.Shape));
         Assert.Equal(reference.Buffers.Select(b => b.Key), model.BufferSlots.Select(s => s.Key));
-        Assert.Equal(reference.ParameterCount, FoldNet.ParameterCount);
+        Assert.Equal(FoldNet.ParameterCount, reference.ParameterCount);
         Assert.Equal(reference.BufferCount, model.Buffers.Length);
 
         // Non-trivial batch-norm parameters and running statistics (offsets coincide: checked through the keys above).

@@ -22,7 +22,7 @@ namespace CnnGen.Generator.Emit
             string cls = m.Model.ClassName;
             // The layers that run code: summary rows, but not a block's container row.
             var layers = m.Layers.Where(l => l.HasRow && l.Spec.Kind != LayerKind.BlockEnd).ToList();
-            bool branchy = m.Layers.Any(l => ShapeInference.IsStructural(l.Spec.Kind));
+            bool branchy = plan.Branchy;
 
             w.Line("// Memory plan (floats per sample unless noted): computed at compile time from the shapes.");
             w.Line($"private const int ActivationsPerSample = {plan.ActivationsPerSample};");
@@ -33,10 +33,7 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>safetensors key, PyTorch shape and offset in <see cref=\"Parameters\"/> of every tensor, in <c>state_dict</c> order.</summary>");
             w.Line("private static readonly global::CnnGen.IO.TensorSlot[] s_slots =");
             w.Line("{");
-            foreach (var t in m.Layers.SelectMany(l => l.Tensors()))
-            {
-                w.Line($"    new global::CnnGen.IO.TensorSlot(\"{t.Key}\", new int[] {{ {string.Join(", ", t.Shape)} }}, {t.Offset}),");
-            }
+            foreach (var t in m.Layers.SelectMany(l => l.Tensors())) w.Line(SlotLine(t.Key, t.Shape, t.Offset.ToString(CultureInfo.InvariantCulture), "F32"));
             w.Line("};");
             w.Line();
             if (plan.BufferCount > 0) EmitBufferSlots(w, m, plan);
@@ -234,39 +231,27 @@ namespace CnnGen.Generator.Emit
             w.Line();
             w.Line("private static readonly global::CnnGen.IO.TensorSlot[] s_bufferSlots =");
             w.Line("{");
-            for (int i = 0; i < m.Layers.Count; i++)
-            {
-                if (plan.BufferSlot[i] < 0) continue;
-                var l = m.Layers[i];
-                int at = plan.BufferSlot[i], c = l.Out.C;
-                w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.running_mean\", new int[] {{ {c} }}, {at}),");
-                w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.running_var\", new int[] {{ {c} }}, {at + c}),");
-                w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.num_batches_tracked\", new int[0], {at + 2 * c}) {{ DType = global::CnnGen.IO.SafeTensorDType.I64 }},");
-            }
+            var buffers = ShapedModelBuffers.BufferTensors(m).ToList();
+            foreach (var b in buffers) w.Line(SlotLine(b.Key, b.Shape, b.Offset.ToString(CultureInfo.InvariantCulture), b.DType));
             w.Line("};");
             w.Line();
             w.Line("/// <summary>Every tensor of the <c>state_dict</c> in PyTorch's order: parameters at their offset in <see cref=\"Parameters\"/>, buffers at ParameterCount + their offset in <see cref=\"Buffers\"/>.</summary>");
             w.Line("private static readonly global::CnnGen.IO.TensorSlot[] s_state =");
             w.Line("{");
-            for (int i = 0; i < m.Layers.Count; i++)
+            foreach (var l in m.Layers)
             {
-                var l = m.Layers[i];
-                if (l.ParamCount > 0)
-                {
-                    w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.weight\", new int[] {{ {string.Join(", ", l.WeightShape)} }}, {l.ParamOffset}),");
-                    if (l.BiasCount > 0) w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.bias\", new int[] {{ {l.BiasCount} }}, {l.ParamOffset + l.WeightCount}),");
-                }
-                if (plan.BufferSlot[i] >= 0)
-                {
-                    int at = plan.BufferSlot[i], c = l.Out.C;
-                    w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.running_mean\", new int[] {{ {c} }}, ParameterCount + {at}),");
-                    w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.running_var\", new int[] {{ {c} }}, ParameterCount + {at + c}),");
-                    w.Line($"    new global::CnnGen.IO.TensorSlot(\"{l.KeyPrefix}.num_batches_tracked\", new int[0], ParameterCount + {at + 2 * c}) {{ DType = global::CnnGen.IO.SafeTensorDType.I64 }},");
-                }
+                foreach (var t in l.Tensors()) w.Line(SlotLine(t.Key, t.Shape, t.Offset.ToString(CultureInfo.InvariantCulture), "F32"));
+                foreach (var b in buffers.Where(b => ReferenceEquals(b.Layer, l)))
+                    w.Line(SlotLine(b.Key, b.Shape, "ParameterCount + " + b.Offset.ToString(CultureInfo.InvariantCulture), b.DType));
             }
             w.Line("};");
             w.Line();
         }
+
+        /// <summary>One entry of a generated TensorSlot table: key, PyTorch shape, offset expression, and the dtype when not F32.</summary>
+        private static string SlotLine(string key, int[] shape, string offset, string dtype) =>
+            $"    new global::CnnGen.IO.TensorSlot(\"{key}\", {(shape.Length == 0 ? "new int[0]" : $"new int[] {{ {string.Join(", ", shape)} }}")}, {offset})" +
+            (dtype == "F32" ? "" : $" {{ DType = global::CnnGen.IO.SafeTensorDType.{dtype} }}") + ",";
 
         private static void EmitStateIo(CodeWriter w)
         {

@@ -19,6 +19,7 @@ namespace CnnGen.Generator.Emit
         public long[] IndexSlot = Array.Empty<long>(); // per layer: max-pool argmax offset in the index arena, or -1
         public int[] BufferSlot = Array.Empty<int>();  // per layer: offset of its buffers in the model's Buffers (batch norm), or -1
         public int BufferCount;                // floats in the model's Buffers array
+        public bool Branchy;                   // residual or squeeze-excitation branches: BranchEmitter runs the model
         public bool[] FusesRelu = Array.Empty<bool>();  // per layer: a convolution that applies the next layer's ReLU itself
         public bool[] ReluFused = Array.Empty<bool>();  // per layer: a ReLU applied by the convolution before it (no code; aliases its input)
         public long[] SecondSlot = Array.Empty<long>(); // Add: the shortcut's output; Scale: the scaled input x; else -1
@@ -68,9 +69,8 @@ namespace CnnGen.Generator.Emit
             };
             // Conv2d → ReLU: the convolution writes max(conv + bias, 0) and masks its output gradient with it, so the ReLU
             // makes no pass of its own over memory (sequential models; branches keep their layers separate).
-            bool branchy = false;
-            foreach (var l in m.Layers) branchy |= ShapeInference.IsStructural(l.Spec.Kind);
-            for (int i = 0; i + 1 < count && !branchy; i++)
+            foreach (var l in m.Layers) plan.Branchy |= ShapeInference.IsStructural(l.Spec.Kind);
+            for (int i = 0; i + 1 < count && !plan.Branchy; i++)
             {
                 if (m.Layers[i].Spec.Kind == LayerKind.Conv2d && !LayerEmitter.IsDepthwise(m.Layers[i].Spec) && m.Layers[i + 1].Spec.Kind == LayerKind.ReLU)
                 {

@@ -37,7 +37,7 @@ namespace CnnGen.Kernels
 
         /// <summary>
         /// dst[r, c] = src[r, c] + bias[r], then max(·, 0) when <paramref name="relu"/>: a convolution's staged output
-        /// copied out with its bias and a fused ReLU in one pass (<paramref name="bias"/> may be null).
+        /// copied out with its bias and a fused ReLU in one pass (<paramref name="bias"/> may be null; dst may be src).
         /// </summary>
         public static void CopyRowsBiasRelu(float* src, int srcStride, float* dst, int dstStride, int rows, int cols, float* bias, bool relu)
         {
@@ -90,19 +90,7 @@ namespace CnnGen.Kernels
         }
 
         /// <summary>y[r, c] = max(y[r, c] + bias[r], 0) for a [rows, cols] block: convolution bias and a fused ReLU (bias may be null).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void AddRowBiasRelu(float* y, float* bias, int rows, int cols)
-        {
-            for (int r = 0; r < rows; r++)
-            {
-                float br = bias == null ? 0f : bias[r];
-                var b = Vector256.Create(br);
-                float* p = y + (long)r * cols;
-                int i = 0;
-                for (; i + V <= cols; i += V) Vector256.Max(Vector256.Add(Vector256.Load(p + i), b), Vector256<float>.Zero).Store(p + i);
-                for (; i < cols; i++) p[i] = MathF.Max(p[i] + br, 0f);
-            }
-        }
+        public static void AddRowBiasRelu(float* y, float* bias, int rows, int cols) => CopyRowsBiasRelu(y, cols, y, cols, rows, cols, bias, relu: true);
 
         /// <summary>y[r, c] += bias[c] for a [rows, cols] block (linear bias per feature).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -102,41 +102,28 @@ static class Program
         {
             int[] d = shape.Split(',').Select(int.Parse).ToArray();
             int M = d[0], N = d[1], K = d[2];
-            float* a = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(M * K * 4), 64);
-            float* b = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(K * N * 4), 64);
-            float* bt = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(N * K * 4), 64);
-            float* c = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(Math.Max(M * N, M * K) * 4 + Math.Max(K * N, M * N) * 4), 64);
-            var rng = new Random(1);
-            for (int i = 0; i < M * K; i++) a[i] = (float)rng.NextDouble() - 0.5f;
-            for (int i = 0; i < K * N; i++) { b[i] = (float)rng.NextDouble() - 0.5f; bt[i] = b[i]; }
+            // A convolution's operands: W [M, K], col [K, N], output (or its gradient) [M, N]; results go to c.
+            float* w = Alloc(M * K), col = Alloc(K * N), dy = Alloc(M * N), c = Alloc(Math.Max(M * Math.Max(N, K), K * N));
             double flops = 2.0 * M * N * K;
-            double Time(Action f)
-            {
-                for (int i = 0; i < 20; i++) f();
-                var times = new List<double>();
-                var total = Stopwatch.StartNew();
-                while (total.Elapsed.TotalSeconds < s_seconds)
-                {
-                    long t0 = Stopwatch.GetTimestamp();
-                    f();
-                    times.Add((Stopwatch.GetTimestamp() - t0) / (double)Stopwatch.Frequency);
-                }
-                times.Sort();
-                return flops / times[times.Count / 2] / 1e9;
-            }
-            // forward: C[M, N] = A[M, K] · B[K, N]
-            double nn = Time(() => CnnGen.Kernels.Gemm.MultiplyNN(M, N, K, a, K, 1, b, N, c, N, false));
-            // weight gradient: C[M, K] += A'[M, N] · B'[K, N]ᵀ (dy · colᵀ): here A' = c-sized data reused from bt
-            double nt = Time(() => CnnGen.Kernels.Gemm.MultiplyNT(M, K, N, bt, N, b, N, c, K, true));
-            // input gradient: C[K, N] = A[M, K]ᵀ · B''[M, N] (Wᵀ · dy)
-            double tn = Time(() => CnnGen.Kernels.Gemm.MultiplyNN(K, N, M, a, 1, K, bt, N, c, N, false));
+            double Gflops(Action f) => flops / Time(f, 20, 50).Median / 1e3; // Time gives µs
+            double nn = Gflops(() => CnnGen.Kernels.Gemm.MultiplyNN(M, N, K, w, K, 1, col, N, c, N, false)); // y = W · col
+            double nt = Gflops(() => CnnGen.Kernels.Gemm.MultiplyNT(M, K, N, dy, N, col, N, c, K, true)); // dW += dy · colᵀ
+            double tn = Gflops(() => CnnGen.Kernels.Gemm.MultiplyNN(K, N, M, w, 1, K, dy, N, c, N, false)); // dcol = Wᵀ · dy
             Console.WriteLine($"gemm M={M} N={N} K={K}: forward A·B {nn:F1} GFLOP/s, weight gradient A·Bᵀ {nt:F1}, input gradient Aᵀ·B {tn:F1} (Vector512 {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated})");
-            System.Runtime.InteropServices.NativeMemory.AlignedFree(a);
-            System.Runtime.InteropServices.NativeMemory.AlignedFree(b);
-            System.Runtime.InteropServices.NativeMemory.AlignedFree(bt);
+            System.Runtime.InteropServices.NativeMemory.AlignedFree(w);
+            System.Runtime.InteropServices.NativeMemory.AlignedFree(col);
+            System.Runtime.InteropServices.NativeMemory.AlignedFree(dy);
             System.Runtime.InteropServices.NativeMemory.AlignedFree(c);
         }
         return 0;
+
+        static float* Alloc(int count)
+        {
+            float* p = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)count * 4, 64);
+            var rng = new Random(count);
+            for (int i = 0; i < count; i++) p[i] = (float)rng.NextDouble() - 0.5f;
+            return p;
+        }
     }
 
     static double Latency(ICnnModel model)

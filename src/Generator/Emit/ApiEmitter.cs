@@ -14,6 +14,7 @@ namespace CnnGen.Generator.Emit
     {
         private const string Sys = "global::System.";
         private const string A = "global::CnnGen.Kernels.AlignedMemory.";
+        private const string K = "global::CnnGen.Kernels.";
 
         public static void Emit(CodeWriter w, ShapedModel m)
         {
@@ -23,6 +24,8 @@ namespace CnnGen.Generator.Emit
             // The layers that run code: summary rows, but not a block's container row.
             var layers = m.Layers.Where(l => l.HasRow && l.Spec.Kind != LayerKind.BlockEnd).ToList();
             bool branchy = plan.Branchy;
+            var run = branchy ? null : InferenceRun(m, plan, layers, folds);
+            var channelsLast = run is null ? null : ChannelsLast.For(run, l => folds.IsFoldedConv(IndexOf(m, l), out _));
 
             w.Line("// Memory plan (floats per sample unless noted): computed at compile time from the shapes.");
             w.Line($"private const int ActivationsPerSample = {plan.ActivationsPerSample};");
@@ -87,7 +90,8 @@ namespace CnnGen.Generator.Emit
             }
             else
             {
-                EmitInference(w, m, plan, layers, folds);
+                if (channelsLast!.Any) channelsLast.EmitPackCache(w, cls);
+                EmitInference(w, m, plan, layers, folds, channelsLast);
                 w.Line();
                 EmitTraining(w, m, plan, layers);
             }
@@ -96,6 +100,7 @@ namespace CnnGen.Generator.Emit
             {
                 EmitStateIo(w);
                 foreach (var l in layers) EmitLayer(w, m, plan, folds, l);
+                channelsLast?.EmitMethods(w, run!, plan.FusesRelu, l => IndexOf(m, l));
                 if (m.Baked is { } withBuffers) EmitBakedData(w, m, withBuffers);
                 return;
             }
@@ -106,6 +111,7 @@ namespace CnnGen.Generator.Emit
             w.Line("public void SaveWeights(string path) => global::CnnGen.IO.SafeTensors.Save(path, s_slots, Parameters);");
             w.Line();
             foreach (var l in layers) EmitLayer(w, m, plan, folds, l);
+            channelsLast?.EmitMethods(w, run!, plan.FusesRelu, l => IndexOf(m, l));
             if (m.Baked is { } data) EmitBakedData(w, m, data);
         }
 
@@ -332,9 +338,19 @@ namespace CnnGen.Generator.Emit
             }
         }
 
-        private static void EmitInference(CodeWriter w, ShapedModel m, MemoryPlan plan, List<ShapedLayer> layers, BatchNormFold folds)
+        /// <summary>
+        /// The layers inference executes, in order: dropout is the identity in inference, Identity is skipped, a ReLU
+        /// fused into the convolution before it has no code, and a batch norm folded into the convolution before it
+        /// doesn't run either.
+        /// </summary>
+        internal static List<ShapedLayer> InferenceRun(ShapedModel m, MemoryPlan plan, List<ShapedLayer> layers, BatchNormFold folds) =>
+            layers.Where(l => l.Spec.Kind != LayerKind.Dropout && l.Spec.Kind != LayerKind.Dropout2d && l.Spec.Kind != LayerKind.Identity &&
+                              !plan.ReluFused[IndexOf(m, l)] && !folds.IsFoldedBatchNorm(IndexOf(m, l))).ToList();
+
+        private static void EmitInference(CodeWriter w, ShapedModel m, MemoryPlan plan, List<ShapedLayer> layers, BatchNormFold folds, ChannelsLast channelsLast)
         {
-            w.Line("/// <summary>Inference for one sample (NCHW floats of <see cref=\"InputSize\"/>, dropout off). Thread-safe; no allocation after a thread's first call.</summary>");
+            string repack = channelsLast.Any ? " (nor after the first, unless the convolution weights changed: then they are repacked once)" : "";
+            w.Line("/// <summary>Inference for one sample (NCHW floats of <see cref=\"InputSize\"/>, dropout off). Thread-safe; no allocation after a thread's first call" + repack + ".</summary>");
             w.Line($"public void Forward({Sys}ReadOnlySpan<float> input, {Sys}Span<float> output) => Forward(input, output, 1);");
             w.Line();
             w.Line("/// <summary>Inference for <paramref name=\"batchSize\"/> samples, NCHW (dropout off" + FoldedNote(folds) + "). Thread-safe: each thread uses its own buffers.</summary>");
@@ -351,32 +367,53 @@ namespace CnnGen.Generator.Emit
                 w.Line($"float[] b = t_bufferB is {{ }} tb && tb.Length >= need + {A}Slack ? tb : (t_bufferB = {A}Allocate(need));");
                 w.Line($"float[] c = t_columns ??= {A}Allocate(ColumnScratch);");
                 EmitFoldCall(w, folds);
-                using (w.Block("fixed (float* xin = input, yout = output, p = Parameters, a0 = a, b0 = b, c0 = c" + (plan.BufferCount > 0 ? ", rb = Buffers" : "") + (folds.Any ? ", f0 = f)" : ")")))
+                if (channelsLast.Any) w.Line("float[] cl = ChannelsLastPack(); // convolution weights in channels-last order (see ChannelsLastPack)");
+                using (w.Block("fixed (float* xin = input, yout = output, p = Parameters, a0 = a, b0 = b, c0 = c" + (plan.BufferCount > 0 ? ", rb = Buffers" : "") + (folds.Any ? ", f0 = f" : "") + (channelsLast.Any ? ", cl0 = cl)" : ")")))
                 using (w.Block("for (int start = 0; start < batchSize; start += Chunk)"))
                 {
-                    w.Line($"float* pa = {A}Align(a0), pb = {A}Align(b0), col = {A}Align(c0)" + (folds.Any ? $", fp = {A}Align(f0);" : ";"));
+                    w.Line($"float* pa = {A}Align(a0), pb = {A}Align(b0), col = {A}Align(c0)" + (folds.Any ? $", fp = {A}Align(f0)" : "") + (channelsLast.Any ? $", wt = {A}Align(cl0);" : ";"));
                     w.Line("int n = global::System.Math.Min(Chunk, batchSize - start);");
                     w.Line("float* x0 = xin + start * InputSize;");
                     w.Line("float* y0 = yout + start * OutputSize;");
-                    // Dropout is the identity in inference and Flatten a free reshape: neither runs.
-                    // Identity is skipped the same way.
-                    // A ReLU fused into the convolution before it has no code; a batch norm folded into the convolution
-                    // before it doesn't run either.
-                    var run = layers.Where(l => l.Spec.Kind != LayerKind.Dropout && l.Spec.Kind != LayerKind.Dropout2d && l.Spec.Kind != LayerKind.Identity &&
-                                                !plan.ReluFused[IndexOf(m, l)] && !folds.IsFoldedBatchNorm(IndexOf(m, l))).ToList();
-                    string cur = "x0";
+                    // Each step writes cur -> next (in-place steps write cur itself, unless cur is the caller's input).
+                    var run = InferenceRun(m, plan, layers, folds);
+                    var steps = new List<(bool InPlace, System.Func<string, string, IEnumerable<string>> Lines)>();
                     for (int i = 0; i < run.Count; i++)
                     {
                         var l = run[i];
-                        bool last = i == run.Count - 1;
-                        bool inPlace = IsInPlace(l.Spec.Kind) && cur != "x0";
-                        string next = last ? "y0" : inPlace ? cur : cur == "pa" ? "pb" : "pa";
-                        if (folds.IsFoldedConv(IndexOf(m, l), out var pair))
+                        var segment = channelsLast.Segments.FirstOrDefault(sg => sg.Start == i);
+                        if (segment.End > segment.Start)
                         {
-                            foreach (var line in BatchNormFold.ConvCall(m, plan, pair, cur, next)) w.Line(line);
+                            int C0 = run[i].In.C, HW0 = run[i].In.H * run[i].In.W;
+                            if (C0 > 1) steps.Add((false, (c, x) => new[] { $"{K}ChannelsLast.ToChannelsLast({c}, {x}, n, {C0}, {HW0}); // to channels-last" }));
+                            for (int j = segment.Start; j < segment.End; j++)
+                            {
+                                var lj = run[j];
+                                string pre = ChannelsLast.Prefix(lj);
+                                if (lj.Spec.Kind == LayerKind.Conv2d) steps.Add((false, (c, x) => new[] { $"{pre}({c}, {x}, p, wt + {channelsLast.PackOffset[lj]}, col, n);" }));
+                                else if (lj.Spec.Kind == LayerKind.MaxPool2d) steps.Add((false, (c, x) => new[] { $"{pre}({c}, {x}, n);" }));
+                                else steps.Add((IsInPlace(lj.Spec.Kind), (c, x) => new[] { $"{LayerEmitter.MethodPrefix(lj)}_Forward({c}, {x}, p, col, null, null, n, false, null); // element-wise: any layout" }));
+                            }
+                            var le = run[segment.End - 1];
+                            int C1 = le.Out.C, HW1 = le.Out.H * le.Out.W;
+                            if (C1 > 1 && HW1 > 1) steps.Add((false, (c, x) => new[] { $"{K}ChannelsLast.ToChannelsFirst({c}, {x}, n, {C1}, {HW1}); // back to channels-first" }));
+                            i = segment.End - 1;
+                            continue;
                         }
-                        else if (l.Spec.Kind == LayerKind.BatchNorm2d) w.Line($"{LayerEmitter.MethodPrefix(l)}_Inference({cur}, {next}, p, rb + {plan.BufferSlot[IndexOf(m, l)]}, n);");
-                        else w.Line($"{LayerEmitter.MethodPrefix(l)}_Forward({cur}, {next}, p, col, null, null, n, false, null);");
+                        if (folds.IsFoldedConv(IndexOf(m, l), out var pair))
+                            steps.Add((false, (c, x) => BatchNormFold.ConvCall(m, plan, pair, c, x)));
+                        else if (l.Spec.Kind == LayerKind.BatchNorm2d)
+                            steps.Add((true, (c, x) => new[] { $"{LayerEmitter.MethodPrefix(l)}_Inference({c}, {x}, p, rb + {plan.BufferSlot[IndexOf(m, l)]}, n);" }));
+                        else
+                            steps.Add((IsInPlace(l.Spec.Kind), (c, x) => new[] { $"{LayerEmitter.MethodPrefix(l)}_Forward({c}, {x}, p, col, null, null, n, false, null);" }));
+                    }
+                    string cur = "x0";
+                    for (int i = 0; i < steps.Count; i++)
+                    {
+                        bool last = i == steps.Count - 1;
+                        bool inPlace = steps[i].InPlace && cur != "x0";
+                        string next = last ? "y0" : inPlace ? cur : cur == "pa" ? "pb" : "pa";
+                        foreach (var line in steps[i].Lines(cur, next)) w.Line(line);
                         cur = next;
                     }
                     if (cur != "y0")

@@ -383,9 +383,30 @@ namespace CnnGen.Kernels
             }
             for (; m < M; m++)
             {
+                // A single row (batch-1 inference of a Linear layer): eight dot products at a time, so eight
+                // independent FMA chains hide the FMA latency (one chain per dot product would wait on it).
                 float* a0 = a + (long)m * lda;
                 float* c0 = c + (long)m * ldc;
-                for (int n = 0; n < N; n++)
+                int n = 0;
+                for (; n + 8 <= N; n += 8)
+                {
+                    float* b0 = b + (long)n * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+                    float* b4 = b3 + ldb, b5 = b4 + ldb, b6 = b5 + ldb, b7 = b6 + ldb;
+                    Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                    Vector512<float> s4 = default, s5 = default, s6 = default, s7 = default;
+                    int k = 0;
+                    for (; k + 16 <= K; k += 16)
+                    {
+                        var x = Vector512.Load(a0 + k);
+                        s0 = Fmadd(x, Vector512.Load(b0 + k), s0); s1 = Fmadd(x, Vector512.Load(b1 + k), s1);
+                        s2 = Fmadd(x, Vector512.Load(b2 + k), s2); s3 = Fmadd(x, Vector512.Load(b3 + k), s3);
+                        s4 = Fmadd(x, Vector512.Load(b4 + k), s4); s5 = Fmadd(x, Vector512.Load(b5 + k), s5);
+                        s6 = Fmadd(x, Vector512.Load(b6 + k), s6); s7 = Fmadd(x, Vector512.Load(b7 + k), s7);
+                    }
+                    Finish4(c0 + n, s0, s1, s2, s3, a0, b0, b1, b2, b3, k, K, accumulate);
+                    Finish4(c0 + n + 4, s4, s5, s6, s7, a0, b4, b5, b6, b7, k, K, accumulate);
+                }
+                for (; n < N; n++)
                 {
                     float r = Dot512(a0, b + (long)n * ldb, K);
                     if (accumulate) c0[n] += r; else c0[n] = r;

@@ -219,7 +219,38 @@ namespace Samples
             }
         }
 
-        /// <summary>Inference for one sample (NCHW floats of <see cref="InputSize"/>, dropout off). Thread-safe; no allocation after a thread's first call.</summary>
+        /// <summary>Weights of the directly computed convolutions in channels-last order [KH, KW, in, out], and the parameters they were packed from.</summary>
+        private sealed class ChannelsLastWeights
+        {
+            public readonly float[] Source = new float[4752];
+            public readonly float[] Packed = global::CnnGen.Kernels.AlignedMemory.Allocate(4752); // pinned
+        }
+
+        private ChannelsLastWeights? _channelsLast;
+
+        /// <summary>The packed weights for the current <see cref="Parameters"/>: reused while the convolution weights are bitwise unchanged, packed anew (one allocation) after they change.</summary>
+        private unsafe float[] ChannelsLastPack()
+        {
+            ChannelsLastWeights? c = _channelsLast;
+            float[] p = Parameters;
+            if (c is not null
+                && global::CnnGen.Kernels.ChannelsLast.BitwiseEqual(new global::System.ReadOnlySpan<float>(p, 0, 144), new global::System.ReadOnlySpan<float>(c.Source, 0, 144))
+                && global::CnnGen.Kernels.ChannelsLast.BitwiseEqual(new global::System.ReadOnlySpan<float>(p, 160, 4608), new global::System.ReadOnlySpan<float>(c.Source, 144, 4608))
+               ) return c.Packed;
+            c = new ChannelsLastWeights();
+            fixed (float* pp = p, packed0 = c.Packed)
+            {
+                float* packed = global::CnnGen.Kernels.AlignedMemory.Align(packed0);
+                new global::System.ReadOnlySpan<float>(p, 0, 144).CopyTo(new global::System.Span<float>(c.Source, 0, 144));
+                global::CnnGen.Kernels.ChannelsLast.PackChannelsLast(pp + 0, packed + 0, 16, 1, 9); // Conv2d-1: [16, 1, 3, 3] -> [3, 3, 1, 16]
+                new global::System.ReadOnlySpan<float>(p, 160, 4608).CopyTo(new global::System.Span<float>(c.Source, 144, 4608));
+                global::CnnGen.Kernels.ChannelsLast.PackChannelsLast(pp + 160, packed + 144, 32, 16, 9); // Conv2d-4: [32, 16, 3, 3] -> [3, 3, 16, 32]
+            }
+            global::System.Threading.Volatile.Write(ref _channelsLast, c);
+            return c.Packed;
+        }
+
+        /// <summary>Inference for one sample (NCHW floats of <see cref="InputSize"/>, dropout off). Thread-safe; no allocation after a thread's first call (nor after the first, unless the convolution weights changed: then they are repacked once).</summary>
         public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output) => Forward(input, output, 1);
 
         /// <summary>Inference for <paramref name="batchSize"/> samples, NCHW (dropout off). Thread-safe: each thread uses its own buffers.</summary>
@@ -240,21 +271,23 @@ namespace Samples
             float[] a = t_bufferA is { } ta && ta.Length >= need + global::CnnGen.Kernels.AlignedMemory.Slack ? ta : (t_bufferA = global::CnnGen.Kernels.AlignedMemory.Allocate(need));
             float[] b = t_bufferB is { } tb && tb.Length >= need + global::CnnGen.Kernels.AlignedMemory.Slack ? tb : (t_bufferB = global::CnnGen.Kernels.AlignedMemory.Allocate(need));
             float[] c = t_columns ??= global::CnnGen.Kernels.AlignedMemory.Allocate(ColumnScratch);
-            fixed (float* xin = input, yout = output, p = Parameters, a0 = a, b0 = b, c0 = c)
+            float[] cl = ChannelsLastPack(); // convolution weights in channels-last order (see ChannelsLastPack)
+            fixed (float* xin = input, yout = output, p = Parameters, a0 = a, b0 = b, c0 = c, cl0 = cl)
             {
                 for (int start = 0; start < batchSize; start += Chunk)
                 {
-                    float* pa = global::CnnGen.Kernels.AlignedMemory.Align(a0), pb = global::CnnGen.Kernels.AlignedMemory.Align(b0), col = global::CnnGen.Kernels.AlignedMemory.Align(c0);
+                    float* pa = global::CnnGen.Kernels.AlignedMemory.Align(a0), pb = global::CnnGen.Kernels.AlignedMemory.Align(b0), col = global::CnnGen.Kernels.AlignedMemory.Align(c0), wt = global::CnnGen.Kernels.AlignedMemory.Align(cl0);
                     int n = global::System.Math.Min(Chunk, batchSize - start);
                     float* x0 = xin + start * InputSize;
                     float* y0 = yout + start * OutputSize;
-                    Conv2d_1_Forward(x0, pa, p, col, null, null, n, false, null);
-                    MaxPool2d_3_Forward(pa, pb, p, col, null, null, n, false, null);
-                    Conv2d_4_Forward(pb, pa, p, col, null, null, n, false, null);
-                    MaxPool2d_6_Forward(pa, pb, p, col, null, null, n, false, null);
-                    Linear_7_Forward(pb, pa, p, col, null, null, n, false, null);
-                    ReLU_8_Forward(pa, pa, p, col, null, null, n, false, null);
-                    Linear_10_Forward(pa, y0, p, col, null, null, n, false, null);
+                    Conv2d_1_ForwardChannelsLast(x0, pa, p, wt + 0, col, n);
+                    MaxPool2d_3_ForwardChannelsLast(pa, pb, n);
+                    Conv2d_4_ForwardChannelsLast(pb, pa, p, wt + 144, col, n);
+                    MaxPool2d_6_ForwardChannelsLast(pa, pb, n);
+                    global::CnnGen.Kernels.ChannelsLast.ToChannelsFirst(pb, pa, n, 32, 49); // back to channels-first
+                    Linear_7_Forward(pa, pb, p, col, null, null, n, false, null);
+                    ReLU_8_Forward(pb, pb, p, col, null, null, n, false, null);
+                    Linear_10_Forward(pb, y0, p, col, null, null, n, false, null);
                 }
             }
         }
@@ -1272,6 +1305,340 @@ namespace Samples
             global::CnnGen.Kernels.Ops.AddColumnSums(dy, g + 55328, n, 10);
             // dx[n, 32] = dy[n, 10] · W[10, 32]
             if (needDx) global::CnnGen.Kernels.Gemm.MultiplyNN(n, 32, 10, dy, 10, 1, p + 55008, 32, dx, 32, false);
+        }
+
+        // Conv2d-1, channels-last and direct: x [n, 28, 28, 1] -> y [n, 26, 26, 16], packed weights wt [3, 3, 1, 16], then ReLU.
+        // Each block keeps output pixels × output-channel vectors in registers; each reduction step broadcasts one input value per pixel.
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void Conv2d_1_ForwardChannelsLast(float* x, float* y, float* p, float* wt, float* col, int n)
+        {
+            if (global::CnnGen.Kernels.Gemm.UseVector512)
+            {
+                // Vector512: blocks of 2 × 9 pixels × 1 vector(s) of 16 output channels (18 accumulators).
+                for (int b = 0; b < n; b++)
+                {
+                    float* xb = x + b * 784;
+                    float* yb = y + b * 10816;
+                    for (int rb = 0; rb < 13; rb++)
+                    {
+                        for (int cb = 0; cb < 3; cb++)
+                        {
+                            int oy = rb * 2, ox = global::System.Math.Min(cb * 9, 17); // the last block moves back to fit (its overlap is computed twice)
+                            float* xo = xb + (oy * 28 + ox) * 1;
+                            float* yo = yb + (oy * 26 + ox) * 16;
+                            global::System.Runtime.Intrinsics.Vector512<float> a0_0 = global::System.Runtime.Intrinsics.Vector512.Load(p + 144), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0, a10_0 = a0_0, a11_0 = a0_0, a12_0 = a0_0, a13_0 = a0_0, a14_0 = a0_0, a15_0 = a0_0, a16_0 = a0_0, a17_0 = a0_0;
+                            for (int ky = 0; ky < 3; ky++)
+                            {
+                                float* xr = xo + ky * 28;
+                                float* wr = wt + ky * 48;
+                                for (int t = 0; t < 3; t++) // kernel column × input channel: contiguous in both x and wt
+                                {
+                                    var w0 = global::System.Runtime.Intrinsics.Vector512.Load(wr + t * 16);
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t]); a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a0_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 1]); a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a1_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 2]); a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a2_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 3]); a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a3_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 4]); a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a4_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 5]); a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a5_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 6]); a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a6_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 7]); a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a7_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 8]); a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a8_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 28]); a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a9_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 29]); a10_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a10_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 30]); a11_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a11_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 31]); a12_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a12_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 32]); a13_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a13_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 33]); a14_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a14_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 34]); a15_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a15_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 35]); a16_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a16_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 36]); a17_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a17_0); }
+                                }
+                            }
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a0_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 0);
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a1_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 16);
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a2_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 32);
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a3_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 48);
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a4_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 64);
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a5_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 80);
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a6_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 96);
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a7_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 112);
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a8_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 128);
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a9_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 416);
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a10_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 432);
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a11_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 448);
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a12_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 464);
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a13_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 480);
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a14_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 496);
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a15_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 512);
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a16_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 528);
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a17_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 544);
+                        }
+                    }
+                }
+                return;
+            }
+            // Vector256: blocks of 2 × 3 pixels × 2 vector(s) of 8 output channels (12 accumulators).
+            for (int b = 0; b < n; b++)
+            {
+                float* xb = x + b * 784;
+                float* yb = y + b * 10816;
+                for (int rb = 0; rb < 13; rb++)
+                {
+                    for (int cb = 0; cb < 9; cb++)
+                    {
+                        int oy = rb * 2, ox = global::System.Math.Min(cb * 3, 23); // the last block moves back to fit (its overlap is computed twice)
+                        float* xo = xb + (oy * 28 + ox) * 1;
+                        float* yo = yb + (oy * 26 + ox) * 16;
+                        global::System.Runtime.Intrinsics.Vector256<float> a0_0 = global::System.Runtime.Intrinsics.Vector256.Load(p + 144), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0;
+                        global::System.Runtime.Intrinsics.Vector256<float> a0_1 = global::System.Runtime.Intrinsics.Vector256.Load(p + 152), a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1, a4_1 = a0_1, a5_1 = a0_1;
+                        for (int ky = 0; ky < 3; ky++)
+                        {
+                            float* xr = xo + ky * 28;
+                            float* wr = wt + ky * 48;
+                            for (int t = 0; t < 3; t++) // kernel column × input channel: contiguous in both x and wt
+                            {
+                                var w0 = global::System.Runtime.Intrinsics.Vector256.Load(wr + t * 16); var w1 = global::System.Runtime.Intrinsics.Vector256.Load(wr + t * 16 + 8);
+                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xr[t]); a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a0_0); a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a0_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xr[t + 1]); a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a1_0); a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a1_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xr[t + 2]); a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a2_0); a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a2_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xr[t + 28]); a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a3_0); a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a3_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xr[t + 29]); a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a4_0); a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a4_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xr[t + 30]); a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a5_0); a5_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a5_1); }
+                            }
+                        }
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a0_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 0); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a0_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 8);
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a1_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 16); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a1_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 24);
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a2_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 32); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a2_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 40);
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a3_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 416); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a3_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 424);
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a4_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 432); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a4_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 440);
+                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a5_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 448); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a5_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 456);
+                    }
+                }
+            }
+        }
+
+        // MaxPool2d-3, channels-last: x [n, 26, 26, 16] -> y [n, 14, 14, 16]; the maximum of whole channel vectors over each window.
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void MaxPool2d_3_ForwardChannelsLast(float* x, float* y, int n)
+        {
+            if (global::CnnGen.Kernels.Gemm.UseVector512)
+            {
+                for (int b = 0; b < n; b++)
+                {
+                    float* xb = x + b * 10816, yb = y + b * 3136;
+                    for (int oy = 0; oy < 14; oy++)
+                    {
+                        int iy = oy * 2 - 1;
+                        bool r0 = (uint)(iy + 0) < 26u;
+                        bool r1 = (uint)(iy + 1) < 26u;
+                        for (int ox = 0; ox < 14; ox++)
+                        {
+                            int ix = ox * 2 - 1;
+                            bool c0 = (uint)(ix + 0) < 26u;
+                            bool c1 = (uint)(ix + 1) < 26u;
+                            float* xp = xb + (iy * 26 + ix) * 16; // the window's corner (only valid taps are read)
+                            float* yp = yb + (oy * 14 + ox) * 16;
+                            var m = global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                            if (r0 & c0) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 0));
+                            if (r0 & c1) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 16));
+                            if (r1 & c0) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 416));
+                            if (r1 & c1) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 432));
+                            global::System.Runtime.Intrinsics.Vector512.Store(m, yp);
+                        }
+                    }
+                }
+                return;
+            }
+            for (int b = 0; b < n; b++)
+            {
+                float* xb = x + b * 10816, yb = y + b * 3136;
+                for (int oy = 0; oy < 14; oy++)
+                {
+                    int iy = oy * 2 - 1;
+                    bool r0 = (uint)(iy + 0) < 26u;
+                    bool r1 = (uint)(iy + 1) < 26u;
+                    for (int ox = 0; ox < 14; ox++)
+                    {
+                        int ix = ox * 2 - 1;
+                        bool c0 = (uint)(ix + 0) < 26u;
+                        bool c1 = (uint)(ix + 1) < 26u;
+                        float* xp = xb + (iy * 26 + ix) * 16; // the window's corner (only valid taps are read)
+                        float* yp = yb + (oy * 14 + ox) * 16;
+                        for (int c = 0; c < 16; c += 8)
+                        {
+                            var m = global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                            if (r0 & c0) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 0 + c));
+                            if (r0 & c1) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 16 + c));
+                            if (r1 & c0) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 416 + c));
+                            if (r1 & c1) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 432 + c));
+                            global::System.Runtime.Intrinsics.Vector256.Store(m, yp + c);
+                        }
+                    }
+                }
+            }
+        }
+
+        // Conv2d-4, channels-last and direct: x [n, 14, 14, 16] -> y [n, 12, 12, 32], packed weights wt [3, 3, 16, 32], then ReLU.
+        // Each block keeps output pixels × output-channel vectors in registers; each reduction step broadcasts one input value per pixel.
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void Conv2d_4_ForwardChannelsLast(float* x, float* y, float* p, float* wt, float* col, int n)
+        {
+            if (global::CnnGen.Kernels.Gemm.UseVector512)
+            {
+                // Vector512: blocks of 1 × 12 pixels × 2 vector(s) of 16 output channels (24 accumulators).
+                for (int b = 0; b < n; b++)
+                {
+                    float* xb = x + b * 3136;
+                    float* yb = y + b * 4608;
+                    for (int rb = 0; rb < 12; rb++)
+                    {
+                        int oy = rb, ox = 0;
+                        float* xo = xb + (oy * 14 + ox) * 16;
+                        float* yo = yb + (oy * 12 + ox) * 32;
+                        global::System.Runtime.Intrinsics.Vector512<float> a0_0 = global::System.Runtime.Intrinsics.Vector512.Load(p + 4768), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0, a10_0 = a0_0, a11_0 = a0_0;
+                        global::System.Runtime.Intrinsics.Vector512<float> a0_1 = global::System.Runtime.Intrinsics.Vector512.Load(p + 4784), a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1, a4_1 = a0_1, a5_1 = a0_1, a6_1 = a0_1, a7_1 = a0_1, a8_1 = a0_1, a9_1 = a0_1, a10_1 = a0_1, a11_1 = a0_1;
+                        for (int ky = 0; ky < 3; ky++)
+                        {
+                            float* xr = xo + ky * 224;
+                            float* wr = wt + ky * 1536;
+                            for (int t = 0; t < 48; t++) // kernel column × input channel: contiguous in both x and wt
+                            {
+                                var w0 = global::System.Runtime.Intrinsics.Vector512.Load(wr + t * 32); var w1 = global::System.Runtime.Intrinsics.Vector512.Load(wr + t * 32 + 16);
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t]); a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a0_0); a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a0_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 16]); a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a1_0); a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a1_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 32]); a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a2_0); a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a2_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 48]); a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a3_0); a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a3_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 64]); a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a4_0); a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a4_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 80]); a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a5_0); a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a5_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 96]); a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a6_0); a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a6_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 112]); a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a7_0); a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a7_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 128]); a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a8_0); a8_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a8_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 144]); a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a9_0); a9_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a9_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 160]); a10_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a10_0); a10_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a10_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 176]); a11_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a11_0); a11_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a11_1); }
+                            }
+                        }
+                        global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a0_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 0); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a0_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 16);
+                        global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a1_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 32); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a1_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 48);
+                        global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a2_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 64); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a2_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 80);
+                        global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a3_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 96); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a3_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 112);
+                        global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a4_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 128); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a4_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 144);
+                        global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a5_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 160); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a5_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 176);
+                        global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a6_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 192); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a6_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 208);
+                        global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a7_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 224); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a7_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 240);
+                        global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a8_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 256); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a8_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 272);
+                        global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a9_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 288); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a9_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 304);
+                        global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a10_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 320); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a10_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 336);
+                        global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a11_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 352); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a11_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 368);
+                    }
+                }
+                return;
+            }
+            // Vector256: blocks of 1 × 6 pixels × 2 vector(s) of 8 output channels (12 accumulators).
+            for (int b = 0; b < n; b++)
+            {
+                float* xb = x + b * 3136;
+                float* yb = y + b * 4608;
+                for (int rb = 0; rb < 12; rb++)
+                {
+                    for (int cb = 0; cb < 2; cb++)
+                    {
+                        int oy = rb, ox = cb * 6;
+                        float* xo = xb + (oy * 14 + ox) * 16;
+                        float* yo = yb + (oy * 12 + ox) * 32;
+                        for (int co = 0; co < 32; co += 16)
+                        {
+                            global::System.Runtime.Intrinsics.Vector256<float> a0_0 = global::System.Runtime.Intrinsics.Vector256.Load(p + 4768 + co), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0;
+                            global::System.Runtime.Intrinsics.Vector256<float> a0_1 = global::System.Runtime.Intrinsics.Vector256.Load(p + 4776 + co), a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1, a4_1 = a0_1, a5_1 = a0_1;
+                            for (int ky = 0; ky < 3; ky++)
+                            {
+                                float* xr = xo + ky * 224;
+                                float* wr = wt + ky * 1536 + co;
+                                for (int t = 0; t < 48; t++) // kernel column × input channel: contiguous in both x and wt
+                                {
+                                    var w0 = global::System.Runtime.Intrinsics.Vector256.Load(wr + t * 32); var w1 = global::System.Runtime.Intrinsics.Vector256.Load(wr + t * 32 + 8);
+                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xr[t]); a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a0_0); a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a0_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xr[t + 16]); a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a1_0); a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a1_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xr[t + 32]); a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a2_0); a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a2_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xr[t + 48]); a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a3_0); a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a3_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xr[t + 64]); a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a4_0); a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a4_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xr[t + 80]); a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a5_0); a5_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a5_1); }
+                                }
+                            }
+                            global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a0_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 0 + co); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a0_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 8 + co);
+                            global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a1_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 32 + co); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a1_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 40 + co);
+                            global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a2_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 64 + co); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a2_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 72 + co);
+                            global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a3_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 96 + co); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a3_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 104 + co);
+                            global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a4_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 128 + co); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a4_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 136 + co);
+                            global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a5_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 160 + co); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a5_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 168 + co);
+                        }
+                    }
+                }
+            }
+        }
+
+        // MaxPool2d-6, channels-last: x [n, 12, 12, 32] -> y [n, 7, 7, 32]; the maximum of whole channel vectors over each window.
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void MaxPool2d_6_ForwardChannelsLast(float* x, float* y, int n)
+        {
+            if (global::CnnGen.Kernels.Gemm.UseVector512)
+            {
+                for (int b = 0; b < n; b++)
+                {
+                    float* xb = x + b * 4608, yb = y + b * 1568;
+                    for (int oy = 0; oy < 7; oy++)
+                    {
+                        int iy = oy * 2 - 1;
+                        bool r0 = (uint)(iy + 0) < 12u;
+                        bool r1 = (uint)(iy + 1) < 12u;
+                        for (int ox = 0; ox < 7; ox++)
+                        {
+                            int ix = ox * 2 - 1;
+                            bool c0 = (uint)(ix + 0) < 12u;
+                            bool c1 = (uint)(ix + 1) < 12u;
+                            float* xp = xb + (iy * 12 + ix) * 32; // the window's corner (only valid taps are read)
+                            float* yp = yb + (oy * 7 + ox) * 32;
+                            for (int c = 0; c < 32; c += 16)
+                            {
+                                var m = global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                                if (r0 & c0) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 0 + c));
+                                if (r0 & c1) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 32 + c));
+                                if (r1 & c0) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 384 + c));
+                                if (r1 & c1) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 416 + c));
+                                global::System.Runtime.Intrinsics.Vector512.Store(m, yp + c);
+                            }
+                        }
+                    }
+                }
+                return;
+            }
+            for (int b = 0; b < n; b++)
+            {
+                float* xb = x + b * 4608, yb = y + b * 1568;
+                for (int oy = 0; oy < 7; oy++)
+                {
+                    int iy = oy * 2 - 1;
+                    bool r0 = (uint)(iy + 0) < 12u;
+                    bool r1 = (uint)(iy + 1) < 12u;
+                    for (int ox = 0; ox < 7; ox++)
+                    {
+                        int ix = ox * 2 - 1;
+                        bool c0 = (uint)(ix + 0) < 12u;
+                        bool c1 = (uint)(ix + 1) < 12u;
+                        float* xp = xb + (iy * 12 + ix) * 32; // the window's corner (only valid taps are read)
+                        float* yp = yb + (oy * 7 + ox) * 32;
+                        for (int c = 0; c < 32; c += 8)
+                        {
+                            var m = global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                            if (r0 & c0) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 0 + c));
+                            if (r0 & c1) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 32 + c));
+                            if (r1 & c0) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 384 + c));
+                            if (r1 & c1) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 416 + c));
+                            global::System.Runtime.Intrinsics.Vector256.Store(m, yp + c);
+                        }
+                    }
+                }
+            }
         }
 
     }

@@ -1,0 +1,367 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using CnnGen.Generator.Parsing;
+using CnnGen.Generator.Shapes;
+
+namespace CnnGen.Generator.Emit
+{
+    /// <summary>
+    /// Channels-last (NHWC) inference for sequential models. A run of convolutions, max pools and element-wise
+    /// activations executes with every pixel's channels contiguous:
+    /// <list type="bullet">
+    /// <item>a convolution is a direct one, no im2col: for a block of output pixels × output-channel vectors held in
+    /// registers, every step broadcasts one input value per pixel and multiplies it into a vector of weights, so the
+    /// weights must be [KH, KW, in, out] ("packed" once, and again only when <c>Parameters</c> change);</item>
+    /// <item>a max pool takes the maximum of whole channel vectors: no shuffles, no gathers;</item>
+    /// <item>the activations are element-wise either way.</item>
+    /// </list>
+    /// The run starts at a convolution (the input is transposed to channels-last unless it has one channel) and ends
+    /// with a transpose back to channels-first for the next layer (a Linear after a Flatten sees PyTorch's order).
+    /// Training keeps the channels-first layout throughout.
+    /// </summary>
+    internal sealed class ChannelsLast
+    {
+        private const string K = "global::CnnGen.Kernels.";
+        private const string Hot = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
+        private const string UseWide = "global::CnnGen.Kernels.Gemm.UseVector512";
+
+        private static string S(long v) => v.ToString(CultureInfo.InvariantCulture);
+
+        /// <summary>Runs of the inference layer list: [Start, End) indexes.</summary>
+        public List<(int Start, int End)> Segments { get; } = new List<(int, int)>();
+
+        /// <summary>Each directly computed convolution's packed weights: offset in the packed array (floats, 64-byte aligned).</summary>
+        public Dictionary<ShapedLayer, long> PackOffset { get; } = new Dictionary<ShapedLayer, long>();
+
+        /// <summary>The packed array's length (floats).</summary>
+        public long PackedFloats { get; private set; }
+
+        public bool Any => Segments.Count > 0;
+
+        /// <summary>Finds the channels-last runs in <paramref name="run"/> (the layers inference executes, in order).</summary>
+        public static ChannelsLast For(IReadOnlyList<ShapedLayer> run, Func<ShapedLayer, bool> foldedConv)
+        {
+            var cl = new ChannelsLast();
+            for (int i = 0; i < run.Count; i++)
+            {
+                if (!IsDirectConv(run[i], foldedConv(run[i]))) continue;
+                int j = i;
+                while (j < run.Count && (IsDirectConv(run[j], foldedConv(run[j])) || Passes(run[j])))
+                {
+                    if (run[j].Spec.Kind == LayerKind.Conv2d)
+                    {
+                        cl.PackOffset[run[j]] = cl.PackedFloats;
+                        cl.PackedFloats += (PackedCount(run[j]) + 15) / 16 * 16;
+                    }
+                    j++;
+                }
+                cl.Segments.Add((i, j));
+                i = j - 1;
+            }
+            return cl;
+        }
+
+        /// <summary>A convolution computed directly in channels-last: one group, no dilation, out channels a multiple of 8 (whole Vector256s).</summary>
+        public static bool IsDirectConv(ShapedLayer l, bool foldedWithBatchNorm)
+        {
+            var s = l.Spec;
+            return s.Kind == LayerKind.Conv2d && s.Groups == 1 && s.DilationH == 1 && s.DilationW == 1 && s.Out % 8 == 0 && !foldedWithBatchNorm
+                   && (s.PadH == 0 && s.PadW == 0 || PaddedInput(l) <= LayerEmitter.ConvScratch(l));
+        }
+
+        /// <summary>Layers that run unchanged (element-wise) or have a channels-last version (max pooling).</summary>
+        private static bool Passes(ShapedLayer l) => l.Spec.Kind switch
+        {
+            LayerKind.MaxPool2d => true,
+            LayerKind.ReLU or LayerKind.LeakyReLU or LayerKind.ELU or LayerKind.Sigmoid or LayerKind.Tanh or LayerKind.ReLU6 or LayerKind.SiLU => true,
+            _ => false,
+        };
+
+        private static long PackedCount(ShapedLayer l) => (long)l.Spec.KernelH * l.Spec.KernelW * l.In.C * l.Spec.Out;
+
+        /// <summary>One sample's zero-padded input, [H + 2·padH, W + 2·padW, C] (copied into the scratch when the convolution pads).</summary>
+        private static long PaddedInput(ShapedLayer l) => (long)(l.In.H + 2 * l.Spec.PadH) * (l.In.W + 2 * l.Spec.PadW) * l.In.C;
+
+        public static string Prefix(ShapedLayer l) => LayerEmitter.MethodPrefix(l) + "_ForwardChannelsLast";
+
+        // ---- The packed weights ----------------------------------------------------------------------------------------
+
+        /// <summary>
+        /// The cache of packed weights: the source weights it was packed from (compared bitwise on every call, a few
+        /// microseconds at most), the packed array. Immutable once published, so threads share it safely.
+        /// </summary>
+        public void EmitPackCache(CodeWriter w, string cls)
+        {
+            var convs = PackOffset.Keys.OrderBy(l => PackOffset[l]).ToList();
+            long sourceFloats = convs.Sum(l => (long)l.WeightCount);
+            w.Line("/// <summary>Weights of the directly computed convolutions in channels-last order [KH, KW, in, out], and the parameters they were packed from.</summary>");
+            using (w.Block("private sealed class ChannelsLastWeights"))
+            {
+                w.Line($"public readonly float[] Source = new float[{S(sourceFloats)}];");
+                w.Line($"public readonly float[] Packed = global::CnnGen.Kernels.AlignedMemory.Allocate({S(PackedFloats)}); // pinned");
+            }
+            w.Line();
+            w.Line("private ChannelsLastWeights? _channelsLast;");
+            w.Line();
+            w.Line("/// <summary>The packed weights for the current <see cref=\"Parameters\"/>: reused while the convolution weights are bitwise unchanged, packed anew (one allocation) after they change.</summary>");
+            using (w.Block("private unsafe float[] ChannelsLastPack()"))
+            {
+                w.Line("ChannelsLastWeights? c = _channelsLast;");
+                w.Line("float[] p = Parameters;");
+                var same = new List<string>();
+                long src = 0;
+                foreach (var l in convs)
+                {
+                    same.Add($"{K}ChannelsLast.BitwiseEqual(new global::System.ReadOnlySpan<float>(p, {S(l.ParamOffset)}, {S(l.WeightCount)}), new global::System.ReadOnlySpan<float>(c.Source, {S(src)}, {S(l.WeightCount)}))");
+                    src += l.WeightCount;
+                }
+                w.Line("if (c is not null");
+                foreach (var s in same) w.Line("    && " + s);
+                w.Line("   ) return c.Packed;");
+                w.Line("c = new ChannelsLastWeights();");
+                src = 0;
+                using (w.Block($"fixed (float* pp = p, packed0 = c.Packed)"))
+                {
+                    w.Line($"float* packed = {K}AlignedMemory.Align(packed0);");
+                    foreach (var l in convs)
+                    {
+                        w.Line($"new global::System.ReadOnlySpan<float>(p, {S(l.ParamOffset)}, {S(l.WeightCount)}).CopyTo(new global::System.Span<float>(c.Source, {S(src)}, {S(l.WeightCount)}));");
+                        w.Line($"{K}ChannelsLast.PackChannelsLast(pp + {S(l.ParamOffset)}, packed + {S(PackOffset[l])}, {S(l.Spec.Out)}, {S(l.In.C)}, {S(l.Spec.KernelH * l.Spec.KernelW)}); // {l.SummaryName}: [{l.Spec.Out}, {l.In.C}, {l.Spec.KernelH}, {l.Spec.KernelW}] -> [{l.Spec.KernelH}, {l.Spec.KernelW}, {l.In.C}, {l.Spec.Out}]");
+                        src += l.WeightCount;
+                    }
+                }
+                w.Line("global::System.Threading.Volatile.Write(ref _channelsLast, c);");
+                w.Line("return c.Packed;");
+            }
+            w.Line();
+        }
+
+        // ---- Kernels ---------------------------------------------------------------------------------------------------
+
+        public void EmitMethods(CodeWriter w, IReadOnlyList<ShapedLayer> run, bool[] fusesRelu, Func<ShapedLayer, int> indexOf)
+        {
+            foreach (var (start, end) in Segments)
+            {
+                for (int i = start; i < end; i++)
+                {
+                    var l = run[i];
+                    if (l.Spec.Kind == LayerKind.Conv2d) EmitConv(w, l, fusesRelu[indexOf(l)]);
+                    else if (l.Spec.Kind == LayerKind.MaxPool2d) EmitMaxPool(w, l);
+                }
+            }
+        }
+
+        /// <summary>
+        /// The register block of a direct convolution: CB output-channel vectors × R rows × PC columns of output pixels,
+        /// at most <paramref name="accumulators"/> vectors. Chosen by a small cost model: a step of the reduction costs
+        /// max(FMAs, loads) / 2 cycles (two of each per cycle) plus one for the loop, and blocks that overlap at the
+        /// edges (the last block of a row or column is moved back to fit) compute their overlap twice.
+        /// </summary>
+        internal static (int CB, int R, int PC) Blocking(int coVectors, int OH, int OW, int accumulators)
+        {
+            (int, int, int) best = (1, 1, 1);
+            double bestCost = double.MaxValue;
+            for (int cb = 1; cb <= Math.Min(coVectors, 8); cb++)
+            {
+                if (coVectors % cb != 0) continue;
+                int maxPixels = accumulators / cb;
+                for (int r = 1; r <= Math.Min(OH, maxPixels); r++)
+                {
+                    for (int pc = 1; pc <= Math.Min(OW, maxPixels / r); pc++)
+                    {
+                        int blocks = (OH + r - 1) / r * ((OW + pc - 1) / pc) * (coVectors / cb);
+                        double step = Math.Max(cb * r * pc, cb + r * pc) / 2.0 + 1;
+                        double cost = blocks * step;
+                        if (cost < bestCost - 1e-9)
+                        {
+                            bestCost = cost;
+                            best = (cb, r, pc);
+                        }
+                    }
+                }
+            }
+            return best;
+        }
+
+        private static void EmitConv(CodeWriter w, ShapedLayer l, bool relu)
+        {
+            var s = l.Spec;
+            int C = l.In.C, H = l.In.H, W = l.In.W, KO = s.Out, OH = l.Out.H, OW = l.Out.W;
+            int HP = H + 2 * s.PadH, WP = W + 2 * s.PadW;
+            bool padded = s.PadH > 0 || s.PadW > 0;
+            w.Line($"// {l.SummaryName}, channels-last and direct: x [n, {H}, {W}, {C}] -> y [n, {OH}, {OW}, {KO}], packed weights wt [{s.KernelH}, {s.KernelW}, {C}, {KO}]" + (relu ? ", then ReLU" : "") + ".");
+            w.Line("// Each block keeps output pixels × output-channel vectors in registers; each reduction step broadcasts one input value per pixel.");
+            w.Line(Hot);
+            using (w.Block($"private static void {Prefix(l)}(float* x, float* y, float* p, float* wt, float* col, int n)"))
+            {
+                if (KO % 16 == 0)
+                {
+                    using (w.Block($"if ({UseWide})"))
+                    {
+                        ConvBody(w, l, relu, 16, padded, HP, WP);
+                        w.Line("return;");
+                    }
+                }
+                ConvBody(w, l, relu, 8, padded, HP, WP);
+            }
+            w.Line();
+        }
+
+        private static void ConvBody(CodeWriter w, ShapedLayer l, bool relu, int V, bool padded, int HP, int WP)
+        {
+            var s = l.Spec;
+            int C = l.In.C, H = l.In.H, W = l.In.W, KO = s.Out, OH = l.Out.H, OW = l.Out.W, KW = s.KernelW;
+            string Vec = V == 16 ? "global::System.Runtime.Intrinsics.Vector512" : "global::System.Runtime.Intrinsics.Vector256";
+            int coVectors = KO / V;
+            var (CB, R, PC) = Blocking(coVectors, OH, OW, V == 16 ? 24 : 12);
+            int rowBlocks = (OH + R - 1) / R, colBlocks = (OW + PC - 1) / PC;
+            w.Line($"// Vector{V * 32}: blocks of {R} × {PC} pixels × {CB} vector(s) of {V} output channels ({R * PC * CB} accumulators).");
+            using (w.Block("for (int b = 0; b < n; b++)"))
+            {
+                if (padded)
+                {
+                    w.Line($"float* xb = col; // the sample, zero-padded to [{HP}, {WP}, {C}]");
+                    w.Line($"{K}ChannelsLast.PadChannelsLast(x + b * {S((long)H * W * C)}, col, {H}, {W}, {C}, {s.PadH}, {s.PadW});");
+                }
+                else
+                {
+                    w.Line($"float* xb = x + b * {S((long)H * W * C)};");
+                }
+                w.Line($"float* yb = y + b * {S((long)OH * OW * KO)};");
+                string rowLoop = rowBlocks == 1 ? "" : $"for (int rb = 0; rb < {rowBlocks}; rb++)";
+                string colLoop = colBlocks == 1 ? "" : $"for (int cb = 0; cb < {colBlocks}; cb++)";
+                using (rowLoop == "" ? null : w.Block(rowLoop))
+                using (colLoop == "" ? null : w.Block(colLoop))
+                {
+                    string oy = rowBlocks == 1 ? "0" : (OH % R == 0 ? Mul("rb", R) : $"global::System.Math.Min(rb * {R}, {OH - R})");
+                    string ox = colBlocks == 1 ? "0" : (OW % PC == 0 ? Mul("cb", PC) : $"global::System.Math.Min(cb * {PC}, {OW - PC})");
+                    if (rowBlocks != 1 || colBlocks != 1)
+                    {
+                        w.Line($"int oy = {oy}, ox = {ox};" + (OH % R != 0 || OW % PC != 0 ? " // the last block moves back to fit (its overlap is computed twice)" : ""));
+                        oy = "oy";
+                        ox = "ox";
+                    }
+                    w.Line($"float* xo = xb + ({Mul(oy, s.StrideH * WP)} + {Mul(ox, s.StrideW)}) * {C};");
+                    w.Line($"float* yo = yb + ({Mul(oy, OW)} + {ox}) * {KO};");
+                    int coBlocks = coVectors / CB;
+                    using (coBlocks == 1 ? null : w.Block($"for (int co = 0; co < {KO}; co += {CB * V})"))
+                    {
+                        string co = coBlocks == 1 ? "" : " + co";
+                        for (int j = 0; j < CB; j++)
+                        {
+                            string init = s.Bias ? $"{Vec}.Load(p + {S(l.ParamOffset + l.WeightCount + j * V)}{co})" : $"{Vec}<float>.Zero";
+                            var names = Enumerable.Range(0, R * PC).Select(i => $"a{i}_{j} = " + (i == 0 ? init : $"a0_{j}"));
+                            w.Line($"{Vec}<float> " + string.Join(", ", names) + ";");
+                        }
+                        using (w.Block($"for (int ky = 0; ky < {s.KernelH}; ky++)"))
+                        {
+                            w.Line($"float* xr = xo + ky * {S((long)WP * C)};");
+                            w.Line($"float* wr = wt + ky * {S((long)KW * C * KO)}{co};");
+                            using (w.Block($"for (int t = 0; t < {KW * C}; t++) // kernel column × input channel: contiguous in both x and wt"))
+                            {
+                                w.Line(string.Join(" ", Enumerable.Range(0, CB).Select(j => $"var w{j} = {Vec}.Load(wr + t * {KO}{(j == 0 ? "" : " + " + S(j * V))});")));
+                                for (int r = 0; r < R; r++)
+                                {
+                                    for (int c = 0; c < PC; c++)
+                                    {
+                                        int i = r * PC + c;
+                                        long off = ((long)r * s.StrideH * WP + (long)c * s.StrideW) * C;
+                                        var fmas = Enumerable.Range(0, CB).Select(j => $"a{i}_{j} = {Vec}.FusedMultiplyAdd(v, w{j}, a{i}_{j});");
+                                        w.Line($"{{ var v = {Vec}.Create(xr[t{(off == 0 ? "" : " + " + S(off))}]); {string.Join(" ", fmas)} }}");
+                                    }
+                                }
+                            }
+                        }
+                        for (int r = 0; r < R; r++)
+                        {
+                            for (int c = 0; c < PC; c++)
+                            {
+                                int i = r * PC + c;
+                                long off = ((long)r * OW + c) * KO;
+                                var stores = Enumerable.Range(0, CB).Select(j =>
+                                    $"{Vec}.Store(" + (relu ? $"{Vec}.Max(a{i}_{j}, {Vec}<float>.Zero)" : $"a{i}_{j}") + $", yo + {S(off + j * V)}{co});");
+                                w.Line(string.Join(" ", stores));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        private static string Mul(string v, long k) => v == "0" ? "0" : k == 1 ? v : $"{v} * {S(k)}";
+
+        /// <summary>Max pooling over whole channel vectors; taps that can fall into the padding are tested per pixel (PyTorch: padding is never selected, NaN propagates).</summary>
+        private static void EmitMaxPool(CodeWriter w, ShapedLayer l)
+        {
+            var s = l.Spec;
+            int C = l.In.C, H = l.In.H, W = l.In.W, OH = l.Out.H, OW = l.Out.W;
+            w.Line($"// {l.SummaryName}, channels-last: x [n, {H}, {W}, {C}] -> y [n, {OH}, {OW}, {C}]; the maximum of whole channel vectors over each window.");
+            w.Line(Hot);
+            using (w.Block($"private static void {Prefix(l)}(float* x, float* y, int n)"))
+            {
+                if (C % 16 == 0)
+                {
+                    using (w.Block($"if ({UseWide})"))
+                    {
+                        PoolBody(w, l, 16);
+                        w.Line("return;");
+                    }
+                }
+                PoolBody(w, l, 8);
+            }
+            w.Line();
+        }
+
+        private static void PoolBody(CodeWriter w, ShapedLayer l, int V)
+        {
+            var s = l.Spec;
+            int C = l.In.C, H = l.In.H, W = l.In.W, OH = l.Out.H, OW = l.Out.W;
+            string Vec = V == 16 ? "global::System.Runtime.Intrinsics.Vector512" : "global::System.Runtime.Intrinsics.Vector256";
+            // Which taps can leave the input (then tested per row / per column).
+            bool RowSafe(int ky) => -s.PadH + ky * s.DilationH >= 0 && (OH - 1) * s.StrideH - s.PadH + ky * s.DilationH < H;
+            bool ColSafe(int kx) => -s.PadW + kx * s.DilationW >= 0 && (OW - 1) * s.StrideW - s.PadW + kx * s.DilationW < W;
+            using (w.Block("for (int b = 0; b < n; b++)"))
+            {
+                w.Line($"float* xb = x + b * {S((long)H * W * C)}, yb = y + b * {S((long)OH * OW * C)};");
+                using (w.Block($"for (int oy = 0; oy < {OH}; oy++)"))
+                {
+                    w.Line($"int iy = oy * {s.StrideH} - {s.PadH};");
+                    for (int ky = 0; ky < s.KernelH; ky++)
+                    {
+                        if (!RowSafe(ky)) w.Line($"bool r{ky} = (uint)(iy + {ky * s.DilationH}) < {H}u;");
+                    }
+                    using (w.Block($"for (int ox = 0; ox < {OW}; ox++)"))
+                    {
+                        w.Line($"int ix = ox * {s.StrideW} - {s.PadW};");
+                        for (int kx = 0; kx < s.KernelW; kx++)
+                        {
+                            if (!ColSafe(kx)) w.Line($"bool c{kx} = (uint)(ix + {kx * s.DilationW}) < {W}u;");
+                        }
+                        w.Line($"float* xp = xb + (iy * {W} + ix) * {C}; // the window's corner (only valid taps are read)");
+                        w.Line($"float* yp = yb + (oy * {OW} + ox) * {C};");
+                        using (C == V ? null : w.Block($"for (int c = 0; c < {C}; c += {V})"))
+                        {
+                            string c = C == V ? "" : " + c";
+                            w.Line($"var m = {Vec}.Create(float.NegativeInfinity);");
+                            for (int ky = 0; ky < s.KernelH; ky++)
+                            {
+                                for (int kx = 0; kx < s.KernelW; kx++)
+                                {
+                                    var conds = new List<string>();
+                                    if (!RowSafe(ky)) conds.Add($"r{ky}");
+                                    if (!ColSafe(kx)) conds.Add($"c{kx}");
+                                    long off = ((long)ky * s.DilationH * W + (long)kx * s.DilationW) * C;
+                                    string load = $"m = {Vec}.Max(m, {Vec}.Load(xp + {S(off)}{c}));";
+                                    w.Line(conds.Count == 0 ? load : $"if ({string.Join(" & ", conds)}) {load}");
+                                }
+                            }
+                            w.Line($"{Vec}.Store(m, yp{c});");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

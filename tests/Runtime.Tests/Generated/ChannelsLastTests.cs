@@ -1,0 +1,129 @@
+using System;
+using System.Linq;
+using CnnGen.Runtime.Tests.Reference;
+using Xunit;
+
+namespace CnnGen.Runtime.Tests.Generated;
+
+// Models whose inference runs the channels-last path (direct convolutions, vector max pooling, the layout transposes),
+// chosen to reach its corners: a multi-channel input (transpose in), stride 2 with padding, out channels that are a
+// multiple of 8 but not 16 (Vector256 even where Vector512 runs), no bias, activations other than ReLU, a padded and a
+// dilated max pool, several output-channel blocks, row-blocked and column-blocked pixels with overlapping last blocks,
+// and a run that ends the model (transpose out into the caller's output).
+
+[Model]
+[Input(3, 11, 9)]
+[Conv2d(3, 16, 3, Stride = 2, Padding = 1)]
+[ReLU]
+[Conv2d(16, 24, 3, Padding = 1, Bias = false)]
+[Tanh]
+[MaxPool2d(3, Stride = 2, Padding = 1)]
+[Flatten]
+[Linear(216, 5)]
+public partial class ChannelsLastStrided { }
+
+[Model]
+[Input(1, 20, 30)]
+[Conv2d(1, 32, 5)]
+[ReLU]
+[MaxPool2d(2)]
+[Conv2d(32, 64, 3)]
+[LeakyReLU(0.1)]
+[MaxPool2d(2, Stride = 1, Dilation = 2)]
+[Flatten]
+[Linear(2304, 4)]
+public partial class ChannelsLastWide { }
+
+[Model]
+[Input(2, 6, 7)]
+[Conv2d(2, 8, 3, Padding = 1)]
+[Sigmoid]
+public partial class ChannelsLastToOutput { }
+
+/// <summary>
+/// The channels-last inference path against the float64 reference (which runs channels-first, as PyTorch does), at
+/// several batch sizes, and after the parameters change (the packed weights must follow them).
+/// </summary>
+public class ChannelsLastTests
+{
+    private const string Strided = "[Input(3, 11, 9)] [Conv2d(3, 16, 3, Stride = 2, Padding = 1)] [ReLU] [Conv2d(16, 24, 3, Padding = 1, Bias = false)] [Tanh] [MaxPool2d(3, Stride = 2, Padding = 1)] [Flatten] [Linear(216, 5)]";
+    private const string Wide = "[Input(1, 20, 30)] [Conv2d(1, 32, 5)] [ReLU] [MaxPool2d(2)] [Conv2d(32, 64, 3)] [LeakyReLU(0.1)] [MaxPool2d(2, Stride = 1, Dilation = 2)] [Flatten] [Linear(2304, 4)]";
+    private const string ToOutput = "[Input(2, 6, 7)] [Conv2d(2, 8, 3, Padding = 1)] [Sigmoid]";
+
+    private static ICnnModel Create(string name) => name switch
+    {
+        nameof(Strided) => new ChannelsLastStrided(3),
+        nameof(Wide) => new ChannelsLastWide(4),
+        _ => new ChannelsLastToOutput(5),
+    };
+
+    private static string Layers(string name) => name switch
+    {
+        nameof(Strided) => Strided,
+        nameof(Wide) => Wide,
+        _ => ToOutput,
+    };
+
+    private static float[] RandomInput(int n, int seed)
+    {
+        var rng = new Rng(seed);
+        var x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = rng.Uniform(-2f, 2f);
+        return x;
+    }
+
+    [Theory]
+    [InlineData(nameof(Strided), 1)]
+    [InlineData(nameof(Strided), 7)]
+    [InlineData(nameof(Wide), 1)]
+    [InlineData(nameof(Wide), 3)]
+    [InlineData(nameof(Wide), 70)]
+    [InlineData(nameof(ToOutput), 1)]
+    [InlineData(nameof(ToOutput), 5)]
+    public void InferenceMatchesTheReference(string name, int batch)
+    {
+        var model = Create(name);
+        var reference = RefModel.FromAttributes(Layers(name));
+        Assert.Equal(reference.ParameterCount, model.ParameterCount);
+        var x = RandomInput(batch * model.InputSize, 17 + batch);
+        var y = new float[batch * model.OutputSize];
+        model.Forward(x, y, batch);
+        var expected = reference.Forward(x.Select(v => (double)v).ToArray(), batch, model.Parameters.Select(v => (double)v).ToArray()).Output.Data;
+        AssertClose(name, y, expected, 1e-5);
+    }
+
+    [Theory]
+    [InlineData(nameof(Strided))]
+    [InlineData(nameof(Wide))]
+    [InlineData(nameof(ToOutput))]
+    public void InferenceFollowsChangedParameters(string name)
+    {
+        var model = Create(name);
+        var reference = RefModel.FromAttributes(Layers(name));
+        const int batch = 2;
+        var x = RandomInput(batch * model.InputSize, 5);
+        var y = new float[batch * model.OutputSize];
+        model.Forward(x, y, batch); // packs the weights
+        var before = (float[])y.Clone();
+
+        // Change one weight of every convolution (the packed copies must be refreshed), as an optimizer or a user would.
+        foreach (var slot in model.ParameterSlots.Where(s => s.Shape.Length == 4))
+            model.Parameters[slot.Offset + slot.Shape.Aggregate(1, (a, b) => a * b) / 2] += 0.75f;
+        model.Forward(x, y, batch);
+        Assert.NotEqual(before, y);
+        var expected = reference.Forward(x.Select(v => (double)v).ToArray(), batch, model.Parameters.Select(v => (double)v).ToArray()).Output.Data;
+        AssertClose(name + " after the change", y, expected, 1e-5);
+    }
+
+    private static void AssertClose(string what, float[] actual, double[] expected, double tol)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double maxErr = 0, scale = 1e-6;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            maxErr = Math.Max(maxErr, Math.Abs(actual[i] - expected[i]));
+            scale = Math.Max(scale, Math.Abs(expected[i]));
+        }
+        Assert.True(maxErr / scale <= tol, $"{what}: relative error {maxErr / scale:E2} > {tol:E0}");
+    }
+}

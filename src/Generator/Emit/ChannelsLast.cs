@@ -321,7 +321,6 @@ namespace CnnGen.Generator.Emit
             string Vec = V == 16 ? "global::System.Runtime.Intrinsics.Vector512" : "global::System.Runtime.Intrinsics.Vector256";
             // Which taps can leave the input (then tested per row / per column).
             bool RowSafe(int ky) => -s.PadH + ky * s.DilationH >= 0 && (OH - 1) * s.StrideH - s.PadH + ky * s.DilationH < H;
-            bool ColSafe(int kx) => -s.PadW + kx * s.DilationW >= 0 && (OW - 1) * s.StrideW - s.PadW + kx * s.DilationW < W;
             using (w.Block("for (int b = 0; b < n; b++)"))
             {
                 w.Line($"float* xb = x + b * {S((long)H * W * C)}, yb = y + b * {S((long)OH * OW * C)};");
@@ -332,34 +331,48 @@ namespace CnnGen.Generator.Emit
                     {
                         if (!RowSafe(ky)) w.Line($"bool r{ky} = (uint)(iy + {ky * s.DilationH}) < {H}u;");
                     }
-                    using (w.Block($"for (int ox = 0; ox < {OW}; ox++)"))
+                    // Columns whose window lies inside the input need no test: the pixels split into up to three loops.
+                    int lo = 0, hi = OW;
+                    while (lo < OW && lo * s.StrideW - s.PadW < 0) lo++;
+                    while (hi > lo && (hi - 1) * s.StrideW - s.PadW + (s.KernelW - 1) * s.DilationW >= W) hi--;
+                    if (lo > 0) PoolPixels(w, l, V, "0", S(lo), checkColumns: true, RowSafe);
+                    if (hi > lo) PoolPixels(w, l, V, S(lo), S(hi), checkColumns: false, RowSafe);
+                    if (hi < OW) PoolPixels(w, l, V, S(Math.Max(lo, hi)), S(OW), checkColumns: true, RowSafe);
+                }
+            }
+        }
+
+        private static void PoolPixels(CodeWriter w, ShapedLayer l, int V, string from, string to, bool checkColumns, Func<int, bool> rowSafe)
+        {
+            var s = l.Spec;
+            int C = l.In.C, W = l.In.W, OW = l.Out.W;
+            string Vec = V == 16 ? "global::System.Runtime.Intrinsics.Vector512" : "global::System.Runtime.Intrinsics.Vector256";
+            using (w.Block($"for (int ox = {from}; ox < {to}; ox++)" + (checkColumns ? " // windows that reach past the left or right edge" : "")))
+            {
+                w.Line($"int ix = ox * {s.StrideW} - {s.PadW};");
+                if (checkColumns)
+                {
+                    for (int kx = 0; kx < s.KernelW; kx++) w.Line($"bool c{kx} = (uint)(ix + {kx * s.DilationW}) < {W}u;");
+                }
+                w.Line($"float* xp = xb + (iy * {W} + ix) * {C}; // the window's corner (only valid taps are read)");
+                w.Line($"float* yp = yb + (oy * {OW} + ox) * {C};");
+                using (C == V ? null : w.Block($"for (int c = 0; c < {C}; c += {V})"))
+                {
+                    string c = C == V ? "" : " + c";
+                    w.Line($"var m = {Vec}.Create(float.NegativeInfinity);");
+                    for (int ky = 0; ky < s.KernelH; ky++)
                     {
-                        w.Line($"int ix = ox * {s.StrideW} - {s.PadW};");
                         for (int kx = 0; kx < s.KernelW; kx++)
                         {
-                            if (!ColSafe(kx)) w.Line($"bool c{kx} = (uint)(ix + {kx * s.DilationW}) < {W}u;");
-                        }
-                        w.Line($"float* xp = xb + (iy * {W} + ix) * {C}; // the window's corner (only valid taps are read)");
-                        w.Line($"float* yp = yb + (oy * {OW} + ox) * {C};");
-                        using (C == V ? null : w.Block($"for (int c = 0; c < {C}; c += {V})"))
-                        {
-                            string c = C == V ? "" : " + c";
-                            w.Line($"var m = {Vec}.Create(float.NegativeInfinity);");
-                            for (int ky = 0; ky < s.KernelH; ky++)
-                            {
-                                for (int kx = 0; kx < s.KernelW; kx++)
-                                {
-                                    var conds = new List<string>();
-                                    if (!RowSafe(ky)) conds.Add($"r{ky}");
-                                    if (!ColSafe(kx)) conds.Add($"c{kx}");
-                                    long off = ((long)ky * s.DilationH * W + (long)kx * s.DilationW) * C;
-                                    string load = $"m = {Vec}.Max(m, {Vec}.Load(xp + {S(off)}{c}));";
-                                    w.Line(conds.Count == 0 ? load : $"if ({string.Join(" & ", conds)}) {load}");
-                                }
-                            }
-                            w.Line($"{Vec}.Store(m, yp{c});");
+                            var conds = new List<string>();
+                            if (!rowSafe(ky)) conds.Add($"r{ky}");
+                            if (checkColumns) conds.Add($"c{kx}");
+                            long off = ((long)ky * s.DilationH * W + (long)kx * s.DilationW) * C;
+                            string load = $"m = {Vec}.Max(m, {Vec}.Load(xp + {S(off)}{c}));";
+                            w.Line(conds.Count == 0 ? load : $"if ({string.Join(" & ", conds)}) {load}");
                         }
                     }
+                    w.Line($"{Vec}.Store(m, yp{c});");
                 }
             }
         }

@@ -2,6 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CnnGen.Kernels
 {
@@ -61,9 +62,26 @@ namespace CnnGen.Kernels
             }
         }
 
-        /// <summary>n samples [HW, C] to [C, HW] (channels-last back to PyTorch's channels-first).</summary>
+        /// <summary>
+        /// n samples [HW, C] to [C, HW] (channels-last back to PyTorch's channels-first). With AVX and C a multiple of
+        /// 8, in 8×8 blocks transposed in registers (the last block of pixels moves back to fit and rewrites its
+        /// overlap with the same values).
+        /// </summary>
         public static void ToChannelsFirst(float* x, float* y, int n, int C, int HW)
         {
+            if (Avx.IsSupported && C % 8 == 0 && HW >= 8)
+            {
+                for (int b = 0; b < n; b++)
+                {
+                    float* xb = x + (long)b * C * HW, yb = y + (long)b * C * HW;
+                    for (int i0 = 0; i0 < HW; i0 += 8)
+                    {
+                        int i = Math.Min(i0, HW - 8);
+                        for (int c = 0; c < C; c += 8) Transpose8x8(xb + (long)i * C + c, C, yb + (long)c * HW + i, HW);
+                    }
+                }
+                return;
+            }
             for (int b = 0; b < n; b++)
             {
                 float* xb = x + (long)b * C * HW, yb = y + (long)b * C * HW;
@@ -73,6 +91,29 @@ namespace CnnGen.Kernels
                     for (int c = 0; c < C; c++) yb[(long)c * HW + i] = xi[c];
                 }
             }
+        }
+
+        /// <summary>dst[r·dstStride + k] = src[k·srcStride + r] for an 8×8 block (rows of 8 floats, any alignment).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Transpose8x8(float* src, int srcStride, float* dst, int dstStride)
+        {
+            Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + srcStride);
+            Vector256<float> r2 = Avx.LoadVector256(src + 2 * srcStride), r3 = Avx.LoadVector256(src + 3 * srcStride);
+            Vector256<float> r4 = Avx.LoadVector256(src + 4 * srcStride), r5 = Avx.LoadVector256(src + 5 * srcStride);
+            Vector256<float> r6 = Avx.LoadVector256(src + 6 * srcStride), r7 = Avx.LoadVector256(src + 7 * srcStride);
+            // Interleave pairs of rows, then pairs of pairs, then swap 128-bit halves.
+            Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+            Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+            Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE), u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+            Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE), u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+            Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+            Avx.Store(dst + dstStride, Avx.Permute2x128(u1, u5, 0x20));
+            Avx.Store(dst + 2 * dstStride, Avx.Permute2x128(u2, u6, 0x20));
+            Avx.Store(dst + 3 * dstStride, Avx.Permute2x128(u3, u7, 0x20));
+            Avx.Store(dst + 4 * dstStride, Avx.Permute2x128(u0, u4, 0x31));
+            Avx.Store(dst + 5 * dstStride, Avx.Permute2x128(u1, u5, 0x31));
+            Avx.Store(dst + 6 * dstStride, Avx.Permute2x128(u2, u6, 0x31));
+            Avx.Store(dst + 7 * dstStride, Avx.Permute2x128(u3, u7, 0x31));
         }
     }
 }

@@ -377,44 +377,66 @@ namespace CnnGen.Generator.Emit
                     w.Line("float* y0 = yout + start * OutputSize;");
                     // Each step writes cur -> next (in-place steps write cur itself, unless cur is the caller's input).
                     var run = InferenceRun(m, plan, layers, folds);
-                    var steps = new List<(bool InPlace, System.Func<string, string, IEnumerable<string>> Lines)>();
+                    var steps = new List<Step>();
                     for (int i = 0; i < run.Count; i++)
                     {
                         var l = run[i];
                         var segment = channelsLast.Segments.FirstOrDefault(sg => sg.Start == i);
                         if (segment.End > segment.Start)
                         {
+                            // A run that starts at the model's input goes sample by sample: each sample's activations
+                            // pass through all its layers while they are still in the cache (a chunk's first activation
+                            // would not fit). Elsewhere a sample's output could overwrite a later sample's input.
+                            bool perSample = i == 0;
                             int C0 = run[i].In.C, HW0 = run[i].In.H * run[i].In.W;
-                            if (C0 > 1) steps.Add((false, (c, x) => new[] { $"{K}ChannelsLast.ToChannelsLast({c}, {x}, n, {C0}, {HW0}); // to channels-last" }));
+                            if (C0 > 1) steps.Add(new Step(false, perSample, run[i].In.Size, run[i].In.Size, (c, x, k) => $"{K}ChannelsLast.ToChannelsLast({c}, {x}, {k}, {C0}, {HW0}); // to channels-last"));
                             for (int j = segment.Start; j < segment.End; j++)
                             {
                                 var lj = run[j];
                                 string pre = ChannelsLast.Prefix(lj);
-                                if (lj.Spec.Kind == LayerKind.Conv2d) steps.Add((false, (c, x) => new[] { $"{pre}({c}, {x}, p, wt + {channelsLast.PackOffset[lj]}, col, n);" }));
-                                else if (lj.Spec.Kind == LayerKind.MaxPool2d) steps.Add((false, (c, x) => new[] { $"{pre}({c}, {x}, n);" }));
-                                else steps.Add((IsInPlace(lj.Spec.Kind), (c, x) => new[] { $"{LayerEmitter.MethodPrefix(lj)}_Forward({c}, {x}, p, col, null, null, n, false, null); // element-wise: any layout" }));
+                                if (lj.Spec.Kind == LayerKind.Conv2d) steps.Add(new Step(false, perSample, lj.In.Size, lj.Out.Size, (c, x, k) => $"{pre}({c}, {x}, p, wt + {channelsLast.PackOffset[lj]}, col, {k});"));
+                                else if (lj.Spec.Kind == LayerKind.MaxPool2d) steps.Add(new Step(false, perSample, lj.In.Size, lj.Out.Size, (c, x, k) => $"{pre}({c}, {x}, {k});"));
+                                else steps.Add(new Step(IsInPlace(lj.Spec.Kind), perSample, lj.In.Size, lj.Out.Size, (c, x, k) => $"{LayerEmitter.MethodPrefix(lj)}_Forward({c}, {x}, p, col, null, null, {k}, false, null); // element-wise: any layout"));
                             }
                             var le = run[segment.End - 1];
                             int C1 = le.Out.C, HW1 = le.Out.H * le.Out.W;
-                            if (C1 > 1 && HW1 > 1) steps.Add((false, (c, x) => new[] { $"{K}ChannelsLast.ToChannelsFirst({c}, {x}, n, {C1}, {HW1}); // back to channels-first" }));
+                            if (C1 > 1 && HW1 > 1) steps.Add(new Step(false, false, le.Out.Size, le.Out.Size, (c, x, k) => $"{K}ChannelsLast.ToChannelsFirst({c}, {x}, {k}, {C1}, {HW1}); // back to channels-first"));
                             i = segment.End - 1;
                             continue;
                         }
                         if (folds.IsFoldedConv(IndexOf(m, l), out var pair))
-                            steps.Add((false, (c, x) => BatchNormFold.ConvCall(m, plan, pair, c, x)));
+                            steps.Add(new Step(false, false, 0, 0, (c, x, k) => string.Join("\n", BatchNormFold.ConvCall(m, plan, pair, c, x))));
                         else if (l.Spec.Kind == LayerKind.BatchNorm2d)
-                            steps.Add((true, (c, x) => new[] { $"{LayerEmitter.MethodPrefix(l)}_Inference({c}, {x}, p, rb + {plan.BufferSlot[IndexOf(m, l)]}, n);" }));
+                            steps.Add(new Step(true, false, 0, 0, (c, x, k) => $"{LayerEmitter.MethodPrefix(l)}_Inference({c}, {x}, p, rb + {plan.BufferSlot[IndexOf(m, l)]}, {k});"));
                         else
-                            steps.Add((IsInPlace(l.Spec.Kind), (c, x) => new[] { $"{LayerEmitter.MethodPrefix(l)}_Forward({c}, {x}, p, col, null, null, n, false, null);" }));
+                            steps.Add(new Step(IsInPlace(l.Spec.Kind), false, 0, 0, (c, x, k) => $"{LayerEmitter.MethodPrefix(l)}_Forward({c}, {x}, p, col, null, null, {k}, false, null);"));
                     }
                     string cur = "x0";
                     for (int i = 0; i < steps.Count; i++)
                     {
-                        bool last = i == steps.Count - 1;
-                        bool inPlace = steps[i].InPlace && cur != "x0";
-                        string next = last ? "y0" : inPlace ? cur : cur == "pa" ? "pb" : "pa";
-                        foreach (var line in steps[i].Lines(cur, next)) w.Line(line);
-                        cur = next;
+                        if (steps[i].PerSample)
+                        {
+                            // Inside the loop a sample's activations sit MaxLayerSize apart, so a later sample never
+                            // overwrites an earlier one's output; the last step writes them packed for the next layer.
+                            using (w.Block("for (int s = 0; s < n; s++) // one sample at a time through the channels-last layers"))
+                            {
+                                int first = i;
+                                for (; i < steps.Count && steps[i].PerSample; i++)
+                                {
+                                    bool lastInLoop = i + 1 == steps.Count || !steps[i + 1].PerSample;
+                                    string next = lastInLoop && i + 1 < steps.Count ? (cur == "pa" ? "pb" : "pa") : Next(steps, i, cur);
+                                    string input = $"{cur} + s * {(i == first ? steps[i].InSize : plan.MaxLayerSize)}";
+                                    string output = $"{next} + s * {(lastInLoop ? steps[i].OutSize : plan.MaxLayerSize)}";
+                                    foreach (var line in steps[i].Lines(input, output, "1").Split('\n')) w.Line(line.TrimEnd('\r'));
+                                    cur = next;
+                                }
+                            }
+                            i--;
+                            continue;
+                        }
+                        string nextBuffer = Next(steps, i, cur);
+                        foreach (var line in steps[i].Lines(cur, nextBuffer, "n").Split('\n')) w.Line(line.TrimEnd('\r'));
+                        cur = nextBuffer;
                     }
                     if (cur != "y0")
                     {
@@ -423,6 +445,24 @@ namespace CnnGen.Generator.Emit
                 }
             }
         }
+
+        /// <summary>One call of the inference sequence: Lines(input, output, sample count); per-sample sizes for per-sample loops.</summary>
+        private sealed class Step
+        {
+            public Step(bool inPlace, bool perSample, long inSize, long outSize, System.Func<string, string, string, string> lines)
+            {
+                InPlace = inPlace; PerSample = perSample; InSize = inSize; OutSize = outSize; Lines = lines;
+            }
+            public bool InPlace { get; }
+            public bool PerSample { get; }
+            public long InSize { get; }
+            public long OutSize { get; }
+            public System.Func<string, string, string, string> Lines { get; }
+        }
+
+        /// <summary>Where step i writes: the caller's output for the last step, its input for an in-place step (unless that is the caller's input), else the other buffer.</summary>
+        private static string Next(List<Step> steps, int i, string cur) =>
+            i == steps.Count - 1 ? "y0" : steps[i].InPlace && cur != "x0" ? cur : cur == "pa" ? "pb" : "pa";
 
         private static void EmitLayer(CodeWriter w, ShapedModel m, MemoryPlan plan, BatchNormFold folds, ShapedLayer l)
         {

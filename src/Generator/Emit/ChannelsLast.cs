@@ -257,11 +257,11 @@ namespace CnnGen.Generator.Emit
                         }
                         using (w.Block($"for (int ky = 0; ky < {s.KernelH}; ky++)"))
                         {
-                            w.Line($"float* xr = xo + ky * {S((long)WP * C)};");
-                            w.Line($"float* wr = wt + ky * {S((long)KW * C * KO)}{co};");
-                            using (w.Block($"for (int t = 0; t < {KW * C}; t++) // kernel column × input channel: contiguous in both x and wt"))
+                            w.Line($"float* xt = xo + ky * {S((long)WP * C)};");
+                            w.Line($"float* wk = wt + ky * {S((long)KW * C * KO)}{co};");
+                            using (w.Block($"for (int t = 0; t < {KW * C}; t++, xt++, wk += {KO}) // kernel column × input channel: contiguous in both x and wt"))
                             {
-                                w.Line(string.Join(" ", Enumerable.Range(0, CB).Select(j => $"var w{j} = {Vec}.Load(wr + t * {KO}{(j == 0 ? "" : " + " + S(j * V))});")));
+                                w.Line(string.Join(" ", Enumerable.Range(0, CB).Select(j => $"var w{j} = {Vec}.Load(wk{(j == 0 ? "" : " + " + S(j * V))});")));
                                 for (int r = 0; r < R; r++)
                                 {
                                     for (int c = 0; c < PC; c++)
@@ -269,7 +269,7 @@ namespace CnnGen.Generator.Emit
                                         int i = r * PC + c;
                                         long off = ((long)r * s.StrideH * WP + (long)c * s.StrideW) * C;
                                         var fmas = Enumerable.Range(0, CB).Select(j => $"a{i}_{j} = {Vec}.FusedMultiplyAdd(v, w{j}, a{i}_{j});");
-                                        w.Line($"{{ var v = {Vec}.Create(xr[t{(off == 0 ? "" : " + " + S(off))}]); {string.Join(" ", fmas)} }}");
+                                        w.Line($"{{ var v = {Vec}.Create(xt[{S(off)}]); {string.Join(" ", fmas)} }}");
                                     }
                                 }
                             }

@@ -280,10 +280,13 @@ namespace Samples
                     int n = global::System.Math.Min(Chunk, batchSize - start);
                     float* x0 = xin + start * InputSize;
                     float* y0 = yout + start * OutputSize;
-                    Conv2d_1_ForwardChannelsLast(x0, pa, p, wt + 0, col, n);
-                    MaxPool2d_3_ForwardChannelsLast(pa, pb, n);
-                    Conv2d_4_ForwardChannelsLast(pb, pa, p, wt + 144, col, n);
-                    MaxPool2d_6_ForwardChannelsLast(pa, pb, n);
+                    for (int s = 0; s < n; s++) // one sample at a time through the channels-last layers
+                    {
+                        Conv2d_1_ForwardChannelsLast(x0 + s * 784, pa + s * 10816, p, wt + 0, col, 1);
+                        MaxPool2d_3_ForwardChannelsLast(pa + s * 10816, pb + s * 10816, 1);
+                        Conv2d_4_ForwardChannelsLast(pb + s * 10816, pa + s * 10816, p, wt + 144, col, 1);
+                        MaxPool2d_6_ForwardChannelsLast(pa + s * 10816, pb + s * 1568, 1);
+                    }
                     global::CnnGen.Kernels.ChannelsLast.ToChannelsFirst(pb, pa, n, 32, 49); // back to channels-first
                     Linear_7_Forward(pa, pb, p, col, null, null, n, false, null);
                     ReLU_8_Forward(pb, pb, p, col, null, null, n, false, null);
@@ -1329,29 +1332,29 @@ namespace Samples
                             global::System.Runtime.Intrinsics.Vector512<float> a0_0 = global::System.Runtime.Intrinsics.Vector512.Load(p + 144), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0, a10_0 = a0_0, a11_0 = a0_0, a12_0 = a0_0, a13_0 = a0_0, a14_0 = a0_0, a15_0 = a0_0, a16_0 = a0_0, a17_0 = a0_0;
                             for (int ky = 0; ky < 3; ky++)
                             {
-                                float* xr = xo + ky * 28;
-                                float* wr = wt + ky * 48;
-                                for (int t = 0; t < 3; t++) // kernel column × input channel: contiguous in both x and wt
+                                float* xt = xo + ky * 28;
+                                float* wk = wt + ky * 48;
+                                for (int t = 0; t < 3; t++, xt++, wk += 16) // kernel column × input channel: contiguous in both x and wt
                                 {
-                                    var w0 = global::System.Runtime.Intrinsics.Vector512.Load(wr + t * 16);
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t]); a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a0_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 1]); a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a1_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 2]); a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a2_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 3]); a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a3_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 4]); a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a4_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 5]); a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a5_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 6]); a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a6_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 7]); a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a7_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 8]); a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a8_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 28]); a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a9_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 29]); a10_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a10_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 30]); a11_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a11_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 31]); a12_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a12_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 32]); a13_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a13_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 33]); a14_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a14_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 34]); a15_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a15_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 35]); a16_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a16_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 36]); a17_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a17_0); }
+                                    var w0 = global::System.Runtime.Intrinsics.Vector512.Load(wk);
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[0]); a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a0_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[1]); a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a1_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[2]); a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a2_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[3]); a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a3_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[4]); a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a4_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[5]); a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a5_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[6]); a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a6_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[7]); a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a7_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[8]); a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a8_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[28]); a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a9_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[29]); a10_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a10_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[30]); a11_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a11_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[31]); a12_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a12_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[32]); a13_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a13_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[33]); a14_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a14_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[34]); a15_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a15_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[35]); a16_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a16_0); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[36]); a17_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a17_0); }
                                 }
                             }
                             global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a0_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 0);
@@ -1393,17 +1396,17 @@ namespace Samples
                         global::System.Runtime.Intrinsics.Vector256<float> a0_1 = global::System.Runtime.Intrinsics.Vector256.Load(p + 152), a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1, a4_1 = a0_1, a5_1 = a0_1;
                         for (int ky = 0; ky < 3; ky++)
                         {
-                            float* xr = xo + ky * 28;
-                            float* wr = wt + ky * 48;
-                            for (int t = 0; t < 3; t++) // kernel column × input channel: contiguous in both x and wt
+                            float* xt = xo + ky * 28;
+                            float* wk = wt + ky * 48;
+                            for (int t = 0; t < 3; t++, xt++, wk += 16) // kernel column × input channel: contiguous in both x and wt
                             {
-                                var w0 = global::System.Runtime.Intrinsics.Vector256.Load(wr + t * 16); var w1 = global::System.Runtime.Intrinsics.Vector256.Load(wr + t * 16 + 8);
-                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xr[t]); a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a0_0); a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a0_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xr[t + 1]); a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a1_0); a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a1_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xr[t + 2]); a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a2_0); a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a2_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xr[t + 28]); a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a3_0); a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a3_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xr[t + 29]); a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a4_0); a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a4_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xr[t + 30]); a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a5_0); a5_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a5_1); }
+                                var w0 = global::System.Runtime.Intrinsics.Vector256.Load(wk); var w1 = global::System.Runtime.Intrinsics.Vector256.Load(wk + 8);
+                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[0]); a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a0_0); a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a0_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[1]); a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a1_0); a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a1_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[2]); a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a2_0); a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a2_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[28]); a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a3_0); a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a3_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[29]); a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a4_0); a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a4_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[30]); a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a5_0); a5_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a5_1); }
                             }
                         }
                         global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a0_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 0); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a0_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 8);
@@ -1431,7 +1434,33 @@ namespace Samples
                         int iy = oy * 2 - 1;
                         bool r0 = (uint)(iy + 0) < 26u;
                         bool r1 = (uint)(iy + 1) < 26u;
-                        for (int ox = 0; ox < 14; ox++)
+                        for (int ox = 0; ox < 1; ox++) // windows that reach past the left or right edge
+                        {
+                            int ix = ox * 2 - 1;
+                            bool c0 = (uint)(ix + 0) < 26u;
+                            bool c1 = (uint)(ix + 1) < 26u;
+                            float* xp = xb + (iy * 26 + ix) * 16; // the window's corner (only valid taps are read)
+                            float* yp = yb + (oy * 14 + ox) * 16;
+                            var m = global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                            if (r0 & c0) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 0));
+                            if (r0 & c1) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 16));
+                            if (r1 & c0) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 416));
+                            if (r1 & c1) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 432));
+                            global::System.Runtime.Intrinsics.Vector512.Store(m, yp);
+                        }
+                        for (int ox = 1; ox < 13; ox++)
+                        {
+                            int ix = ox * 2 - 1;
+                            float* xp = xb + (iy * 26 + ix) * 16; // the window's corner (only valid taps are read)
+                            float* yp = yb + (oy * 14 + ox) * 16;
+                            var m = global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                            if (r0) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 0));
+                            if (r0) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 16));
+                            if (r1) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 416));
+                            if (r1) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 432));
+                            global::System.Runtime.Intrinsics.Vector512.Store(m, yp);
+                        }
+                        for (int ox = 13; ox < 14; ox++) // windows that reach past the left or right edge
                         {
                             int ix = ox * 2 - 1;
                             bool c0 = (uint)(ix + 0) < 26u;
@@ -1457,7 +1486,39 @@ namespace Samples
                     int iy = oy * 2 - 1;
                     bool r0 = (uint)(iy + 0) < 26u;
                     bool r1 = (uint)(iy + 1) < 26u;
-                    for (int ox = 0; ox < 14; ox++)
+                    for (int ox = 0; ox < 1; ox++) // windows that reach past the left or right edge
+                    {
+                        int ix = ox * 2 - 1;
+                        bool c0 = (uint)(ix + 0) < 26u;
+                        bool c1 = (uint)(ix + 1) < 26u;
+                        float* xp = xb + (iy * 26 + ix) * 16; // the window's corner (only valid taps are read)
+                        float* yp = yb + (oy * 14 + ox) * 16;
+                        for (int c = 0; c < 16; c += 8)
+                        {
+                            var m = global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                            if (r0 & c0) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 0 + c));
+                            if (r0 & c1) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 16 + c));
+                            if (r1 & c0) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 416 + c));
+                            if (r1 & c1) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 432 + c));
+                            global::System.Runtime.Intrinsics.Vector256.Store(m, yp + c);
+                        }
+                    }
+                    for (int ox = 1; ox < 13; ox++)
+                    {
+                        int ix = ox * 2 - 1;
+                        float* xp = xb + (iy * 26 + ix) * 16; // the window's corner (only valid taps are read)
+                        float* yp = yb + (oy * 14 + ox) * 16;
+                        for (int c = 0; c < 16; c += 8)
+                        {
+                            var m = global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                            if (r0) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 0 + c));
+                            if (r0) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 16 + c));
+                            if (r1) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 416 + c));
+                            if (r1) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 432 + c));
+                            global::System.Runtime.Intrinsics.Vector256.Store(m, yp + c);
+                        }
+                    }
+                    for (int ox = 13; ox < 14; ox++) // windows that reach past the left or right edge
                     {
                         int ix = ox * 2 - 1;
                         bool c0 = (uint)(ix + 0) < 26u;
@@ -1499,23 +1560,23 @@ namespace Samples
                         global::System.Runtime.Intrinsics.Vector512<float> a0_1 = global::System.Runtime.Intrinsics.Vector512.Load(p + 4784), a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1, a4_1 = a0_1, a5_1 = a0_1, a6_1 = a0_1, a7_1 = a0_1, a8_1 = a0_1, a9_1 = a0_1, a10_1 = a0_1, a11_1 = a0_1;
                         for (int ky = 0; ky < 3; ky++)
                         {
-                            float* xr = xo + ky * 224;
-                            float* wr = wt + ky * 1536;
-                            for (int t = 0; t < 48; t++) // kernel column × input channel: contiguous in both x and wt
+                            float* xt = xo + ky * 224;
+                            float* wk = wt + ky * 1536;
+                            for (int t = 0; t < 48; t++, xt++, wk += 32) // kernel column × input channel: contiguous in both x and wt
                             {
-                                var w0 = global::System.Runtime.Intrinsics.Vector512.Load(wr + t * 32); var w1 = global::System.Runtime.Intrinsics.Vector512.Load(wr + t * 32 + 16);
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t]); a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a0_0); a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a0_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 16]); a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a1_0); a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a1_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 32]); a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a2_0); a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a2_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 48]); a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a3_0); a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a3_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 64]); a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a4_0); a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a4_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 80]); a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a5_0); a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a5_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 96]); a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a6_0); a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a6_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 112]); a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a7_0); a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a7_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 128]); a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a8_0); a8_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a8_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 144]); a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a9_0); a9_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a9_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 160]); a10_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a10_0); a10_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a10_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xr[t + 176]); a11_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a11_0); a11_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a11_1); }
+                                var w0 = global::System.Runtime.Intrinsics.Vector512.Load(wk); var w1 = global::System.Runtime.Intrinsics.Vector512.Load(wk + 16);
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[0]); a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a0_0); a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a0_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[16]); a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a1_0); a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a1_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[32]); a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a2_0); a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a2_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[48]); a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a3_0); a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a3_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[64]); a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a4_0); a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a4_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[80]); a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a5_0); a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a5_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[96]); a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a6_0); a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a6_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[112]); a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a7_0); a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a7_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[128]); a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a8_0); a8_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a8_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[144]); a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a9_0); a9_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a9_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[160]); a10_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a10_0); a10_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a10_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[176]); a11_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a11_0); a11_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a11_1); }
                             }
                         }
                         global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a0_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 0); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a0_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 16);
@@ -1552,17 +1613,17 @@ namespace Samples
                             global::System.Runtime.Intrinsics.Vector256<float> a0_1 = global::System.Runtime.Intrinsics.Vector256.Load(p + 4776 + co), a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1, a4_1 = a0_1, a5_1 = a0_1;
                             for (int ky = 0; ky < 3; ky++)
                             {
-                                float* xr = xo + ky * 224;
-                                float* wr = wt + ky * 1536 + co;
-                                for (int t = 0; t < 48; t++) // kernel column × input channel: contiguous in both x and wt
+                                float* xt = xo + ky * 224;
+                                float* wk = wt + ky * 1536 + co;
+                                for (int t = 0; t < 48; t++, xt++, wk += 32) // kernel column × input channel: contiguous in both x and wt
                                 {
-                                    var w0 = global::System.Runtime.Intrinsics.Vector256.Load(wr + t * 32); var w1 = global::System.Runtime.Intrinsics.Vector256.Load(wr + t * 32 + 8);
-                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xr[t]); a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a0_0); a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a0_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xr[t + 16]); a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a1_0); a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a1_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xr[t + 32]); a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a2_0); a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a2_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xr[t + 48]); a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a3_0); a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a3_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xr[t + 64]); a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a4_0); a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a4_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xr[t + 80]); a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a5_0); a5_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a5_1); }
+                                    var w0 = global::System.Runtime.Intrinsics.Vector256.Load(wk); var w1 = global::System.Runtime.Intrinsics.Vector256.Load(wk + 8);
+                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[0]); a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a0_0); a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a0_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[16]); a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a1_0); a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a1_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[32]); a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a2_0); a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a2_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[48]); a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a3_0); a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a3_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[64]); a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a4_0); a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a4_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[80]); a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a5_0); a5_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a5_1); }
                                 }
                             }
                             global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a0_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 0 + co); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a0_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 8 + co);
@@ -1591,7 +1652,39 @@ namespace Samples
                         int iy = oy * 2 - 1;
                         bool r0 = (uint)(iy + 0) < 12u;
                         bool r1 = (uint)(iy + 1) < 12u;
-                        for (int ox = 0; ox < 7; ox++)
+                        for (int ox = 0; ox < 1; ox++) // windows that reach past the left or right edge
+                        {
+                            int ix = ox * 2 - 1;
+                            bool c0 = (uint)(ix + 0) < 12u;
+                            bool c1 = (uint)(ix + 1) < 12u;
+                            float* xp = xb + (iy * 12 + ix) * 32; // the window's corner (only valid taps are read)
+                            float* yp = yb + (oy * 7 + ox) * 32;
+                            for (int c = 0; c < 32; c += 16)
+                            {
+                                var m = global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                                if (r0 & c0) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 0 + c));
+                                if (r0 & c1) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 32 + c));
+                                if (r1 & c0) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 384 + c));
+                                if (r1 & c1) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 416 + c));
+                                global::System.Runtime.Intrinsics.Vector512.Store(m, yp + c);
+                            }
+                        }
+                        for (int ox = 1; ox < 6; ox++)
+                        {
+                            int ix = ox * 2 - 1;
+                            float* xp = xb + (iy * 12 + ix) * 32; // the window's corner (only valid taps are read)
+                            float* yp = yb + (oy * 7 + ox) * 32;
+                            for (int c = 0; c < 32; c += 16)
+                            {
+                                var m = global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                                if (r0) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 0 + c));
+                                if (r0) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 32 + c));
+                                if (r1) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 384 + c));
+                                if (r1) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 416 + c));
+                                global::System.Runtime.Intrinsics.Vector512.Store(m, yp + c);
+                            }
+                        }
+                        for (int ox = 6; ox < 7; ox++) // windows that reach past the left or right edge
                         {
                             int ix = ox * 2 - 1;
                             bool c0 = (uint)(ix + 0) < 12u;
@@ -1620,7 +1713,39 @@ namespace Samples
                     int iy = oy * 2 - 1;
                     bool r0 = (uint)(iy + 0) < 12u;
                     bool r1 = (uint)(iy + 1) < 12u;
-                    for (int ox = 0; ox < 7; ox++)
+                    for (int ox = 0; ox < 1; ox++) // windows that reach past the left or right edge
+                    {
+                        int ix = ox * 2 - 1;
+                        bool c0 = (uint)(ix + 0) < 12u;
+                        bool c1 = (uint)(ix + 1) < 12u;
+                        float* xp = xb + (iy * 12 + ix) * 32; // the window's corner (only valid taps are read)
+                        float* yp = yb + (oy * 7 + ox) * 32;
+                        for (int c = 0; c < 32; c += 8)
+                        {
+                            var m = global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                            if (r0 & c0) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 0 + c));
+                            if (r0 & c1) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 32 + c));
+                            if (r1 & c0) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 384 + c));
+                            if (r1 & c1) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 416 + c));
+                            global::System.Runtime.Intrinsics.Vector256.Store(m, yp + c);
+                        }
+                    }
+                    for (int ox = 1; ox < 6; ox++)
+                    {
+                        int ix = ox * 2 - 1;
+                        float* xp = xb + (iy * 12 + ix) * 32; // the window's corner (only valid taps are read)
+                        float* yp = yb + (oy * 7 + ox) * 32;
+                        for (int c = 0; c < 32; c += 8)
+                        {
+                            var m = global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                            if (r0) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 0 + c));
+                            if (r0) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 32 + c));
+                            if (r1) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 384 + c));
+                            if (r1) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 416 + c));
+                            global::System.Runtime.Intrinsics.Vector256.Store(m, yp + c);
+                        }
+                    }
+                    for (int ox = 6; ox < 7; ox++) // windows that reach past the left or right edge
                     {
                         int ix = ox * 2 - 1;
                         bool c0 = (uint)(ix + 0) < 12u;

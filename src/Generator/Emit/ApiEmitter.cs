@@ -26,6 +26,8 @@ namespace CnnGen.Generator.Emit
             bool branchy = plan.Branchy;
             var run = branchy ? null : InferenceRun(m, plan, layers, folds);
             var channelsLast = run is null ? null : ChannelsLast.For(run, l => folds.IsFoldedConv(IndexOf(m, l), out _));
+            var training = ChannelsLastTraining.For(m, plan);
+            if (training is not null) plan.ColumnScratch = System.Math.Max(plan.ColumnScratch, training.ScratchFloats);
 
             w.Line("// Memory plan (floats per sample unless noted): computed at compile time from the shapes.");
             w.Line($"private const int ActivationsPerSample = {plan.ActivationsPerSample};");
@@ -93,7 +95,7 @@ namespace CnnGen.Generator.Emit
                 if (channelsLast!.Any) channelsLast.EmitPackCache(w, cls);
                 EmitInference(w, m, plan, layers, folds, channelsLast);
                 w.Line();
-                EmitTraining(w, m, plan, layers);
+                EmitTraining(w, m, plan, layers, training);
             }
             w.Line();
             if (plan.BufferCount > 0)
@@ -101,6 +103,7 @@ namespace CnnGen.Generator.Emit
                 EmitStateIo(w);
                 foreach (var l in layers) EmitLayer(w, m, plan, folds, l);
                 channelsLast?.EmitMethods(w, run!, plan.FusesRelu, l => IndexOf(m, l));
+                EmitTrainingMethods(w, m, plan, channelsLast, training);
                 if (m.Baked is { } withBuffers) EmitBakedData(w, m, withBuffers);
                 return;
             }
@@ -112,6 +115,7 @@ namespace CnnGen.Generator.Emit
             w.Line();
             foreach (var l in layers) EmitLayer(w, m, plan, folds, l);
             channelsLast?.EmitMethods(w, run!, plan.FusesRelu, l => IndexOf(m, l));
+            EmitTrainingMethods(w, m, plan, channelsLast, training);
             if (m.Baked is { } data) EmitBakedData(w, m, data);
         }
 
@@ -464,6 +468,17 @@ namespace CnnGen.Generator.Emit
         private static string Next(List<Step> steps, int i, string cur) =>
             i == steps.Count - 1 ? "y0" : steps[i].InPlace && cur != "x0" ? cur : cur == "pa" ? "pb" : "pa";
 
+        /// <summary>The channels-last training run's methods, and the forward kernels of its convolutions that inference does not already have.</summary>
+        private static void EmitTrainingMethods(CodeWriter w, ShapedModel m, MemoryPlan plan, ChannelsLast? channelsLast, ChannelsLastTraining? training)
+        {
+            if (training is null) return;
+            foreach (int i in training.PackOffset.Keys)
+            {
+                if (channelsLast is null || !channelsLast.PackOffset.ContainsKey(m.Layers[i])) ChannelsLast.EmitConv(w, m.Layers[i], plan.FusesRelu[i]);
+            }
+            training.EmitMethods(w, m, plan);
+        }
+
         private static void EmitLayer(CodeWriter w, ShapedModel m, MemoryPlan plan, BatchNormFold folds, ShapedLayer l)
         {
             int i = IndexOf(m, l);
@@ -515,7 +530,7 @@ namespace CnnGen.Generator.Emit
             w.Line();
         }
 
-        private static void EmitTraining(CodeWriter w, ShapedModel m, MemoryPlan plan, List<ShapedLayer> layers)
+        private static void EmitTraining(CodeWriter w, ShapedModel m, MemoryPlan plan, List<ShapedLayer> layers, ChannelsLastTraining? training)
         {
             EmitWorkspace(w, m, plan);
             w.Line("/// <summary>Training-mode forward pass for <paramref name=\"batchSize\"/> samples; keeps what <see cref=\"Backward\"/> needs in <paramref name=\"ws\"/>.</summary>");
@@ -525,11 +540,11 @@ namespace CnnGen.Generator.Emit
                 Check(w, "input", "InputSize", "input", $"[{m.Input.C}, {m.Input.H}, {m.Input.W}]");
                 Check(w, "output", "OutputSize", "output", m.Output.ToString());
                 w.Line("int n = batchSize;");
-                using (w.Block("fixed (float* x0 = input, p = Parameters, act0 = ws.Activations, col0 = ws.Scratch" + (plan.BufferCount > 0 ? ", rb = Buffers)" : ")")))
+                using (w.Block("fixed (float* x0 = input, p = Parameters, act0 = ws.Activations, col0 = ws.Scratch" + (training is not null ? ", ga0 = ws.GradientA" : "") + (plan.BufferCount > 0 ? ", rb = Buffers)" : ")")))
                 {
                     using (w.Block("fixed (int* idx = ws.Indices)"))
                     {
-                        w.Line($"float* act = {A}Align(act0), col = {A}Align(col0);");
+                        w.Line($"float* act = {A}Align(act0), col = {A}Align(col0)" + (training is not null ? $", ga = {A}Align(ga0); // ga: scratch for the channels-last run's last output" : ";"));
                         w.Line($"new {Sys}Span<float>(x0, n * InputSize).CopyTo(new {Sys}Span<float>(act + {plan.InputSlot} * n, n * InputSize));");
                         w.Line("long[]? ticks = ws.ForwardTicks;");
                         w.Line("long t0 = ticks != null ? global::System.Diagnostics.Stopwatch.GetTimestamp() : 0;");
@@ -538,8 +553,11 @@ namespace CnnGen.Generator.Emit
                         {
                             var l = m.Layers[i];
                             if (!l.HasRow) continue;
+                            var channelsLastCall = plan.ReluFused[i] ? null : training?.ForwardCall(m, plan, i);
                             if (plan.ReluFused[i])
                                 w.Line($"// {l.SummaryName}: applied by the convolution before it");
+                            else if (channelsLastCall is not null)
+                                foreach (var line in channelsLastCall) w.Line(line);
                             else if (l.Spec.Kind == LayerKind.BatchNorm2d)
                                 w.Line($"{LayerEmitter.MethodPrefix(l)}_Forward({Args(plan, i)}, p, rb + {plan.BufferSlot[i]}, {Mask(plan, i)}, n, ws.UpdateBatchNormStatistics);");
                             else
@@ -594,7 +612,10 @@ namespace CnnGen.Generator.Emit
                                 w.Line($"if (ticks != null) {{ long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[{--k}] += t1 - t0; t0 = t1; }}");
                                 continue;
                             }
-                            if (l.Spec.Kind == LayerKind.BatchNorm2d)
+                            var channelsLastCall = training?.BackwardCall(m, plan, i, ref cur, ref other, needDx);
+                            if (channelsLastCall is not null)
+                                foreach (var line in channelsLastCall) w.Line(line);
+                            else if (l.Spec.Kind == LayerKind.BatchNorm2d)
                                 w.Line($"{LayerEmitter.MethodPrefix(l)}_Backward(act + {plan.InSlot[i]} * n, {cur}, {other}, p, g, {Mask(plan, i)}, n, {needDx});");
                             else
                                 w.Line($"{LayerEmitter.MethodPrefix(l)}_Backward({Args(plan, i)}, {cur}, {other}, p, g, col, {Idx(plan, i)}, {Mask(plan, i)}, n, {needDx});");

@@ -185,34 +185,58 @@ namespace CnnGen.Generator.Emit
             return best;
         }
 
-        private static void EmitConv(CodeWriter w, ShapedLayer l, bool relu)
+        /// <summary>
+        /// The shape of one direct channels-last convolution: input [H, W, C] (padded by PadH/PadW into the scratch
+        /// first when they are not zero), output [OH, OW, KO], packed weights [KH, KW, C, KO]; bias at p[BiasOffset]
+        /// (or none when negative); ReLU on the output.
+        /// </summary>
+        internal sealed class DirectConv
         {
-            var s = l.Spec;
-            int C = l.In.C, H = l.In.H, W = l.In.W, KO = s.Out, OH = l.Out.H, OW = l.Out.W;
-            int HP = H + 2 * s.PadH, WP = W + 2 * s.PadW;
-            bool padded = s.PadH > 0 || s.PadW > 0;
-            w.Line($"// {l.SummaryName}, channels-last and direct: x [n, {H}, {W}, {C}] -> y [n, {OH}, {OW}, {KO}], packed weights wt [{s.KernelH}, {s.KernelW}, {C}, {KO}]" + (relu ? ", then ReLU" : "") + ".");
+            public int C, H, W, KO, OH, OW, KH, KW, SH = 1, SW = 1, PadH, PadW;
+            public int BiasOffset = -1;
+            public bool Relu;
+            public int HP => H + 2 * PadH;
+            public int WP => W + 2 * PadW;
+            public bool Padded => PadH > 0 || PadW > 0;
+
+            public static DirectConv Of(ShapedLayer l, bool relu) => new DirectConv
+            {
+                C = l.In.C, H = l.In.H, W = l.In.W, KO = l.Spec.Out, OH = l.Out.H, OW = l.Out.W, KH = l.Spec.KernelH, KW = l.Spec.KernelW,
+                SH = l.Spec.StrideH, SW = l.Spec.StrideW, PadH = l.Spec.PadH, PadW = l.Spec.PadW,
+                BiasOffset = l.Spec.Bias ? l.ParamOffset + l.WeightCount : -1, Relu = relu,
+            };
+        }
+
+        internal static void EmitConv(CodeWriter w, ShapedLayer l, bool relu)
+        {
+            var d = DirectConv.Of(l, relu);
+            w.Line($"// {l.SummaryName}, channels-last and direct: x [n, {d.H}, {d.W}, {d.C}] -> y [n, {d.OH}, {d.OW}, {d.KO}], packed weights wt [{d.KH}, {d.KW}, {d.C}, {d.KO}]" + (relu ? ", then ReLU" : "") + ".");
             w.Line("// Each block keeps output pixels × output-channel vectors in registers; each reduction step broadcasts one input value per pixel.");
             w.Line(Hot);
             using (w.Block($"private static void {Prefix(l)}(float* x, float* y, float* p, float* wt, float* col, int n)"))
             {
-                if (KO % 16 == 0)
-                {
-                    using (w.Block($"if ({UseWide})"))
-                    {
-                        ConvBody(w, l, relu, 16, padded, HP, WP);
-                        w.Line("return;");
-                    }
-                }
-                ConvBody(w, l, relu, 8, padded, HP, WP);
+                EmitDirectConvBody(w, d);
             }
             w.Line();
         }
 
-        private static void ConvBody(CodeWriter w, ShapedLayer l, bool relu, int V, bool padded, int HP, int WP)
+        /// <summary>The body of a direct convolution over (x, y, p, wt, col, n): the Vector512 version where it runs, else Vector256.</summary>
+        internal static void EmitDirectConvBody(CodeWriter w, DirectConv d)
         {
-            var s = l.Spec;
-            int C = l.In.C, H = l.In.H, W = l.In.W, KO = s.Out, OH = l.Out.H, OW = l.Out.W, KW = s.KernelW;
+            if (d.KO % 16 == 0)
+            {
+                using (w.Block($"if ({UseWide})"))
+                {
+                    ConvBody(w, d, 16);
+                    w.Line("return;");
+                }
+            }
+            ConvBody(w, d, 8);
+        }
+
+        private static void ConvBody(CodeWriter w, DirectConv d, int V)
+        {
+            int C = d.C, H = d.H, W = d.W, KO = d.KO, OH = d.OH, OW = d.OW, KW = d.KW, HP = d.HP, WP = d.WP;
             string Vec = V == 16 ? "global::System.Runtime.Intrinsics.Vector512" : "global::System.Runtime.Intrinsics.Vector256";
             int coVectors = KO / V;
             var (CB, R, PC) = Blocking(coVectors, OH, OW, V == 16 ? 24 : 12);
@@ -220,10 +244,10 @@ namespace CnnGen.Generator.Emit
             w.Line($"// Vector{V * 32}: blocks of {R} × {PC} pixels × {CB} vector(s) of {V} output channels ({R * PC * CB} accumulators).");
             using (w.Block("for (int b = 0; b < n; b++)"))
             {
-                if (padded)
+                if (d.Padded)
                 {
                     w.Line($"float* xb = col; // the sample, zero-padded to [{HP}, {WP}, {C}]");
-                    w.Line($"{K}ChannelsLast.PadChannelsLast(x + b * {S((long)H * W * C)}, col, {H}, {W}, {C}, {s.PadH}, {s.PadW});");
+                    w.Line($"{K}ChannelsLast.PadChannelsLast(x + b * {S((long)H * W * C)}, col, {H}, {W}, {C}, {d.PadH}, {d.PadW});");
                 }
                 else
                 {
@@ -243,7 +267,7 @@ namespace CnnGen.Generator.Emit
                         oy = "oy";
                         ox = "ox";
                     }
-                    w.Line($"float* xo = xb + ({Mul(oy, s.StrideH * WP)} + {Mul(ox, s.StrideW)}) * {C};");
+                    w.Line($"float* xo = xb + ({Mul(oy, d.SH * WP)} + {Mul(ox, d.SW)}) * {C};");
                     w.Line($"float* yo = yb + ({Mul(oy, OW)} + {ox}) * {KO};");
                     int coBlocks = coVectors / CB;
                     using (coBlocks == 1 ? null : w.Block($"for (int co = 0; co < {KO}; co += {CB * V})"))
@@ -251,11 +275,11 @@ namespace CnnGen.Generator.Emit
                         string co = coBlocks == 1 ? "" : " + co";
                         for (int j = 0; j < CB; j++)
                         {
-                            string init = s.Bias ? $"{Vec}.Load(p + {S(l.ParamOffset + l.WeightCount + j * V)}{co})" : $"{Vec}<float>.Zero";
+                            string init = d.BiasOffset >= 0 ? $"{Vec}.Load(p + {S(d.BiasOffset + j * V)}{co})" : $"{Vec}<float>.Zero";
                             var names = Enumerable.Range(0, R * PC).Select(i => $"a{i}_{j} = " + (i == 0 ? init : $"a0_{j}"));
                             w.Line($"{Vec}<float> " + string.Join(", ", names) + ";");
                         }
-                        using (w.Block($"for (int ky = 0; ky < {s.KernelH}; ky++)"))
+                        using (w.Block($"for (int ky = 0; ky < {d.KH}; ky++)"))
                         {
                             w.Line($"float* xt = xo + ky * {S((long)WP * C)};");
                             w.Line($"float* wk = wt + ky * {S((long)KW * C * KO)}{co};");
@@ -267,7 +291,7 @@ namespace CnnGen.Generator.Emit
                                     for (int c = 0; c < PC; c++)
                                     {
                                         int i = r * PC + c;
-                                        long off = ((long)r * s.StrideH * WP + (long)c * s.StrideW) * C;
+                                        long off = ((long)r * d.SH * WP + (long)c * d.SW) * C;
                                         var fmas = Enumerable.Range(0, CB).Select(j => $"a{i}_{j} = {Vec}.FusedMultiplyAdd(v, w{j}, a{i}_{j});");
                                         w.Line($"{{ var v = {Vec}.Create(xt[{S(off)}]); {string.Join(" ", fmas)} }}");
                                     }
@@ -281,7 +305,7 @@ namespace CnnGen.Generator.Emit
                                 int i = r * PC + c;
                                 long off = ((long)r * OW + c) * KO;
                                 var stores = Enumerable.Range(0, CB).Select(j =>
-                                    $"{Vec}.Store(" + (relu ? $"{Vec}.Max(a{i}_{j}, {Vec}<float>.Zero)" : $"a{i}_{j}") + $", yo + {S(off + j * V)}{co});");
+                                    $"{Vec}.Store(" + (d.Relu ? $"{Vec}.Max(a{i}_{j}, {Vec}<float>.Zero)" : $"a{i}_{j}") + $", yo + {S(off + j * V)}{co});");
                                 w.Line(string.Join(" ", stores));
                             }
                         }

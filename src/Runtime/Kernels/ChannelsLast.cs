@@ -32,6 +32,49 @@ namespace CnnGen.Kernels
             }
         }
 
+        /// <summary>
+        /// Convolution weights [out, in, KH, KW] flipped and transposed to [KH, KW, out, in] (the weights of the input
+        /// gradient as a convolution): dst[((a·KW + b)·out + o)·in + c] = w[((o·in + c)·KH + KH − 1 − a)·KW + KW − 1 − b].
+        /// </summary>
+        public static void PackFlipped(float* w, float* dst, int outChannels, int inChannels, int KH, int KW)
+        {
+            for (int o = 0; o < outChannels; o++)
+                for (int c = 0; c < inChannels; c++)
+                    for (int ky = 0; ky < KH; ky++)
+                        for (int kx = 0; kx < KW; kx++)
+                            dst[(((long)(KH - 1 - ky) * KW + (KW - 1 - kx)) * outChannels + o) * inChannels + c] = w[(((long)o * inChannels + c) * KH + ky) * KW + kx];
+        }
+
+        /// <summary>g[(o·in + c)·taps + t] += packed[(t·in + c)·out + o]: a weight gradient in packed order added into PyTorch's.</summary>
+        public static void AddUnpacked(float* packed, float* g, int outChannels, int inChannels, int taps)
+        {
+            for (int o = 0; o < outChannels; o++)
+                for (int c = 0; c < inChannels; c++)
+                {
+                    float* go = g + ((long)o * inChannels + c) * taps;
+                    for (int t = 0; t < taps; t++) go[t] += packed[((long)t * inChannels + c) * outChannels + o];
+                }
+        }
+
+        /// <summary>sums[c] += Σ over pixels of x[pixel·C + c] (a bias gradient from a channels-last output gradient).</summary>
+        public static void AddChannelSums(float* x, float* sums, int pixels, int C)
+        {
+            int c = 0;
+            for (; c + 8 <= C; c += 8)
+            {
+                Vector256<float> acc = Vector256<float>.Zero;
+                float* xc = x + c;
+                for (int i = 0; i < pixels; i++, xc += C) acc += Vector256.Load(xc);
+                (Vector256.Load(sums + c) + acc).Store(sums + c);
+            }
+            for (; c < C; c++)
+            {
+                float acc = 0;
+                for (int i = 0; i < pixels; i++) acc += x[(long)i * C + c];
+                sums[c] += acc;
+            }
+        }
+
         /// <summary>One sample [H, W, C] into [H + 2·padH, W + 2·padW, C] with zero borders.</summary>
         public static void PadChannelsLast(float* x, float* dst, int H, int W, int C, int padH, int padW)
         {

@@ -321,25 +321,27 @@ namespace Samples
                 throw new global::System.ArgumentException($"output holds {output.Length} floats, but {batchSize} sample(s) of [10] need {(long)batchSize * OutputSize}", nameof(output));
             }
             int n = batchSize;
-            fixed (float* x0 = input, p = Parameters, act0 = ws.Activations, col0 = ws.Scratch)
+            fixed (float* x0 = input, p = Parameters, act0 = ws.Activations, col0 = ws.Scratch, ga0 = ws.GradientA)
             {
                 fixed (int* idx = ws.Indices)
                 {
-                    float* act = global::CnnGen.Kernels.AlignedMemory.Align(act0), col = global::CnnGen.Kernels.AlignedMemory.Align(col0);
+                    float* act = global::CnnGen.Kernels.AlignedMemory.Align(act0), col = global::CnnGen.Kernels.AlignedMemory.Align(col0), ga = global::CnnGen.Kernels.AlignedMemory.Align(ga0); // ga: scratch for the channels-last run's last output
                     new global::System.Span<float>(x0, n * InputSize).CopyTo(new global::System.Span<float>(act + 0 * n, n * InputSize));
                     long[]? ticks = ws.ForwardTicks;
                     long t0 = ticks != null ? global::System.Diagnostics.Stopwatch.GetTimestamp() : 0;
-                    Conv2d_1_Forward(act + 0 * n, act + 784 * n, p, col, null, null, n, true, ws);
+                    PackForTraining(p, col); // convolution weights in channels-last order, for this forward pass
+                    Conv2d_1_ForwardChannelsLast(act + 0 * n, act + 784 * n, p, col + 0, col + 4752, n); // channels-last
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[0] += t1 - t0; t0 = t1; }
                     // ReLU-2: applied by the convolution before it
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[1] += t1 - t0; t0 = t1; }
-                    MaxPool2d_3_Forward(act + 784 * n, act + 11600 * n, p, col, idx + 0 * n, null, n, true, ws);
+                    MaxPool2d_3_ForwardTrainChannelsLast(act + 784 * n, act + 11600 * n, idx + 0 * n, n);
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[2] += t1 - t0; t0 = t1; }
-                    Conv2d_4_Forward(act + 11600 * n, act + 14736 * n, p, col, null, null, n, true, ws);
+                    Conv2d_4_ForwardChannelsLast(act + 11600 * n, act + 14736 * n, p, col + 144, col + 4752, n); // channels-last
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[3] += t1 - t0; t0 = t1; }
                     // ReLU-5: applied by the convolution before it
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[4] += t1 - t0; t0 = t1; }
-                    MaxPool2d_6_Forward(act + 14736 * n, act + 19344 * n, p, col, idx + 3136 * n, null, n, true, ws);
+                    MaxPool2d_6_ForwardTrainChannelsLast(act + 14736 * n, ga, idx + 3136 * n, n);
+                    global::CnnGen.Kernels.ChannelsLast.ToChannelsFirst(ga, act + 19344 * n, n, 32, 49); // the run's output, saved channels-first for the layers after it
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[5] += t1 - t0; t0 = t1; }
                     Linear_7_Forward(act + 19344 * n, act + 20912 * n, p, col, null, null, n, true, ws);
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[6] += t1 - t0; t0 = t1; }
@@ -395,19 +397,21 @@ namespace Samples
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[7] += t1 - t0; t0 = t1; }
                     Linear_7_Backward(act + 19344 * n, act + 20912 * n, gb, ga, p, g, col, null, null, n, true);
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[6] += t1 - t0; t0 = t1; }
-                    MaxPool2d_6_Backward(act + 14736 * n, act + 19344 * n, ga, gb, p, g, col, idx + 3136 * n, null, n, true);
+                    global::CnnGen.Kernels.ChannelsLast.ToChannelsLast(ga, gb, n, 32, 49); // the output gradient into the run's layout
+                    PackFlippedForTraining(p, col); // flipped, transposed convolution weights for the input gradients
+                    MaxPool2d_6_BackwardChannelsLast(gb, ga, idx + 3136 * n, n);
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[5] += t1 - t0; t0 = t1; }
                     // ReLU-5: its backward runs in the convolution before it
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[4] += t1 - t0; t0 = t1; }
-                    Conv2d_4_Backward(act + 11600 * n, act + 14736 * n, gb, ga, p, g, col, null, null, n, true);
+                    Conv2d_4_BackwardChannelsLast(act + 11600 * n, act + 14736 * n, ga, gb, p, g, col + 144, col + 4752, n, true);
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[3] += t1 - t0; t0 = t1; }
-                    MaxPool2d_3_Backward(act + 784 * n, act + 11600 * n, ga, gb, p, g, col, idx + 0 * n, null, n, true);
+                    MaxPool2d_3_BackwardChannelsLast(gb, ga, idx + 0 * n, n);
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[2] += t1 - t0; t0 = t1; }
                     // ReLU-2: its backward runs in the convolution before it
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[1] += t1 - t0; t0 = t1; }
-                    Conv2d_1_Backward(act + 0 * n, act + 784 * n, gb, ga, p, g, col, null, null, n, needInput);
+                    Conv2d_1_BackwardChannelsLast(act + 0 * n, act + 784 * n, ga, gb, p, g, col + 0, col + 4752, n, needInput);
                     if (ticks != null) { long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[0] += t1 - t0; t0 = t1; }
-                    if (needInput) new global::System.Span<float>(ga, n * InputSize).CopyTo(inputGradient);
+                    if (needInput) new global::System.Span<float>(gb, n * InputSize).CopyTo(inputGradient);
                 }
             }
         }
@@ -1763,6 +1767,432 @@ namespace Samples
                         }
                     }
                 }
+            }
+        }
+
+        /// <summary>The training run's convolution weights, [KH, KW, in, out], into the workspace scratch.</summary>
+        private static void PackForTraining(float* p, float* col)
+        {
+            global::CnnGen.Kernels.ChannelsLast.PackChannelsLast(p + 0, col + 0, 16, 1, 9); // Conv2d-1
+            global::CnnGen.Kernels.ChannelsLast.PackChannelsLast(p + 160, col + 144, 32, 16, 9); // Conv2d-4
+        }
+
+        /// <summary>The training run's convolution weights flipped and transposed, [KH, KW, out, in], for the input gradients.</summary>
+        private static void PackFlippedForTraining(float* p, float* col)
+        {
+            global::CnnGen.Kernels.ChannelsLast.PackFlipped(p + 0, col + 0, 16, 1, 3, 3); // Conv2d-1
+            global::CnnGen.Kernels.ChannelsLast.PackFlipped(p + 160, col + 144, 32, 16, 3, 3); // Conv2d-4
+        }
+
+        // Conv2d-1 backward, channels-last: x [n, 28, 28, 1], y and dy [n, 26, 26, 16]; wd: the flipped weights [3, 3, 16, 1].
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void Conv2d_1_BackwardChannelsLast(float* x, float* y, float* dy, float* dx, float* p, float* g, float* wd, float* col, int n, bool needDx)
+        {
+            global::CnnGen.Kernels.Ops.ReluBackward(y, dy, dy, n * 10816); // the fused ReLU's backward, in place: dy where y > 0
+            float* dw = col; // d(weights) in packed order [3, 3, 1, 16], summed over the samples
+            new global::System.Span<float>(dw, 144).Clear();
+            if (global::CnnGen.Kernels.Gemm.UseVector512)
+            {
+                // Vector512: 9 rows × 1 vector(s) of 16 output channels per block.
+                for (int b = 0; b < n; b++)
+                {
+                    float* xb = x + b * 784, dyb = dy + b * 10816;
+                    float* dwr = dw + (0) * 16;
+                    float* xk = xb;
+                    global::System.Runtime.Intrinsics.Vector512<float> a0_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 0), a1_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 16), a2_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 32), a3_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 48), a4_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 64), a5_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 80), a6_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 96), a7_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 112), a8_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 128);
+                    for (int oy = 0; oy < 26; oy++)
+                    {
+                        float* xp = xk + oy * 28;
+                        float* dp = dyb + oy * 416;
+                        for (int ox = 0; ox < 26; ox++, xp += 1, dp += 16)
+                        {
+                            var d0 = global::System.Runtime.Intrinsics.Vector512.Load(dp);
+                            { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[0]); a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a0_0); }
+                            { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[1]); a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a1_0); }
+                            { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[2]); a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a2_0); }
+                            { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[28]); a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a3_0); }
+                            { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[29]); a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a4_0); }
+                            { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[30]); a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a5_0); }
+                            { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[56]); a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a6_0); }
+                            { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[57]); a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a7_0); }
+                            { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[58]); a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a8_0); }
+                        }
+                    }
+                    global::System.Runtime.Intrinsics.Vector512.Store(a0_0, dwr + 0);
+                    global::System.Runtime.Intrinsics.Vector512.Store(a1_0, dwr + 16);
+                    global::System.Runtime.Intrinsics.Vector512.Store(a2_0, dwr + 32);
+                    global::System.Runtime.Intrinsics.Vector512.Store(a3_0, dwr + 48);
+                    global::System.Runtime.Intrinsics.Vector512.Store(a4_0, dwr + 64);
+                    global::System.Runtime.Intrinsics.Vector512.Store(a5_0, dwr + 80);
+                    global::System.Runtime.Intrinsics.Vector512.Store(a6_0, dwr + 96);
+                    global::System.Runtime.Intrinsics.Vector512.Store(a7_0, dwr + 112);
+                    global::System.Runtime.Intrinsics.Vector512.Store(a8_0, dwr + 128);
+                }
+            }
+            else
+            {
+                // Vector256: 3 rows × 2 vector(s) of 8 output channels per block.
+                for (int b = 0; b < n; b++)
+                {
+                    float* xb = x + b * 784, dyb = dy + b * 10816;
+                    for (int ky = 0; ky < 3; ky++)
+                    {
+                        float* dwr = dw + (ky * 3) * 16;
+                        float* xk = xb + ky * 28;
+                        global::System.Runtime.Intrinsics.Vector256<float> a0_0 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 0), a1_0 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 16), a2_0 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 32);
+                        global::System.Runtime.Intrinsics.Vector256<float> a0_1 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 8), a1_1 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 24), a2_1 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 40);
+                        for (int oy = 0; oy < 26; oy++)
+                        {
+                            float* xp = xk + oy * 28;
+                            float* dp = dyb + oy * 416;
+                            for (int ox = 0; ox < 26; ox++, xp += 1, dp += 16)
+                            {
+                                var d0 = global::System.Runtime.Intrinsics.Vector256.Load(dp); var d1 = global::System.Runtime.Intrinsics.Vector256.Load(dp + 8);
+                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xp[0]); a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d0, a0_0); a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d1, a0_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xp[1]); a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d0, a1_0); a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d1, a1_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xp[2]); a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d0, a2_0); a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d1, a2_1); }
+                            }
+                        }
+                        global::System.Runtime.Intrinsics.Vector256.Store(a0_0, dwr + 0); global::System.Runtime.Intrinsics.Vector256.Store(a0_1, dwr + 8);
+                        global::System.Runtime.Intrinsics.Vector256.Store(a1_0, dwr + 16); global::System.Runtime.Intrinsics.Vector256.Store(a1_1, dwr + 24);
+                        global::System.Runtime.Intrinsics.Vector256.Store(a2_0, dwr + 32); global::System.Runtime.Intrinsics.Vector256.Store(a2_1, dwr + 40);
+                    }
+                }
+            }
+            global::CnnGen.Kernels.ChannelsLast.AddUnpacked(dw, g + 0, 16, 1, 9); // into PyTorch's [16, 1, 3, 3]
+            global::CnnGen.Kernels.ChannelsLast.AddChannelSums(dy, g + 144, n * 676, 16);
+            if (needDx)
+            {
+                // 1 input channel(s): not whole vectors, so the input gradient (asked for by the caller only) runs scalar.
+                new global::System.Span<float>(dx, n * 784).Clear();
+                for (int b = 0; b < n; b++)
+                for (int oy = 0; oy < 26; oy++)
+                for (int ox = 0; ox < 26; ox++)
+                for (int co = 0; co < 16; co++)
+                {
+                    float d = dy[b * 10816 + (oy * 26 + ox) * 16 + co];
+                    for (int ci = 0; ci < 1; ci++)
+                    for (int ky = 0; ky < 3; ky++)
+                    for (int kx = 0; kx < 3; kx++)
+                        dx[b * 784 + ((oy + ky) * 28 + ox + kx) * 1 + ci] += d * p[0 + ((co * 1 + ci) * 3 + ky) * 3 + kx];
+                }
+            }
+        }
+
+        // MaxPool2d-3, channels-last, training: x [n, 26, 26, 16] -> y [n, 14, 14, 16], idx: the input element (within its sample) each output took.
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void MaxPool2d_3_ForwardTrainChannelsLast(float* x, float* y, int* idx, int n)
+        {
+            var lanes = global::System.Runtime.Intrinsics.Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+            for (int b = 0; b < n; b++)
+            {
+                float* xb = x + b * 10816, yb = y + b * 3136;
+                int* ib = idx + b * 3136;
+                for (int oy = 0; oy < 14; oy++)
+                {
+                    for (int ox = 0; ox < 14; ox++)
+                    {
+                        for (int c = 0; c < 16; c += 8)
+                        {
+                            var best = global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                            var at = global::System.Runtime.Intrinsics.Vector256.Create(-1);
+                            { int iy = oy * 2 + -1, ix = ox * 2 + -1;
+                              if ((uint)iy < 26u && (uint)ix < 26u)
+                              { int e = (iy * 26 + ix) * 16 + c; var v = global::System.Runtime.Intrinsics.Vector256.Load(xb + e);
+                                var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v) | global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(at, global::System.Runtime.Intrinsics.Vector256<int>.Zero));
+                                best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best); at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), lanes + global::System.Runtime.Intrinsics.Vector256.Create(e), at); } }
+                            { int iy = oy * 2 + -1, ix = ox * 2 + 0;
+                              if ((uint)iy < 26u && (uint)ix < 26u)
+                              { int e = (iy * 26 + ix) * 16 + c; var v = global::System.Runtime.Intrinsics.Vector256.Load(xb + e);
+                                var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v) | global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(at, global::System.Runtime.Intrinsics.Vector256<int>.Zero));
+                                best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best); at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), lanes + global::System.Runtime.Intrinsics.Vector256.Create(e), at); } }
+                            { int iy = oy * 2 + 0, ix = ox * 2 + -1;
+                              if ((uint)iy < 26u && (uint)ix < 26u)
+                              { int e = (iy * 26 + ix) * 16 + c; var v = global::System.Runtime.Intrinsics.Vector256.Load(xb + e);
+                                var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v) | global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(at, global::System.Runtime.Intrinsics.Vector256<int>.Zero));
+                                best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best); at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), lanes + global::System.Runtime.Intrinsics.Vector256.Create(e), at); } }
+                            { int iy = oy * 2 + 0, ix = ox * 2 + 0;
+                              if ((uint)iy < 26u && (uint)ix < 26u)
+                              { int e = (iy * 26 + ix) * 16 + c; var v = global::System.Runtime.Intrinsics.Vector256.Load(xb + e);
+                                var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v) | global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(at, global::System.Runtime.Intrinsics.Vector256<int>.Zero));
+                                best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best); at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), lanes + global::System.Runtime.Intrinsics.Vector256.Create(e), at); } }
+                            int o = (oy * 14 + ox) * 16 + c;
+                            global::System.Runtime.Intrinsics.Vector256.Store(best, yb + o);
+                            global::System.Runtime.Intrinsics.Vector256.Store(at, ib + o);
+                        }
+                    }
+                }
+            }
+        }
+
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void MaxPool2d_3_BackwardChannelsLast(float* dy, float* dx, int* idx, int n)
+        {
+            new global::System.Span<float>(dx, n * 10816).Clear();
+            for (int b = 0; b < n; b++)
+            {
+                float* dxb = dx + b * 10816, dyb = dy + b * 3136;
+                int* ib = idx + b * 3136;
+                for (int o = 0; o < 3136; o++) dxb[ib[o]] += dyb[o];
+            }
+        }
+
+        // Conv2d-4 backward, channels-last: x [n, 14, 14, 16], y and dy [n, 12, 12, 32]; wd: the flipped weights [3, 3, 32, 16].
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void Conv2d_4_BackwardChannelsLast(float* x, float* y, float* dy, float* dx, float* p, float* g, float* wd, float* col, int n, bool needDx)
+        {
+            global::CnnGen.Kernels.Ops.ReluBackward(y, dy, dy, n * 4608); // the fused ReLU's backward, in place: dy where y > 0
+            float* dw = col; // d(weights) in packed order [3, 3, 16, 32], summed over the samples
+            new global::System.Span<float>(dw, 4608).Clear();
+            if (global::CnnGen.Kernels.Gemm.UseVector512)
+            {
+                // Vector512: 12 rows × 2 vector(s) of 16 output channels per block.
+                for (int b = 0; b < n; b++)
+                {
+                    float* xb = x + b * 3136, dyb = dy + b * 4608;
+                    for (int ky = 0; ky < 3; ky++)
+                    {
+                        for (int tb = 0; tb < 48; tb += 12)
+                        {
+                            float* dwr = dw + (ky * 48 + tb) * 32;
+                            float* xk = xb + ky * 224 + tb;
+                            global::System.Runtime.Intrinsics.Vector512<float> a0_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 0), a1_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 32), a2_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 64), a3_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 96), a4_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 128), a5_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 160), a6_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 192), a7_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 224), a8_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 256), a9_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 288), a10_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 320), a11_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 352);
+                            global::System.Runtime.Intrinsics.Vector512<float> a0_1 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 16), a1_1 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 48), a2_1 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 80), a3_1 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 112), a4_1 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 144), a5_1 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 176), a6_1 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 208), a7_1 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 240), a8_1 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 272), a9_1 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 304), a10_1 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 336), a11_1 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 368);
+                            for (int oy = 0; oy < 12; oy++)
+                            {
+                                float* xp = xk + oy * 224;
+                                float* dp = dyb + oy * 384;
+                                for (int ox = 0; ox < 12; ox++, xp += 16, dp += 32)
+                                {
+                                    var d0 = global::System.Runtime.Intrinsics.Vector512.Load(dp); var d1 = global::System.Runtime.Intrinsics.Vector512.Load(dp + 16);
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[0]); a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a0_0); a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d1, a0_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[1]); a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a1_0); a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d1, a1_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[2]); a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a2_0); a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d1, a2_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[3]); a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a3_0); a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d1, a3_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[4]); a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a4_0); a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d1, a4_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[5]); a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a5_0); a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d1, a5_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[6]); a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a6_0); a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d1, a6_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[7]); a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a7_0); a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d1, a7_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[8]); a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a8_0); a8_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d1, a8_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[9]); a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a9_0); a9_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d1, a9_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[10]); a10_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a10_0); a10_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d1, a10_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[11]); a11_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a11_0); a11_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d1, a11_1); }
+                                }
+                            }
+                            global::System.Runtime.Intrinsics.Vector512.Store(a0_0, dwr + 0); global::System.Runtime.Intrinsics.Vector512.Store(a0_1, dwr + 16);
+                            global::System.Runtime.Intrinsics.Vector512.Store(a1_0, dwr + 32); global::System.Runtime.Intrinsics.Vector512.Store(a1_1, dwr + 48);
+                            global::System.Runtime.Intrinsics.Vector512.Store(a2_0, dwr + 64); global::System.Runtime.Intrinsics.Vector512.Store(a2_1, dwr + 80);
+                            global::System.Runtime.Intrinsics.Vector512.Store(a3_0, dwr + 96); global::System.Runtime.Intrinsics.Vector512.Store(a3_1, dwr + 112);
+                            global::System.Runtime.Intrinsics.Vector512.Store(a4_0, dwr + 128); global::System.Runtime.Intrinsics.Vector512.Store(a4_1, dwr + 144);
+                            global::System.Runtime.Intrinsics.Vector512.Store(a5_0, dwr + 160); global::System.Runtime.Intrinsics.Vector512.Store(a5_1, dwr + 176);
+                            global::System.Runtime.Intrinsics.Vector512.Store(a6_0, dwr + 192); global::System.Runtime.Intrinsics.Vector512.Store(a6_1, dwr + 208);
+                            global::System.Runtime.Intrinsics.Vector512.Store(a7_0, dwr + 224); global::System.Runtime.Intrinsics.Vector512.Store(a7_1, dwr + 240);
+                            global::System.Runtime.Intrinsics.Vector512.Store(a8_0, dwr + 256); global::System.Runtime.Intrinsics.Vector512.Store(a8_1, dwr + 272);
+                            global::System.Runtime.Intrinsics.Vector512.Store(a9_0, dwr + 288); global::System.Runtime.Intrinsics.Vector512.Store(a9_1, dwr + 304);
+                            global::System.Runtime.Intrinsics.Vector512.Store(a10_0, dwr + 320); global::System.Runtime.Intrinsics.Vector512.Store(a10_1, dwr + 336);
+                            global::System.Runtime.Intrinsics.Vector512.Store(a11_0, dwr + 352); global::System.Runtime.Intrinsics.Vector512.Store(a11_1, dwr + 368);
+                        }
+                    }
+                }
+            }
+            else
+            {
+                // Vector256: 6 rows × 2 vector(s) of 8 output channels per block.
+                for (int b = 0; b < n; b++)
+                {
+                    float* xb = x + b * 3136, dyb = dy + b * 4608;
+                    for (int ky = 0; ky < 3; ky++)
+                    {
+                        for (int tb = 0; tb < 48; tb += 6)
+                        {
+                            for (int co = 0; co < 32; co += 16)
+                            {
+                                float* dwr = dw + (ky * 48 + tb) * 32 + co;
+                                float* xk = xb + ky * 224 + tb;
+                                global::System.Runtime.Intrinsics.Vector256<float> a0_0 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 0), a1_0 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 32), a2_0 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 64), a3_0 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 96), a4_0 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 128), a5_0 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 160);
+                                global::System.Runtime.Intrinsics.Vector256<float> a0_1 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 8), a1_1 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 40), a2_1 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 72), a3_1 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 104), a4_1 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 136), a5_1 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 168);
+                                for (int oy = 0; oy < 12; oy++)
+                                {
+                                    float* xp = xk + oy * 224;
+                                    float* dp = dyb + oy * 384 + co;
+                                    for (int ox = 0; ox < 12; ox++, xp += 16, dp += 32)
+                                    {
+                                        var d0 = global::System.Runtime.Intrinsics.Vector256.Load(dp); var d1 = global::System.Runtime.Intrinsics.Vector256.Load(dp + 8);
+                                        { var v = global::System.Runtime.Intrinsics.Vector256.Create(xp[0]); a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d0, a0_0); a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d1, a0_1); }
+                                        { var v = global::System.Runtime.Intrinsics.Vector256.Create(xp[1]); a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d0, a1_0); a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d1, a1_1); }
+                                        { var v = global::System.Runtime.Intrinsics.Vector256.Create(xp[2]); a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d0, a2_0); a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d1, a2_1); }
+                                        { var v = global::System.Runtime.Intrinsics.Vector256.Create(xp[3]); a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d0, a3_0); a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d1, a3_1); }
+                                        { var v = global::System.Runtime.Intrinsics.Vector256.Create(xp[4]); a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d0, a4_0); a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d1, a4_1); }
+                                        { var v = global::System.Runtime.Intrinsics.Vector256.Create(xp[5]); a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d0, a5_0); a5_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d1, a5_1); }
+                                    }
+                                }
+                                global::System.Runtime.Intrinsics.Vector256.Store(a0_0, dwr + 0); global::System.Runtime.Intrinsics.Vector256.Store(a0_1, dwr + 8);
+                                global::System.Runtime.Intrinsics.Vector256.Store(a1_0, dwr + 32); global::System.Runtime.Intrinsics.Vector256.Store(a1_1, dwr + 40);
+                                global::System.Runtime.Intrinsics.Vector256.Store(a2_0, dwr + 64); global::System.Runtime.Intrinsics.Vector256.Store(a2_1, dwr + 72);
+                                global::System.Runtime.Intrinsics.Vector256.Store(a3_0, dwr + 96); global::System.Runtime.Intrinsics.Vector256.Store(a3_1, dwr + 104);
+                                global::System.Runtime.Intrinsics.Vector256.Store(a4_0, dwr + 128); global::System.Runtime.Intrinsics.Vector256.Store(a4_1, dwr + 136);
+                                global::System.Runtime.Intrinsics.Vector256.Store(a5_0, dwr + 160); global::System.Runtime.Intrinsics.Vector256.Store(a5_1, dwr + 168);
+                            }
+                        }
+                    }
+                }
+            }
+            global::CnnGen.Kernels.ChannelsLast.AddUnpacked(dw, g + 160, 32, 16, 9); // into PyTorch's [32, 16, 3, 3]
+            global::CnnGen.Kernels.ChannelsLast.AddChannelSums(dy, g + 4768, n * 144, 32);
+            if (needDx) Conv2d_4_BackwardDataChannelsLast(dy, dx, p, wd, col + 4608, n);
+        }
+
+        // Conv2d-4: d(input) = the output gradient, zero-padded by the kernel size - 1, convolved with the flipped weights.
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void Conv2d_4_BackwardDataChannelsLast(float* x, float* y, float* p, float* wt, float* col, int n)
+        {
+            if (global::CnnGen.Kernels.Gemm.UseVector512)
+            {
+                // Vector512: blocks of 1 × 14 pixels × 1 vector(s) of 16 output channels (14 accumulators).
+                for (int b = 0; b < n; b++)
+                {
+                    float* xb = col; // the sample, zero-padded to [16, 16, 32]
+                    global::CnnGen.Kernels.ChannelsLast.PadChannelsLast(x + b * 4608, col, 12, 12, 32, 2, 2);
+                    float* yb = y + b * 3136;
+                    for (int rb = 0; rb < 14; rb++)
+                    {
+                        int oy = rb, ox = 0;
+                        float* xo = xb + (oy * 16 + ox) * 32;
+                        float* yo = yb + (oy * 14 + ox) * 16;
+                        global::System.Runtime.Intrinsics.Vector512<float> a0_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero, a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0, a10_0 = a0_0, a11_0 = a0_0, a12_0 = a0_0, a13_0 = a0_0;
+                        for (int ky = 0; ky < 3; ky++)
+                        {
+                            float* xt = xo + ky * 512;
+                            float* wk = wt + ky * 1536;
+                            for (int t = 0; t < 96; t++, xt++, wk += 16) // kernel column × input channel: contiguous in both x and wt
+                            {
+                                var w0 = global::System.Runtime.Intrinsics.Vector512.Load(wk);
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[0]); a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a0_0); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[32]); a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a1_0); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[64]); a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a2_0); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[96]); a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a3_0); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[128]); a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a4_0); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[160]); a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a5_0); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[192]); a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a6_0); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[224]); a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a7_0); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[256]); a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a8_0); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[288]); a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a9_0); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[320]); a10_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a10_0); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[352]); a11_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a11_0); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[384]); a12_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a12_0); }
+                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[416]); a13_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a13_0); }
+                            }
+                        }
+                        global::System.Runtime.Intrinsics.Vector512.Store(a0_0, yo + 0);
+                        global::System.Runtime.Intrinsics.Vector512.Store(a1_0, yo + 16);
+                        global::System.Runtime.Intrinsics.Vector512.Store(a2_0, yo + 32);
+                        global::System.Runtime.Intrinsics.Vector512.Store(a3_0, yo + 48);
+                        global::System.Runtime.Intrinsics.Vector512.Store(a4_0, yo + 64);
+                        global::System.Runtime.Intrinsics.Vector512.Store(a5_0, yo + 80);
+                        global::System.Runtime.Intrinsics.Vector512.Store(a6_0, yo + 96);
+                        global::System.Runtime.Intrinsics.Vector512.Store(a7_0, yo + 112);
+                        global::System.Runtime.Intrinsics.Vector512.Store(a8_0, yo + 128);
+                        global::System.Runtime.Intrinsics.Vector512.Store(a9_0, yo + 144);
+                        global::System.Runtime.Intrinsics.Vector512.Store(a10_0, yo + 160);
+                        global::System.Runtime.Intrinsics.Vector512.Store(a11_0, yo + 176);
+                        global::System.Runtime.Intrinsics.Vector512.Store(a12_0, yo + 192);
+                        global::System.Runtime.Intrinsics.Vector512.Store(a13_0, yo + 208);
+                    }
+                }
+                return;
+            }
+            // Vector256: blocks of 2 × 2 pixels × 2 vector(s) of 8 output channels (8 accumulators).
+            for (int b = 0; b < n; b++)
+            {
+                float* xb = col; // the sample, zero-padded to [16, 16, 32]
+                global::CnnGen.Kernels.ChannelsLast.PadChannelsLast(x + b * 4608, col, 12, 12, 32, 2, 2);
+                float* yb = y + b * 3136;
+                for (int rb = 0; rb < 7; rb++)
+                {
+                    for (int cb = 0; cb < 7; cb++)
+                    {
+                        int oy = rb * 2, ox = cb * 2;
+                        float* xo = xb + (oy * 16 + ox) * 32;
+                        float* yo = yb + (oy * 14 + ox) * 16;
+                        global::System.Runtime.Intrinsics.Vector256<float> a0_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0;
+                        global::System.Runtime.Intrinsics.Vector256<float> a0_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1;
+                        for (int ky = 0; ky < 3; ky++)
+                        {
+                            float* xt = xo + ky * 512;
+                            float* wk = wt + ky * 1536;
+                            for (int t = 0; t < 96; t++, xt++, wk += 16) // kernel column × input channel: contiguous in both x and wt
+                            {
+                                var w0 = global::System.Runtime.Intrinsics.Vector256.Load(wk); var w1 = global::System.Runtime.Intrinsics.Vector256.Load(wk + 8);
+                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[0]); a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a0_0); a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a0_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[32]); a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a1_0); a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a1_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[512]); a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a2_0); a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a2_1); }
+                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[544]); a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a3_0); a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a3_1); }
+                            }
+                        }
+                        global::System.Runtime.Intrinsics.Vector256.Store(a0_0, yo + 0); global::System.Runtime.Intrinsics.Vector256.Store(a0_1, yo + 8);
+                        global::System.Runtime.Intrinsics.Vector256.Store(a1_0, yo + 16); global::System.Runtime.Intrinsics.Vector256.Store(a1_1, yo + 24);
+                        global::System.Runtime.Intrinsics.Vector256.Store(a2_0, yo + 224); global::System.Runtime.Intrinsics.Vector256.Store(a2_1, yo + 232);
+                        global::System.Runtime.Intrinsics.Vector256.Store(a3_0, yo + 240); global::System.Runtime.Intrinsics.Vector256.Store(a3_1, yo + 248);
+                    }
+                }
+            }
+        }
+
+        // MaxPool2d-6, channels-last, training: x [n, 12, 12, 32] -> y [n, 7, 7, 32], idx: the input element (within its sample) each output took.
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void MaxPool2d_6_ForwardTrainChannelsLast(float* x, float* y, int* idx, int n)
+        {
+            var lanes = global::System.Runtime.Intrinsics.Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+            for (int b = 0; b < n; b++)
+            {
+                float* xb = x + b * 4608, yb = y + b * 1568;
+                int* ib = idx + b * 1568;
+                for (int oy = 0; oy < 7; oy++)
+                {
+                    for (int ox = 0; ox < 7; ox++)
+                    {
+                        for (int c = 0; c < 32; c += 8)
+                        {
+                            var best = global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                            var at = global::System.Runtime.Intrinsics.Vector256.Create(-1);
+                            { int iy = oy * 2 + -1, ix = ox * 2 + -1;
+                              if ((uint)iy < 12u && (uint)ix < 12u)
+                              { int e = (iy * 12 + ix) * 32 + c; var v = global::System.Runtime.Intrinsics.Vector256.Load(xb + e);
+                                var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v) | global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(at, global::System.Runtime.Intrinsics.Vector256<int>.Zero));
+                                best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best); at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), lanes + global::System.Runtime.Intrinsics.Vector256.Create(e), at); } }
+                            { int iy = oy * 2 + -1, ix = ox * 2 + 0;
+                              if ((uint)iy < 12u && (uint)ix < 12u)
+                              { int e = (iy * 12 + ix) * 32 + c; var v = global::System.Runtime.Intrinsics.Vector256.Load(xb + e);
+                                var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v) | global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(at, global::System.Runtime.Intrinsics.Vector256<int>.Zero));
+                                best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best); at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), lanes + global::System.Runtime.Intrinsics.Vector256.Create(e), at); } }
+                            { int iy = oy * 2 + 0, ix = ox * 2 + -1;
+                              if ((uint)iy < 12u && (uint)ix < 12u)
+                              { int e = (iy * 12 + ix) * 32 + c; var v = global::System.Runtime.Intrinsics.Vector256.Load(xb + e);
+                                var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v) | global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(at, global::System.Runtime.Intrinsics.Vector256<int>.Zero));
+                                best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best); at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), lanes + global::System.Runtime.Intrinsics.Vector256.Create(e), at); } }
+                            { int iy = oy * 2 + 0, ix = ox * 2 + 0;
+                              if ((uint)iy < 12u && (uint)ix < 12u)
+                              { int e = (iy * 12 + ix) * 32 + c; var v = global::System.Runtime.Intrinsics.Vector256.Load(xb + e);
+                                var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v) | global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(at, global::System.Runtime.Intrinsics.Vector256<int>.Zero));
+                                best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best); at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), lanes + global::System.Runtime.Intrinsics.Vector256.Create(e), at); } }
+                            int o = (oy * 7 + ox) * 32 + c;
+                            global::System.Runtime.Intrinsics.Vector256.Store(best, yb + o);
+                            global::System.Runtime.Intrinsics.Vector256.Store(at, ib + o);
+                        }
+                    }
+                }
+            }
+        }
+
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void MaxPool2d_6_BackwardChannelsLast(float* dy, float* dx, int* idx, int n)
+        {
+            new global::System.Span<float>(dx, n * 4608).Clear();
+            for (int b = 0; b < n; b++)
+            {
+                float* dxb = dx + b * 4608, dyb = dy + b * 1568;
+                int* ib = idx + b * 1568;
+                for (int o = 0; o < 1568; o++) dxb[ib[o]] += dyb[o];
             }
         }
 

@@ -115,6 +115,34 @@ public class ChannelsLastTests
         AssertClose(name + " after the change", y, expected, 1e-5);
     }
 
+    /// <summary>
+    /// Training through the channels-last run (Wide: two convolutions, a leaky ReLU and a dilated max pool inside it;
+    /// Strided: stride 2 and padding, so no run): output, parameter gradients and input gradient against the float64
+    /// reference, at a batch that is not a multiple of anything.
+    /// </summary>
+    [Theory]
+    [InlineData(nameof(Wide), 3)]
+    [InlineData(nameof(Strided), 2)]
+    public void TrainingMatchesTheReference(string name, int batch)
+    {
+        var model = Create(name);
+        var reference = RefModel.FromAttributes(Layers(name));
+        var x = RandomInput(batch * model.InputSize, 40 + batch);
+        var y = new float[batch * model.OutputSize];
+        var ws = model.CreateWorkspace(batch);
+        model.ForwardTrain(ws, x, y, batch);
+        var dy = RandomInput(batch * model.OutputSize, 41);
+        var grads = new float[model.ParameterCount];
+        var dx = new float[batch * model.InputSize];
+        model.Backward(ws, dy, grads, dx);
+
+        var pass = reference.Forward(x.Select(v => (double)v).ToArray(), batch, model.Parameters.Select(v => (double)v).ToArray());
+        var (refDx, refDp) = reference.Backward(pass, dy.Select(v => (double)v).ToArray());
+        AssertClose(name + " training output", y, pass.Output.Data, 1e-5);
+        AssertClose(name + " parameter gradients", grads, refDp, 1e-4);
+        AssertClose(name + " input gradient", dx, refDx, 1e-4);
+    }
+
     private static void AssertClose(string what, float[] actual, double[] expected, double tol)
     {
         Assert.Equal(expected.Length, actual.Length);

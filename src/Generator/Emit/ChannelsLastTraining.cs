@@ -195,44 +195,50 @@ namespace CnnGen.Generator.Emit
             w.Line(Hot);
             using (w.Block($"private static void {Prefix(l)}_BackwardChannelsLast(float* x, float* y, float* dy, float* dx, float* p, float* g, float* wd, float* col, int n, bool needDx)"))
             {
-                if (relu) w.Line($"{K}Ops.ReluBackward(y, dy, dy, n * {S(outSize)}); // the fused ReLU's backward, in place: dy where y > 0");
                 w.Line($"float* dw = col; // d(weights) in packed order [{KH}, {KW}, {C}, {KO}], summed over the samples");
                 w.Line($"new global::System.Span<float>(dw, {S(l.WeightCount)}).Clear();");
-                if (KO % 16 == 0)
+                bool vectorDx = !(first && !dataVectorized);
+                if (!vectorDx) w.Line($"if (needDx) new global::System.Span<float>(dx, n * {S(inSize)}).Clear();");
+                w.Line("// One sample at a time, so its output gradient stays in cache for all four uses.");
+                using (w.Block("for (int b = 0; b < n; b++)"))
                 {
-                    using (w.Block($"if ({UseWide})")) WeightGradientBody(w, l, 16);
-                    using (w.Block("else")) WeightGradientBody(w, l, 8);
-                }
-                else
-                {
-                    WeightGradientBody(w, l, 8);
-                }
-                w.Line($"{K}ChannelsLast.AddUnpacked(dw, g + {wOff}, {KO}, {C}, {KH * KW}); // into PyTorch's [{KO}, {C}, {KH}, {KW}]");
-                if (s.Bias) w.Line($"{K}ChannelsLast.AddChannelSums(dy, g + {bOff}, n * {OH * OW}, {KO});");
-                if (first && !dataVectorized)
-                {
-                    using (w.Block("if (needDx)"))
+                    w.Line($"float* xb = x + b * {S(inSize)}, dyb = dy + b * {S(outSize)};");
+                    if (relu) w.Line($"{K}Ops.ReluBackward(y + b * {S(outSize)}, dyb, dyb, {S(outSize)}); // the fused ReLU's backward, in place: dy where y > 0");
+                    if (s.Bias) w.Line($"{K}ChannelsLast.AddChannelSums(dyb, g + {bOff}, {OH * OW}, {KO}); // d(bias)");
+                    if (KO % 16 == 0)
                     {
-                        w.Line($"// {C} input channel(s): not whole vectors, so the input gradient (asked for by the caller only) runs scalar.");
-                        w.Line($"new global::System.Span<float>(dx, n * {S(inSize)}).Clear();");
-                        w.Line($"for (int b = 0; b < n; b++)");
-                        w.Line($"for (int oy = 0; oy < {OH}; oy++)");
-                        w.Line($"for (int ox = 0; ox < {OW}; ox++)");
-                        w.Line($"for (int co = 0; co < {KO}; co++)");
-                        using (w.Block(""))
+                        using (w.Block($"if ({UseWide})")) WeightGradientBody(w, l, 16);
+                        using (w.Block("else")) WeightGradientBody(w, l, 8);
+                    }
+                    else
+                    {
+                        WeightGradientBody(w, l, 8);
+                    }
+                    if (vectorDx)
+                    {
+                        w.Line($"if (needDx) {Prefix(l)}_BackwardDataChannelsLast(dyb, dx + b * {S(inSize)}, p, wd, col + {S(Align(l.WeightCount))}, 1);");
+                    }
+                    else
+                    {
+                        using (w.Block("if (needDx)"))
                         {
-                            w.Line($"float d = dy[b * {S(outSize)} + (oy * {OW} + ox) * {KO} + co];");
-                            w.Line($"for (int ci = 0; ci < {C}; ci++)");
-                            w.Line($"for (int ky = 0; ky < {KH}; ky++)");
-                            w.Line($"for (int kx = 0; kx < {KW}; kx++)");
-                            w.Line($"    dx[b * {S(inSize)} + ((oy + ky) * {W} + ox + kx) * {C} + ci] += d * p[{wOff} + ((co * {C} + ci) * {KH} + ky) * {KW} + kx];");
+                            w.Line($"// {C} input channel(s): not whole vectors, so the input gradient (asked for by the caller only) runs scalar.");
+                            w.Line($"float* dxb = dx + b * {S(inSize)};");
+                            w.Line($"for (int oy = 0; oy < {OH}; oy++)");
+                            w.Line($"for (int ox = 0; ox < {OW}; ox++)");
+                            w.Line($"for (int co = 0; co < {KO}; co++)");
+                            using (w.Block(""))
+                            {
+                                w.Line($"float d = dyb[(oy * {OW} + ox) * {KO} + co];");
+                                w.Line($"for (int ci = 0; ci < {C}; ci++)");
+                                w.Line($"for (int ky = 0; ky < {KH}; ky++)");
+                                w.Line($"for (int kx = 0; kx < {KW}; kx++)");
+                                w.Line($"    dxb[((oy + ky) * {W} + ox + kx) * {C} + ci] += d * p[{wOff} + ((co * {C} + ci) * {KH} + ky) * {KW} + kx];");
+                            }
                         }
                     }
                 }
-                else
-                {
-                    w.Line($"if (needDx) {Prefix(l)}_BackwardDataChannelsLast(dy, dx, p, wd, col + {S(Align(l.WeightCount))}, n);");
-                }
+                w.Line($"{K}ChannelsLast.AddUnpacked(dw, g + {wOff}, {KO}, {C}, {KH * KW}); // into PyTorch's [{KO}, {C}, {KH}, {KW}]");
             }
             w.Line();
             if (!(first && !dataVectorized))
@@ -269,9 +275,7 @@ namespace CnnGen.Generator.Emit
             bool allRows = rowsAll * CB <= budget;
             int RB = allRows ? rowsAll : Enumerable.Range(1, rowsPerTap).Where(r => rowsPerTap % r == 0 && r * CB <= budget).Max();
             w.Line($"// Vector{V * 32}: {RB} rows × {CB} vector(s) of {V} output channels per block.");
-            using (w.Block("for (int b = 0; b < n; b++)"))
             {
-                w.Line($"float* xb = x + b * {S(inSize)}, dyb = dy + b * {S(outSize)};");
                 string rowBase;
                 IDisposable? kyLoop = null, tbLoop = null;
                 if (allRows)
@@ -367,16 +371,53 @@ namespace CnnGen.Generator.Emit
 
         private static void EmitPoolBackward(CodeWriter w, ShapedLayer l)
         {
-            long inSize = (long)l.In.H * l.In.W * l.In.C, outSize = (long)l.Out.H * l.Out.W * l.Out.C;
+            var s = l.Spec;
+            int C = l.In.C, H = l.In.H, W = l.In.W, OH = l.Out.H, OW = l.Out.W;
+            long inSize = (long)H * W * C, outSize = (long)OH * OW * C;
+            bool tiles = s.StrideH == s.KernelH && s.StrideW == s.KernelW && s.DilationH == 1 && s.DilationW == 1;
+            bool covers = tiles && OH * s.StrideH - s.PadH >= H && OW * s.StrideW - s.PadW >= W;
             w.Line(Hot);
             using (w.Block($"private static void {Prefix(l)}_BackwardChannelsLast(float* dy, float* dx, int* idx, int n)"))
             {
-                w.Line($"new global::System.Span<float>(dx, n * {S(inSize)}).Clear();");
-                using (w.Block("for (int b = 0; b < n; b++)"))
+                if (!tiles)
                 {
-                    w.Line($"float* dxb = dx + b * {S(inSize)}, dyb = dy + b * {S(outSize)};");
-                    w.Line($"int* ib = idx + b * {S(outSize)};");
-                    w.Line($"for (int o = 0; o < {S(outSize)}; o++) dxb[ib[o]] += dyb[o];");
+                    w.Line("// Windows overlap: clear, then add each output's gradient at the element it took.");
+                    w.Line($"new global::System.Span<float>(dx, n * {S(inSize)}).Clear();");
+                    using (w.Block("for (int b = 0; b < n; b++)"))
+                    {
+                        w.Line($"float* dxb = dx + b * {S(inSize)}, dyb = dy + b * {S(outSize)};");
+                        w.Line($"int* ib = idx + b * {S(outSize)};");
+                        w.Line($"for (int o = 0; o < {S(outSize)}; o++) dxb[ib[o]] += dyb[o];");
+                    }
+                }
+                else
+                {
+                    const string V = "global::System.Runtime.Intrinsics.Vector256";
+                    w.Line("// The windows tile the input: each input element gets its window's gradient where it was taken, else 0, in one pass.");
+                    if (!covers) w.Line($"new global::System.Span<float>(dx, n * {S(inSize)}).Clear(); // elements no window covers stay 0");
+                    w.Line($"var lanes = {V}.Create(0, 1, 2, 3, 4, 5, 6, 7);");
+                    using (w.Block("for (int b = 0; b < n; b++)"))
+                    {
+                        w.Line($"float* dxb = dx + b * {S(inSize)}, dyb = dy + b * {S(outSize)};");
+                        w.Line($"int* ib = idx + b * {S(outSize)};");
+                        using (w.Block($"for (int oy = 0; oy < {OH}; oy++)"))
+                        using (w.Block($"for (int ox = 0; ox < {OW}; ox++)"))
+                        using (w.Block($"for (int c = 0; c < {C}; c += 8)"))
+                        {
+                            w.Line($"int o = (oy * {OW} + ox) * {C} + c;");
+                            w.Line($"var d = {V}.Load(dyb + o);");
+                            w.Line($"var at = {V}.Load(ib + o);");
+                            for (int ky = 0; ky < s.KernelH; ky++)
+                            {
+                                for (int kx = 0; kx < s.KernelW; kx++)
+                                {
+                                    w.Line($"{{ int iy = oy * {s.StrideH} + {ky - s.PadH}, ix = ox * {s.StrideW} + {kx - s.PadW};");
+                                    w.Line($"  if ((uint)iy < {H}u && (uint)ix < {W}u)");
+                                    w.Line($"  {{ int e = (iy * {W} + ix) * {C} + c; {V}.Store({V}.ConditionalSelect({V}.AsSingle({V}.Equals(at, lanes + {V}.Create(e))), d, {V}<float>.Zero), dxb + e); }} }}");
+                                }
+                            }
+                        }
+                    }
                 }
             }
             w.Line();

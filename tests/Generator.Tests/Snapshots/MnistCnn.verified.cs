@@ -1788,15 +1788,18 @@ namespace Samples
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_1_BackwardChannelsLast(float* x, float* y, float* dy, float* dx, float* p, float* g, float* wd, float* col, int n, bool needDx)
         {
-            global::CnnGen.Kernels.Ops.ReluBackward(y, dy, dy, n * 10816); // the fused ReLU's backward, in place: dy where y > 0
             float* dw = col; // d(weights) in packed order [3, 3, 1, 16], summed over the samples
             new global::System.Span<float>(dw, 144).Clear();
-            if (global::CnnGen.Kernels.Gemm.UseVector512)
+            if (needDx) new global::System.Span<float>(dx, n * 784).Clear();
+            // One sample at a time, so its output gradient stays in cache for all four uses.
+            for (int b = 0; b < n; b++)
             {
-                // Vector512: 9 rows × 1 vector(s) of 16 output channels per block.
-                for (int b = 0; b < n; b++)
+                float* xb = x + b * 784, dyb = dy + b * 10816;
+                global::CnnGen.Kernels.Ops.ReluBackward(y + b * 10816, dyb, dyb, 10816); // the fused ReLU's backward, in place: dy where y > 0
+                global::CnnGen.Kernels.ChannelsLast.AddChannelSums(dyb, g + 144, 676, 16); // d(bias)
+                if (global::CnnGen.Kernels.Gemm.UseVector512)
                 {
-                    float* xb = x + b * 784, dyb = dy + b * 10816;
+                    // Vector512: 9 rows × 1 vector(s) of 16 output channels per block.
                     float* dwr = dw + (0) * 16;
                     float* xk = xb;
                     global::System.Runtime.Intrinsics.Vector512<float> a0_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 0), a1_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 16), a2_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 32), a3_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 48), a4_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 64), a5_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 80), a6_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 96), a7_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 112), a8_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 128);
@@ -1828,13 +1831,9 @@ namespace Samples
                     global::System.Runtime.Intrinsics.Vector512.Store(a7_0, dwr + 112);
                     global::System.Runtime.Intrinsics.Vector512.Store(a8_0, dwr + 128);
                 }
-            }
-            else
-            {
-                // Vector256: 3 rows × 2 vector(s) of 8 output channels per block.
-                for (int b = 0; b < n; b++)
+                else
                 {
-                    float* xb = x + b * 784, dyb = dy + b * 10816;
+                    // Vector256: 3 rows × 2 vector(s) of 8 output channels per block.
                     for (int ky = 0; ky < 3; ky++)
                     {
                         float* dwr = dw + (ky * 3) * 16;
@@ -1858,25 +1857,23 @@ namespace Samples
                         global::System.Runtime.Intrinsics.Vector256.Store(a2_0, dwr + 32); global::System.Runtime.Intrinsics.Vector256.Store(a2_1, dwr + 40);
                     }
                 }
-            }
-            global::CnnGen.Kernels.ChannelsLast.AddUnpacked(dw, g + 0, 16, 1, 9); // into PyTorch's [16, 1, 3, 3]
-            global::CnnGen.Kernels.ChannelsLast.AddChannelSums(dy, g + 144, n * 676, 16);
-            if (needDx)
-            {
-                // 1 input channel(s): not whole vectors, so the input gradient (asked for by the caller only) runs scalar.
-                new global::System.Span<float>(dx, n * 784).Clear();
-                for (int b = 0; b < n; b++)
-                for (int oy = 0; oy < 26; oy++)
-                for (int ox = 0; ox < 26; ox++)
-                for (int co = 0; co < 16; co++)
+                if (needDx)
                 {
-                    float d = dy[b * 10816 + (oy * 26 + ox) * 16 + co];
-                    for (int ci = 0; ci < 1; ci++)
-                    for (int ky = 0; ky < 3; ky++)
-                    for (int kx = 0; kx < 3; kx++)
-                        dx[b * 784 + ((oy + ky) * 28 + ox + kx) * 1 + ci] += d * p[0 + ((co * 1 + ci) * 3 + ky) * 3 + kx];
+                    // 1 input channel(s): not whole vectors, so the input gradient (asked for by the caller only) runs scalar.
+                    float* dxb = dx + b * 784;
+                    for (int oy = 0; oy < 26; oy++)
+                    for (int ox = 0; ox < 26; ox++)
+                    for (int co = 0; co < 16; co++)
+                    {
+                        float d = dyb[(oy * 26 + ox) * 16 + co];
+                        for (int ci = 0; ci < 1; ci++)
+                        for (int ky = 0; ky < 3; ky++)
+                        for (int kx = 0; kx < 3; kx++)
+                            dxb[((oy + ky) * 28 + ox + kx) * 1 + ci] += d * p[0 + ((co * 1 + ci) * 3 + ky) * 3 + kx];
+                    }
                 }
             }
+            global::CnnGen.Kernels.ChannelsLast.AddUnpacked(dw, g + 0, 16, 1, 9); // into PyTorch's [16, 1, 3, 3]
         }
 
         // MaxPool2d-3, channels-last, training: x [n, 26, 26, 16] -> y [n, 14, 14, 16], idx: the input element (within its sample) each output took.
@@ -1928,12 +1925,36 @@ namespace Samples
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void MaxPool2d_3_BackwardChannelsLast(float* dy, float* dx, int* idx, int n)
         {
-            new global::System.Span<float>(dx, n * 10816).Clear();
+            // The windows tile the input: each input element gets its window's gradient where it was taken, else 0, in one pass.
+            var lanes = global::System.Runtime.Intrinsics.Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
             for (int b = 0; b < n; b++)
             {
                 float* dxb = dx + b * 10816, dyb = dy + b * 3136;
                 int* ib = idx + b * 3136;
-                for (int o = 0; o < 3136; o++) dxb[ib[o]] += dyb[o];
+                for (int oy = 0; oy < 14; oy++)
+                {
+                    for (int ox = 0; ox < 14; ox++)
+                    {
+                        for (int c = 0; c < 16; c += 8)
+                        {
+                            int o = (oy * 14 + ox) * 16 + c;
+                            var d = global::System.Runtime.Intrinsics.Vector256.Load(dyb + o);
+                            var at = global::System.Runtime.Intrinsics.Vector256.Load(ib + o);
+                            { int iy = oy * 2 + -1, ix = ox * 2 + -1;
+                              if ((uint)iy < 26u && (uint)ix < 26u)
+                              { int e = (iy * 26 + ix) * 16 + c; global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.Equals(at, lanes + global::System.Runtime.Intrinsics.Vector256.Create(e))), d, global::System.Runtime.Intrinsics.Vector256<float>.Zero), dxb + e); } }
+                            { int iy = oy * 2 + -1, ix = ox * 2 + 0;
+                              if ((uint)iy < 26u && (uint)ix < 26u)
+                              { int e = (iy * 26 + ix) * 16 + c; global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.Equals(at, lanes + global::System.Runtime.Intrinsics.Vector256.Create(e))), d, global::System.Runtime.Intrinsics.Vector256<float>.Zero), dxb + e); } }
+                            { int iy = oy * 2 + 0, ix = ox * 2 + -1;
+                              if ((uint)iy < 26u && (uint)ix < 26u)
+                              { int e = (iy * 26 + ix) * 16 + c; global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.Equals(at, lanes + global::System.Runtime.Intrinsics.Vector256.Create(e))), d, global::System.Runtime.Intrinsics.Vector256<float>.Zero), dxb + e); } }
+                            { int iy = oy * 2 + 0, ix = ox * 2 + 0;
+                              if ((uint)iy < 26u && (uint)ix < 26u)
+                              { int e = (iy * 26 + ix) * 16 + c; global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.Equals(at, lanes + global::System.Runtime.Intrinsics.Vector256.Create(e))), d, global::System.Runtime.Intrinsics.Vector256<float>.Zero), dxb + e); } }
+                        }
+                    }
+                }
             }
         }
 
@@ -1941,15 +1962,17 @@ namespace Samples
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_4_BackwardChannelsLast(float* x, float* y, float* dy, float* dx, float* p, float* g, float* wd, float* col, int n, bool needDx)
         {
-            global::CnnGen.Kernels.Ops.ReluBackward(y, dy, dy, n * 4608); // the fused ReLU's backward, in place: dy where y > 0
             float* dw = col; // d(weights) in packed order [3, 3, 16, 32], summed over the samples
             new global::System.Span<float>(dw, 4608).Clear();
-            if (global::CnnGen.Kernels.Gemm.UseVector512)
+            // One sample at a time, so its output gradient stays in cache for all four uses.
+            for (int b = 0; b < n; b++)
             {
-                // Vector512: 12 rows × 2 vector(s) of 16 output channels per block.
-                for (int b = 0; b < n; b++)
+                float* xb = x + b * 3136, dyb = dy + b * 4608;
+                global::CnnGen.Kernels.Ops.ReluBackward(y + b * 4608, dyb, dyb, 4608); // the fused ReLU's backward, in place: dy where y > 0
+                global::CnnGen.Kernels.ChannelsLast.AddChannelSums(dyb, g + 4768, 144, 32); // d(bias)
+                if (global::CnnGen.Kernels.Gemm.UseVector512)
                 {
-                    float* xb = x + b * 3136, dyb = dy + b * 4608;
+                    // Vector512: 12 rows × 2 vector(s) of 16 output channels per block.
                     for (int ky = 0; ky < 3; ky++)
                     {
                         for (int tb = 0; tb < 48; tb += 12)
@@ -1994,13 +2017,9 @@ namespace Samples
                         }
                     }
                 }
-            }
-            else
-            {
-                // Vector256: 6 rows × 2 vector(s) of 8 output channels per block.
-                for (int b = 0; b < n; b++)
+                else
                 {
-                    float* xb = x + b * 3136, dyb = dy + b * 4608;
+                    // Vector256: 6 rows × 2 vector(s) of 8 output channels per block.
                     for (int ky = 0; ky < 3; ky++)
                     {
                         for (int tb = 0; tb < 48; tb += 6)
@@ -2036,10 +2055,9 @@ namespace Samples
                         }
                     }
                 }
+                if (needDx) Conv2d_4_BackwardDataChannelsLast(dyb, dx + b * 3136, p, wd, col + 4608, 1);
             }
             global::CnnGen.Kernels.ChannelsLast.AddUnpacked(dw, g + 160, 32, 16, 9); // into PyTorch's [32, 16, 3, 3]
-            global::CnnGen.Kernels.ChannelsLast.AddChannelSums(dy, g + 4768, n * 144, 32);
-            if (needDx) Conv2d_4_BackwardDataChannelsLast(dy, dx, p, wd, col + 4608, n);
         }
 
         // Conv2d-4: d(input) = the output gradient, zero-padded by the kernel size - 1, convolved with the flipped weights.
@@ -2187,12 +2205,36 @@ namespace Samples
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void MaxPool2d_6_BackwardChannelsLast(float* dy, float* dx, int* idx, int n)
         {
-            new global::System.Span<float>(dx, n * 4608).Clear();
+            // The windows tile the input: each input element gets its window's gradient where it was taken, else 0, in one pass.
+            var lanes = global::System.Runtime.Intrinsics.Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
             for (int b = 0; b < n; b++)
             {
                 float* dxb = dx + b * 4608, dyb = dy + b * 1568;
                 int* ib = idx + b * 1568;
-                for (int o = 0; o < 1568; o++) dxb[ib[o]] += dyb[o];
+                for (int oy = 0; oy < 7; oy++)
+                {
+                    for (int ox = 0; ox < 7; ox++)
+                    {
+                        for (int c = 0; c < 32; c += 8)
+                        {
+                            int o = (oy * 7 + ox) * 32 + c;
+                            var d = global::System.Runtime.Intrinsics.Vector256.Load(dyb + o);
+                            var at = global::System.Runtime.Intrinsics.Vector256.Load(ib + o);
+                            { int iy = oy * 2 + -1, ix = ox * 2 + -1;
+                              if ((uint)iy < 12u && (uint)ix < 12u)
+                              { int e = (iy * 12 + ix) * 32 + c; global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.Equals(at, lanes + global::System.Runtime.Intrinsics.Vector256.Create(e))), d, global::System.Runtime.Intrinsics.Vector256<float>.Zero), dxb + e); } }
+                            { int iy = oy * 2 + -1, ix = ox * 2 + 0;
+                              if ((uint)iy < 12u && (uint)ix < 12u)
+                              { int e = (iy * 12 + ix) * 32 + c; global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.Equals(at, lanes + global::System.Runtime.Intrinsics.Vector256.Create(e))), d, global::System.Runtime.Intrinsics.Vector256<float>.Zero), dxb + e); } }
+                            { int iy = oy * 2 + 0, ix = ox * 2 + -1;
+                              if ((uint)iy < 12u && (uint)ix < 12u)
+                              { int e = (iy * 12 + ix) * 32 + c; global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.Equals(at, lanes + global::System.Runtime.Intrinsics.Vector256.Create(e))), d, global::System.Runtime.Intrinsics.Vector256<float>.Zero), dxb + e); } }
+                            { int iy = oy * 2 + 0, ix = ox * 2 + 0;
+                              if ((uint)iy < 12u && (uint)ix < 12u)
+                              { int e = (iy * 12 + ix) * 32 + c; global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.Equals(at, lanes + global::System.Runtime.Intrinsics.Vector256.Create(e))), d, global::System.Runtime.Intrinsics.Vector256<float>.Zero), dxb + e); } }
+                        }
+                    }
+                }
             }
         }
 

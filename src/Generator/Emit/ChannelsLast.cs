@@ -279,7 +279,14 @@ namespace CnnGen.Generator.Emit
                             var names = Enumerable.Range(0, R * PC).Select(i => $"a{i}_{j} = " + (i == 0 ? init : $"a0_{j}"));
                             w.Line($"{Vec}<float> " + string.Join(", ", names) + ";");
                         }
-                        using (w.Block($"for (int ky = 0; ky < {d.KH}; ky++)"))
+                        // Kernel rows that read only the zero padding for every row of the block are skipped.
+                        string kyRange = $"int ky = 0; ky < {d.KH}; ky++";
+                        if (d.PadH > 0 && d.SH == 1)
+                        {
+                            string lo = $"global::System.Math.Max(0, {d.PadH - R + 1} - {oy})", hi = $"global::System.Math.Min({d.KH}, {H + d.PadH} - {oy})";
+                            kyRange = $"int ky = {lo}, kyEnd = {hi}; ky < kyEnd; ky++";
+                        }
+                        using (w.Block($"for ({kyRange})"))
                         {
                             w.Line($"float* xt = xo + ky * {S((long)WP * C)};");
                             w.Line($"float* wk = wt + ky * {S((long)KW * C * KO)}{co};");

@@ -2078,7 +2078,7 @@ namespace Samples
                         float* xo = xb + (oy * 16 + ox) * 32;
                         float* yo = yb + (oy * 14 + ox) * 16;
                         global::System.Runtime.Intrinsics.Vector512<float> a0_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero, a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0, a10_0 = a0_0, a11_0 = a0_0, a12_0 = a0_0, a13_0 = a0_0;
-                        for (int ky = 0; ky < 3; ky++)
+                        for (int ky = global::System.Math.Max(0, 2 - oy), kyEnd = global::System.Math.Min(3, 14 - oy); ky < kyEnd; ky++)
                         {
                             float* xt = xo + ky * 512;
                             float* wk = wt + ky * 1536;
@@ -2134,7 +2134,7 @@ namespace Samples
                         float* yo = yb + (oy * 14 + ox) * 16;
                         global::System.Runtime.Intrinsics.Vector256<float> a0_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0;
                         global::System.Runtime.Intrinsics.Vector256<float> a0_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1;
-                        for (int ky = 0; ky < 3; ky++)
+                        for (int ky = global::System.Math.Max(0, 1 - oy), kyEnd = global::System.Math.Min(3, 14 - oy); ky < kyEnd; ky++)
                         {
                             float* xt = xo + ky * 512;
                             float* wk = wt + ky * 1536;

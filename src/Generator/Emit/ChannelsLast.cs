@@ -390,7 +390,8 @@ namespace CnnGen.Generator.Emit
                 using (C == V ? null : w.Block($"for (int c = 0; c < {C}; c += {V})"))
                 {
                     string c = C == V ? "" : " + c";
-                    w.Line($"var m = {Vec}.Create(float.NegativeInfinity);");
+                    // Each tap's vector (-inf where the tap is padding), then a tree of maxima: shorter dependency chains.
+                    var taps = new List<string>();
                     for (int ky = 0; ky < s.KernelH; ky++)
                     {
                         for (int kx = 0; kx < s.KernelW; kx++)
@@ -399,11 +400,25 @@ namespace CnnGen.Generator.Emit
                             if (!rowSafe(ky)) conds.Add($"r{ky}");
                             if (checkColumns) conds.Add($"c{kx}");
                             long off = ((long)ky * s.DilationH * W + (long)kx * s.DilationW) * C;
-                            string load = $"m = {Vec}.Max(m, {Vec}.Load(xp + {S(off)}{c}));";
-                            w.Line(conds.Count == 0 ? load : $"if ({string.Join(" & ", conds)}) {load}");
+                            string load = $"{Vec}.Load(xp + {S(off)}{c})";
+                            string name = $"t{taps.Count}";
+                            w.Line($"var {name} = " + (conds.Count == 0 ? load : $"{string.Join(" & ", conds)} ? {load} : {Vec}.Create(float.NegativeInfinity)") + ";");
+                            taps.Add(name);
                         }
                     }
-                    w.Line($"{Vec}.Store(m, yp{c});");
+                    while (taps.Count > 1)
+                    {
+                        var next = new List<string>();
+                        for (int i = 0; i + 1 < taps.Count; i += 2)
+                        {
+                            string name = taps[i] + "m";
+                            w.Line($"var {name} = {Vec}.Max({taps[i]}, {taps[i + 1]});");
+                            next.Add(name);
+                        }
+                        if (taps.Count % 2 == 1) next.Add(taps[taps.Count - 1]);
+                        taps = next;
+                    }
+                    w.Line($"{Vec}.Store({taps[0]}, yp{c});");
                 }
             }
         }

@@ -28,6 +28,7 @@ namespace CnnGen.Generator.Emit
             var channelsLast = run is null ? null : ChannelsLast.For(run, l => folds.IsFoldedConv(IndexOf(m, l), out _));
             var training = ChannelsLastTraining.For(m, plan);
             if (training is not null) plan.ColumnScratch = System.Math.Max(plan.ColumnScratch, training.ScratchFloats);
+            if (channelsLast is not null) plan.ColumnScratch = System.Math.Max(plan.ColumnScratch, channelsLast.FusedScratch);
 
             w.Line("// Memory plan (floats per sample unless noted): computed at compile time from the shapes.");
             w.Line($"private const int ActivationsPerSample = {plan.ActivationsPerSample};");
@@ -398,7 +399,13 @@ namespace CnnGen.Generator.Emit
                             {
                                 var lj = run[j];
                                 string pre = ChannelsLast.Prefix(lj);
-                                if (lj.Spec.Kind == LayerKind.Conv2d) steps.Add(new Step(false, perSample, lj.In.Size, lj.Out.Size, (c, x, k) => $"{pre}({c}, {x}, p, wt + {channelsLast.PackOffset[lj]}, col, {k});"));
+                                if (lj.Spec.Kind == LayerKind.Conv2d && channelsLast.FusedPool.TryGetValue(lj, out var pool))
+                                {
+                                    string fused = ChannelsLast.FusedPrefix(lj, pool);
+                                    steps.Add(new Step(false, perSample, lj.In.Size, pool.Out.Size, (c, x, k) => $"{fused}({c}, {x}, p, wt + {channelsLast.PackOffset[lj]}, col, {k}); // and its max pool"));
+                                    j++;
+                                }
+                                else if (lj.Spec.Kind == LayerKind.Conv2d) steps.Add(new Step(false, perSample, lj.In.Size, lj.Out.Size, (c, x, k) => $"{pre}({c}, {x}, p, wt + {channelsLast.PackOffset[lj]}, col, {k});"));
                                 else if (lj.Spec.Kind == LayerKind.MaxPool2d) steps.Add(new Step(false, perSample, lj.In.Size, lj.Out.Size, (c, x, k) => $"{pre}({c}, {x}, {k});"));
                                 else steps.Add(new Step(IsInPlace(lj.Spec.Kind), perSample, lj.In.Size, lj.Out.Size, (c, x, k) => $"{LayerEmitter.MethodPrefix(lj)}_Forward({c}, {x}, p, col, null, null, {k}, false, null); // element-wise: any layout"));
                             }
@@ -474,7 +481,8 @@ namespace CnnGen.Generator.Emit
             if (training is null) return;
             foreach (int i in training.PackOffset.Keys)
             {
-                if (channelsLast is null || !channelsLast.PackOffset.ContainsKey(m.Layers[i])) ChannelsLast.EmitConv(w, m.Layers[i], plan.FusesRelu[i]);
+                var l = m.Layers[i];
+                if (channelsLast is null || !channelsLast.PackOffset.ContainsKey(l) || channelsLast.FusedPool.ContainsKey(l)) ChannelsLast.EmitConv(w, l, plan.FusesRelu[i]);
             }
             training.EmitMethods(w, m, plan);
         }

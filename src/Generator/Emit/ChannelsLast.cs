@@ -40,6 +40,12 @@ namespace CnnGen.Generator.Emit
 
         public bool Any => Segments.Count > 0;
 
+        /// <summary>Convolutions whose max pool (the next layer) runs inside them, band by band (see <see cref="EmitFused"/>).</summary>
+        public Dictionary<ShapedLayer, ShapedLayer> FusedPool { get; } = new Dictionary<ShapedLayer, ShapedLayer>();
+
+        /// <summary>Scratch floats the fused convolutions need: the padded input, then a band of output rows.</summary>
+        public long FusedScratch { get; private set; }
+
         /// <summary>Finds the channels-last runs in <paramref name="run"/> (the layers inference executes, in order).</summary>
         public static ChannelsLast For(IReadOnlyList<ShapedLayer> run, Func<ShapedLayer, bool> foldedConv)
         {
@@ -58,6 +64,21 @@ namespace CnnGen.Generator.Emit
                     j++;
                 }
                 cl.Segments.Add((i, j));
+                if (i == 0)
+                {
+                    // The run that starts at the input goes sample by sample: there a convolution and the max pool
+                    // after it fuse when the pool's windows tile the rows (each output row computed once).
+                    for (int k = i; k + 1 < j; k++)
+                    {
+                        ShapedLayer c = run[k], pool = run[k + 1];
+                        var ps = pool.Spec;
+                        if (c.Spec.Kind != LayerKind.Conv2d || ps.Kind != LayerKind.MaxPool2d || ps.StrideH != ps.KernelH || ps.DilationH != 1) continue;
+                        cl.FusedPool[c] = pool;
+                        long padded = c.Spec.PadH > 0 || c.Spec.PadW > 0 ? (PaddedInput(c) + 15) / 16 * 16 : 0;
+                        cl.FusedScratch = Math.Max(cl.FusedScratch, padded + (long)ps.KernelH * c.Out.W * c.Spec.Out);
+                        k++;
+                    }
+                }
                 i = j - 1;
             }
             return cl;
@@ -147,7 +168,12 @@ namespace CnnGen.Generator.Emit
                 for (int i = start; i < end; i++)
                 {
                     var l = run[i];
-                    if (l.Spec.Kind == LayerKind.Conv2d) EmitConv(w, l, fusesRelu[indexOf(l)]);
+                    if (l.Spec.Kind == LayerKind.Conv2d && FusedPool.TryGetValue(l, out var pool))
+                    {
+                        EmitFused(w, l, fusesRelu[indexOf(l)], pool);
+                        i++;
+                    }
+                    else if (l.Spec.Kind == LayerKind.Conv2d) EmitConv(w, l, fusesRelu[indexOf(l)]);
                     else if (l.Spec.Kind == LayerKind.MaxPool2d) EmitMaxPool(w, l);
                 }
             }
@@ -195,6 +221,8 @@ namespace CnnGen.Generator.Emit
             public int C, H, W, KO, OH, OW, KH, KW, SH = 1, SW = 1, PadH, PadW;
             public int BiasOffset = -1;
             public bool Relu;
+            /// <summary>One output row only (OH = 1), at xb / yb set by the caller, inside its loops.</summary>
+            public bool RowMode;
             public int HP => H + 2 * PadH;
             public int WP => W + 2 * PadW;
             public bool Padded => PadH > 0 || PadW > 0;
@@ -216,6 +244,73 @@ namespace CnnGen.Generator.Emit
             using (w.Block($"private static void {Prefix(l)}(float* x, float* y, float* p, float* wt, float* col, int n)"))
             {
                 EmitDirectConvBody(w, d);
+            }
+            w.Line();
+        }
+
+        public static string FusedPrefix(ShapedLayer conv, ShapedLayer pool) =>
+            LayerEmitter.MethodPrefix(conv) + "_" + LayerEmitter.MethodPrefix(pool) + "_ForwardChannelsLast";
+
+        /// <summary>
+        /// A convolution and the max pool after it, one band of output rows at a time: the convolution writes the rows
+        /// one pool row needs into a small buffer (in L1), the pool reads them from there, so the convolution's full
+        /// output never goes through memory.
+        /// </summary>
+        private static void EmitFused(CodeWriter w, ShapedLayer conv, bool relu, ShapedLayer pool)
+        {
+            var d = DirectConv.Of(conv, relu);
+            var ps = pool.Spec;
+            int KO = d.KO, OWc = d.OW, OHc = d.OH, OHp = pool.Out.H;
+            long band = (long)OWc * KO;
+            long paddedFloats = d.Padded ? (PaddedInput(conv) + 15) / 16 * 16 : 0;
+            w.Line($"// {conv.SummaryName} and {pool.SummaryName}, channels-last and fused: x [n, {d.H}, {d.W}, {d.C}] -> [n, {pool.Out.H}, {pool.Out.W}, {KO}];");
+            w.Line($"// for each output row of the pool, the convolution first writes the {ps.KernelH} row(s) it pools into a band buffer.");
+            w.Line(Hot);
+            using (w.Block($"private static void {FusedPrefix(conv, pool)}(float* x, float* y, float* p, float* wt, float* col, int n)"))
+            {
+                void Body(int V)
+                {
+                    var row = DirectConv.Of(conv, relu);
+                    row.OH = 1;
+                    row.RowMode = true;
+                    using (w.Block("for (int b = 0; b < n; b++)"))
+                    {
+                        if (d.Padded)
+                        {
+                            w.Line($"float* xs = col; // the sample, zero-padded to [{d.HP}, {d.WP}, {d.C}]");
+                            w.Line($"{K}ChannelsLast.PadChannelsLast(x + b * {S((long)d.H * d.W * d.C)}, col, {d.H}, {d.W}, {d.C}, {d.PadH}, {d.PadW});");
+                        }
+                        else
+                        {
+                            w.Line($"float* xs = x + b * {S((long)d.H * d.W * d.C)};");
+                        }
+                        w.Line($"float* ys = y + b * {S(pool.Out.Size)};");
+                        w.Line($"float* band = col + {S(paddedFloats)}; // [{ps.KernelH}, {OWc}, {KO}]");
+                        using (w.Block($"for (int oy = 0; oy < {OHp}; oy++)"))
+                        {
+                            w.Line($"int first = global::System.Math.Max(0, oy * {ps.StrideH} - {ps.PadH}), end = global::System.Math.Min({OHc}, oy * {ps.StrideH} - {ps.PadH} + {ps.KernelH});");
+                            using (w.Block("for (int cr = first; cr < end; cr++)"))
+                            {
+                                w.Line($"float* xb = xs + cr * {S((long)d.SH * d.WP * d.C)}, yb = band + (cr - first) * {S(band)};");
+                                ConvBody(w, row, V);
+                            }
+                            using (w.Block(""))
+                            {
+                                w.Line($"float* xb = band - first * {S(band)}, yb = ys; // convolution row r sits at band row r - first");
+                                PoolRow(w, pool, V);
+                            }
+                        }
+                    }
+                }
+                if (KO % 16 == 0)
+                {
+                    using (w.Block($"if ({UseWide})"))
+                    {
+                        Body(16);
+                        w.Line("return;");
+                    }
+                }
+                Body(8);
             }
             w.Line();
         }
@@ -242,9 +337,13 @@ namespace CnnGen.Generator.Emit
             var (CB, R, PC) = Blocking(coVectors, OH, OW, V == 16 ? 24 : 12);
             int rowBlocks = (OH + R - 1) / R, colBlocks = (OW + PC - 1) / PC;
             w.Line($"// Vector{V * 32}: blocks of {R} × {PC} pixels × {CB} vector(s) of {V} output channels ({R * PC * CB} accumulators).");
-            using (w.Block("for (int b = 0; b < n; b++)"))
+            using (d.RowMode ? null : w.Block("for (int b = 0; b < n; b++)"))
             {
-                if (d.Padded)
+                if (d.RowMode)
+                {
+                    // the caller points xb at the input row and yb at the output row
+                }
+                else if (d.Padded)
                 {
                     w.Line($"float* xb = col; // the sample, zero-padded to [{HP}, {WP}, {C}]");
                     w.Line($"{K}ChannelsLast.PadChannelsLast(x + b * {S((long)H * W * C)}, col, {H}, {W}, {C}, {d.PadH}, {d.PadW});");
@@ -253,7 +352,7 @@ namespace CnnGen.Generator.Emit
                 {
                     w.Line($"float* xb = x + b * {S((long)H * W * C)};");
                 }
-                w.Line($"float* yb = y + b * {S((long)OH * OW * KO)};");
+                if (!d.RowMode) w.Line($"float* yb = y + b * {S((long)OH * OW * KO)};");
                 string rowLoop = rowBlocks == 1 ? "" : $"for (int rb = 0; rb < {rowBlocks}; rb++)";
                 string colLoop = colBlocks == 1 ? "" : $"for (int cb = 0; cb < {colBlocks}; cb++)";
                 using (rowLoop == "" ? null : w.Block(rowLoop))
@@ -263,9 +362,9 @@ namespace CnnGen.Generator.Emit
                     string ox = colBlocks == 1 ? "0" : (OW % PC == 0 ? Mul("cb", PC) : $"global::System.Math.Min(cb * {PC}, {OW - PC})");
                     if (rowBlocks != 1 || colBlocks != 1)
                     {
-                        w.Line($"int oy = {oy}, ox = {ox};" + (OH % R != 0 || OW % PC != 0 ? " // the last block moves back to fit (its overlap is computed twice)" : ""));
-                        oy = "oy";
-                        ox = "ox";
+                        w.Line($"int by = {oy}, bx = {ox}; // the block's first output row and column" + (OH % R != 0 || OW % PC != 0 ? " (the last block moves back to fit; its overlap is computed twice)" : ""));
+                        oy = "by";
+                        ox = "bx";
                     }
                     w.Line($"float* xo = xb + ({Mul(oy, d.SH * WP)} + {Mul(ox, d.SW)}) * {C};");
                     w.Line($"float* yo = yb + ({Mul(oy, OW)} + {ox}) * {KO};");
@@ -281,7 +380,7 @@ namespace CnnGen.Generator.Emit
                         }
                         // Kernel rows that read only the zero padding for every row of the block are skipped.
                         string kyRange = $"int ky = 0; ky < {d.KH}; ky++";
-                        if (d.PadH > 0 && d.SH == 1)
+                        if (d.PadH > 0 && d.SH == 1 && !d.RowMode)
                         {
                             string lo = $"global::System.Math.Max(0, {d.PadH - R + 1} - {oy})", hi = $"global::System.Math.Min({d.KH}, {H + d.PadH} - {oy})";
                             kyRange = $"int ky = {lo}, kyEnd = {hi}; ky < kyEnd; ky++";
@@ -347,15 +446,22 @@ namespace CnnGen.Generator.Emit
 
         private static void PoolBody(CodeWriter w, ShapedLayer l, int V)
         {
-            var s = l.Spec;
             int C = l.In.C, H = l.In.H, W = l.In.W, OH = l.Out.H, OW = l.Out.W;
-            string Vec = V == 16 ? "global::System.Runtime.Intrinsics.Vector512" : "global::System.Runtime.Intrinsics.Vector256";
-            // Which taps can leave the input (then tested per row / per column).
-            bool RowSafe(int ky) => -s.PadH + ky * s.DilationH >= 0 && (OH - 1) * s.StrideH - s.PadH + ky * s.DilationH < H;
             using (w.Block("for (int b = 0; b < n; b++)"))
             {
                 w.Line($"float* xb = x + b * {S((long)H * W * C)}, yb = y + b * {S((long)OH * OW * C)};");
-                using (w.Block($"for (int oy = 0; oy < {OH}; oy++)"))
+                using (w.Block($"for (int oy = 0; oy < {OH}; oy++)")) PoolRow(w, l, V);
+            }
+        }
+
+        /// <summary>Output row oy of a max pool: input sample at xb (rows of the layer's input), output sample at yb.</summary>
+        private static void PoolRow(CodeWriter w, ShapedLayer l, int V)
+        {
+            var s = l.Spec;
+            int H = l.In.H, W = l.In.W, OH = l.Out.H, OW = l.Out.W;
+            // Which taps can leave the input (then tested per row / per column).
+            bool RowSafe(int ky) => -s.PadH + ky * s.DilationH >= 0 && (OH - 1) * s.StrideH - s.PadH + ky * s.DilationH < H;
+            {
                 {
                     w.Line($"int iy = oy * {s.StrideH} - {s.PadH};");
                     for (int ky = 0; ky < s.KernelH; ky++)

@@ -282,10 +282,8 @@ namespace Samples
                     float* y0 = yout + start * OutputSize;
                     for (int s = 0; s < n; s++) // one sample at a time through the channels-last layers
                     {
-                        Conv2d_1_ForwardChannelsLast(x0 + s * 784, pa + s * 10816, p, wt + 0, col, 1);
-                        MaxPool2d_3_ForwardChannelsLast(pa + s * 10816, pb + s * 10816, 1);
-                        Conv2d_4_ForwardChannelsLast(pb + s * 10816, pa + s * 10816, p, wt + 144, col, 1);
-                        MaxPool2d_6_ForwardChannelsLast(pa + s * 10816, pb + s * 1568, 1);
+                        Conv2d_1_MaxPool2d_3_ForwardChannelsLast(x0 + s * 784, pa + s * 10816, p, wt + 0, col, 1); // and its max pool
+                        Conv2d_4_MaxPool2d_6_ForwardChannelsLast(pa + s * 10816, pb + s * 1568, p, wt + 144, col, 1); // and its max pool
                     }
                     global::CnnGen.Kernels.ChannelsLast.ToChannelsFirst(pb, pa, n, 32, 49); // back to channels-first
                     Linear_7_Forward(pa, pb, p, col, null, null, n, false, null);
@@ -1314,6 +1312,459 @@ namespace Samples
             if (needDx) global::CnnGen.Kernels.Gemm.MultiplyNN(n, 32, 10, dy, 10, 1, p + 55008, 32, dx, 32, false);
         }
 
+        // Conv2d-1 and MaxPool2d-3, channels-last and fused: x [n, 28, 28, 1] -> [n, 14, 14, 16];
+        // for each output row of the pool, the convolution first writes the 2 row(s) it pools into a band buffer.
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void Conv2d_1_MaxPool2d_3_ForwardChannelsLast(float* x, float* y, float* p, float* wt, float* col, int n)
+        {
+            if (global::CnnGen.Kernels.Gemm.UseVector512)
+            {
+                for (int b = 0; b < n; b++)
+                {
+                    float* xs = x + b * 784;
+                    float* ys = y + b * 3136;
+                    float* band = col + 0; // [2, 26, 16]
+                    for (int oy = 0; oy < 14; oy++)
+                    {
+                        int first = global::System.Math.Max(0, oy * 2 - 1), end = global::System.Math.Min(26, oy * 2 - 1 + 2);
+                        for (int cr = first; cr < end; cr++)
+                        {
+                            float* xb = xs + cr * 28, yb = band + (cr - first) * 416;
+                            // Vector512: blocks of 1 × 13 pixels × 1 vector(s) of 16 output channels (13 accumulators).
+                            for (int cb = 0; cb < 2; cb++)
+                            {
+                                int by = 0, bx = cb * 13; // the block's first output row and column
+                                float* xo = xb + (by * 28 + bx) * 1;
+                                float* yo = yb + (by * 26 + bx) * 16;
+                                global::System.Runtime.Intrinsics.Vector512<float> a0_0 = global::System.Runtime.Intrinsics.Vector512.Load(p + 144), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0, a10_0 = a0_0, a11_0 = a0_0, a12_0 = a0_0;
+                                for (int ky = 0; ky < 3; ky++)
+                                {
+                                    float* xt = xo + ky * 28;
+                                    float* wk = wt + ky * 48;
+                                    for (int t = 0; t < 3; t++, xt++, wk += 16) // kernel column × input channel: contiguous in both x and wt
+                                    {
+                                        var w0 = global::System.Runtime.Intrinsics.Vector512.Load(wk);
+                                        { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[0]); a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a0_0); }
+                                        { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[1]); a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a1_0); }
+                                        { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[2]); a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a2_0); }
+                                        { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[3]); a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a3_0); }
+                                        { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[4]); a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a4_0); }
+                                        { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[5]); a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a5_0); }
+                                        { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[6]); a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a6_0); }
+                                        { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[7]); a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a7_0); }
+                                        { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[8]); a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a8_0); }
+                                        { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[9]); a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a9_0); }
+                                        { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[10]); a10_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a10_0); }
+                                        { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[11]); a11_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a11_0); }
+                                        { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[12]); a12_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a12_0); }
+                                    }
+                                }
+                                global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a0_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 0);
+                                global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a1_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 16);
+                                global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a2_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 32);
+                                global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a3_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 48);
+                                global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a4_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 64);
+                                global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a5_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 80);
+                                global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a6_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 96);
+                                global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a7_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 112);
+                                global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a8_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 128);
+                                global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a9_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 144);
+                                global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a10_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 160);
+                                global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a11_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 176);
+                                global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a12_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 192);
+                            }
+                        }
+                        {
+                            float* xb = band - first * 416, yb = ys; // convolution row r sits at band row r - first
+                            int iy = oy * 2 - 1;
+                            bool r0 = (uint)(iy + 0) < 26u;
+                            bool r1 = (uint)(iy + 1) < 26u;
+                            for (int ox = 0; ox < 1; ox++) // windows that reach past the left or right edge
+                            {
+                                int ix = ox * 2 - 1;
+                                bool c0 = (uint)(ix + 0) < 26u;
+                                bool c1 = (uint)(ix + 1) < 26u;
+                                float* xp = xb + (iy * 26 + ix) * 16; // the window's corner (only valid taps are read)
+                                float* yp = yb + (oy * 14 + ox) * 16;
+                                var t0 = r0 & c0 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 0) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                                var t1 = r0 & c1 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 16) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                                var t2 = r1 & c0 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 416) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                                var t3 = r1 & c1 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 432) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                                var t0m = global::System.Runtime.Intrinsics.Vector512.Max(t0, t1);
+                                var t2m = global::System.Runtime.Intrinsics.Vector512.Max(t2, t3);
+                                var t0mm = global::System.Runtime.Intrinsics.Vector512.Max(t0m, t2m);
+                                global::System.Runtime.Intrinsics.Vector512.Store(t0mm, yp);
+                            }
+                            for (int ox = 1; ox < 13; ox++)
+                            {
+                                int ix = ox * 2 - 1;
+                                float* xp = xb + (iy * 26 + ix) * 16; // the window's corner (only valid taps are read)
+                                float* yp = yb + (oy * 14 + ox) * 16;
+                                var t0 = r0 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 0) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                                var t1 = r0 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 16) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                                var t2 = r1 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 416) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                                var t3 = r1 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 432) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                                var t0m = global::System.Runtime.Intrinsics.Vector512.Max(t0, t1);
+                                var t2m = global::System.Runtime.Intrinsics.Vector512.Max(t2, t3);
+                                var t0mm = global::System.Runtime.Intrinsics.Vector512.Max(t0m, t2m);
+                                global::System.Runtime.Intrinsics.Vector512.Store(t0mm, yp);
+                            }
+                            for (int ox = 13; ox < 14; ox++) // windows that reach past the left or right edge
+                            {
+                                int ix = ox * 2 - 1;
+                                bool c0 = (uint)(ix + 0) < 26u;
+                                bool c1 = (uint)(ix + 1) < 26u;
+                                float* xp = xb + (iy * 26 + ix) * 16; // the window's corner (only valid taps are read)
+                                float* yp = yb + (oy * 14 + ox) * 16;
+                                var t0 = r0 & c0 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 0) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                                var t1 = r0 & c1 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 16) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                                var t2 = r1 & c0 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 416) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                                var t3 = r1 & c1 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 432) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                                var t0m = global::System.Runtime.Intrinsics.Vector512.Max(t0, t1);
+                                var t2m = global::System.Runtime.Intrinsics.Vector512.Max(t2, t3);
+                                var t0mm = global::System.Runtime.Intrinsics.Vector512.Max(t0m, t2m);
+                                global::System.Runtime.Intrinsics.Vector512.Store(t0mm, yp);
+                            }
+                        }
+                    }
+                }
+                return;
+            }
+            for (int b = 0; b < n; b++)
+            {
+                float* xs = x + b * 784;
+                float* ys = y + b * 3136;
+                float* band = col + 0; // [2, 26, 16]
+                for (int oy = 0; oy < 14; oy++)
+                {
+                    int first = global::System.Math.Max(0, oy * 2 - 1), end = global::System.Math.Min(26, oy * 2 - 1 + 2);
+                    for (int cr = first; cr < end; cr++)
+                    {
+                        float* xb = xs + cr * 28, yb = band + (cr - first) * 416;
+                        // Vector256: blocks of 1 × 4 pixels × 2 vector(s) of 8 output channels (8 accumulators).
+                        for (int cb = 0; cb < 7; cb++)
+                        {
+                            int by = 0, bx = global::System.Math.Min(cb * 4, 22); // the block's first output row and column (the last block moves back to fit; its overlap is computed twice)
+                            float* xo = xb + (by * 28 + bx) * 1;
+                            float* yo = yb + (by * 26 + bx) * 16;
+                            global::System.Runtime.Intrinsics.Vector256<float> a0_0 = global::System.Runtime.Intrinsics.Vector256.Load(p + 144), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0;
+                            global::System.Runtime.Intrinsics.Vector256<float> a0_1 = global::System.Runtime.Intrinsics.Vector256.Load(p + 152), a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1;
+                            for (int ky = 0; ky < 3; ky++)
+                            {
+                                float* xt = xo + ky * 28;
+                                float* wk = wt + ky * 48;
+                                for (int t = 0; t < 3; t++, xt++, wk += 16) // kernel column × input channel: contiguous in both x and wt
+                                {
+                                    var w0 = global::System.Runtime.Intrinsics.Vector256.Load(wk); var w1 = global::System.Runtime.Intrinsics.Vector256.Load(wk + 8);
+                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[0]); a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a0_0); a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a0_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[1]); a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a1_0); a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a1_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[2]); a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a2_0); a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a2_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[3]); a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a3_0); a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a3_1); }
+                                }
+                            }
+                            global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a0_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 0); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a0_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 8);
+                            global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a1_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 16); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a1_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 24);
+                            global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a2_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 32); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a2_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 40);
+                            global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a3_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 48); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a3_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 56);
+                        }
+                    }
+                    {
+                        float* xb = band - first * 416, yb = ys; // convolution row r sits at band row r - first
+                        int iy = oy * 2 - 1;
+                        bool r0 = (uint)(iy + 0) < 26u;
+                        bool r1 = (uint)(iy + 1) < 26u;
+                        for (int ox = 0; ox < 1; ox++) // windows that reach past the left or right edge
+                        {
+                            int ix = ox * 2 - 1;
+                            bool c0 = (uint)(ix + 0) < 26u;
+                            bool c1 = (uint)(ix + 1) < 26u;
+                            float* xp = xb + (iy * 26 + ix) * 16; // the window's corner (only valid taps are read)
+                            float* yp = yb + (oy * 14 + ox) * 16;
+                            for (int c = 0; c < 16; c += 8)
+                            {
+                                var t0 = r0 & c0 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 0 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                                var t1 = r0 & c1 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 16 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                                var t2 = r1 & c0 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 416 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                                var t3 = r1 & c1 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 432 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                                var t0m = global::System.Runtime.Intrinsics.Vector256.Max(t0, t1);
+                                var t2m = global::System.Runtime.Intrinsics.Vector256.Max(t2, t3);
+                                var t0mm = global::System.Runtime.Intrinsics.Vector256.Max(t0m, t2m);
+                                global::System.Runtime.Intrinsics.Vector256.Store(t0mm, yp + c);
+                            }
+                        }
+                        for (int ox = 1; ox < 13; ox++)
+                        {
+                            int ix = ox * 2 - 1;
+                            float* xp = xb + (iy * 26 + ix) * 16; // the window's corner (only valid taps are read)
+                            float* yp = yb + (oy * 14 + ox) * 16;
+                            for (int c = 0; c < 16; c += 8)
+                            {
+                                var t0 = r0 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 0 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                                var t1 = r0 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 16 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                                var t2 = r1 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 416 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                                var t3 = r1 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 432 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                                var t0m = global::System.Runtime.Intrinsics.Vector256.Max(t0, t1);
+                                var t2m = global::System.Runtime.Intrinsics.Vector256.Max(t2, t3);
+                                var t0mm = global::System.Runtime.Intrinsics.Vector256.Max(t0m, t2m);
+                                global::System.Runtime.Intrinsics.Vector256.Store(t0mm, yp + c);
+                            }
+                        }
+                        for (int ox = 13; ox < 14; ox++) // windows that reach past the left or right edge
+                        {
+                            int ix = ox * 2 - 1;
+                            bool c0 = (uint)(ix + 0) < 26u;
+                            bool c1 = (uint)(ix + 1) < 26u;
+                            float* xp = xb + (iy * 26 + ix) * 16; // the window's corner (only valid taps are read)
+                            float* yp = yb + (oy * 14 + ox) * 16;
+                            for (int c = 0; c < 16; c += 8)
+                            {
+                                var t0 = r0 & c0 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 0 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                                var t1 = r0 & c1 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 16 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                                var t2 = r1 & c0 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 416 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                                var t3 = r1 & c1 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 432 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                                var t0m = global::System.Runtime.Intrinsics.Vector256.Max(t0, t1);
+                                var t2m = global::System.Runtime.Intrinsics.Vector256.Max(t2, t3);
+                                var t0mm = global::System.Runtime.Intrinsics.Vector256.Max(t0m, t2m);
+                                global::System.Runtime.Intrinsics.Vector256.Store(t0mm, yp + c);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        // Conv2d-4 and MaxPool2d-6, channels-last and fused: x [n, 14, 14, 16] -> [n, 7, 7, 32];
+        // for each output row of the pool, the convolution first writes the 2 row(s) it pools into a band buffer.
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void Conv2d_4_MaxPool2d_6_ForwardChannelsLast(float* x, float* y, float* p, float* wt, float* col, int n)
+        {
+            if (global::CnnGen.Kernels.Gemm.UseVector512)
+            {
+                for (int b = 0; b < n; b++)
+                {
+                    float* xs = x + b * 3136;
+                    float* ys = y + b * 1568;
+                    float* band = col + 0; // [2, 12, 32]
+                    for (int oy = 0; oy < 7; oy++)
+                    {
+                        int first = global::System.Math.Max(0, oy * 2 - 1), end = global::System.Math.Min(12, oy * 2 - 1 + 2);
+                        for (int cr = first; cr < end; cr++)
+                        {
+                            float* xb = xs + cr * 224, yb = band + (cr - first) * 384;
+                            // Vector512: blocks of 1 × 12 pixels × 2 vector(s) of 16 output channels (24 accumulators).
+                            float* xo = xb + (0 + 0) * 16;
+                            float* yo = yb + (0 + 0) * 32;
+                            global::System.Runtime.Intrinsics.Vector512<float> a0_0 = global::System.Runtime.Intrinsics.Vector512.Load(p + 4768), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0, a10_0 = a0_0, a11_0 = a0_0;
+                            global::System.Runtime.Intrinsics.Vector512<float> a0_1 = global::System.Runtime.Intrinsics.Vector512.Load(p + 4784), a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1, a4_1 = a0_1, a5_1 = a0_1, a6_1 = a0_1, a7_1 = a0_1, a8_1 = a0_1, a9_1 = a0_1, a10_1 = a0_1, a11_1 = a0_1;
+                            for (int ky = 0; ky < 3; ky++)
+                            {
+                                float* xt = xo + ky * 224;
+                                float* wk = wt + ky * 1536;
+                                for (int t = 0; t < 48; t++, xt++, wk += 32) // kernel column × input channel: contiguous in both x and wt
+                                {
+                                    var w0 = global::System.Runtime.Intrinsics.Vector512.Load(wk); var w1 = global::System.Runtime.Intrinsics.Vector512.Load(wk + 16);
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[0]); a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a0_0); a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a0_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[16]); a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a1_0); a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a1_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[32]); a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a2_0); a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a2_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[48]); a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a3_0); a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a3_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[64]); a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a4_0); a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a4_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[80]); a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a5_0); a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a5_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[96]); a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a6_0); a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a6_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[112]); a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a7_0); a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a7_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[128]); a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a8_0); a8_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a8_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[144]); a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a9_0); a9_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a9_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[160]); a10_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a10_0); a10_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a10_1); }
+                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[176]); a11_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a11_0); a11_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a11_1); }
+                                }
+                            }
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a0_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 0); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a0_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 16);
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a1_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 32); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a1_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 48);
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a2_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 64); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a2_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 80);
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a3_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 96); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a3_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 112);
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a4_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 128); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a4_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 144);
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a5_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 160); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a5_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 176);
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a6_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 192); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a6_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 208);
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a7_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 224); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a7_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 240);
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a8_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 256); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a8_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 272);
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a9_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 288); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a9_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 304);
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a10_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 320); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a10_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 336);
+                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a11_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 352); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a11_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 368);
+                        }
+                        {
+                            float* xb = band - first * 384, yb = ys; // convolution row r sits at band row r - first
+                            int iy = oy * 2 - 1;
+                            bool r0 = (uint)(iy + 0) < 12u;
+                            bool r1 = (uint)(iy + 1) < 12u;
+                            for (int ox = 0; ox < 1; ox++) // windows that reach past the left or right edge
+                            {
+                                int ix = ox * 2 - 1;
+                                bool c0 = (uint)(ix + 0) < 12u;
+                                bool c1 = (uint)(ix + 1) < 12u;
+                                float* xp = xb + (iy * 12 + ix) * 32; // the window's corner (only valid taps are read)
+                                float* yp = yb + (oy * 7 + ox) * 32;
+                                for (int c = 0; c < 32; c += 16)
+                                {
+                                    var t0 = r0 & c0 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 0 + c) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                                    var t1 = r0 & c1 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 32 + c) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                                    var t2 = r1 & c0 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 384 + c) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                                    var t3 = r1 & c1 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 416 + c) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                                    var t0m = global::System.Runtime.Intrinsics.Vector512.Max(t0, t1);
+                                    var t2m = global::System.Runtime.Intrinsics.Vector512.Max(t2, t3);
+                                    var t0mm = global::System.Runtime.Intrinsics.Vector512.Max(t0m, t2m);
+                                    global::System.Runtime.Intrinsics.Vector512.Store(t0mm, yp + c);
+                                }
+                            }
+                            for (int ox = 1; ox < 6; ox++)
+                            {
+                                int ix = ox * 2 - 1;
+                                float* xp = xb + (iy * 12 + ix) * 32; // the window's corner (only valid taps are read)
+                                float* yp = yb + (oy * 7 + ox) * 32;
+                                for (int c = 0; c < 32; c += 16)
+                                {
+                                    var t0 = r0 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 0 + c) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                                    var t1 = r0 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 32 + c) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                                    var t2 = r1 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 384 + c) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                                    var t3 = r1 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 416 + c) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                                    var t0m = global::System.Runtime.Intrinsics.Vector512.Max(t0, t1);
+                                    var t2m = global::System.Runtime.Intrinsics.Vector512.Max(t2, t3);
+                                    var t0mm = global::System.Runtime.Intrinsics.Vector512.Max(t0m, t2m);
+                                    global::System.Runtime.Intrinsics.Vector512.Store(t0mm, yp + c);
+                                }
+                            }
+                            for (int ox = 6; ox < 7; ox++) // windows that reach past the left or right edge
+                            {
+                                int ix = ox * 2 - 1;
+                                bool c0 = (uint)(ix + 0) < 12u;
+                                bool c1 = (uint)(ix + 1) < 12u;
+                                float* xp = xb + (iy * 12 + ix) * 32; // the window's corner (only valid taps are read)
+                                float* yp = yb + (oy * 7 + ox) * 32;
+                                for (int c = 0; c < 32; c += 16)
+                                {
+                                    var t0 = r0 & c0 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 0 + c) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                                    var t1 = r0 & c1 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 32 + c) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                                    var t2 = r1 & c0 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 384 + c) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                                    var t3 = r1 & c1 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 416 + c) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
+                                    var t0m = global::System.Runtime.Intrinsics.Vector512.Max(t0, t1);
+                                    var t2m = global::System.Runtime.Intrinsics.Vector512.Max(t2, t3);
+                                    var t0mm = global::System.Runtime.Intrinsics.Vector512.Max(t0m, t2m);
+                                    global::System.Runtime.Intrinsics.Vector512.Store(t0mm, yp + c);
+                                }
+                            }
+                        }
+                    }
+                }
+                return;
+            }
+            for (int b = 0; b < n; b++)
+            {
+                float* xs = x + b * 3136;
+                float* ys = y + b * 1568;
+                float* band = col + 0; // [2, 12, 32]
+                for (int oy = 0; oy < 7; oy++)
+                {
+                    int first = global::System.Math.Max(0, oy * 2 - 1), end = global::System.Math.Min(12, oy * 2 - 1 + 2);
+                    for (int cr = first; cr < end; cr++)
+                    {
+                        float* xb = xs + cr * 224, yb = band + (cr - first) * 384;
+                        // Vector256: blocks of 1 × 6 pixels × 2 vector(s) of 8 output channels (12 accumulators).
+                        for (int cb = 0; cb < 2; cb++)
+                        {
+                            int by = 0, bx = cb * 6; // the block's first output row and column
+                            float* xo = xb + (by * 14 + bx) * 16;
+                            float* yo = yb + (by * 12 + bx) * 32;
+                            for (int co = 0; co < 32; co += 16)
+                            {
+                                global::System.Runtime.Intrinsics.Vector256<float> a0_0 = global::System.Runtime.Intrinsics.Vector256.Load(p + 4768 + co), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0;
+                                global::System.Runtime.Intrinsics.Vector256<float> a0_1 = global::System.Runtime.Intrinsics.Vector256.Load(p + 4776 + co), a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1, a4_1 = a0_1, a5_1 = a0_1;
+                                for (int ky = 0; ky < 3; ky++)
+                                {
+                                    float* xt = xo + ky * 224;
+                                    float* wk = wt + ky * 1536 + co;
+                                    for (int t = 0; t < 48; t++, xt++, wk += 32) // kernel column × input channel: contiguous in both x and wt
+                                    {
+                                        var w0 = global::System.Runtime.Intrinsics.Vector256.Load(wk); var w1 = global::System.Runtime.Intrinsics.Vector256.Load(wk + 8);
+                                        { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[0]); a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a0_0); a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a0_1); }
+                                        { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[16]); a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a1_0); a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a1_1); }
+                                        { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[32]); a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a2_0); a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a2_1); }
+                                        { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[48]); a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a3_0); a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a3_1); }
+                                        { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[64]); a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a4_0); a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a4_1); }
+                                        { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[80]); a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a5_0); a5_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a5_1); }
+                                    }
+                                }
+                                global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a0_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 0 + co); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a0_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 8 + co);
+                                global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a1_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 32 + co); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a1_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 40 + co);
+                                global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a2_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 64 + co); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a2_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 72 + co);
+                                global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a3_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 96 + co); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a3_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 104 + co);
+                                global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a4_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 128 + co); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a4_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 136 + co);
+                                global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a5_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 160 + co); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a5_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 168 + co);
+                            }
+                        }
+                    }
+                    {
+                        float* xb = band - first * 384, yb = ys; // convolution row r sits at band row r - first
+                        int iy = oy * 2 - 1;
+                        bool r0 = (uint)(iy + 0) < 12u;
+                        bool r1 = (uint)(iy + 1) < 12u;
+                        for (int ox = 0; ox < 1; ox++) // windows that reach past the left or right edge
+                        {
+                            int ix = ox * 2 - 1;
+                            bool c0 = (uint)(ix + 0) < 12u;
+                            bool c1 = (uint)(ix + 1) < 12u;
+                            float* xp = xb + (iy * 12 + ix) * 32; // the window's corner (only valid taps are read)
+                            float* yp = yb + (oy * 7 + ox) * 32;
+                            for (int c = 0; c < 32; c += 8)
+                            {
+                                var t0 = r0 & c0 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 0 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                                var t1 = r0 & c1 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 32 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                                var t2 = r1 & c0 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 384 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                                var t3 = r1 & c1 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 416 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                                var t0m = global::System.Runtime.Intrinsics.Vector256.Max(t0, t1);
+                                var t2m = global::System.Runtime.Intrinsics.Vector256.Max(t2, t3);
+                                var t0mm = global::System.Runtime.Intrinsics.Vector256.Max(t0m, t2m);
+                                global::System.Runtime.Intrinsics.Vector256.Store(t0mm, yp + c);
+                            }
+                        }
+                        for (int ox = 1; ox < 6; ox++)
+                        {
+                            int ix = ox * 2 - 1;
+                            float* xp = xb + (iy * 12 + ix) * 32; // the window's corner (only valid taps are read)
+                            float* yp = yb + (oy * 7 + ox) * 32;
+                            for (int c = 0; c < 32; c += 8)
+                            {
+                                var t0 = r0 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 0 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                                var t1 = r0 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 32 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                                var t2 = r1 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 384 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                                var t3 = r1 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 416 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                                var t0m = global::System.Runtime.Intrinsics.Vector256.Max(t0, t1);
+                                var t2m = global::System.Runtime.Intrinsics.Vector256.Max(t2, t3);
+                                var t0mm = global::System.Runtime.Intrinsics.Vector256.Max(t0m, t2m);
+                                global::System.Runtime.Intrinsics.Vector256.Store(t0mm, yp + c);
+                            }
+                        }
+                        for (int ox = 6; ox < 7; ox++) // windows that reach past the left or right edge
+                        {
+                            int ix = ox * 2 - 1;
+                            bool c0 = (uint)(ix + 0) < 12u;
+                            bool c1 = (uint)(ix + 1) < 12u;
+                            float* xp = xb + (iy * 12 + ix) * 32; // the window's corner (only valid taps are read)
+                            float* yp = yb + (oy * 7 + ox) * 32;
+                            for (int c = 0; c < 32; c += 8)
+                            {
+                                var t0 = r0 & c0 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 0 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                                var t1 = r0 & c1 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 32 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                                var t2 = r1 & c0 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 384 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                                var t3 = r1 & c1 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 416 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
+                                var t0m = global::System.Runtime.Intrinsics.Vector256.Max(t0, t1);
+                                var t2m = global::System.Runtime.Intrinsics.Vector256.Max(t2, t3);
+                                var t0mm = global::System.Runtime.Intrinsics.Vector256.Max(t0m, t2m);
+                                global::System.Runtime.Intrinsics.Vector256.Store(t0mm, yp + c);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
         // Conv2d-1, channels-last and direct: x [n, 28, 28, 1] -> y [n, 26, 26, 16], packed weights wt [3, 3, 1, 16], then ReLU.
         // Each block keeps output pixels × output-channel vectors in registers; each reduction step broadcasts one input value per pixel.
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1330,9 +1781,9 @@ namespace Samples
                     {
                         for (int cb = 0; cb < 3; cb++)
                         {
-                            int oy = rb * 2, ox = global::System.Math.Min(cb * 9, 17); // the last block moves back to fit (its overlap is computed twice)
-                            float* xo = xb + (oy * 28 + ox) * 1;
-                            float* yo = yb + (oy * 26 + ox) * 16;
+                            int by = rb * 2, bx = global::System.Math.Min(cb * 9, 17); // the block's first output row and column (the last block moves back to fit; its overlap is computed twice)
+                            float* xo = xb + (by * 28 + bx) * 1;
+                            float* yo = yb + (by * 26 + bx) * 16;
                             global::System.Runtime.Intrinsics.Vector512<float> a0_0 = global::System.Runtime.Intrinsics.Vector512.Load(p + 144), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0, a10_0 = a0_0, a11_0 = a0_0, a12_0 = a0_0, a13_0 = a0_0, a14_0 = a0_0, a15_0 = a0_0, a16_0 = a0_0, a17_0 = a0_0;
                             for (int ky = 0; ky < 3; ky++)
                             {
@@ -1393,9 +1844,9 @@ namespace Samples
                 {
                     for (int cb = 0; cb < 9; cb++)
                     {
-                        int oy = rb * 2, ox = global::System.Math.Min(cb * 3, 23); // the last block moves back to fit (its overlap is computed twice)
-                        float* xo = xb + (oy * 28 + ox) * 1;
-                        float* yo = yb + (oy * 26 + ox) * 16;
+                        int by = rb * 2, bx = global::System.Math.Min(cb * 3, 23); // the block's first output row and column (the last block moves back to fit; its overlap is computed twice)
+                        float* xo = xb + (by * 28 + bx) * 1;
+                        float* yo = yb + (by * 26 + bx) * 16;
                         global::System.Runtime.Intrinsics.Vector256<float> a0_0 = global::System.Runtime.Intrinsics.Vector256.Load(p + 144), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0;
                         global::System.Runtime.Intrinsics.Vector256<float> a0_1 = global::System.Runtime.Intrinsics.Vector256.Load(p + 152), a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1, a4_1 = a0_1, a5_1 = a0_1;
                         for (int ky = 0; ky < 3; ky++)
@@ -1424,125 +1875,6 @@ namespace Samples
             }
         }
 
-        // MaxPool2d-3, channels-last: x [n, 26, 26, 16] -> y [n, 14, 14, 16]; the maximum of whole channel vectors over each window.
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void MaxPool2d_3_ForwardChannelsLast(float* x, float* y, int n)
-        {
-            if (global::CnnGen.Kernels.Gemm.UseVector512)
-            {
-                for (int b = 0; b < n; b++)
-                {
-                    float* xb = x + b * 10816, yb = y + b * 3136;
-                    for (int oy = 0; oy < 14; oy++)
-                    {
-                        int iy = oy * 2 - 1;
-                        bool r0 = (uint)(iy + 0) < 26u;
-                        bool r1 = (uint)(iy + 1) < 26u;
-                        for (int ox = 0; ox < 1; ox++) // windows that reach past the left or right edge
-                        {
-                            int ix = ox * 2 - 1;
-                            bool c0 = (uint)(ix + 0) < 26u;
-                            bool c1 = (uint)(ix + 1) < 26u;
-                            float* xp = xb + (iy * 26 + ix) * 16; // the window's corner (only valid taps are read)
-                            float* yp = yb + (oy * 14 + ox) * 16;
-                            var m = global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                            if (r0 & c0) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 0));
-                            if (r0 & c1) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 16));
-                            if (r1 & c0) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 416));
-                            if (r1 & c1) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 432));
-                            global::System.Runtime.Intrinsics.Vector512.Store(m, yp);
-                        }
-                        for (int ox = 1; ox < 13; ox++)
-                        {
-                            int ix = ox * 2 - 1;
-                            float* xp = xb + (iy * 26 + ix) * 16; // the window's corner (only valid taps are read)
-                            float* yp = yb + (oy * 14 + ox) * 16;
-                            var m = global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                            if (r0) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 0));
-                            if (r0) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 16));
-                            if (r1) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 416));
-                            if (r1) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 432));
-                            global::System.Runtime.Intrinsics.Vector512.Store(m, yp);
-                        }
-                        for (int ox = 13; ox < 14; ox++) // windows that reach past the left or right edge
-                        {
-                            int ix = ox * 2 - 1;
-                            bool c0 = (uint)(ix + 0) < 26u;
-                            bool c1 = (uint)(ix + 1) < 26u;
-                            float* xp = xb + (iy * 26 + ix) * 16; // the window's corner (only valid taps are read)
-                            float* yp = yb + (oy * 14 + ox) * 16;
-                            var m = global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                            if (r0 & c0) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 0));
-                            if (r0 & c1) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 16));
-                            if (r1 & c0) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 416));
-                            if (r1 & c1) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 432));
-                            global::System.Runtime.Intrinsics.Vector512.Store(m, yp);
-                        }
-                    }
-                }
-                return;
-            }
-            for (int b = 0; b < n; b++)
-            {
-                float* xb = x + b * 10816, yb = y + b * 3136;
-                for (int oy = 0; oy < 14; oy++)
-                {
-                    int iy = oy * 2 - 1;
-                    bool r0 = (uint)(iy + 0) < 26u;
-                    bool r1 = (uint)(iy + 1) < 26u;
-                    for (int ox = 0; ox < 1; ox++) // windows that reach past the left or right edge
-                    {
-                        int ix = ox * 2 - 1;
-                        bool c0 = (uint)(ix + 0) < 26u;
-                        bool c1 = (uint)(ix + 1) < 26u;
-                        float* xp = xb + (iy * 26 + ix) * 16; // the window's corner (only valid taps are read)
-                        float* yp = yb + (oy * 14 + ox) * 16;
-                        for (int c = 0; c < 16; c += 8)
-                        {
-                            var m = global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                            if (r0 & c0) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 0 + c));
-                            if (r0 & c1) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 16 + c));
-                            if (r1 & c0) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 416 + c));
-                            if (r1 & c1) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 432 + c));
-                            global::System.Runtime.Intrinsics.Vector256.Store(m, yp + c);
-                        }
-                    }
-                    for (int ox = 1; ox < 13; ox++)
-                    {
-                        int ix = ox * 2 - 1;
-                        float* xp = xb + (iy * 26 + ix) * 16; // the window's corner (only valid taps are read)
-                        float* yp = yb + (oy * 14 + ox) * 16;
-                        for (int c = 0; c < 16; c += 8)
-                        {
-                            var m = global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                            if (r0) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 0 + c));
-                            if (r0) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 16 + c));
-                            if (r1) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 416 + c));
-                            if (r1) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 432 + c));
-                            global::System.Runtime.Intrinsics.Vector256.Store(m, yp + c);
-                        }
-                    }
-                    for (int ox = 13; ox < 14; ox++) // windows that reach past the left or right edge
-                    {
-                        int ix = ox * 2 - 1;
-                        bool c0 = (uint)(ix + 0) < 26u;
-                        bool c1 = (uint)(ix + 1) < 26u;
-                        float* xp = xb + (iy * 26 + ix) * 16; // the window's corner (only valid taps are read)
-                        float* yp = yb + (oy * 14 + ox) * 16;
-                        for (int c = 0; c < 16; c += 8)
-                        {
-                            var m = global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                            if (r0 & c0) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 0 + c));
-                            if (r0 & c1) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 16 + c));
-                            if (r1 & c0) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 416 + c));
-                            if (r1 & c1) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 432 + c));
-                            global::System.Runtime.Intrinsics.Vector256.Store(m, yp + c);
-                        }
-                    }
-                }
-            }
-        }
-
         // Conv2d-4, channels-last and direct: x [n, 14, 14, 16] -> y [n, 12, 12, 32], packed weights wt [3, 3, 16, 32], then ReLU.
         // Each block keeps output pixels × output-channel vectors in registers; each reduction step broadcasts one input value per pixel.
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1557,9 +1889,9 @@ namespace Samples
                     float* yb = y + b * 4608;
                     for (int rb = 0; rb < 12; rb++)
                     {
-                        int oy = rb, ox = 0;
-                        float* xo = xb + (oy * 14 + ox) * 16;
-                        float* yo = yb + (oy * 12 + ox) * 32;
+                        int by = rb, bx = 0; // the block's first output row and column
+                        float* xo = xb + (by * 14 + bx) * 16;
+                        float* yo = yb + (by * 12 + bx) * 32;
                         global::System.Runtime.Intrinsics.Vector512<float> a0_0 = global::System.Runtime.Intrinsics.Vector512.Load(p + 4768), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0, a10_0 = a0_0, a11_0 = a0_0;
                         global::System.Runtime.Intrinsics.Vector512<float> a0_1 = global::System.Runtime.Intrinsics.Vector512.Load(p + 4784), a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1, a4_1 = a0_1, a5_1 = a0_1, a6_1 = a0_1, a7_1 = a0_1, a8_1 = a0_1, a9_1 = a0_1, a10_1 = a0_1, a11_1 = a0_1;
                         for (int ky = 0; ky < 3; ky++)
@@ -1608,9 +1940,9 @@ namespace Samples
                 {
                     for (int cb = 0; cb < 2; cb++)
                     {
-                        int oy = rb, ox = cb * 6;
-                        float* xo = xb + (oy * 14 + ox) * 16;
-                        float* yo = yb + (oy * 12 + ox) * 32;
+                        int by = rb, bx = cb * 6; // the block's first output row and column
+                        float* xo = xb + (by * 14 + bx) * 16;
+                        float* yo = yb + (by * 12 + bx) * 32;
                         for (int co = 0; co < 32; co += 16)
                         {
                             global::System.Runtime.Intrinsics.Vector256<float> a0_0 = global::System.Runtime.Intrinsics.Vector256.Load(p + 4768 + co), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0;
@@ -1636,134 +1968,6 @@ namespace Samples
                             global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a3_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 96 + co); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a3_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 104 + co);
                             global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a4_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 128 + co); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a4_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 136 + co);
                             global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a5_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 160 + co); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a5_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 168 + co);
-                        }
-                    }
-                }
-            }
-        }
-
-        // MaxPool2d-6, channels-last: x [n, 12, 12, 32] -> y [n, 7, 7, 32]; the maximum of whole channel vectors over each window.
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void MaxPool2d_6_ForwardChannelsLast(float* x, float* y, int n)
-        {
-            if (global::CnnGen.Kernels.Gemm.UseVector512)
-            {
-                for (int b = 0; b < n; b++)
-                {
-                    float* xb = x + b * 4608, yb = y + b * 1568;
-                    for (int oy = 0; oy < 7; oy++)
-                    {
-                        int iy = oy * 2 - 1;
-                        bool r0 = (uint)(iy + 0) < 12u;
-                        bool r1 = (uint)(iy + 1) < 12u;
-                        for (int ox = 0; ox < 1; ox++) // windows that reach past the left or right edge
-                        {
-                            int ix = ox * 2 - 1;
-                            bool c0 = (uint)(ix + 0) < 12u;
-                            bool c1 = (uint)(ix + 1) < 12u;
-                            float* xp = xb + (iy * 12 + ix) * 32; // the window's corner (only valid taps are read)
-                            float* yp = yb + (oy * 7 + ox) * 32;
-                            for (int c = 0; c < 32; c += 16)
-                            {
-                                var m = global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                                if (r0 & c0) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 0 + c));
-                                if (r0 & c1) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 32 + c));
-                                if (r1 & c0) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 384 + c));
-                                if (r1 & c1) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 416 + c));
-                                global::System.Runtime.Intrinsics.Vector512.Store(m, yp + c);
-                            }
-                        }
-                        for (int ox = 1; ox < 6; ox++)
-                        {
-                            int ix = ox * 2 - 1;
-                            float* xp = xb + (iy * 12 + ix) * 32; // the window's corner (only valid taps are read)
-                            float* yp = yb + (oy * 7 + ox) * 32;
-                            for (int c = 0; c < 32; c += 16)
-                            {
-                                var m = global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                                if (r0) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 0 + c));
-                                if (r0) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 32 + c));
-                                if (r1) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 384 + c));
-                                if (r1) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 416 + c));
-                                global::System.Runtime.Intrinsics.Vector512.Store(m, yp + c);
-                            }
-                        }
-                        for (int ox = 6; ox < 7; ox++) // windows that reach past the left or right edge
-                        {
-                            int ix = ox * 2 - 1;
-                            bool c0 = (uint)(ix + 0) < 12u;
-                            bool c1 = (uint)(ix + 1) < 12u;
-                            float* xp = xb + (iy * 12 + ix) * 32; // the window's corner (only valid taps are read)
-                            float* yp = yb + (oy * 7 + ox) * 32;
-                            for (int c = 0; c < 32; c += 16)
-                            {
-                                var m = global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                                if (r0 & c0) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 0 + c));
-                                if (r0 & c1) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 32 + c));
-                                if (r1 & c0) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 384 + c));
-                                if (r1 & c1) m = global::System.Runtime.Intrinsics.Vector512.Max(m, global::System.Runtime.Intrinsics.Vector512.Load(xp + 416 + c));
-                                global::System.Runtime.Intrinsics.Vector512.Store(m, yp + c);
-                            }
-                        }
-                    }
-                }
-                return;
-            }
-            for (int b = 0; b < n; b++)
-            {
-                float* xb = x + b * 4608, yb = y + b * 1568;
-                for (int oy = 0; oy < 7; oy++)
-                {
-                    int iy = oy * 2 - 1;
-                    bool r0 = (uint)(iy + 0) < 12u;
-                    bool r1 = (uint)(iy + 1) < 12u;
-                    for (int ox = 0; ox < 1; ox++) // windows that reach past the left or right edge
-                    {
-                        int ix = ox * 2 - 1;
-                        bool c0 = (uint)(ix + 0) < 12u;
-                        bool c1 = (uint)(ix + 1) < 12u;
-                        float* xp = xb + (iy * 12 + ix) * 32; // the window's corner (only valid taps are read)
-                        float* yp = yb + (oy * 7 + ox) * 32;
-                        for (int c = 0; c < 32; c += 8)
-                        {
-                            var m = global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                            if (r0 & c0) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 0 + c));
-                            if (r0 & c1) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 32 + c));
-                            if (r1 & c0) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 384 + c));
-                            if (r1 & c1) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 416 + c));
-                            global::System.Runtime.Intrinsics.Vector256.Store(m, yp + c);
-                        }
-                    }
-                    for (int ox = 1; ox < 6; ox++)
-                    {
-                        int ix = ox * 2 - 1;
-                        float* xp = xb + (iy * 12 + ix) * 32; // the window's corner (only valid taps are read)
-                        float* yp = yb + (oy * 7 + ox) * 32;
-                        for (int c = 0; c < 32; c += 8)
-                        {
-                            var m = global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                            if (r0) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 0 + c));
-                            if (r0) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 32 + c));
-                            if (r1) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 384 + c));
-                            if (r1) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 416 + c));
-                            global::System.Runtime.Intrinsics.Vector256.Store(m, yp + c);
-                        }
-                    }
-                    for (int ox = 6; ox < 7; ox++) // windows that reach past the left or right edge
-                    {
-                        int ix = ox * 2 - 1;
-                        bool c0 = (uint)(ix + 0) < 12u;
-                        bool c1 = (uint)(ix + 1) < 12u;
-                        float* xp = xb + (iy * 12 + ix) * 32; // the window's corner (only valid taps are read)
-                        float* yp = yb + (oy * 7 + ox) * 32;
-                        for (int c = 0; c < 32; c += 8)
-                        {
-                            var m = global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                            if (r0 & c0) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 0 + c));
-                            if (r0 & c1) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 32 + c));
-                            if (r1 & c0) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 384 + c));
-                            if (r1 & c1) m = global::System.Runtime.Intrinsics.Vector256.Max(m, global::System.Runtime.Intrinsics.Vector256.Load(xp + 416 + c));
-                            global::System.Runtime.Intrinsics.Vector256.Store(m, yp + c);
                         }
                     }
                 }
@@ -2074,11 +2278,11 @@ namespace Samples
                     float* yb = y + b * 3136;
                     for (int rb = 0; rb < 14; rb++)
                     {
-                        int oy = rb, ox = 0;
-                        float* xo = xb + (oy * 16 + ox) * 32;
-                        float* yo = yb + (oy * 14 + ox) * 16;
+                        int by = rb, bx = 0; // the block's first output row and column
+                        float* xo = xb + (by * 16 + bx) * 32;
+                        float* yo = yb + (by * 14 + bx) * 16;
                         global::System.Runtime.Intrinsics.Vector512<float> a0_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero, a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0, a10_0 = a0_0, a11_0 = a0_0, a12_0 = a0_0, a13_0 = a0_0;
-                        for (int ky = global::System.Math.Max(0, 2 - oy), kyEnd = global::System.Math.Min(3, 14 - oy); ky < kyEnd; ky++)
+                        for (int ky = global::System.Math.Max(0, 2 - by), kyEnd = global::System.Math.Min(3, 14 - by); ky < kyEnd; ky++)
                         {
                             float* xt = xo + ky * 512;
                             float* wk = wt + ky * 1536;
@@ -2129,12 +2333,12 @@ namespace Samples
                 {
                     for (int cb = 0; cb < 7; cb++)
                     {
-                        int oy = rb * 2, ox = cb * 2;
-                        float* xo = xb + (oy * 16 + ox) * 32;
-                        float* yo = yb + (oy * 14 + ox) * 16;
+                        int by = rb * 2, bx = cb * 2; // the block's first output row and column
+                        float* xo = xb + (by * 16 + bx) * 32;
+                        float* yo = yb + (by * 14 + bx) * 16;
                         global::System.Runtime.Intrinsics.Vector256<float> a0_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0;
                         global::System.Runtime.Intrinsics.Vector256<float> a0_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1;
-                        for (int ky = global::System.Math.Max(0, 1 - oy), kyEnd = global::System.Math.Min(3, 14 - oy); ky < kyEnd; ky++)
+                        for (int ky = global::System.Math.Max(0, 1 - by), kyEnd = global::System.Math.Min(3, 14 - by); ky < kyEnd; ky++)
                         {
                             float* xt = xo + ky * 512;
                             float* wk = wt + ky * 1536;

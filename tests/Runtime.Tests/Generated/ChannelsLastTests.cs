@@ -40,6 +40,19 @@ public partial class ChannelsLastWide { }
 [Sigmoid]
 public partial class ChannelsLastToOutput { }
 
+// Convolutions fused with the max pool after them (padded convolutions; a pool with padding; a 3-row pool that leaves
+// the last row out; 8 output channels: Vector256 only).
+[Model]
+[Input(1, 9, 11)]
+[Conv2d(1, 16, 3, Padding = 1)]
+[ReLU]
+[MaxPool2d(2, Padding = 1)]
+[Conv2d(16, 8, 3, Padding = 2, Bias = false)]
+[MaxPool2d(3)]
+[Flatten]
+[Linear(32, 3)]
+public partial class ChannelsLastFused { }
+
 /// <summary>
 /// The channels-last inference path against the float64 reference (which runs channels-first, as PyTorch does), at
 /// several batch sizes, and after the parameters change (the packed weights must follow them).
@@ -49,11 +62,13 @@ public class ChannelsLastTests
     private const string Strided = "[Input(3, 11, 9)] [Conv2d(3, 16, 3, Stride = 2, Padding = 1)] [ReLU] [Conv2d(16, 24, 3, Padding = 1, Bias = false)] [Tanh] [MaxPool2d(3, Stride = 2, Padding = 1)] [Flatten] [Linear(216, 5)]";
     private const string Wide = "[Input(1, 20, 30)] [Conv2d(1, 32, 5)] [ReLU] [MaxPool2d(2)] [Conv2d(32, 64, 3)] [LeakyReLU(0.1)] [MaxPool2d(2, Stride = 1, Dilation = 2)] [Flatten] [Linear(2304, 4)]";
     private const string ToOutput = "[Input(2, 6, 7)] [Conv2d(2, 8, 3, Padding = 1)] [Sigmoid]";
+    private const string Fused = "[Input(1, 9, 11)] [Conv2d(1, 16, 3, Padding = 1)] [ReLU] [MaxPool2d(2, Padding = 1)] [Conv2d(16, 8, 3, Padding = 2, Bias = false)] [MaxPool2d(3)] [Flatten] [Linear(32, 3)]";
 
     private static ICnnModel Create(string name) => name switch
     {
         nameof(Strided) => new ChannelsLastStrided(3),
         nameof(Wide) => new ChannelsLastWide(4),
+        nameof(Fused) => new ChannelsLastFused(6),
         _ => new ChannelsLastToOutput(5),
     };
 
@@ -61,6 +76,7 @@ public class ChannelsLastTests
     {
         nameof(Strided) => Strided,
         nameof(Wide) => Wide,
+        nameof(Fused) => Fused,
         _ => ToOutput,
     };
 
@@ -80,6 +96,8 @@ public class ChannelsLastTests
     [InlineData(nameof(Wide), 70)]
     [InlineData(nameof(ToOutput), 1)]
     [InlineData(nameof(ToOutput), 5)]
+    [InlineData(nameof(Fused), 1)]
+    [InlineData(nameof(Fused), 4)]
     public void InferenceMatchesTheReference(string name, int batch)
     {
         var model = Create(name);
@@ -96,6 +114,7 @@ public class ChannelsLastTests
     [InlineData(nameof(Strided))]
     [InlineData(nameof(Wide))]
     [InlineData(nameof(ToOutput))]
+    [InlineData(nameof(Fused))]
     public void InferenceFollowsChangedParameters(string name)
     {
         var model = Create(name);

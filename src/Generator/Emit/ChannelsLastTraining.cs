@@ -10,7 +10,7 @@ namespace CnnGen.Generator.Emit
     /// <summary>
     /// Channels-last training for the first layers of a sequential model: from a one-channel input through
     /// convolutions (stride 1, no padding, one group, out channels a multiple of 8, in channels a multiple of 8 after
-    /// the first), their ReLUs, max pools and element-wise activations, up to the last max pool of that run.
+    /// the first), their ReLUs, max pools and element-wise activations, up to the last max pool or convolution of that run.
     /// <list type="bullet">
     /// <item>forward: the direct convolutions of inference (weights packed [KH, KW, in, out] at the start of each
     /// forward pass into the workspace scratch), max pooling over channel vectors that records the argmax;</item>
@@ -32,6 +32,10 @@ namespace CnnGen.Generator.Emit
         /// <summary>First and last layer (indexes into the model's layers, inclusive).</summary>
         public int Start { get; private set; }
         public int End { get; private set; }
+        /// <summary>The convolution that ends the run (its output saved channels-first), or -1 when a max pool ends it.</summary>
+        public int EndConv { get; private set; } = -1;
+        /// <summary>The layer whose output leaves the run: the max pool, or the convolution that ends it.</summary>
+        private int Exit => EndConv >= 0 ? EndConv : End;
 
         /// <summary>Per convolution (layer index): offset of its packed weights in the scratch (forward: [KH, KW, in, out]; backward: flipped [KH, KW, out, in]).</summary>
         public Dictionary<int, long> PackOffset { get; } = new Dictionary<int, long>();
@@ -61,17 +65,19 @@ namespace CnnGen.Generator.Emit
             int start = 0;
             while (start < m.Layers.Count && !m.Layers[start].HasRow) start++;
             if (start >= m.Layers.Count || !Eligible(m.Layers[start], first: true)) return null;
-            int lastPool = -1;
+            // The run may end after a max pool, or after a convolution (with its fused ReLU, if any).
+            int end = -1, endConv = -1;
             for (int i = start; i < m.Layers.Count; i++)
             {
                 var l = m.Layers[i];
                 bool ok = l.Spec.Kind == LayerKind.MaxPool2d || Elementwise(l.Spec.Kind) || (l.Spec.Kind == LayerKind.Conv2d && Eligible(l, i == start));
                 if (!ok) break;
-                if (l.Spec.Kind == LayerKind.MaxPool2d) lastPool = i;
+                if (l.Spec.Kind == LayerKind.MaxPool2d) (end, endConv) = (i, -1);
+                else if (l.Spec.Kind == LayerKind.Conv2d) (end, endConv) = plan.FusesRelu[i] ? (i + 1, i) : (i, i);
             }
-            if (lastPool < 0) return null;
-            var t = new ChannelsLastTraining { Start = start, End = lastPool };
-            for (int i = start; i <= lastPool; i++)
+            if (end < 0) return null;
+            var t = new ChannelsLastTraining { Start = start, End = end, EndConv = endConv };
+            for (int i = start; i <= end; i++)
             {
                 var l = m.Layers[i];
                 if (l.Spec.Kind != LayerKind.Conv2d) continue;
@@ -98,7 +104,12 @@ namespace CnnGen.Generator.Emit
             string x = $"act + {plan.InSlot[i]} * n", y = $"act + {plan.OutSlot[i]} * n";
             var lines = new List<string>();
             if (i == Start) lines.Add("PackForTraining(p, col); // convolution weights in channels-last order, for this forward pass");
-            if (l.Spec.Kind == LayerKind.Conv2d)
+            if (l.Spec.Kind == LayerKind.Conv2d && i == EndConv)
+            {
+                lines.Add($"{ChannelsLast.Prefix(l)}({x}, ga, p, col + {PackOffset[i]}, col + {PackFloats}, n); // channels-last");
+                lines.Add($"{K}ChannelsLast.ToChannelsFirst(ga, {y}, n, {l.Out.C}, {l.Out.H * l.Out.W}); // the run's output, saved channels-first for the layers after it");
+            }
+            else if (l.Spec.Kind == LayerKind.Conv2d)
                 lines.Add($"{ChannelsLast.Prefix(l)}({x}, {y}, p, col + {PackOffset[i]}, col + {PackFloats}, n); // channels-last");
             else if (l.Spec.Kind == LayerKind.MaxPool2d && i == End)
             {
@@ -118,8 +129,10 @@ namespace CnnGen.Generator.Emit
             if (!Contains(i)) return null;
             var l = m.Layers[i];
             var lines = new List<string>();
-            if (i == End)
+            if (i == Exit)
             {
+                if (i == EndConv && End == i + 1)
+                    lines.Add($"{K}Ops.ReluBackward(act + {plan.OutSlot[i]} * n, {cur}, {cur}, n * {l.Out.Size}); // the fused ReLU's backward, channels-first like its saved output");
                 lines.Add($"{K}ChannelsLast.ToChannelsLast({cur}, {other}, n, {l.Out.C}, {l.Out.H * l.Out.W}); // the output gradient into the run's layout");
                 lines.Add("PackFlippedForTraining(p, col); // flipped, transposed convolution weights for the input gradients");
                 (cur, other) = (other, cur);
@@ -129,8 +142,6 @@ namespace CnnGen.Generator.Emit
                 lines.Add($"{Prefix(l)}_BackwardChannelsLast({x}, {y}, {cur}, {other}, p, g, col + {PackOffset[i]}, col + {PackFloats}, n, {needDx});");
             else if (l.Spec.Kind == LayerKind.MaxPool2d)
                 lines.Add($"{Prefix(l)}_BackwardChannelsLast({cur}, {other}, idx + {plan.IndexSlot[i]} * n, n);");
-            else if (i == End)
-                return lines; // unreachable: the run ends with a max pool
             else
                 return null;
             return lines;
@@ -146,7 +157,7 @@ namespace CnnGen.Generator.Emit
                 var l = m.Layers[i];
                 if (l.Spec.Kind == LayerKind.Conv2d)
                 {
-                    EmitConvBackward(w, l, plan.FusesRelu[i], i == Start);
+                    EmitConvBackward(w, l, plan.FusesRelu[i] && i != EndConv, i == Start); // the last convolution's ReLU runs channels-first, before the transpose
                 }
                 else if (l.Spec.Kind == LayerKind.MaxPool2d)
                 {

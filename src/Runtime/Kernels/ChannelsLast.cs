@@ -22,14 +22,15 @@ namespace CnnGen.Kernels
         /// </summary>
         public static void PackChannelsLast(float* w, float* dst, int outChannels, int inChannels, int taps)
         {
-            for (int o = 0; o < outChannels; o++)
-            {
+            // Written in order (reads stride through w, which stays in cache across the taps).
+            long i = 0;
+            for (int t = 0; t < taps; t++)
                 for (int c = 0; c < inChannels; c++)
                 {
-                    float* src = w + ((long)o * inChannels + c) * taps;
-                    for (int t = 0; t < taps; t++) dst[((long)t * inChannels + c) * outChannels + o] = src[t];
+                    float* src = w + (long)c * taps + t;
+                    long step = (long)inChannels * taps;
+                    for (int o = 0; o < outChannels; o++) dst[i++] = src[o * step];
                 }
-            }
         }
 
         /// <summary>
@@ -38,11 +39,19 @@ namespace CnnGen.Kernels
         /// </summary>
         public static void PackFlipped(float* w, float* dst, int outChannels, int inChannels, int KH, int KW)
         {
-            for (int o = 0; o < outChannels; o++)
-                for (int c = 0; c < inChannels; c++)
-                    for (int ky = 0; ky < KH; ky++)
-                        for (int kx = 0; kx < KW; kx++)
-                            dst[(((long)(KH - 1 - ky) * KW + (KW - 1 - kx)) * outChannels + o) * inChannels + c] = w[(((long)o * inChannels + c) * KH + ky) * KW + kx];
+            // Written in order; each source row w[o, ·, ky, kx] is read with stride KH·KW.
+            int taps = KH * KW;
+            long i = 0;
+            for (int a = 0; a < KH; a++)
+                for (int b = 0; b < KW; b++)
+                {
+                    int t = (KH - 1 - a) * KW + (KW - 1 - b);
+                    for (int o = 0; o < outChannels; o++)
+                    {
+                        float* src = w + (long)o * inChannels * taps + t;
+                        for (int c = 0; c < inChannels; c++) dst[i++] = src[(long)c * taps];
+                    }
+                }
         }
 
         /// <summary>g[(o·in + c)·taps + t] += packed[(t·in + c)·out + o]: a weight gradient in packed order added into PyTorch's.</summary>

@@ -53,6 +53,27 @@ public partial class ChannelsLastToOutput { }
 [Linear(32, 3)]
 public partial class ChannelsLastFused { }
 
+// Channels-last training runs that end with a convolution: with its fused ReLU, and without (a Tanh after it runs
+// channels-first).
+[Model]
+[Input(1, 10, 10)]
+[Conv2d(1, 8, 3)]
+[ReLU]
+[MaxPool2d(2)]
+[Conv2d(8, 16, 3)]
+[ReLU]
+[Flatten]
+[Linear(64, 3)]
+public partial class ChannelsLastEndsInConv { }
+
+[Model]
+[Input(1, 8, 8)]
+[Conv2d(1, 16, 3)]
+[Tanh]
+[Flatten]
+[Linear(576, 2)]
+public partial class ChannelsLastEndsInPlainConv { }
+
 /// <summary>
 /// The channels-last inference path against the float64 reference (which runs channels-first, as PyTorch does), at
 /// several batch sizes, and after the parameters change (the packed weights must follow them).
@@ -62,6 +83,8 @@ public class ChannelsLastTests
     private const string Strided = "[Input(3, 11, 9)] [Conv2d(3, 16, 3, Stride = 2, Padding = 1)] [ReLU] [Conv2d(16, 24, 3, Padding = 1, Bias = false)] [Tanh] [MaxPool2d(3, Stride = 2, Padding = 1)] [Flatten] [Linear(216, 5)]";
     private const string Wide = "[Input(1, 20, 30)] [Conv2d(1, 32, 5)] [ReLU] [MaxPool2d(2)] [Conv2d(32, 64, 3)] [LeakyReLU(0.1)] [MaxPool2d(2, Stride = 1, Dilation = 2)] [Flatten] [Linear(2304, 4)]";
     private const string ToOutput = "[Input(2, 6, 7)] [Conv2d(2, 8, 3, Padding = 1)] [Sigmoid]";
+    private const string EndsInConv = "[Input(1, 10, 10)] [Conv2d(1, 8, 3)] [ReLU] [MaxPool2d(2)] [Conv2d(8, 16, 3)] [ReLU] [Flatten] [Linear(64, 3)]";
+    private const string EndsInPlainConv = "[Input(1, 8, 8)] [Conv2d(1, 16, 3)] [Tanh] [Flatten] [Linear(576, 2)]";
     private const string Fused = "[Input(1, 9, 11)] [Conv2d(1, 16, 3, Padding = 1)] [ReLU] [MaxPool2d(2, Padding = 1)] [Conv2d(16, 8, 3, Padding = 2, Bias = false)] [MaxPool2d(3)] [Flatten] [Linear(32, 3)]";
 
     private static ICnnModel Create(string name) => name switch
@@ -69,6 +92,8 @@ public class ChannelsLastTests
         nameof(Strided) => new ChannelsLastStrided(3),
         nameof(Wide) => new ChannelsLastWide(4),
         nameof(Fused) => new ChannelsLastFused(6),
+        nameof(EndsInConv) => new ChannelsLastEndsInConv(7),
+        nameof(EndsInPlainConv) => new ChannelsLastEndsInPlainConv(8),
         _ => new ChannelsLastToOutput(5),
     };
 
@@ -77,6 +102,8 @@ public class ChannelsLastTests
         nameof(Strided) => Strided,
         nameof(Wide) => Wide,
         nameof(Fused) => Fused,
+        nameof(EndsInConv) => EndsInConv,
+        nameof(EndsInPlainConv) => EndsInPlainConv,
         _ => ToOutput,
     };
 
@@ -142,6 +169,8 @@ public class ChannelsLastTests
     [Theory]
     [InlineData(nameof(Wide), 3)]
     [InlineData(nameof(Strided), 2)]
+    [InlineData(nameof(EndsInConv), 3)]
+    [InlineData(nameof(EndsInPlainConv), 2)]
     public void TrainingMatchesTheReference(string name, int batch)
     {
         var model = Create(name);

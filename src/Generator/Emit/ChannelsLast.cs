@@ -23,11 +23,12 @@ namespace CnnGen.Generator.Emit
     /// </summary>
     internal sealed class ChannelsLast
     {
-        private const string K = "global::CnnGen.Kernels.";
-        private const string Hot = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
-        private const string UseWide = "global::CnnGen.Kernels.Gemm.UseVector512";
+        internal const string K = "global::CnnGen.Kernels.";
+        internal const string Hot = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
+        /// <summary>The run-time switch between the Vector512 and Vector256 bodies (a static readonly bool: the JIT keeps one).</summary>
+        internal const string UseWide = "global::CnnGen.Kernels.Gemm.UseVector512";
 
-        private static string S(long v) => v.ToString(CultureInfo.InvariantCulture);
+        internal static string S(long v) => v.ToString(CultureInfo.InvariantCulture);
 
         /// <summary>Runs of the inference layer list: [Start, End) indexes.</summary>
         public List<(int Start, int End)> Segments { get; } = new List<(int, int)>();

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 using CnnGen.Generator.Parsing;
 using CnnGen.Generator.Shapes;
@@ -23,11 +22,11 @@ namespace CnnGen.Generator.Emit
     /// </summary>
     internal sealed class ChannelsLastTraining
     {
-        private const string K = "global::CnnGen.Kernels.";
-        private const string Hot = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
-        private const string UseWide = "global::CnnGen.Kernels.Gemm.UseVector512";
+        private const string K = ChannelsLast.K;
+        private const string Hot = ChannelsLast.Hot;
+        private const string UseWide = ChannelsLast.UseWide;
 
-        private static string S(long v) => v.ToString(CultureInfo.InvariantCulture);
+        private static string S(long v) => ChannelsLast.S(v);
 
         /// <summary>First and last layer (indexes into the model's layers, inclusive).</summary>
         public int Start { get; private set; }

@@ -134,7 +134,7 @@ public class ChannelsLastTests
         var y = new float[batch * model.OutputSize];
         model.Forward(x, y, batch);
         var expected = reference.Forward(x.Select(v => (double)v).ToArray(), batch, model.Parameters.Select(v => (double)v).ToArray()).Output.Data;
-        AssertClose(name, y, expected, 1e-5);
+        RefAssert.Close(name, y, expected, 1e-5);
     }
 
     [Theory]
@@ -158,7 +158,7 @@ public class ChannelsLastTests
         model.Forward(x, y, batch);
         Assert.NotEqual(before, y);
         var expected = reference.Forward(x.Select(v => (double)v).ToArray(), batch, model.Parameters.Select(v => (double)v).ToArray()).Output.Data;
-        AssertClose(name + " after the change", y, expected, 1e-5);
+        RefAssert.Close(name + " after the change", y, expected, 1e-5);
     }
 
     /// <summary>
@@ -186,20 +186,8 @@ public class ChannelsLastTests
 
         var pass = reference.Forward(x.Select(v => (double)v).ToArray(), batch, model.Parameters.Select(v => (double)v).ToArray());
         var (refDx, refDp) = reference.Backward(pass, dy.Select(v => (double)v).ToArray());
-        AssertClose(name + " training output", y, pass.Output.Data, 1e-5);
-        AssertClose(name + " parameter gradients", grads, refDp, 1e-4);
-        AssertClose(name + " input gradient", dx, refDx, 1e-4);
-    }
-
-    private static void AssertClose(string what, float[] actual, double[] expected, double tol)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double maxErr = 0, scale = 1e-6;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            maxErr = Math.Max(maxErr, Math.Abs(actual[i] - expected[i]));
-            scale = Math.Max(scale, Math.Abs(expected[i]));
-        }
-        Assert.True(maxErr / scale <= tol, $"{what}: relative error {maxErr / scale:E2} > {tol:E0}");
+        RefAssert.Close(name + " training output", y, pass.Output.Data, 1e-5);
+        RefAssert.Close(name + " parameter gradients", grads, refDp, 1e-4);
+        RefAssert.Close(name + " input gradient", dx, refDx, 1e-4);
     }
 }

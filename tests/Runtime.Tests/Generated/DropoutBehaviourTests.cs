@@ -182,22 +182,11 @@ public class DropoutBehaviourTests
         var pass = reference.Forward(x.Select(v => (double)v).ToArray(), batch, model.Parameters.Select(v => (double)v).ToArray(),
             new Dictionary<int, bool[]> { [0] = keep });
         var (refDx, refDp) = reference.Backward(pass, dy.Select(v => (double)v).ToArray());
-        AssertClose("training output", y, pass.Output.Data, 1e-4);
-        AssertClose("input gradient", dx, refDx, 1e-3);
-        AssertClose("parameter gradients", grads, refDp, 1e-3);
+        RefAssert.Close("training output", y, pass.Output.Data, 1e-4);
+        RefAssert.Close("input gradient", dx, refDx, 1e-3);
+        RefAssert.Close("parameter gradients", grads, refDp, 1e-3);
     }
 
-    private static void AssertClose(string what, float[] actual, double[] expected, double tol)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double maxErr = 0, scale = 1e-6;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            maxErr = Math.Max(maxErr, Math.Abs(actual[i] - expected[i]));
-            scale = Math.Max(scale, Math.Abs(expected[i]));
-        }
-        Assert.True(maxErr / scale <= tol, $"{what}: relative error {maxErr / scale:E2} > {tol:E0}");
-    }
 
     [Fact]
     public void RealModel_TrainingDropoutChangesOutputs_DisabledMatchesInference()

@@ -50,7 +50,18 @@ public sealed class Trainer
     private readonly float[] _gradient;
     private readonly float[] _batchInputs;
     private readonly int[] _batchLabels;
+    private readonly int[] _rangeStart;   // worker w reduces and steps parameters [_rangeStart[w], _rangeStart[w + 1])
+    private readonly bool[] _rangeFinite;
+    private readonly Action<int> _stepBody;
     private Rng _rng;
+    private WorkerTeam? _team;
+
+    // The step in progress, read by every worker.
+    private int _stepN;
+    private ulong _stepSeed;
+    private long _nextOptimizerStep;
+    private double _stepLoss;
+    private bool _stepTaken;
 
     /// <summary>Creates a trainer.</summary>
     /// <param name="model">The model; its <see cref="ICnnModel.Parameters"/> are updated in place.</param>
@@ -96,7 +107,18 @@ public sealed class Trainer
         _batchInputs = new float[options.BatchSize * model.InputSize];
         _batchLabels = new int[options.BatchSize];
         _rng = new Rng(_seed);
+        _rangeStart = new int[_threads + 1];
+        for (int w = 0; w <= _threads; w++)
+            _rangeStart[w] = w == _threads ? model.ParameterCount : (int)((long)model.ParameterCount * w / _threads) & ~(RangeAlignment - 1);
+        _rangeFinite = new bool[_threads];
+        _stepBody = StepWorker;
     }
+
+    /// <summary>Parameter ranges start at multiples of 16 floats (64 bytes), so workers share no cache line but at the ends.</summary>
+    private const int RangeAlignment = 16;
+
+    /// <summary>Elements per block of the gradient reduction (two 16 KB blocks stay in L1 while they are summed).</summary>
+    private const int ReduceBlock = 4096;
 
     /// <summary>The model being trained.</summary>
     public ICnnModel Model { get; }
@@ -164,6 +186,24 @@ public sealed class Trainer
             return History;
         }
 
+        // The worker threads live for this call: started here, parked between steps and during evaluation, and
+        // stopped when it returns or throws (so a trainer that is dropped leaves no threads behind).
+        _team = _threads > 1 ? new WorkerTeam(_threads, _stepBody, "CnnGen trainer") : null;
+        try
+        {
+            RunEpochs(train, test, loader, progress);
+        }
+        finally
+        {
+            _team?.Dispose();
+            _team = null;
+        }
+        return History;
+    }
+
+    private void RunEpochs(LabeledData train, LabeledData test, BatchLoader loader, ProgressDisplay progress)
+    {
+        TrainerOptions o = Options;
         for (int epoch = CompletedEpochs + 1; epoch <= o.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
@@ -211,7 +251,6 @@ public sealed class Trainer
             o.Log?.WriteLine(result.Line);
             o.Log?.Flush();
         }
-        return History;
     }
 
     /// <summary>
@@ -323,27 +362,24 @@ public sealed class Trainer
         return info;
     }
 
-    /// <summary>One optimizer step on the batch in the trainer's buffers; returns its mean loss.</summary>
+    /// <summary>
+    /// One optimizer step on the batch in the trainer's buffers; returns its mean loss. Every worker runs
+    /// <see cref="StepWorker"/>: its shards, then its range of the parameters (sum of the shard gradients, finiteness
+    /// check, and, if the whole gradient and the loss are finite, the optimizer update of that range).
+    /// </summary>
     private double TrainStep(int n, int epoch, int batchNumber, int datasetSize, int seenBefore)
     {
-        ulong stepSeed = _rng.NextUInt64();
-        float invN = 1f / n;
-        if (_threads == 1)
-        {
-            RunShards(0, 1, n, stepSeed, invN);
-        }
+        _stepN = n;
+        _stepSeed = _rng.NextUInt64();
+        _nextOptimizerStep = Optimizer.StepCount + 1;
+        _stepTaken = false;
+        if (_team is null)
+            StepWorker(0);
         else
-        {
-            Parallel.For(0, _threads, new ParallelOptions { MaxDegreeOfParallelism = _threads },
-                w => RunShards(w, _threads, n, stepSeed, invN));
-        }
+            _team.Run();
 
-        double loss = 0;
-        for (int s = 0; s < _shards; s++)
-            loss += _shardLoss[s];
-        loss /= n;
-        bool gradientFinite = ReduceGradients(n);
-        if (!double.IsFinite(loss) || !gradientFinite)
+        double loss = _stepLoss;
+        if (!_stepTaken)
         {
             string what = !double.IsFinite(loss) ? $"the loss is {loss.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : "the gradient has NaN or infinite values";
             string kept = Options.CheckpointPath is { } p && CompletedEpochs > 0
@@ -353,11 +389,59 @@ public sealed class Trainer
                 $"Training diverged at epoch {epoch}, batch {batchNumber} (samples {seenBefore}-{seenBefore + n - 1} of {datasetSize}): {what}. Stopped before the optimizer step.{kept} Try a lower learning rate.");
         }
 
-        Optimizer.Step(Model.Parameters, _gradient);
+        Optimizer.CompleteRangeStep(_nextOptimizerStep);
         Step++;
         if (Scheduler is not null && Options.SchedulerInterval == SchedulerInterval.Batch)
             Scheduler.Step(Optimizer);
         return loss;
+    }
+
+    /// <summary>
+    /// Worker <paramref name="worker"/>'s part of a step. Phases are separated by the team's barrier; what each worker
+    /// decides after a barrier (the loss, whether to step) it computes from the same data in the same order, so all
+    /// agree, and every element of the result is computed the same way whatever the thread count.
+    /// </summary>
+    private void StepWorker(int worker)
+    {
+        WorkerTeam? team = _team;
+        int n = _stepN;
+        if (team is null)
+        {
+            RunShards(0, 1, n, _stepSeed, 1f / n);
+        }
+        else
+        {
+            try
+            {
+                RunShards(worker, _threads, n, _stepSeed, 1f / n);
+            }
+            catch (Exception e)
+            {
+                team.Record(worker, e);
+            }
+            team.Barrier.SignalAndWait(); // all shard gradients and losses are written
+            if (team.AnyFailed)
+                return;
+        }
+
+        double loss = 0;
+        for (int s = 0; s < _shards; s++)
+            loss += _shardLoss[s];
+        loss /= n;
+        int lo = _rangeStart[worker], hi = _rangeStart[worker + 1];
+        _rangeFinite[worker] = ReduceGradients(n, lo, hi - lo);
+        team?.Barrier.SignalAndWait(); // every range's finiteness is known
+
+        bool finite = double.IsFinite(loss);
+        for (int w = 0; w < _threads; w++)
+            finite &= _rangeFinite[w];
+        if (worker == 0)
+        {
+            _stepLoss = loss;
+            _stepTaken = finite;
+        }
+        if (finite)
+            Optimizer.StepRange(Model.Parameters, _gradient, lo, hi - lo, _nextOptimizerStep);
     }
 
     private void RunShards(int worker, int stride, int n, ulong stepSeed, float invN)
@@ -386,27 +470,36 @@ public sealed class Trainer
         }
     }
 
-    /// <summary>_gradient = Σ over non-empty shards, in shard order (vectorized); returns whether every element is finite.</summary>
-    private bool ReduceGradients(int n)
+    /// <summary>
+    /// Elements [start, start + length) of _gradient = Σ over non-empty shards, in shard order (vectorized, a block at
+    /// a time so the block stays in cache); returns whether every one of them is finite.
+    /// </summary>
+    private bool ReduceGradients(int n, int start, int length)
     {
-        Span<float> dst = _gradient;
-        bool first = true;
-        for (int s = 0; s < _shards; s++)
+        bool finite = true;
+        for (int b = start, end = start + length; b < end; b += ReduceBlock)
         {
-            int lo = (int)((long)s * n / _shards), hi = (int)((long)(s + 1) * n / _shards);
-            if (hi == lo)
-                continue;
-            if (first)
+            int len = Math.Min(ReduceBlock, end - b);
+            Span<float> dst = _gradient.AsSpan(b, len);
+            bool first = true;
+            for (int s = 0; s < _shards; s++)
             {
-                _shardGrads[s].AsSpan().CopyTo(dst);
-                first = false;
+                int lo = (int)((long)s * n / _shards), hi = (int)((long)(s + 1) * n / _shards);
+                if (hi == lo)
+                    continue;
+                if (first)
+                {
+                    _shardGrads[s].AsSpan(b, len).CopyTo(dst);
+                    first = false;
+                }
+                else
+                {
+                    Kernels.Ops.AddTo(dst, _shardGrads[s].AsSpan(b, len));
+                }
             }
-            else
-            {
-                Kernels.Ops.AddTo(dst, _shardGrads[s]);
-            }
+            finite &= AllFinite(dst);
         }
-        return AllFinite(dst);
+        return finite;
     }
 
     private static bool AllFinite(ReadOnlySpan<float> values)

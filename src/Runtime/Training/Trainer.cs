@@ -55,6 +55,8 @@ public sealed class Trainer
     private readonly Action<int> _stepBody;
     private Rng _rng;
     private WorkerTeam? _team;
+    private BatchLoader? _loader;
+    private int _batchFirst;
 
     // The step in progress, read by every worker.
     private int _stepN;
@@ -189,6 +191,7 @@ public sealed class Trainer
         // The worker threads live for this call: started here, parked between steps and during evaluation, and
         // stopped when it returns or throws (so a trainer that is dropped leaves no threads behind).
         _team = _threads > 1 ? new WorkerTeam(_threads, _stepBody, "CnnGen trainer") : null;
+        _loader = loader;
         try
         {
             RunEpochs(train, test, loader, progress);
@@ -197,6 +200,7 @@ public sealed class Trainer
         {
             _team?.Dispose();
             _team = null;
+            _loader = null;
         }
         return History;
     }
@@ -214,7 +218,7 @@ public sealed class Trainer
             float lastLr = Optimizer.LearningRate;
             progress.StartEpoch(epoch);
             loader.StartEpoch(epoch);
-            while (loader.TryNextBatch(_batchInputs, _batchLabels, out int n))
+            while (loader.TryNextBatchPosition(out _batchFirst, out int n)) // each shard copies its own samples
             {
                 lastLr = Optimizer.LearningRate;
                 double batchLoss = TrainStep(n, epoch, batchIndex + 1, train.Count, seen);
@@ -457,6 +461,7 @@ public sealed class Trainer
             _shardLoss[s] = 0;
             if (m == 0)
                 continue;
+            _loader!.CopySamples(_batchFirst, lo, hi, _batchInputs, _batchLabels);
             float[] g = _shardGrads[s];
             Array.Clear(g);
             ws.Rng.Reseed(stepSeed ^ (0x9E3779B97F4A7C15UL * (ulong)(s + 1)));

@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Runtime.CompilerServices;
+using System.Threading;
 using CnnGen.IO;
 using CnnGen.Optim;
 using Xunit;
@@ -96,6 +97,8 @@ public class TrainerThreadingTests
     {
         public const string Message = "simulated failure on a worker thread";
 
+        private readonly ManualResetEventSlim _workerCalled = new();
+
         public bool FailOffThread { get; set; }
 
         public int InputSize => inner.InputSize;
@@ -110,8 +113,16 @@ public class TrainerThreadingTests
 
         public void ForwardTrain(TrainingWorkspace workspace, ReadOnlySpan<float> input, Span<float> output, int batchSize)
         {
-            if (FailOffThread && Environment.CurrentManagedThreadId != mainThread)
-                throw new InvalidOperationException(Message);
+            if (FailOffThread)
+            {
+                if (Environment.CurrentManagedThreadId != mainThread)
+                {
+                    _workerCalled.Set();
+                    throw new InvalidOperationException(Message);
+                }
+                // shards are taken from a shared counter: hold the calling thread's shard until a worker has taken one
+                _workerCalled.Wait(TimeSpan.FromSeconds(30));
+            }
             inner.ForwardTrain(workspace, input, output, batchSize);
         }
 

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.IO;
 using System.Numerics;
 using System.Runtime.InteropServices;
+using System.Threading;
 using System.Threading.Tasks;
 using CnnGen.Data;
 using CnnGen.Metrics;
@@ -21,11 +22,13 @@ public sealed record EvaluationResult(double Loss, double Accuracy, ConfusionMat
 /// for a seed.
 /// <para>
 /// Each mini-batch of n samples is split by index into <see cref="TrainerOptions.Shards"/> fixed shards
-/// (shard s = samples [s·n/S, (s+1)·n/S)); worker threads, each with its own <see cref="TrainingWorkspace"/>, take
-/// shards w, w+T, w+2T, …; every shard's gradient goes into that shard's own buffer, with its dropout masks drawn from
-/// a generator seeded by (step, shard). The shard buffers are then summed in shard order with a vectorized reduction
-/// and the optimizer takes one step. Nothing depends on which thread ran which shard, so the same seed gives
-/// bit-identical weights with 1, 2 or any number of threads.
+/// (shard s = samples [s·n/S, (s+1)·n/S)); worker threads (the calling thread and <c>Threads - 1</c> threads started
+/// for each <see cref="Fit"/>), each with its own <see cref="TrainingWorkspace"/>, take the shards from a shared
+/// counter; every shard's gradient goes into that shard's own buffer, with its dropout masks drawn from a generator
+/// seeded by (step, shard). Then each worker takes a fixed range of the parameters and sums the shard buffers over it
+/// in shard order, checks it for NaN and infinity, and, once every range and the loss are known to be finite, applies
+/// the optimizer's update to its range. Nothing depends on which thread ran which shard or range, so the same seed
+/// gives bit-identical weights with 1, 2 or any number of threads.
 /// </para>
 /// <para>
 /// Per epoch: the training log lines of the PyTorch tutorial every <see cref="TrainerOptions.LogInterval"/> batches,
@@ -64,6 +67,7 @@ public sealed class Trainer
     private long _nextOptimizerStep;
     private double _stepLoss;
     private bool _stepTaken;
+    private int _nextShard;
 
     /// <summary>Creates a trainer.</summary>
     /// <param name="model">The model; its <see cref="ICnnModel.Parameters"/> are updated in place.</param>
@@ -377,6 +381,7 @@ public sealed class Trainer
         _stepSeed = _rng.NextUInt64();
         _nextOptimizerStep = Optimizer.StepCount + 1;
         _stepTaken = false;
+        _nextShard = 0;
         if (_team is null)
             StepWorker(0);
         else
@@ -411,13 +416,13 @@ public sealed class Trainer
         int n = _stepN;
         if (team is null)
         {
-            RunShards(0, 1, n, _stepSeed, 1f / n);
+            RunShards(0, n, _stepSeed, 1f / n);
         }
         else
         {
             try
             {
-                RunShards(worker, _threads, n, _stepSeed, 1f / n);
+                RunShards(worker, n, _stepSeed, 1f / n);
             }
             catch (Exception e)
             {
@@ -448,13 +453,18 @@ public sealed class Trainer
             Optimizer.StepRange(Model.Parameters, _gradient, lo, hi - lo, _nextOptimizerStep);
     }
 
-    private void RunShards(int worker, int stride, int n, ulong stepSeed, float invN)
+    /// <summary>
+    /// Runs shards until none is left, taking the next one from a shared counter (so a worker that falls behind takes
+    /// fewer): a shard's result depends only on the shard (its samples, its dropout stream, its gradient buffer), not on
+    /// which worker or workspace runs it.
+    /// </summary>
+    private void RunShards(int worker, int n, ulong stepSeed, float invN)
     {
         TrainingWorkspace ws = _workspaces[worker];
         float[] output = _outputs[worker];
         float[] dOutput = _outputGrads[worker];
         int inSize = Model.InputSize, outSize = Model.OutputSize;
-        for (int s = worker; s < _shards; s += stride)
+        for (int s = Interlocked.Increment(ref _nextShard) - 1; s < _shards; s = Interlocked.Increment(ref _nextShard) - 1)
         {
             int lo = (int)((long)s * n / _shards), hi = (int)((long)(s + 1) * n / _shards);
             int m = hi - lo;

@@ -438,8 +438,23 @@ public sealed class Trainer
             loss += _shardLoss[s];
         loss /= n;
         int lo = _rangeStart[worker], hi = _rangeStart[worker + 1];
-        _rangeFinite[worker] = ReduceGradients(n, lo, hi - lo);
-        team?.Barrier.SignalAndWait(); // every range's finiteness is known
+        if (team is null)
+        {
+            _rangeFinite[worker] = ReduceGradients(n, lo, hi - lo);
+        }
+        else
+        {
+            try
+            {
+                _rangeFinite[worker] = ReduceGradients(n, lo, hi - lo);
+            }
+            catch (Exception e)
+            {
+                _rangeFinite[worker] = false; // no range steps; Run rethrows
+                team.Record(worker, e);
+            }
+            team.Barrier.SignalAndWait(); // every range's finiteness is known
+        }
 
         bool finite = double.IsFinite(loss);
         for (int w = 0; w < _threads; w++)

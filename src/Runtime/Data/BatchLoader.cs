@@ -127,22 +127,44 @@ public sealed class BatchLoader
     {
         if (inputs.Length < _batchInputs.Length || labels.Length < BatchSize)
             throw new ArgumentException($"Batch buffers need {_batchInputs.Length} input floats and {BatchSize} labels.");
-        int remaining = _order.Length - _cursor;
-        count = Math.Min(BatchSize, remaining);
+        if (!TryNextBatchPosition(out int first, out count))
+            return false;
+        CopySamples(first, 0, count, inputs, labels);
+        return true;
+    }
+
+    /// <summary>
+    /// Takes the next batch of the current epoch without copying it: it is the <paramref name="count"/> samples at
+    /// positions [<paramref name="first"/>, first + count) of <see cref="Order"/>, for <see cref="CopySamples"/>
+    /// (which several threads may call at once for disjoint parts of the batch).
+    /// </summary>
+    internal bool TryNextBatchPosition(out int first, out int count)
+    {
+        first = _cursor;
+        count = Math.Min(BatchSize, _order.Length - _cursor);
         if (count <= 0 || (DropLast && count < BatchSize))
         {
             count = 0;
             return false;
         }
+        _cursor += count;
+        return true;
+    }
+
+    /// <summary>
+    /// Copies samples [<paramref name="lo"/>, <paramref name="hi"/>) of the batch that starts at position
+    /// <paramref name="first"/> of <see cref="Order"/> to the same places of <paramref name="inputs"/> and
+    /// <paramref name="labels"/> (sample b of the batch goes to inputs[b·SampleSize..] and labels[b]).
+    /// </summary>
+    internal void CopySamples(int first, int lo, int hi, Span<float> inputs, Span<int> labels)
+    {
         int n = SampleSize;
-        for (int b = 0; b < count; b++)
+        for (int b = lo; b < hi; b++)
         {
-            int index = _order[_cursor + b];
+            int index = _order[first + b];
             _inputs.AsSpan(index * n, n).CopyTo(inputs.Slice(b * n, n));
             labels[b] = _labels[index];
         }
-        _cursor += count;
-        return true;
     }
 
     /// <summary>Starts epoch <paramref name="epoch"/> and enumerates its batches (allocation-free <c>foreach</c>).</summary>

@@ -81,7 +81,7 @@ namespace CnnGen.Optim
 
         private protected override string Describe() => AmsGrad ? "amsgrad" : "no amsgrad";
 
-        private protected override void StepCore(Span<float> parameters, ReadOnlySpan<float> gradients, long step)
+        private protected override void StepCore(Span<float> parameters, ReadOnlySpan<float> gradients, long step, int offset)
         {
             double lr = LearningRateExact;
             double biasCorrection1 = 1 - Math.Pow(_beta1, step);
@@ -102,9 +102,9 @@ namespace CnnGen.Optim
 
             ref float p = ref MemoryMarshal.GetReference(parameters);
             ref float g = ref MemoryMarshal.GetReference(gradients);
-            ref float m = ref MemoryMarshal.GetArrayDataReference(_expAvg);
-            ref float v = ref MemoryMarshal.GetArrayDataReference(_expAvgSq);
-            ref float vmax = ref MemoryMarshal.GetArrayDataReference(ams ? _maxExpAvgSq : _expAvgSq);
+            ref float m = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_expAvg), offset);
+            ref float v = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_expAvgSq), offset);
+            ref float vmax = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(ams ? _maxExpAvgSq : _expAvgSq), offset);
 
             int i = 0;
             if (Vector.IsHardwareAccelerated)

@@ -70,7 +70,46 @@ namespace CnnGen.Optim
             if (gradients.Length != ParameterCount)
                 throw new ArgumentException($"{Kind} was created for {ParameterCount} parameters, but got {gradients.Length} gradients.", nameof(gradients));
             StepCount++;
-            StepCore(parameters, gradients, StepCount);
+            StepCore(parameters, gradients, StepCount, 0);
+        }
+
+        /// <summary>
+        /// The part of step <paramref name="step"/> (which must be <see cref="StepCount"/> + 1) that updates elements
+        /// [<paramref name="start"/>, <paramref name="start"/> + <paramref name="length"/>) of the parameters and of the
+        /// state buffers, without advancing <see cref="StepCount"/>. Every element is updated by the same arithmetic as
+        /// <see cref="Step"/> (the per-step scalars depend only on the learning rate and the step), so updating disjoint
+        /// ranges that cover all parameters, on any threads, and then calling <see cref="CompleteRangeStep"/> gives
+        /// bit-for-bit what one <see cref="Step"/> gives. Threads may update disjoint ranges at once; the learning rate
+        /// must not change until all of them are done.
+        /// </summary>
+        /// <param name="parameters">The whole flat parameter array (length <see cref="ParameterCount"/>).</param>
+        /// <param name="gradients">The whole gradient array, same layout.</param>
+        /// <param name="start">The first element to update.</param>
+        /// <param name="length">The number of elements to update.</param>
+        /// <param name="step">The 1-based number of the step being taken: <see cref="StepCount"/> + 1.</param>
+        internal void StepRange(Span<float> parameters, ReadOnlySpan<float> gradients, int start, int length, long step)
+        {
+            if (parameters.Length != ParameterCount)
+                throw new ArgumentException($"{Kind} was created for {ParameterCount} parameters, but got {parameters.Length}.", nameof(parameters));
+            if (gradients.Length != ParameterCount)
+                throw new ArgumentException($"{Kind} was created for {ParameterCount} parameters, but got {gradients.Length} gradients.", nameof(gradients));
+            if ((uint)start > (uint)ParameterCount || (uint)length > (uint)(ParameterCount - start))
+                throw new ArgumentOutOfRangeException(nameof(length), $"The range [{start}, {start}+{length}) is not within {ParameterCount} parameters.");
+            if (step != StepCount + 1)
+                throw new ArgumentOutOfRangeException(nameof(step), step, $"The next step is {StepCount + 1}.");
+            StepCore(parameters.Slice(start, length), gradients.Slice(start, length), step, start);
+        }
+
+        /// <summary>
+        /// Ends a step taken with <see cref="StepRange"/> over all parameters: advances <see cref="StepCount"/> to
+        /// <paramref name="step"/>.
+        /// </summary>
+        /// <param name="step">The step that was taken: <see cref="StepCount"/> + 1.</param>
+        internal void CompleteRangeStep(long step)
+        {
+            if (step != StepCount + 1)
+                throw new ArgumentOutOfRangeException(nameof(step), step, $"The next step is {StepCount + 1}.");
+            StepCount = step;
         }
 
         /// <summary>Forgets all state (momentum and moment buffers, step count), as a freshly created optimizer.</summary>
@@ -161,8 +200,13 @@ namespace CnnGen.Optim
             }
         }
 
-        /// <summary>The update rule: <paramref name="step"/> is the 1-based number of this step.</summary>
-        private protected abstract void StepCore(Span<float> parameters, ReadOnlySpan<float> gradients, long step);
+        /// <summary>
+        /// The update rule over a range of the parameters: <paramref name="parameters"/> and <paramref name="gradients"/>
+        /// are elements [<paramref name="offset"/>, offset + length) of the whole arrays (and of the state buffers);
+        /// <paramref name="step"/> is the 1-based number of this step. Each element's update must not depend on where
+        /// the range starts or ends.
+        /// </summary>
+        private protected abstract void StepCore(Span<float> parameters, ReadOnlySpan<float> gradients, long step, int offset);
 
         /// <summary>The per-parameter state arrays, in a fixed order (saved and restored as they are).</summary>
         private protected abstract float[][] StateBuffers { get; }

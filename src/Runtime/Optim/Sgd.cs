@@ -64,7 +64,7 @@ namespace CnnGen.Optim
 
         private protected override string Describe() => _momentum != 0 ? $"momentum {Momentum}" : "no momentum";
 
-        private protected override void StepCore(Span<float> parameters, ReadOnlySpan<float> gradients, long step)
+        private protected override void StepCore(Span<float> parameters, ReadOnlySpan<float> gradients, long step, int offset)
         {
             // PyTorch turns each Python-double scalar into a float32 operand of the tensor op.
             float wd = (float)_weightDecay;
@@ -78,7 +78,7 @@ namespace CnnGen.Optim
 
             ref float p = ref MemoryMarshal.GetReference(parameters);
             ref float g = ref MemoryMarshal.GetReference(gradients);
-            ref float b = ref hasMomentum ? ref MemoryMarshal.GetArrayDataReference(_momentumBuffer) : ref Unsafe.NullRef<float>();
+            ref float b = ref hasMomentum ? ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_momentumBuffer), offset) : ref Unsafe.NullRef<float>();
 
             int i = 0;
             if (Vector.IsHardwareAccelerated)

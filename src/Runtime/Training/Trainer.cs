@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.IO;
 using System.Numerics;
 using System.Runtime.InteropServices;
+using System.Threading;
 using System.Threading.Tasks;
 using CnnGen.Data;
 using CnnGen.Metrics;
@@ -21,11 +22,13 @@ public sealed record EvaluationResult(double Loss, double Accuracy, ConfusionMat
 /// for a seed.
 /// <para>
 /// Each mini-batch of n samples is split by index into <see cref="TrainerOptions.Shards"/> fixed shards
-/// (shard s = samples [s·n/S, (s+1)·n/S)); worker threads, each with its own <see cref="TrainingWorkspace"/>, take
-/// shards w, w+T, w+2T, …; every shard's gradient goes into that shard's own buffer, with its dropout masks drawn from
-/// a generator seeded by (step, shard). The shard buffers are then summed in shard order with a vectorized reduction
-/// and the optimizer takes one step. Nothing depends on which thread ran which shard, so the same seed gives
-/// bit-identical weights with 1, 2 or any number of threads.
+/// (shard s = samples [s·n/S, (s+1)·n/S)); worker threads (the calling thread and <c>Threads - 1</c> threads started
+/// for each <see cref="Fit"/>), each with its own <see cref="TrainingWorkspace"/>, take the shards from a shared
+/// counter; every shard's gradient goes into that shard's own buffer, with its dropout masks drawn from a generator
+/// seeded by (step, shard). Then each worker takes a fixed range of the parameters and sums the shard buffers over it
+/// in shard order, checks it for NaN and infinity, and, once every range and the loss are known to be finite, applies
+/// the optimizer's update to its range. Nothing depends on which thread ran which shard or range, so the same seed
+/// gives bit-identical weights with 1, 2 or any number of threads.
 /// </para>
 /// <para>
 /// Per epoch: the training log lines of the PyTorch tutorial every <see cref="TrainerOptions.LogInterval"/> batches,
@@ -50,7 +53,21 @@ public sealed class Trainer
     private readonly float[] _gradient;
     private readonly float[] _batchInputs;
     private readonly int[] _batchLabels;
+    private readonly int[] _rangeStart;   // worker w reduces and steps parameters [_rangeStart[w], _rangeStart[w + 1])
+    private readonly bool[] _rangeFinite;
+    private readonly Action<int> _stepBody;
     private Rng _rng;
+    private WorkerTeam? _team;
+    private BatchLoader? _loader;
+    private int _batchFirst;
+
+    // The step in progress, read by every worker.
+    private int _stepN;
+    private ulong _stepSeed;
+    private long _nextOptimizerStep;
+    private double _stepLoss;
+    private bool _stepTaken;
+    private int _nextShard;
 
     /// <summary>Creates a trainer.</summary>
     /// <param name="model">The model; its <see cref="ICnnModel.Parameters"/> are updated in place.</param>
@@ -96,7 +113,18 @@ public sealed class Trainer
         _batchInputs = new float[options.BatchSize * model.InputSize];
         _batchLabels = new int[options.BatchSize];
         _rng = new Rng(_seed);
+        _rangeStart = new int[_threads + 1];
+        for (int w = 0; w <= _threads; w++)
+            _rangeStart[w] = w == _threads ? model.ParameterCount : (int)((long)model.ParameterCount * w / _threads) & ~(RangeAlignment - 1);
+        _rangeFinite = new bool[_threads];
+        _stepBody = StepWorker;
     }
+
+    /// <summary>Parameter ranges start at multiples of 16 floats (64 bytes), so workers share no cache line but at the ends.</summary>
+    private const int RangeAlignment = 16;
+
+    /// <summary>Elements per block of the gradient reduction (two 16 KB blocks stay in L1 while they are summed).</summary>
+    private const int ReduceBlock = 4096;
 
     /// <summary>The model being trained.</summary>
     public ICnnModel Model { get; }
@@ -164,6 +192,26 @@ public sealed class Trainer
             return History;
         }
 
+        // The worker threads live for this call: started here, parked between steps and during evaluation, and
+        // stopped when it returns or throws (so a trainer that is dropped leaves no threads behind).
+        _team = _threads > 1 ? new WorkerTeam(_threads, _stepBody, "CnnGen trainer") : null;
+        _loader = loader;
+        try
+        {
+            RunEpochs(train, test, loader, progress);
+        }
+        finally
+        {
+            _team?.Dispose();
+            _team = null;
+            _loader = null;
+        }
+        return History;
+    }
+
+    private void RunEpochs(LabeledData train, LabeledData test, BatchLoader loader, ProgressDisplay progress)
+    {
+        TrainerOptions o = Options;
         for (int epoch = CompletedEpochs + 1; epoch <= o.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
@@ -174,7 +222,7 @@ public sealed class Trainer
             float lastLr = Optimizer.LearningRate;
             progress.StartEpoch(epoch);
             loader.StartEpoch(epoch);
-            while (loader.TryNextBatch(_batchInputs, _batchLabels, out int n))
+            while (loader.TryNextBatchPosition(out _batchFirst, out int n)) // each shard copies its own samples
             {
                 lastLr = Optimizer.LearningRate;
                 double batchLoss = TrainStep(n, epoch, batchIndex + 1, train.Count, seen);
@@ -211,7 +259,6 @@ public sealed class Trainer
             o.Log?.WriteLine(result.Line);
             o.Log?.Flush();
         }
-        return History;
     }
 
     /// <summary>
@@ -323,27 +370,25 @@ public sealed class Trainer
         return info;
     }
 
-    /// <summary>One optimizer step on the batch in the trainer's buffers; returns its mean loss.</summary>
+    /// <summary>
+    /// One optimizer step on the batch in the trainer's buffers; returns its mean loss. Every worker runs
+    /// <see cref="StepWorker"/>: its shards, then its range of the parameters (sum of the shard gradients, finiteness
+    /// check, and, if the whole gradient and the loss are finite, the optimizer update of that range).
+    /// </summary>
     private double TrainStep(int n, int epoch, int batchNumber, int datasetSize, int seenBefore)
     {
-        ulong stepSeed = _rng.NextUInt64();
-        float invN = 1f / n;
-        if (_threads == 1)
-        {
-            RunShards(0, 1, n, stepSeed, invN);
-        }
+        _stepN = n;
+        _stepSeed = _rng.NextUInt64();
+        _nextOptimizerStep = Optimizer.StepCount + 1;
+        _stepTaken = false;
+        _nextShard = 0;
+        if (_team is null)
+            StepWorker(0);
         else
-        {
-            Parallel.For(0, _threads, new ParallelOptions { MaxDegreeOfParallelism = _threads },
-                w => RunShards(w, _threads, n, stepSeed, invN));
-        }
+            _team.Run();
 
-        double loss = 0;
-        for (int s = 0; s < _shards; s++)
-            loss += _shardLoss[s];
-        loss /= n;
-        bool gradientFinite = ReduceGradients(n);
-        if (!double.IsFinite(loss) || !gradientFinite)
+        double loss = _stepLoss;
+        if (!_stepTaken)
         {
             string what = !double.IsFinite(loss) ? $"the loss is {loss.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : "the gradient has NaN or infinite values";
             string kept = Options.CheckpointPath is { } p && CompletedEpochs > 0
@@ -353,26 +398,95 @@ public sealed class Trainer
                 $"Training diverged at epoch {epoch}, batch {batchNumber} (samples {seenBefore}-{seenBefore + n - 1} of {datasetSize}): {what}. Stopped before the optimizer step.{kept} Try a lower learning rate.");
         }
 
-        Optimizer.Step(Model.Parameters, _gradient);
+        Optimizer.CompleteRangeStep(_nextOptimizerStep);
         Step++;
         if (Scheduler is not null && Options.SchedulerInterval == SchedulerInterval.Batch)
             Scheduler.Step(Optimizer);
         return loss;
     }
 
-    private void RunShards(int worker, int stride, int n, ulong stepSeed, float invN)
+    /// <summary>
+    /// Worker <paramref name="worker"/>'s part of a step. Phases are separated by the team's barrier; what each worker
+    /// decides after a barrier (the loss, whether to step) it computes from the same data in the same order, so all
+    /// agree, and every element of the result is computed the same way whatever the thread count.
+    /// </summary>
+    private void StepWorker(int worker)
+    {
+        WorkerTeam? team = _team;
+        int n = _stepN;
+        if (team is null)
+        {
+            RunShards(0, n, _stepSeed, 1f / n);
+        }
+        else
+        {
+            try
+            {
+                RunShards(worker, n, _stepSeed, 1f / n);
+            }
+            catch (Exception e)
+            {
+                team.Record(worker, e);
+            }
+            team.Barrier.SignalAndWait(); // all shard gradients and losses are written
+            if (team.AnyFailed)
+                return;
+        }
+
+        double loss = 0;
+        for (int s = 0; s < _shards; s++)
+            loss += _shardLoss[s];
+        loss /= n;
+        int lo = _rangeStart[worker], hi = _rangeStart[worker + 1];
+        if (team is null)
+        {
+            _rangeFinite[worker] = ReduceGradients(n, lo, hi - lo);
+        }
+        else
+        {
+            try
+            {
+                _rangeFinite[worker] = ReduceGradients(n, lo, hi - lo);
+            }
+            catch (Exception e)
+            {
+                _rangeFinite[worker] = false; // no range steps; Run rethrows
+                team.Record(worker, e);
+            }
+            team.Barrier.SignalAndWait(); // every range's finiteness is known
+        }
+
+        bool finite = double.IsFinite(loss);
+        for (int w = 0; w < _threads; w++)
+            finite &= _rangeFinite[w];
+        if (worker == 0)
+        {
+            _stepLoss = loss;
+            _stepTaken = finite;
+        }
+        if (finite)
+            Optimizer.StepRange(Model.Parameters, _gradient, lo, hi - lo, _nextOptimizerStep);
+    }
+
+    /// <summary>
+    /// Runs shards until none is left, taking the next one from a shared counter (so a worker that falls behind takes
+    /// fewer): a shard's result depends only on the shard (its samples, its dropout stream, its gradient buffer), not on
+    /// which worker or workspace runs it.
+    /// </summary>
+    private void RunShards(int worker, int n, ulong stepSeed, float invN)
     {
         TrainingWorkspace ws = _workspaces[worker];
         float[] output = _outputs[worker];
         float[] dOutput = _outputGrads[worker];
         int inSize = Model.InputSize, outSize = Model.OutputSize;
-        for (int s = worker; s < _shards; s += stride)
+        for (int s = Interlocked.Increment(ref _nextShard) - 1; s < _shards; s = Interlocked.Increment(ref _nextShard) - 1)
         {
             int lo = (int)((long)s * n / _shards), hi = (int)((long)(s + 1) * n / _shards);
             int m = hi - lo;
             _shardLoss[s] = 0;
             if (m == 0)
                 continue;
+            _loader!.CopySamples(_batchFirst, lo, hi, _batchInputs, _batchLabels);
             float[] g = _shardGrads[s];
             Array.Clear(g);
             ws.Rng.Reseed(stepSeed ^ (0x9E3779B97F4A7C15UL * (ulong)(s + 1)));
@@ -386,27 +500,36 @@ public sealed class Trainer
         }
     }
 
-    /// <summary>_gradient = Σ over non-empty shards, in shard order (vectorized); returns whether every element is finite.</summary>
-    private bool ReduceGradients(int n)
+    /// <summary>
+    /// Elements [start, start + length) of _gradient = Σ over non-empty shards, in shard order (vectorized, a block at
+    /// a time so the block stays in cache); returns whether every one of them is finite.
+    /// </summary>
+    private bool ReduceGradients(int n, int start, int length)
     {
-        Span<float> dst = _gradient;
-        bool first = true;
-        for (int s = 0; s < _shards; s++)
+        bool finite = true;
+        for (int b = start, end = start + length; b < end; b += ReduceBlock)
         {
-            int lo = (int)((long)s * n / _shards), hi = (int)((long)(s + 1) * n / _shards);
-            if (hi == lo)
-                continue;
-            if (first)
+            int len = Math.Min(ReduceBlock, end - b);
+            Span<float> dst = _gradient.AsSpan(b, len);
+            bool first = true;
+            for (int s = 0; s < _shards; s++)
             {
-                _shardGrads[s].AsSpan().CopyTo(dst);
-                first = false;
+                int lo = (int)((long)s * n / _shards), hi = (int)((long)(s + 1) * n / _shards);
+                if (hi == lo)
+                    continue;
+                if (first)
+                {
+                    _shardGrads[s].AsSpan(b, len).CopyTo(dst);
+                    first = false;
+                }
+                else
+                {
+                    Kernels.Ops.AddTo(dst, _shardGrads[s].AsSpan(b, len));
+                }
             }
-            else
-            {
-                Kernels.Ops.AddTo(dst, _shardGrads[s]);
-            }
+            finite &= AllFinite(dst);
         }
-        return AllFinite(dst);
+        return finite;
     }
 
     private static bool AllFinite(ReadOnlySpan<float> values)

@@ -93,8 +93,8 @@ namespace CnnGen.Generator.Emit
             }
             else
             {
-                if (channelsLast!.Any) channelsLast.EmitPackCache(w, cls);
-                EmitInference(w, m, plan, layers, folds, channelsLast);
+                if (channelsLast!.Any) channelsLast.EmitPackCache(w);
+                EmitInference(w, m, plan, run!, folds, channelsLast);
                 w.Line();
                 EmitTraining(w, m, plan, layers, training);
             }
@@ -352,7 +352,7 @@ namespace CnnGen.Generator.Emit
             layers.Where(l => l.Spec.Kind != LayerKind.Dropout && l.Spec.Kind != LayerKind.Dropout2d && l.Spec.Kind != LayerKind.Identity &&
                               !plan.ReluFused[IndexOf(m, l)] && !folds.IsFoldedBatchNorm(IndexOf(m, l))).ToList();
 
-        private static void EmitInference(CodeWriter w, ShapedModel m, MemoryPlan plan, List<ShapedLayer> layers, BatchNormFold folds, ChannelsLast channelsLast)
+        private static void EmitInference(CodeWriter w, ShapedModel m, MemoryPlan plan, List<ShapedLayer> run, BatchNormFold folds, ChannelsLast channelsLast)
         {
             string repack = channelsLast.Any ? " (nor after the first, unless the convolution weights changed: then they are repacked once)" : "";
             w.Line("/// <summary>Inference for one sample (NCHW floats of <see cref=\"InputSize\"/>, dropout off). Thread-safe; no allocation after a thread's first call" + repack + ".</summary>");
@@ -381,7 +381,6 @@ namespace CnnGen.Generator.Emit
                     w.Line("float* x0 = xin + start * InputSize;");
                     w.Line("float* y0 = yout + start * OutputSize;");
                     // Each step writes cur -> next (in-place steps write cur itself, unless cur is the caller's input).
-                    var run = InferenceRun(m, plan, layers, folds);
                     var steps = new List<Step>();
                     for (int i = 0; i < run.Count; i++)
                     {

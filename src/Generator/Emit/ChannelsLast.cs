@@ -114,7 +114,7 @@ namespace CnnGen.Generator.Emit
         /// The cache of packed weights: the source weights it was packed from (compared bitwise on every call, a few
         /// microseconds at most), the packed array. Immutable once published, so threads share it safely.
         /// </summary>
-        public void EmitPackCache(CodeWriter w, string cls)
+        public void EmitPackCache(CodeWriter w)
         {
             var convs = PackOffset.Keys.OrderBy(l => PackOffset[l]).ToList();
             long sourceFloats = convs.Sum(l => (long)l.WeightCount);

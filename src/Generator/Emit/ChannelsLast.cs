@@ -30,6 +30,9 @@ namespace CnnGen.Generator.Emit
 
         internal static string S(long v) => v.ToString(CultureInfo.InvariantCulture);
 
+        /// <summary>The vector type of a body: 16 floats (Vector512) or 8 (Vector256).</summary>
+        internal static string VecType(int V) => V == 16 ? "global::System.Runtime.Intrinsics.Vector512" : "global::System.Runtime.Intrinsics.Vector256";
+
         /// <summary>Runs of the inference layer list: [Start, End) indexes.</summary>
         public List<(int Start, int End)> Segments { get; } = new List<(int, int)>();
 
@@ -333,7 +336,7 @@ namespace CnnGen.Generator.Emit
         private static void ConvBody(CodeWriter w, DirectConv d, int V)
         {
             int C = d.C, H = d.H, W = d.W, KO = d.KO, OH = d.OH, OW = d.OW, KW = d.KW, HP = d.HP, WP = d.WP;
-            string Vec = V == 16 ? "global::System.Runtime.Intrinsics.Vector512" : "global::System.Runtime.Intrinsics.Vector256";
+            string Vec = VecType(V);
             int coVectors = KO / V;
             var (CB, R, PC) = Blocking(coVectors, OH, OW, V == 16 ? 24 : 12);
             int rowBlocks = (OH + R - 1) / R, colBlocks = (OW + PC - 1) / PC;
@@ -484,7 +487,7 @@ namespace CnnGen.Generator.Emit
         {
             var s = l.Spec;
             int C = l.In.C, W = l.In.W, OW = l.Out.W;
-            string Vec = V == 16 ? "global::System.Runtime.Intrinsics.Vector512" : "global::System.Runtime.Intrinsics.Vector256";
+            string Vec = VecType(V);
             using (w.Block($"for (int ox = {from}; ox < {to}; ox++)" + (checkColumns ? " // windows that reach past the left or right edge" : "")))
             {
                 w.Line($"int ix = ox * {s.StrideW} - {s.PadW};");

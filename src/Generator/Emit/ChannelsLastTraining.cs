@@ -277,7 +277,7 @@ namespace CnnGen.Generator.Emit
             var s = l.Spec;
             int C = l.In.C, W = l.In.W, KO = s.Out, OH = l.Out.H, OW = l.Out.W, KH = s.KernelH, KW = s.KernelW;
             long inSize = (long)l.In.H * W * C, outSize = (long)OH * OW * KO;
-            string Vec = V == 16 ? "global::System.Runtime.Intrinsics.Vector512" : "global::System.Runtime.Intrinsics.Vector256";
+            string Vec = ChannelsLast.VecType(V);
             int budget = V == 16 ? 24 : 12;
             int coVectors = KO / V;
             int CB = coVectors % 2 == 0 ? 2 : 1;

@@ -1,4 +1,5 @@
 using CnnGen.Generator.Emit;
+using CnnGen.Generator.Emit.Plan;
 using CnnGen.Generator.Parsing;
 using CnnGen.Generator.Shapes;
 using CnnGen.Generator.Weights;
@@ -12,7 +13,7 @@ namespace CnnGen.Generator
     /// CnnGen's incremental generator. The pipeline, in order:
     /// [Model] classes → <see cref="Parser"/> (Roslyn → ModelSpec) → <see cref="ShapeInference"/>
     /// (ModelSpec → ShapedModel + diagnostics) → <see cref="WeightsBinder"/> (baked weights, for models that
-    /// name a safetensors file) → <see cref="ModelEmitter"/> (text).
+    /// name a safetensors file) → <see cref="Lowering"/> (ShapedModel → ExecutionPlan) → <see cref="ModelEmitter"/> (text).
     /// Only equatable records flow between the steps, so unrelated edits hit the cache.
     /// </summary>
     [Generator(LanguageNames.CSharp)]
@@ -90,14 +91,17 @@ namespace CnnGen.Generator
             {
                 context.ReportDiagnostic(Diagnostic.Create(Diagnostics.ById(d.Id), d.Location?.ToLocation(), d.Args.ToArray()));
             }
-            if (model.Ok && MemoryPlan.For(model).TooLarge(model) is { } big)
+            // Lowering: every decision about how the model runs, made once; the size check reads its final memory plan.
+            var lowered = model.Ok ? Lowering.Lower(model) : null;
+            if (lowered is not null && lowered.Memory.TooLarge(model) is { } big)
             {
                 context.ReportDiagnostic(Diagnostic.Create(Diagnostics.TooLarge, big.Where?.ToLocation(), big.What,
                     big.Floats.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)));
                 model = model with { Ok = false };
+                lowered = null;
             }
             if (model.Model.CannotEmit) return;
-            context.AddSource(model.Model.HintName, ModelEmitter.Emit(model));
+            context.AddSource(model.Model.HintName, ModelEmitter.Emit(model, lowered));
         }
     }
 }

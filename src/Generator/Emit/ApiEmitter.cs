@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using CnnGen.Generator.Emit.Plan;
 using CnnGen.Generator.Parsing;
 using CnnGen.Generator.Shapes;
 
@@ -16,19 +17,18 @@ namespace CnnGen.Generator.Emit
         private const string A = "global::CnnGen.Kernels.AlignedMemory.";
         private const string K = "global::CnnGen.Kernels.";
 
-        public static void Emit(CodeWriter w, ShapedModel m)
+        public static void Emit(CodeWriter w, Lowered lowered)
         {
-            var plan = MemoryPlan.For(m);
-            var folds = BatchNormFold.For(m);
+            var m = lowered.Model;
+            var plan = lowered.Memory;
+            var folds = lowered.Folds;
+            var steps = lowered.Plan;
             string cls = m.Model.ClassName;
-            // The layers that run code: summary rows, but not a block's container row.
-            var layers = m.Layers.Where(l => l.HasRow && l.Spec.Kind != LayerKind.BlockEnd).ToList();
+            var layers = lowered.Layers;
             bool branchy = plan.Branchy;
-            var run = branchy ? null : InferenceRun(m, plan, layers, folds);
-            var channelsLast = run is null ? null : ChannelsLast.For(run, l => folds.IsFoldedConv(IndexOf(m, l), out _));
-            var training = ChannelsLastTraining.For(m, plan);
-            if (training is not null) plan.ColumnScratch = System.Math.Max(plan.ColumnScratch, training.ScratchFloats);
-            if (channelsLast is not null) plan.ColumnScratch = System.Math.Max(plan.ColumnScratch, channelsLast.FusedScratch);
+            var run = lowered.Run;
+            var channelsLast = lowered.ChannelsLast;
+            var training = lowered.Training;
 
             w.Line("// Memory plan (floats per sample unless noted): computed at compile time from the shapes.");
             w.Line($"private const int ActivationsPerSample = {plan.ActivationsPerSample};");
@@ -94,15 +94,15 @@ namespace CnnGen.Generator.Emit
             else
             {
                 if (channelsLast!.Any) channelsLast.EmitPackCache(w);
-                EmitInference(w, m, plan, run!, folds, channelsLast);
+                EmitInference(w, m, plan, steps, folds, channelsLast);
                 w.Line();
-                EmitTraining(w, m, plan, layers, training);
+                EmitTraining(w, m, plan, steps, layers, training);
             }
             w.Line();
             if (plan.BufferCount > 0)
             {
                 EmitStateIo(w);
-                foreach (var l in layers) EmitLayer(w, m, plan, folds, l);
+                foreach (var l in layers) EmitLayer(w, m, plan, steps, l);
                 channelsLast?.EmitMethods(w, run!, plan.FusesRelu, l => IndexOf(m, l));
                 EmitTrainingMethods(w, m, plan, channelsLast, training);
                 if (m.Baked is { } withBuffers) EmitBakedData(w, m, withBuffers);
@@ -114,7 +114,7 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>Saves the weights as safetensors with PyTorch <c>nn.Sequential</c> keys, atomically (the previous file survives a crash).</summary>");
             w.Line("public void SaveWeights(string path) => global::CnnGen.IO.SafeTensors.Save(path, s_slots, Parameters);");
             w.Line();
-            foreach (var l in layers) EmitLayer(w, m, plan, folds, l);
+            foreach (var l in layers) EmitLayer(w, m, plan, steps, l);
             channelsLast?.EmitMethods(w, run!, plan.FusesRelu, l => IndexOf(m, l));
             EmitTrainingMethods(w, m, plan, channelsLast, training);
             if (m.Baked is { } data) EmitBakedData(w, m, data);
@@ -343,16 +343,7 @@ namespace CnnGen.Generator.Emit
             }
         }
 
-        /// <summary>
-        /// The layers inference executes, in order: dropout is the identity in inference, Identity is skipped, a ReLU
-        /// fused into the convolution before it has no code, and a batch norm folded into the convolution before it
-        /// doesn't run either.
-        /// </summary>
-        internal static List<ShapedLayer> InferenceRun(ShapedModel m, MemoryPlan plan, List<ShapedLayer> layers, BatchNormFold folds) =>
-            layers.Where(l => l.Spec.Kind != LayerKind.Dropout && l.Spec.Kind != LayerKind.Dropout2d && l.Spec.Kind != LayerKind.Identity &&
-                              !plan.ReluFused[IndexOf(m, l)] && !folds.IsFoldedBatchNorm(IndexOf(m, l))).ToList();
-
-        private static void EmitInference(CodeWriter w, ShapedModel m, MemoryPlan plan, List<ShapedLayer> run, BatchNormFold folds, ChannelsLast channelsLast)
+        private static void EmitInference(CodeWriter w, ShapedModel m, MemoryPlan plan, ExecutionPlan steps, BatchNormFold folds, ChannelsLast channelsLast)
         {
             string repack = channelsLast.Any ? " (nor after the first, unless the convolution weights changed: then they are repacked once)" : "";
             w.Line("/// <summary>Inference for one sample (NCHW floats of <see cref=\"InputSize\"/>, dropout off). Thread-safe; no allocation after a thread's first call" + repack + ".</summary>");
@@ -380,99 +371,70 @@ namespace CnnGen.Generator.Emit
                     w.Line("int n = global::System.Math.Min(Chunk, batchSize - start);");
                     w.Line("float* x0 = xin + start * InputSize;");
                     w.Line("float* y0 = yout + start * OutputSize;");
-                    // Each step writes cur -> next (in-place steps write cur itself, unless cur is the caller's input).
-                    var steps = new List<Step>();
-                    for (int i = 0; i < run.Count; i++)
+                    // The plan's steps, in order (a fused step has no code: the step before it applies it).
+                    var code = steps.Inference.Where(st => st.Kernel != Kernel.Fused).ToList();
+                    for (int i = 0; i < code.Count; i++)
                     {
-                        var l = run[i];
-                        var segment = channelsLast.Segments.FirstOrDefault(sg => sg.Start == i);
-                        if (segment.End > segment.Start)
-                        {
-                            // A run that starts at the model's input goes sample by sample: each sample's activations
-                            // pass through all its layers while they are still in the cache (a chunk's first activation
-                            // would not fit). Elsewhere a sample's output could overwrite a later sample's input.
-                            bool perSample = i == 0;
-                            int C0 = run[i].In.C, HW0 = run[i].In.H * run[i].In.W;
-                            if (C0 > 1) steps.Add(new Step(false, perSample, run[i].In.Size, run[i].In.Size, (c, x, k) => $"{K}ChannelsLast.ToChannelsLast({c}, {x}, {k}, {C0}, {HW0}); // to channels-last"));
-                            for (int j = segment.Start; j < segment.End; j++)
-                            {
-                                var lj = run[j];
-                                string pre = ChannelsLast.Prefix(lj);
-                                if (lj.Spec.Kind == LayerKind.Conv2d && channelsLast.FusedPool.TryGetValue(lj, out var pool))
-                                {
-                                    string fused = ChannelsLast.FusedPrefix(lj, pool);
-                                    steps.Add(new Step(false, perSample, lj.In.Size, pool.Out.Size, (c, x, k) => $"{fused}({c}, {x}, p, wt + {channelsLast.PackOffset[lj]}, col, {k}); // and its max pool"));
-                                    j++;
-                                }
-                                else if (lj.Spec.Kind == LayerKind.Conv2d) steps.Add(new Step(false, perSample, lj.In.Size, lj.Out.Size, (c, x, k) => $"{pre}({c}, {x}, p, wt + {channelsLast.PackOffset[lj]}, col, {k});"));
-                                else if (lj.Spec.Kind == LayerKind.MaxPool2d) steps.Add(new Step(false, perSample, lj.In.Size, lj.Out.Size, (c, x, k) => $"{pre}({c}, {x}, {k});"));
-                                else steps.Add(new Step(IsInPlace(lj.Spec.Kind), perSample, lj.In.Size, lj.Out.Size, (c, x, k) => $"{LayerEmitter.MethodPrefix(lj)}_Forward({c}, {x}, p, col, null, null, {k}, false, null); // element-wise: any layout"));
-                            }
-                            var le = run[segment.End - 1];
-                            int C1 = le.Out.C, HW1 = le.Out.H * le.Out.W;
-                            if (C1 > 1 && HW1 > 1) steps.Add(new Step(false, false, le.Out.Size, le.Out.Size, (c, x, k) => $"{K}ChannelsLast.ToChannelsFirst({c}, {x}, {k}, {C1}, {HW1}); // back to channels-first"));
-                            i = segment.End - 1;
-                            continue;
-                        }
-                        if (folds.IsFoldedConv(IndexOf(m, l), out var pair))
-                            steps.Add(new Step(false, false, 0, 0, (c, x, k) => string.Join("\n", BatchNormFold.ConvCall(m, plan, pair, c, x))));
-                        else if (l.Spec.Kind == LayerKind.BatchNorm2d)
-                            steps.Add(new Step(true, false, 0, 0, (c, x, k) => $"{LayerEmitter.MethodPrefix(l)}_Inference({c}, {x}, p, rb + {plan.BufferSlot[IndexOf(m, l)]}, {k});"));
-                        else
-                            steps.Add(new Step(IsInPlace(l.Spec.Kind), false, 0, 0, (c, x, k) => $"{LayerEmitter.MethodPrefix(l)}_Forward({c}, {x}, p, col, null, null, {k}, false, null);"));
-                    }
-                    string cur = "x0";
-                    for (int i = 0; i < steps.Count; i++)
-                    {
-                        if (steps[i].PerSample)
+                        if (code[i].PerSample)
                         {
                             // Inside the loop a sample's activations sit MaxLayerSize apart, so a later sample never
                             // overwrites an earlier one's output; the last step writes them packed for the next layer.
                             using (w.Block("for (int s = 0; s < n; s++) // one sample at a time through the channels-last layers"))
                             {
                                 int first = i;
-                                for (; i < steps.Count && steps[i].PerSample; i++)
+                                for (; i < code.Count && code[i].PerSample; i++)
                                 {
-                                    bool lastInLoop = i + 1 == steps.Count || !steps[i + 1].PerSample;
-                                    string next = lastInLoop && i + 1 < steps.Count ? (cur == "pa" ? "pb" : "pa") : Next(steps, i, cur);
-                                    string input = $"{cur} + s * {(i == first ? steps[i].InSize : plan.MaxLayerSize)}";
-                                    string output = $"{next} + s * {(lastInLoop ? steps[i].OutSize : plan.MaxLayerSize)}";
-                                    foreach (var line in steps[i].Lines(input, output, "1").Split('\n')) w.Line(line.TrimEnd('\r'));
-                                    cur = next;
+                                    bool lastInLoop = i + 1 == code.Count || !code[i + 1].PerSample;
+                                    string input = $"{Buf(code[i].In)} + s * {(i == first ? code[i].InSize : plan.MaxLayerSize)}";
+                                    string output = $"{Buf(code[i].Out)} + s * {(lastInLoop ? code[i].OutSize : plan.MaxLayerSize)}";
+                                    foreach (var line in InferenceCall(m, plan, folds, channelsLast, code[i], input, output, "1")) w.Line(line);
                                 }
                             }
                             i--;
                             continue;
                         }
-                        string nextBuffer = Next(steps, i, cur);
-                        foreach (var line in steps[i].Lines(cur, nextBuffer, "n").Split('\n')) w.Line(line.TrimEnd('\r'));
-                        cur = nextBuffer;
+                        foreach (var line in InferenceCall(m, plan, folds, channelsLast, code[i], Buf(code[i].In), Buf(code[i].Out), "n")) w.Line(line);
                     }
-                    if (cur != "y0")
+                    var end = code.Count == 0 ? Buffer.Input : code[code.Count - 1].Out;
+                    if (end != Buffer.Output)
                     {
-                        w.Line($"new {Sys}Span<float>({cur}, n * OutputSize).CopyTo(new {Sys}Span<float>(y0, n * OutputSize));");
+                        w.Line($"new {Sys}Span<float>({Buf(end)}, n * OutputSize).CopyTo(new {Sys}Span<float>(y0, n * OutputSize));");
                     }
                 }
             }
         }
 
-        /// <summary>One call of the inference sequence: Lines(input, output, sample count); per-sample sizes for per-sample loops.</summary>
-        private sealed class Step
-        {
-            public Step(bool inPlace, bool perSample, long inSize, long outSize, System.Func<string, string, string, string> lines)
-            {
-                InPlace = inPlace; PerSample = perSample; InSize = inSize; OutSize = outSize; Lines = lines;
-            }
-            public bool InPlace { get; }
-            public bool PerSample { get; }
-            public long InSize { get; }
-            public long OutSize { get; }
-            public System.Func<string, string, string, string> Lines { get; }
-        }
+        private static string Buf(Buffer b) => b switch { Buffer.Input => "x0", Buffer.A => "pa", Buffer.B => "pb", Buffer.Output => "y0", _ => "act" };
 
-        /// <summary>Where step i writes: the caller's output for the last step, its input for an in-place step (unless that is the caller's input), else the other buffer.</summary>
-        private static string Next(List<Step> steps, int i, string cur) =>
-            i == steps.Count - 1 ? "y0" : steps[i].InPlace && cur != "x0" ? cur : cur == "pa" ? "pb" : "pa";
+        /// <summary>The code of one inference step from <paramref name="x"/> into <paramref name="y"/> for <paramref name="n"/> samples.</summary>
+        private static IEnumerable<string> InferenceCall(ShapedModel m, MemoryPlan plan, BatchNormFold folds, ChannelsLast channelsLast, PlanStep step,
+            string x, string y, string n)
+        {
+            var l = m.Layers[step.Layer];
+            switch (step.Kernel)
+            {
+                case Kernel.ToChannelsLast:
+                    return new[] { $"{K}ChannelsLast.ToChannelsLast({x}, {y}, {n}, {l.In.C}, {l.In.H * l.In.W}); // to channels-last" };
+                case Kernel.ToChannelsFirst:
+                    return new[] { $"{K}ChannelsLast.ToChannelsFirst({x}, {y}, {n}, {l.Out.C}, {l.Out.H * l.Out.W}); // back to channels-first" };
+                case Kernel.ChannelsLastConvolutionPool:
+                    return new[] { $"{ChannelsLast.FusedPrefix(l, channelsLast.FusedPool[l])}({x}, {y}, p, wt + {channelsLast.PackOffset[l]}, col, {n}); // and its max pool" };
+                case Kernel.ChannelsLastConvolution:
+                    return new[] { $"{ChannelsLast.Prefix(l)}({x}, {y}, p, wt + {channelsLast.PackOffset[l]}, col, {n});" };
+                case Kernel.ChannelsLastMaxPool:
+                    return new[] { $"{ChannelsLast.Prefix(l)}({x}, {y}, {n});" };
+                case Kernel.FoldedConvolution:
+                    folds.IsFoldedConv(step.Layer, out var pair);
+                    return BatchNormFold.ConvCall(m, plan, pair, x, y);
+                case Kernel.BatchNormInference:
+                    return new[] { $"{LayerEmitter.MethodPrefix(l)}_Inference({x}, {y}, p, rb + {plan.BufferSlot[step.Layer]}, {n});" };
+                case Kernel.Forward:
+                    string note = step.Layout == Layout.ChannelsLast ? " // element-wise: any layout" : "";
+                    return new[] { $"{LayerEmitter.MethodPrefix(l)}_Forward({x}, {y}, p, col, null, null, {n}, false, null);{note}" };
+                default:
+                    throw new System.InvalidOperationException($"inference has no {step.Kernel} step ({step.Name})");
+            }
+        }
 
         /// <summary>The channels-last training run's methods, and the forward kernels of its convolutions that inference does not already have.</summary>
         private static void EmitTrainingMethods(CodeWriter w, ShapedModel m, MemoryPlan plan, ChannelsLast? channelsLast, ChannelsLastTraining? training)
@@ -486,10 +448,10 @@ namespace CnnGen.Generator.Emit
             training.EmitMethods(w, m, plan);
         }
 
-        private static void EmitLayer(CodeWriter w, ShapedModel m, MemoryPlan plan, BatchNormFold folds, ShapedLayer l)
+        private static void EmitLayer(CodeWriter w, ShapedModel m, MemoryPlan plan, ExecutionPlan steps, ShapedLayer l)
         {
             int i = IndexOf(m, l);
-            LayerEmitter.Emit(w, l, plan.FusesRelu[i], plan.ReluFused[i], folds.IsAlwaysFoldedBatchNorm(i));
+            LayerEmitter.Emit(w, l, plan.FusesRelu[i], plan.ReluFused[i], steps.VariantsOf(i));
         }
 
         internal static string FoldedNote(BatchNormFold folds) => folds.Any ? "; batch norm folded into the convolution before it" : "";
@@ -515,10 +477,6 @@ namespace CnnGen.Generator.Emit
             throw new System.InvalidOperationException("layer not in model: " + l.SummaryName);
         }
 
-        internal static bool IsInPlace(LayerKind k) =>
-            k == LayerKind.ReLU || k == LayerKind.LeakyReLU || k == LayerKind.ELU || k == LayerKind.Sigmoid || k == LayerKind.Tanh ||
-            k == LayerKind.ReLU6 || k == LayerKind.SiLU || k == LayerKind.BatchNorm2d;
-
         internal static void EmitWorkspace(CodeWriter w, ShapedModel m, MemoryPlan plan)
         {
             long maxGrad = plan.MaxLayerSize;
@@ -537,7 +495,7 @@ namespace CnnGen.Generator.Emit
             w.Line();
         }
 
-        private static void EmitTraining(CodeWriter w, ShapedModel m, MemoryPlan plan, List<ShapedLayer> layers, ChannelsLastTraining? training)
+        private static void EmitTraining(CodeWriter w, ShapedModel m, MemoryPlan plan, ExecutionPlan steps, List<ShapedLayer> layers, ChannelsLastTraining? training)
         {
             EmitWorkspace(w, m, plan);
             w.Line("/// <summary>Training-mode forward pass for <paramref name=\"batchSize\"/> samples; keeps what <see cref=\"Backward\"/> needs in <paramref name=\"ws\"/>.</summary>");
@@ -556,15 +514,14 @@ namespace CnnGen.Generator.Emit
                         w.Line("long[]? ticks = ws.ForwardTicks;");
                         w.Line("long t0 = ticks != null ? global::System.Diagnostics.Stopwatch.GetTimestamp() : 0;");
                         int k = 0;
-                        for (int i = 0; i < m.Layers.Count; i++)
+                        foreach (var step in steps.TrainForward)
                         {
+                            int i = step.Layer;
                             var l = m.Layers[i];
-                            if (!l.HasRow) continue;
-                            var channelsLastCall = plan.ReluFused[i] ? null : training?.ForwardCall(m, plan, i);
-                            if (plan.ReluFused[i])
+                            if (step.Kernel == Kernel.Fused)
                                 w.Line($"// {l.SummaryName}: applied by the convolution before it");
-                            else if (channelsLastCall is not null)
-                                foreach (var line in channelsLastCall) w.Line(line);
+                            else if (step.Kernel != Kernel.Forward)
+                                foreach (var line in training!.ForwardCall(m, plan, i)!) w.Line(line);
                             else if (l.Spec.Kind == LayerKind.BatchNorm2d)
                                 w.Line($"{LayerEmitter.MethodPrefix(l)}_Forward({Args(plan, i)}, p, rb + {plan.BufferSlot[i]}, {Mask(plan, i)}, n, ws.UpdateBatchNormStatistics);");
                             else
@@ -606,25 +563,23 @@ namespace CnnGen.Generator.Emit
                         w.Line("long t0 = ticks != null ? global::System.Diagnostics.Stopwatch.GetTimestamp() : 0;");
                         int k = layers.Count;
                         string cur = "ga", other = "gb";
-                        int first = -1;
-                        for (int i = 0; i < m.Layers.Count; i++) if (m.Layers[i].HasRow) { first = i; break; }
-                        for (int i = m.Layers.Count - 1; i >= 0; i--)
+                        int first = steps.TrainForward.Count > 0 ? steps.TrainForward[0].Layer : -1;
+                        foreach (var step in steps.Backward)
                         {
+                            int i = step.Layer;
                             var l = m.Layers[i];
-                            if (!l.HasRow) continue;
                             string needDx = i == first ? "needInput" : "true";
-                            if (plan.ReluFused[i])
+                            if (step.Kernel == Kernel.Fused)
                             {
                                 w.Line($"// {l.SummaryName}: its backward runs in the convolution before it");
                                 w.Line($"if (ticks != null) {{ long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[{--k}] += t1 - t0; t0 = t1; }}");
                                 continue;
                             }
-                            var channelsLastCall = training?.BackwardCall(m, plan, i, ref cur, ref other, needDx);
-                            if (channelsLastCall is not null)
-                                foreach (var line in channelsLastCall) w.Line(line);
-                            else if (l.Spec.Kind == LayerKind.BatchNorm2d)
+                            if (step.Kernel == Kernel.BackwardChannelsLast)
+                                foreach (var line in training!.BackwardCall(m, plan, i, ref cur, ref other, needDx)!) w.Line(line);
+                            if (step.Kernel == Kernel.Backward && l.Spec.Kind == LayerKind.BatchNorm2d)
                                 w.Line($"{LayerEmitter.MethodPrefix(l)}_Backward(act + {plan.InSlot[i]} * n, {cur}, {other}, p, g, {Mask(plan, i)}, n, {needDx});");
-                            else
+                            else if (step.Kernel == Kernel.Backward)
                                 w.Line($"{LayerEmitter.MethodPrefix(l)}_Backward({Args(plan, i)}, {cur}, {other}, p, g, col, {Idx(plan, i)}, {Mask(plan, i)}, n, {needDx});");
                             w.Line($"if (ticks != null) {{ long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[{--k}] += t1 - t0; t0 = t1; }}");
                             (cur, other) = (other, cur);

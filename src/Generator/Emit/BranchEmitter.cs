@@ -102,7 +102,7 @@ namespace CnnGen.Generator.Emit
                     }
                 }
                 if (NoCode(k) || SkippedInInference(k) || folds.IsFoldedBatchNorm(i)) continue;
-                string next = ApiEmitter.IsInPlace(k) && Writable(cur) ? cur : Free(cur);
+                string next = Kernels.LayerTable.Of(k).InPlace && Writable(cur) ? cur : Free(cur);
                 string pre = LayerEmitter.MethodPrefix(l);
                 if (folds.IsFoldedConv(i, out var pair)) body.AddRange(BatchNormFold.ConvCall(m, plan, pair, cur, next));
                 else if (k == LayerKind.BatchNorm2d) body.Add($"{pre}_Inference({cur}, {next}, p, rb + {plan.BufferSlot[i]}, n);");

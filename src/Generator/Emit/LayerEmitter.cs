@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using CnnGen.Generator.Emit.Plan;
 using CnnGen.Generator.Parsing;
 using CnnGen.Generator.Shapes;
 
@@ -29,12 +30,11 @@ namespace CnnGen.Generator.Emit
         public const string BackwardParams = "float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx";
 
         /// <summary>
-        /// Emits layer <paramref name="l"/>'s Forward and Backward into <paramref name="w"/>. <paramref name="fuseRelu"/>: a Conv2d
-        /// that also applies the ReLU after it (see <see cref="MemoryPlan.FusesRelu"/>); <paramref name="reluFused"/>: that ReLU,
-        /// which then has no code of its own. A batch norm folded into the convolution before it (<paramref name="foldedBatchNorm"/>)
-        /// gets no inference method: inference never runs it.
+        /// Emits layer <paramref name="l"/>'s channels-first methods that the plan calls (<paramref name="variants"/>: Forward,
+        /// Backward, batch norm's Inference). <paramref name="fuseRelu"/>: a Conv2d that also applies the ReLU after it (see
+        /// <see cref="MemoryPlan.FusesRelu"/>); <paramref name="reluFused"/>: that ReLU, which then has no code of its own.
         /// </summary>
-        public static void Emit(CodeWriter w, ShapedLayer l, bool fuseRelu = false, bool reluFused = false, bool foldedBatchNorm = false)
+        public static void Emit(CodeWriter w, ShapedLayer l, bool fuseRelu, bool reluFused, Variants variants)
         {
             string pre = MethodPrefix(l);
             if (reluFused)
@@ -44,15 +44,21 @@ namespace CnnGen.Generator.Emit
                 return;
             }
             w.Line($"// ---- {l.SummaryName}: {Describe(l)}{(fuseRelu ? "; then ReLU (the next layer's, fused)" : "")} ----");
+            if (variants == Variants.None)
+            {
+                w.Line("// Runs channels-last only, in inference and in training: its methods are the channels-last ones below.");
+                w.Line();
+                return;
+            }
             switch (l.Spec.Kind)
             {
                 case LayerKind.Conv2d when IsDepthwise(l.Spec): DepthwiseConv(w, l, pre); break;
-                case LayerKind.Conv2d: Conv(w, l, pre, fuseRelu); break;
-                case LayerKind.BatchNorm2d: BatchNorm(w, l, pre, foldedBatchNorm); break;
+                case LayerKind.Conv2d: Conv(w, l, pre, fuseRelu, variants); break;
+                case LayerKind.BatchNorm2d: BatchNorm(w, l, pre, variants); break;
                 case LayerKind.AdaptiveAvgPool2d:
                 case LayerKind.GlobalAvgPool2d: GlobalAvgPool(w, l, pre); break;
                 case LayerKind.Identity: Identity(w, l, pre); break;
-                case LayerKind.MaxPool2d: MaxPool(w, l, pre); break;
+                case LayerKind.MaxPool2d: MaxPool(w, l, pre, variants); break;
                 case LayerKind.AvgPool2d: AvgPool(w, l, pre); break;
                 case LayerKind.Linear: Linear(w, l, pre); break;
                 case LayerKind.Dropout:
@@ -126,7 +132,7 @@ namespace CnnGen.Generator.Emit
         /// <summary>Where a batched convolution's staging area starts in its scratch: after the chunk's im2col matrix.</summary>
         private static long StageOffset(ShapedLayer l) => ColumnRows(l) * PaddedColumns((long)ConvChunk(l) * l.Out.H * l.Out.W);
 
-        private static void Conv(CodeWriter w, ShapedLayer l, string pre, bool relu)
+        private static void Conv(CodeWriter w, ShapedLayer l, string pre, bool relu, Variants variants)
         {
             var s = l.Spec;
             int C = l.In.C, H = l.In.H, W = l.In.W, KO = s.Out, OH = l.Out.H, OW = l.Out.W, G = s.Groups;
@@ -138,136 +144,144 @@ namespace CnnGen.Generator.Emit
             long stageOffset = StageOffset(l);
             string colExpr = pointwise ? "xb" : "col";
 
-            w.Line(Hot);
-            using (w.Block($"private static void {pre}_Forward({ForwardParams})"))
+            bool forward = (variants & Variants.Forward) != 0, backward = (variants & Variants.Backward) != 0;
+            if (forward)
             {
-                if (batched)
-                {
-                    w.Line($"if (n > 1) {{ {pre}_ForwardBatched(x, y, p, col, n); return; }}");
-                }
-                w.Line($"// per group: y[{KG}, {OHOW}] = W[{KG}, {CKK}] · col[{CKK}, {OHOW}]" + (pointwise ? " (1×1 kernel: col is x itself)" : ""));
-                using (w.Block("for (int b = 0; b < n; b++)"))
-                {
-                    w.Line($"float* xb = x + b * {C * H * W};");
-                    w.Line($"float* yb = y + b * {KO * OHOW};");
-                    if (!pointwise) w.Line($"{pre}_Im2Col(xb, col, {OHOW});");
-                    for (int g = 0; g < G; g++)
-                    {
-                        w.Line($"{K}Gemm.MultiplyNN({KG}, {OHOW}, {CKK}, p + {wOff + g * KG * CKK}, {CKK}, 1, {colExpr} + {g * CKK * OHOW}, {OHOW}, yb + {g * KG * OHOW}, {OHOW}, false);");
-                    }
-                    if (relu) w.Line($"{K}Ops.AddRowBiasRelu(yb, {(s.Bias ? $"p + {bOff}" : "null")}, {KO}, {OHOW}); // + bias, then the fused ReLU");
-                    else if (s.Bias) w.Line($"{K}Ops.AddRowBias(yb, p + {bOff}, {KO}, {OHOW});");
-                }
-            }
-            w.Line();
-            if (batched)
-            {
-                w.Line($"// Up to {chunk} samples side by side: col[{C * s.KernelH * s.KernelW}, ld] holds sample t's patches in columns [t·{OHOW}, (t + 1)·{OHOW}),");
-                w.Line($"// ld = samples × {OHOW} rounded up to 16, so one GEMM per group spans the chunk; its output is staged as");
-                w.Line($"// [{KO}, ld] after col and copied out per sample.");
                 w.Line(Hot);
-                using (w.Block($"private static void {pre}_ForwardBatched(float* x, float* y, float* p, float* col, int n)"))
+                using (w.Block($"private static void {pre}_Forward({ForwardParams})"))
                 {
-                    w.Line($"float* stage = col + {stageOffset};");
-                    w.Line($"int chunks = (n + {chunk - 1}) / {chunk}; // near-equal chunks of at most {chunk} samples");
-                    using (w.Block("for (int ci = 0; ci < chunks; ci++)"))
+                    if (batched)
                     {
-                        w.Line("int b0 = ci * n / chunks, s = (ci + 1) * n / chunks - b0;");
-                        w.Line($"int ld = (s * {OHOW} + 15) & ~15;");
-                        w.Line($"for (int t = 0; t < s; t++) {pre}_Im2Col(x + (b0 + t) * {C * H * W}, col + t * {OHOW}, ld);");
-                        for (int g = 0; g < G; g++)
-                        {
-                            w.Line($"{K}Gemm.MultiplyNN({KG}, ld, {CKK}, p + {wOff + g * KG * CKK}, {CKK}, 1, col + {g * CKK} * ld, ld, stage + {g * KG} * ld, ld, false);");
-                        }
-                        using (w.Block("for (int t = 0; t < s; t++)"))
-                        {
-                            w.Line($"{K}Ops.CopyRowsBiasRelu(stage + t * {OHOW}, ld, y + (b0 + t) * {KO * OHOW}, {OHOW}, {KO}, {OHOW}, {(s.Bias ? $"p + {bOff}" : "null")}, {(relu ? "true" : "false")});" +
-                                   (relu ? " // + bias, fused ReLU" : ""));
-                        }
+                        w.Line($"if (n > 1) {{ {pre}_ForwardBatched(x, y, p, col, n); return; }}");
                     }
-                }
-                w.Line();
-            }
-            w.Line(Hot);
-            using (w.Block($"private static void {pre}_Backward({BackwardParams})"))
-            {
-                if (batched)
-                {
-                    w.Line($"// Chunks of up to {chunk} samples: dy gathered as stage[{KO}, ld] (padding columns zero), col as in the forward pass.");
-                    w.Line($"float* stage = col + {stageOffset};");
-                    w.Line($"int chunks = (n + {chunk - 1}) / {chunk}; // near-equal chunks of at most {chunk} samples");
-                    using (w.Block("for (int ci = 0; ci < chunks; ci++)"))
-                    {
-                        w.Line("int b0 = ci * n / chunks, s = (ci + 1) * n / chunks - b0;");
-                        w.Line($"int used = s * {OHOW}, ld = (used + 15) & ~15;");
-                        w.Line($"for (int t = 0; t < s; t++) {pre}_Im2Col(x + (b0 + t) * {C * H * W}, col + t * {OHOW}, ld);");
-                        if (relu)
-                            w.Line($"for (int t = 0; t < s; t++) {K}Ops.CopyRowsReluBackward(dy + (b0 + t) * {KO * OHOW}, y + (b0 + t) * {KO * OHOW}, {OHOW}, stage + t * {OHOW}, ld, {KO}, {OHOW}); // the fused ReLU's backward: dy where y > 0");
-                        else
-                            w.Line($"for (int t = 0; t < s; t++) {K}Ops.CopyRows(dy + (b0 + t) * {KO * OHOW}, {OHOW}, stage + t * {OHOW}, ld, {KO}, {OHOW});");
-                        using (w.Block("if (ld > used)"))
-                        {
-                            w.Line($"{K}Ops.ClearColumns(stage + used, ld, {KO}, ld - used);");
-                            w.Line($"{K}Ops.ClearColumns(col + used, ld, {C * s.KernelH * s.KernelW}, ld - used);");
-                        }
-                        w.Line($"// dW[{KG}, {CKK}] += dy[{KG}, ld] · col[{CKK}, ld]ᵀ per group");
-                        for (int g = 0; g < G; g++)
-                        {
-                            w.Line($"{K}Gemm.MultiplyNT({KG}, {CKK}, ld, stage + {g * KG} * ld, ld, col + {g * CKK} * ld, ld, g + {wOff + g * KG * CKK}, {CKK}, true);");
-                        }
-                        if (s.Bias) w.Line($"{K}Ops.AddRowSums(stage, g + {bOff}, {KO}, ld);");
-                        using (w.Block("if (needDx)"))
-                        {
-                            w.Line($"// dcol[{CKK}, ld] = W[{KG}, {CKK}]ᵀ · dy[{KG}, ld] per group, then scattered back per sample (col2im)");
-                            for (int g = 0; g < G; g++)
-                            {
-                                w.Line($"{K}Gemm.MultiplyNN({CKK}, ld, {KG}, p + {wOff + g * KG * CKK}, 1, {CKK}, stage + {g * KG} * ld, ld, col + {g * CKK} * ld, ld, false);");
-                            }
-                            using (w.Block("for (int t = 0; t < s; t++)"))
-                            {
-                                w.Line($"float* dxb = dx + (b0 + t) * {C * H * W};");
-                                w.Line($"new global::System.Span<float>(dxb, {C * H * W}).Clear();");
-                                w.Line($"{pre}_Col2Im(col + t * {OHOW}, dxb, ld);");
-                            }
-                        }
-                    }
-                }
-                else
-                {
+                    w.Line($"// per group: y[{KG}, {OHOW}] = W[{KG}, {CKK}] · col[{CKK}, {OHOW}]" + (pointwise ? " (1×1 kernel: col is x itself)" : ""));
                     using (w.Block("for (int b = 0; b < n; b++)"))
                     {
                         w.Line($"float* xb = x + b * {C * H * W};");
-                        w.Line($"float* dyb = dy + b * {KO * OHOW};");
-                        if (relu) w.Line($"{K}Ops.ReluBackward(y + b * {KO * OHOW}, dyb, dyb, {KO * OHOW}); // the fused ReLU's backward, in place: dy where y > 0");
+                        w.Line($"float* yb = y + b * {KO * OHOW};");
                         if (!pointwise) w.Line($"{pre}_Im2Col(xb, col, {OHOW});");
-                        w.Line($"// dW[{KG}, {CKK}] += dy[{KG}, {OHOW}] · col[{CKK}, {OHOW}]ᵀ per group");
                         for (int g = 0; g < G; g++)
                         {
-                            w.Line($"{K}Gemm.MultiplyNT({KG}, {CKK}, {OHOW}, dyb + {g * KG * OHOW}, {OHOW}, {colExpr} + {g * CKK * OHOW}, {OHOW}, g + {wOff + g * KG * CKK}, {CKK}, true);");
+                            w.Line($"{K}Gemm.MultiplyNN({KG}, {OHOW}, {CKK}, p + {wOff + g * KG * CKK}, {CKK}, 1, {colExpr} + {g * CKK * OHOW}, {OHOW}, yb + {g * KG * OHOW}, {OHOW}, false);");
                         }
-                        if (s.Bias) w.Line($"{K}Ops.AddRowSums(dyb, g + {bOff}, {KO}, {OHOW});");
-                        using (w.Block("if (needDx)"))
+                        if (relu) w.Line($"{K}Ops.AddRowBiasRelu(yb, {(s.Bias ? $"p + {bOff}" : "null")}, {KO}, {OHOW}); // + bias, then the fused ReLU");
+                        else if (s.Bias) w.Line($"{K}Ops.AddRowBias(yb, p + {bOff}, {KO}, {OHOW});");
+                    }
+                }
+                w.Line();
+                if (batched)
+                {
+                    w.Line($"// Up to {chunk} samples side by side: col[{C * s.KernelH * s.KernelW}, ld] holds sample t's patches in columns [t·{OHOW}, (t + 1)·{OHOW}),");
+                    w.Line($"// ld = samples × {OHOW} rounded up to 16, so one GEMM per group spans the chunk; its output is staged as");
+                    w.Line($"// [{KO}, ld] after col and copied out per sample.");
+                    w.Line(Hot);
+                    using (w.Block($"private static void {pre}_ForwardBatched(float* x, float* y, float* p, float* col, int n)"))
+                    {
+                        w.Line($"float* stage = col + {stageOffset};");
+                        w.Line($"int chunks = (n + {chunk - 1}) / {chunk}; // near-equal chunks of at most {chunk} samples");
+                        using (w.Block("for (int ci = 0; ci < chunks; ci++)"))
                         {
-                            w.Line($"float* dxb = dx + b * {C * H * W};");
-                            w.Line($"// dcol[{CKK}, {OHOW}] = W[{KG}, {CKK}]ᵀ · dy[{KG}, {OHOW}] per group" + (pointwise ? ", written straight into dx" : ", then scattered back (col2im)"));
-                            string target = pointwise ? "dxb" : "col";
+                            w.Line("int b0 = ci * n / chunks, s = (ci + 1) * n / chunks - b0;");
+                            w.Line($"int ld = (s * {OHOW} + 15) & ~15;");
+                            w.Line($"for (int t = 0; t < s; t++) {pre}_Im2Col(x + (b0 + t) * {C * H * W}, col + t * {OHOW}, ld);");
                             for (int g = 0; g < G; g++)
                             {
-                                w.Line($"{K}Gemm.MultiplyNN({CKK}, {OHOW}, {KG}, p + {wOff + g * KG * CKK}, 1, {CKK}, dyb + {g * KG * OHOW}, {OHOW}, {target} + {g * CKK * OHOW}, {OHOW}, false);");
+                                w.Line($"{K}Gemm.MultiplyNN({KG}, ld, {CKK}, p + {wOff + g * KG * CKK}, {CKK}, 1, col + {g * CKK} * ld, ld, stage + {g * KG} * ld, ld, false);");
                             }
-                            if (!pointwise)
+                            using (w.Block("for (int t = 0; t < s; t++)"))
                             {
-                                w.Line($"new global::System.Span<float>(dxb, {C * H * W}).Clear();");
-                                w.Line($"{pre}_Col2Im(col, dxb, {OHOW});");
+                                w.Line($"{K}Ops.CopyRowsBiasRelu(stage + t * {OHOW}, ld, y + (b0 + t) * {KO * OHOW}, {OHOW}, {KO}, {OHOW}, {(s.Bias ? $"p + {bOff}" : "null")}, {(relu ? "true" : "false")});" +
+                                       (relu ? " // + bias, fused ReLU" : ""));
+                            }
+                        }
+                    }
+                    w.Line();
+                }
+            }
+            if (backward)
+            {
+                w.Line(Hot);
+                using (w.Block($"private static void {pre}_Backward({BackwardParams})"))
+                {
+                    if (batched)
+                    {
+                        w.Line($"// Chunks of up to {chunk} samples: dy gathered as stage[{KO}, ld] (padding columns zero), col as in the forward pass.");
+                        w.Line($"float* stage = col + {stageOffset};");
+                        w.Line($"int chunks = (n + {chunk - 1}) / {chunk}; // near-equal chunks of at most {chunk} samples");
+                        using (w.Block("for (int ci = 0; ci < chunks; ci++)"))
+                        {
+                            w.Line("int b0 = ci * n / chunks, s = (ci + 1) * n / chunks - b0;");
+                            w.Line($"int used = s * {OHOW}, ld = (used + 15) & ~15;");
+                            w.Line($"for (int t = 0; t < s; t++) {pre}_Im2Col(x + (b0 + t) * {C * H * W}, col + t * {OHOW}, ld);");
+                            if (relu)
+                                w.Line($"for (int t = 0; t < s; t++) {K}Ops.CopyRowsReluBackward(dy + (b0 + t) * {KO * OHOW}, y + (b0 + t) * {KO * OHOW}, {OHOW}, stage + t * {OHOW}, ld, {KO}, {OHOW}); // the fused ReLU's backward: dy where y > 0");
+                            else
+                                w.Line($"for (int t = 0; t < s; t++) {K}Ops.CopyRows(dy + (b0 + t) * {KO * OHOW}, {OHOW}, stage + t * {OHOW}, ld, {KO}, {OHOW});");
+                            using (w.Block("if (ld > used)"))
+                            {
+                                w.Line($"{K}Ops.ClearColumns(stage + used, ld, {KO}, ld - used);");
+                                w.Line($"{K}Ops.ClearColumns(col + used, ld, {C * s.KernelH * s.KernelW}, ld - used);");
+                            }
+                            w.Line($"// dW[{KG}, {CKK}] += dy[{KG}, ld] · col[{CKK}, ld]ᵀ per group");
+                            for (int g = 0; g < G; g++)
+                            {
+                                w.Line($"{K}Gemm.MultiplyNT({KG}, {CKK}, ld, stage + {g * KG} * ld, ld, col + {g * CKK} * ld, ld, g + {wOff + g * KG * CKK}, {CKK}, true);");
+                            }
+                            if (s.Bias) w.Line($"{K}Ops.AddRowSums(stage, g + {bOff}, {KO}, ld);");
+                            using (w.Block("if (needDx)"))
+                            {
+                                w.Line($"// dcol[{CKK}, ld] = W[{KG}, {CKK}]ᵀ · dy[{KG}, ld] per group, then scattered back per sample (col2im)");
+                                for (int g = 0; g < G; g++)
+                                {
+                                    w.Line($"{K}Gemm.MultiplyNN({CKK}, ld, {KG}, p + {wOff + g * KG * CKK}, 1, {CKK}, stage + {g * KG} * ld, ld, col + {g * CKK} * ld, ld, false);");
+                                }
+                                using (w.Block("for (int t = 0; t < s; t++)"))
+                                {
+                                    w.Line($"float* dxb = dx + (b0 + t) * {C * H * W};");
+                                    w.Line($"new global::System.Span<float>(dxb, {C * H * W}).Clear();");
+                                    w.Line($"{pre}_Col2Im(col + t * {OHOW}, dxb, ld);");
+                                }
+                            }
+                        }
+                    }
+                    else
+                    {
+                        using (w.Block("for (int b = 0; b < n; b++)"))
+                        {
+                            w.Line($"float* xb = x + b * {C * H * W};");
+                            w.Line($"float* dyb = dy + b * {KO * OHOW};");
+                            if (relu) w.Line($"{K}Ops.ReluBackward(y + b * {KO * OHOW}, dyb, dyb, {KO * OHOW}); // the fused ReLU's backward, in place: dy where y > 0");
+                            if (!pointwise) w.Line($"{pre}_Im2Col(xb, col, {OHOW});");
+                            w.Line($"// dW[{KG}, {CKK}] += dy[{KG}, {OHOW}] · col[{CKK}, {OHOW}]ᵀ per group");
+                            for (int g = 0; g < G; g++)
+                            {
+                                w.Line($"{K}Gemm.MultiplyNT({KG}, {CKK}, {OHOW}, dyb + {g * KG * OHOW}, {OHOW}, {colExpr} + {g * CKK * OHOW}, {OHOW}, g + {wOff + g * KG * CKK}, {CKK}, true);");
+                            }
+                            if (s.Bias) w.Line($"{K}Ops.AddRowSums(dyb, g + {bOff}, {KO}, {OHOW});");
+                            using (w.Block("if (needDx)"))
+                            {
+                                w.Line($"float* dxb = dx + b * {C * H * W};");
+                                w.Line($"// dcol[{CKK}, {OHOW}] = W[{KG}, {CKK}]ᵀ · dy[{KG}, {OHOW}] per group" + (pointwise ? ", written straight into dx" : ", then scattered back (col2im)"));
+                                string target = pointwise ? "dxb" : "col";
+                                for (int g = 0; g < G; g++)
+                                {
+                                    w.Line($"{K}Gemm.MultiplyNN({CKK}, {OHOW}, {KG}, p + {wOff + g * KG * CKK}, 1, {CKK}, dyb + {g * KG * OHOW}, {OHOW}, {target} + {g * CKK * OHOW}, {OHOW}, false);");
+                                }
+                                if (!pointwise)
+                                {
+                                    w.Line($"new global::System.Span<float>(dxb, {C * H * W}).Clear();");
+                                    w.Line($"{pre}_Col2Im(col, dxb, {OHOW});");
+                                }
                             }
                         }
                     }
                 }
             }
-            if (pointwise && !batched) return;
+            if (pointwise && !batched || !forward && !backward) return;
             w.Line();
             w.Line($"// col[(c·{s.KernelH} + i)·{s.KernelW} + j, oh·{OW} + ow] = x[c, oh·{s.StrideH} − {s.PadH} + i·{s.DilationH}, ow·{s.StrideW} − {s.PadW} + j·{s.DilationW}], 0 in the padding; rows ld apart");
             TapLoops(w, l, pre + "_Im2Col(float* x, float* col, int ld)", gather: true);
+            if (!backward) return; // col2im is backward's
             w.Line();
             w.Line("// The adjoint of im2col: x[c, ih, iw] += col[...] for every tap that read it (x cleared by the caller).");
             TapLoops(w, l, pre + "_Col2Im(float* col, float* x, int ld)", gather: false);
@@ -382,116 +396,123 @@ namespace CnnGen.Generator.Emit
         }
 
         // ================================ Pooling ================================
-        private static void MaxPool(CodeWriter w, ShapedLayer l, string pre)
+        private static void MaxPool(CodeWriter w, ShapedLayer l, string pre, Variants variants)
         {
             var s = l.Spec;
             int C = l.In.C, H = l.In.H, W = l.In.W, OH = l.Out.H, OW = l.Out.W;
             const string V = "global::System.Runtime.Intrinsics.Vector256";
-            w.Line("// One output, scalar (without AVX2). PyTorch semantics: padding is never selected, the first valid element starts the");
-            w.Line("// window (so an all -inf window selects its first element), a later one wins if greater, NaN wins.");
-            w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
-            using (w.Block($"private static float {pre}_One(float* xc, int oh, int ow, out int at)"))
+            bool forward = (variants & Variants.Forward) != 0, backward = (variants & Variants.Backward) != 0;
+            if (forward)
             {
-                w.Line("float best = float.NegativeInfinity;");
-                w.Line("at = -1;");
-                for (int i = 0; i < s.KernelH; i++)
+                w.Line("// One output, scalar (without AVX2). PyTorch semantics: padding is never selected, the first valid element starts the");
+                w.Line("// window (so an all -inf window selects its first element), a later one wins if greater, NaN wins.");
+                w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+                using (w.Block($"private static float {pre}_One(float* xc, int oh, int ow, out int at)"))
                 {
-                    using (w.Block($"if ((uint)(oh * {s.StrideH} + {i * s.DilationH - s.PadH}) < {H}u)"))
+                    w.Line("float best = float.NegativeInfinity;");
+                    w.Line("at = -1;");
+                    for (int i = 0; i < s.KernelH; i++)
                     {
-                        w.Line($"int rowStart = (oh * {s.StrideH} + {i * s.DilationH - s.PadH}) * {W};");
-                        for (int j = 0; j < s.KernelW; j++)
+                        using (w.Block($"if ((uint)(oh * {s.StrideH} + {i * s.DilationH - s.PadH}) < {H}u)"))
                         {
-                            w.Line($"{{ int iw = ow * {s.StrideW} + {j * s.DilationW - s.PadW}; if ((uint)iw < {W}u) {{ float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v) | (at < 0); best = take ? v : best; at = take ? rowStart + iw : at; }} }}");
+                            w.Line($"int rowStart = (oh * {s.StrideH} + {i * s.DilationH - s.PadH}) * {W};");
+                            for (int j = 0; j < s.KernelW; j++)
+                            {
+                                w.Line($"{{ int iw = ow * {s.StrideW} + {j * s.DilationW - s.PadW}; if ((uint)iw < {W}u) {{ float v = xc[rowStart + iw]; bool take = (v > best) | float.IsNaN(v) | (at < 0); best = take ? v : best; at = take ? rowStart + iw : at; }} }}");
+                            }
                         }
                     }
+                    w.Line("return best;");
                 }
-                w.Line("return best;");
-            }
-            w.Line();
-            w.Line(Hot);
-            using (w.Block($"private static void {pre}_Forward({ForwardParams})"))
-            {
-                if (s.KernelH == 2 && s.KernelW == 2 && s.StrideH == 2 && s.StrideW == 2 && s.DilationH == 1 && s.DilationW == 1 && s.PadH <= 1 && s.PadW <= 1)
+                w.Line();
+                w.Line(Hot);
+                using (w.Block($"private static void {pre}_Forward({ForwardParams})"))
                 {
-                    w.Line("// Inference (no argmax to keep): row pairs max-ed element-wise, then column pairs, 8 outputs at a time.");
-                    w.Line($"if (!training) {{ {K}Ops.MaxPool2x2(x, y, n * {C}, {H}, {W}, {OH}, {OW}, {s.PadH}, {s.PadW}); return; }}");
-                }
-                w.Line("// With AVX2: 8 outputs of a row at a time; masked gathers read padding (and lanes past the row) as -inf,");
-                w.Line("// masked stores write only the row's own outputs. Otherwise one output at a time.");
-                using (w.Block($"for (int bc = 0; bc < n * {C}; bc++)"))
-                {
-                    w.Line($"float* xc = x + bc * {H * W};");
-                    w.Line($"float* yc = y + bc * {OH * OW};");
-                    w.Line($"int* ic = training ? idx + bc * {OH * OW} : null;");
-                    var (pairLo, pairHi) = PairInterior(l);
-                    if (pairHi - pairLo >= 8)
+                    if (s.KernelH == 2 && s.KernelW == 2 && s.StrideH == 2 && s.StrideW == 2 && s.DilationH == 1 && s.DilationW == 1 && s.PadH <= 1 && s.PadW <= 1)
                     {
-                        PairedMaxPoolRows(w, l, pre, pairLo, pairHi);
+                        w.Line("// Inference (no argmax to keep): row pairs max-ed element-wise, then column pairs, 8 outputs at a time.");
+                        w.Line($"if (!training) {{ {K}Ops.MaxPool2x2(x, y, n * {C}, {H}, {W}, {OH}, {OW}, {s.PadH}, {s.PadW}); return; }}");
                     }
-                    else using (w.Block("if (global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)"))
+                    w.Line("// With AVX2: 8 outputs of a row at a time; masked gathers read padding (and lanes past the row) as -inf,");
+                    w.Line("// masked stores write only the row's own outputs. Otherwise one output at a time.");
+                    using (w.Block($"for (int bc = 0; bc < n * {C}; bc++)"))
                     {
-                        w.Line($"var ninf = {V}.Create(float.NegativeInfinity);");
-                        using (w.Block($"for (int oh = 0; oh < {OH}; oh++)"))
-                        using (w.Block($"for (int ow = 0; ow < {OW}; ow += 8)"))
+                        w.Line($"float* xc = x + bc * {H * W};");
+                        w.Line($"float* yc = y + bc * {OH * OW};");
+                        w.Line($"int* ic = training ? idx + bc * {OH * OW} : null;");
+                        var (pairLo, pairHi) = PairInterior(l);
+                        if (pairHi - pairLo >= 8)
                         {
-                            w.Line($"var lane = {V}.Create(ow) + {V}.Create(0, 1, 2, 3, 4, 5, 6, 7);");
-                            w.Line($"var inRow = {V}.LessThan(lane, {V}.Create({OW}));");
-                            w.Line($"var cols = lane * {s.StrideW};");
-                            w.Line("var best = ninf;");
-                            w.Line($"var at = {V}.Create(-1);");
-                            for (int i = 0; i < s.KernelH; i++)
+                            PairedMaxPoolRows(w, l, pre, pairLo, pairHi);
+                        }
+                        else using (w.Block("if (global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)"))
+                        {
+                            w.Line($"var ninf = {V}.Create(float.NegativeInfinity);");
+                            using (w.Block($"for (int oh = 0; oh < {OH}; oh++)"))
+                            using (w.Block($"for (int ow = 0; ow < {OW}; ow += 8)"))
                             {
-                                using (w.Block($"if ((uint)(oh * {s.StrideH} + {i * s.DilationH - s.PadH}) < {H}u)"))
+                                w.Line($"var lane = {V}.Create(ow) + {V}.Create(0, 1, 2, 3, 4, 5, 6, 7);");
+                                w.Line($"var inRow = {V}.LessThan(lane, {V}.Create({OW}));");
+                                w.Line($"var cols = lane * {s.StrideW};");
+                                w.Line("var best = ninf;");
+                                w.Line($"var at = {V}.Create(-1);");
+                                for (int i = 0; i < s.KernelH; i++)
                                 {
-                                    w.Line($"int rowStart = (oh * {s.StrideH} + {i * s.DilationH - s.PadH}) * {W};");
-                                    for (int j = 0; j < s.KernelW; j++)
+                                    using (w.Block($"if ((uint)(oh * {s.StrideH} + {i * s.DilationH - s.PadH}) < {H}u)"))
                                     {
-                                        int off = j * s.DilationW - s.PadW;
-                                        w.Line("{");
-                                        w.Line($"    var iw = cols + {V}.Create({off});");
-                                        w.Line($"    var ok = inRow & {V}.GreaterThanOrEqual(iw, {V}<int>.Zero) & {V}.LessThan(iw, {V}.Create({W}));");
-                                        w.Line($"    var ix = iw + {V}.Create(rowStart);");
-                                        w.Line($"    var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherMaskVector256(ninf, xc, ix, {V}.AsSingle(ok), 4);");
-                                        w.Line($"    var take = ({V}.GreaterThan(v, best) | ~{V}.Equals(v, v) | {V}.AsSingle({V}.LessThan(at, {V}<int>.Zero))) & {V}.AsSingle(ok);");
-                                        w.Line($"    best = {V}.ConditionalSelect(take, v, best);");
-                                        w.Line($"    at = {V}.ConditionalSelect({V}.AsInt32(take), ix, at);");
-                                        w.Line("}");
+                                        w.Line($"int rowStart = (oh * {s.StrideH} + {i * s.DilationH - s.PadH}) * {W};");
+                                        for (int j = 0; j < s.KernelW; j++)
+                                        {
+                                            int off = j * s.DilationW - s.PadW;
+                                            w.Line("{");
+                                            w.Line($"    var iw = cols + {V}.Create({off});");
+                                            w.Line($"    var ok = inRow & {V}.GreaterThanOrEqual(iw, {V}<int>.Zero) & {V}.LessThan(iw, {V}.Create({W}));");
+                                            w.Line($"    var ix = iw + {V}.Create(rowStart);");
+                                            w.Line($"    var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherMaskVector256(ninf, xc, ix, {V}.AsSingle(ok), 4);");
+                                            w.Line($"    var take = ({V}.GreaterThan(v, best) | ~{V}.Equals(v, v) | {V}.AsSingle({V}.LessThan(at, {V}<int>.Zero))) & {V}.AsSingle(ok);");
+                                            w.Line($"    best = {V}.ConditionalSelect(take, v, best);");
+                                            w.Line($"    at = {V}.ConditionalSelect({V}.AsInt32(take), ix, at);");
+                                            w.Line("}");
+                                        }
                                     }
                                 }
-                            }
-                            using (w.Block($"if (ow + 8 <= {OW})"))
-                            {
-                                w.Line($"{V}.Store(best, yc + oh * {OW} + ow);");
-                                w.Line($"if (ic != null) {V}.Store(at, ic + oh * {OW} + ow);");
-                            }
-                            using (w.Block("else"))
-                            {
-                                w.Line($"global::System.Runtime.Intrinsics.X86.Avx.MaskStore(yc + oh * {OW} + ow, {V}.AsSingle(inRow), best);");
-                                w.Line($"if (ic != null) global::System.Runtime.Intrinsics.X86.Avx2.MaskStore(ic + oh * {OW} + ow, inRow, at);");
+                                using (w.Block($"if (ow + 8 <= {OW})"))
+                                {
+                                    w.Line($"{V}.Store(best, yc + oh * {OW} + ow);");
+                                    w.Line($"if (ic != null) {V}.Store(at, ic + oh * {OW} + ow);");
+                                }
+                                using (w.Block("else"))
+                                {
+                                    w.Line($"global::System.Runtime.Intrinsics.X86.Avx.MaskStore(yc + oh * {OW} + ow, {V}.AsSingle(inRow), best);");
+                                    w.Line($"if (ic != null) global::System.Runtime.Intrinsics.X86.Avx2.MaskStore(ic + oh * {OW} + ow, inRow, at);");
+                                }
                             }
                         }
-                    }
-                    using (w.Block("else"))
-                    {
-                        using (w.Block($"for (int oh = 0; oh < {OH}; oh++)"))
+                        using (w.Block("else"))
                         {
-                            w.Line($"for (int ow = 0; ow < {OW}; ow++) {{ yc[oh * {OW} + ow] = {pre}_One(xc, oh, ow, out int a); if (ic != null) ic[oh * {OW} + ow] = a; }}");
+                            using (w.Block($"for (int oh = 0; oh < {OH}; oh++)"))
+                            {
+                                w.Line($"for (int ow = 0; ow < {OW}; ow++) {{ yc[oh * {OW} + ow] = {pre}_One(xc, oh, ow, out int a); if (ic != null) ic[oh * {OW} + ow] = a; }}");
+                            }
                         }
                     }
                 }
             }
-            w.Line();
-            w.Line(Hot);
-            using (w.Block($"private static void {pre}_Backward({BackwardParams})"))
+            if (forward && backward) w.Line();
+            if (backward)
             {
-                w.Line("if (!needDx) return;");
-                w.Line($"new global::System.Span<float>(dx, n * {C * H * W}).Clear();");
-                using (w.Block($"for (int bc = 0; bc < n * {C}; bc++)"))
+                w.Line(Hot);
+                using (w.Block($"private static void {pre}_Backward({BackwardParams})"))
                 {
-                    w.Line($"float* dxc = dx + bc * {H * W};");
-                    w.Line($"float* dyc = dy + bc * {OH * OW};");
-                    w.Line($"int* ic = idx + bc * {OH * OW};");
-                    w.Line($"for (int o = 0; o < {OH * OW}; o++) dxc[ic[o]] += dyc[o];");
+                    w.Line("if (!needDx) return;");
+                    w.Line($"new global::System.Span<float>(dx, n * {C * H * W}).Clear();");
+                    using (w.Block($"for (int bc = 0; bc < n * {C}; bc++)"))
+                    {
+                        w.Line($"float* dxc = dx + bc * {H * W};");
+                        w.Line($"float* dyc = dy + bc * {OH * OW};");
+                        w.Line($"int* ic = idx + bc * {OH * OW};");
+                        w.Line($"for (int o = 0; o < {OH * OW}; o++) dxc[ic[o]] += dyc[o];");
+                    }
                 }
             }
         }
@@ -730,14 +751,14 @@ namespace CnnGen.Generator.Emit
         /// running_var [C], num_batches_tracked [1]); training normalizes with the batch's statistics, saves them in
         /// stats [2C] and updates rb when asked.
         /// </summary>
-        private static void BatchNorm(CodeWriter w, ShapedLayer l, string pre, bool folded)
+        private static void BatchNorm(CodeWriter w, ShapedLayer l, string pre, Variants variants)
         {
             var s = l.Spec;
             int C = l.In.C, HW = l.In.H * l.In.W;
             string gamma = s.Bias ? $"p + {l.ParamOffset}" : "null";
             string beta = s.Bias ? $"p + {l.ParamOffset + l.WeightCount}" : "null";
             string eps = F(s.Value), momentum = F(s.Momentum);
-            if (folded)
+            if ((variants & Variants.Inference) == 0)
             {
                 w.Line("// Inference: folded into the convolution before it (FoldBatchNorm), so it has no inference method.");
             }

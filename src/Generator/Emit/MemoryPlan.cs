@@ -32,7 +32,7 @@ namespace CnnGen.Generator.Emit
         public long ActivationsPerSample;
         public long IndicesPerSample;
         public long MaxLayerSize;             // largest activation (ping-pong buffer size per sample)
-        public long ColumnScratch;            // largest convolution scratch (im2col of a chunk of samples, plus staging)
+        public long ColumnScratch { get; private set; } // largest convolution scratch (im2col, staging, channels-last packs)
         public ShapedLayer? ColumnLayer;      // the convolution that needs it
 
         /// <summary>
@@ -49,6 +49,19 @@ namespace CnnGen.Generator.Emit
 
         /// <summary>.NET's largest array length (Array.MaxLength).</summary>
         public const long MaxArray = 0x7FFFFFC7;
+
+        private bool _sealed;
+
+        /// <summary>
+        /// Widens the scratch to what the channels-last runs need (<paramref name="channelsLastScratch"/>) and freezes the
+        /// plan: the lowering calls it once, before the size check (<see cref="TooLarge"/>) reads the final sizes.
+        /// </summary>
+        public void Seal(long channelsLastScratch)
+        {
+            if (_sealed) throw new InvalidOperationException("the memory plan is already sealed");
+            ColumnScratch = Math.Max(ColumnScratch, channelsLastScratch);
+            _sealed = true;
+        }
 
         /// <summary>What, if anything, is too large for one array: (what, floats).</summary>
         public (string What, long Floats, LocationInfo? Where)? TooLarge(ShapedModel m)

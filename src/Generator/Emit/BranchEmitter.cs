@@ -25,7 +25,7 @@ namespace CnnGen.Generator.Emit
         /// <summary>Layers without code of their own: aliases of their input (Flatten, BlockEnd) or markers.</summary>
         private static bool NoCode(LayerKind k) => k == LayerKind.Flatten || ShapeInference.IsStructural(k);
 
-        private static bool SkippedInInference(LayerKind k) => k == LayerKind.Dropout || k == LayerKind.Dropout2d || k == LayerKind.Identity;
+        private static bool SkippedInInference(LayerKind k) => Kernels.LayerTable.Of(k).SkippedAtInference;
 
         private static bool HasShortcutLayers(ShapedModel m, int shortcutBegin)
         {

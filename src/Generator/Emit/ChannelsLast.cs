@@ -97,12 +97,7 @@ namespace CnnGen.Generator.Emit
         }
 
         /// <summary>Layers that run unchanged (element-wise) or have a channels-last version (max pooling).</summary>
-        private static bool Passes(ShapedLayer l) => l.Spec.Kind switch
-        {
-            LayerKind.MaxPool2d => true,
-            LayerKind.ReLU or LayerKind.LeakyReLU or LayerKind.ELU or LayerKind.Sigmoid or LayerKind.Tanh or LayerKind.ReLU6 or LayerKind.SiLU => true,
-            _ => false,
-        };
+        private static bool Passes(ShapedLayer l) => l.Spec.Kind == LayerKind.MaxPool2d || Kernels.LayerTable.Of(l).ElementWise;
 
         private static long PackedCount(ShapedLayer l) => (long)l.Spec.KernelH * l.Spec.KernelW * l.In.C * l.Spec.Out;
 

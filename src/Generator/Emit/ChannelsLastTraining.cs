@@ -46,9 +46,7 @@ namespace CnnGen.Generator.Emit
 
         public bool Contains(int i) => i >= Start && i <= End;
 
-        private static bool Elementwise(LayerKind k) =>
-            k == LayerKind.ReLU || k == LayerKind.LeakyReLU || k == LayerKind.ELU || k == LayerKind.Sigmoid || k == LayerKind.Tanh ||
-            k == LayerKind.ReLU6 || k == LayerKind.SiLU;
+        private static bool Elementwise(LayerKind k) => Kernels.LayerTable.Of(k).ElementWise;
 
         private static bool Eligible(ShapedLayer l, bool first)
         {

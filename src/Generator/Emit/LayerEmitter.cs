@@ -803,27 +803,19 @@ namespace CnnGen.Generator.Emit
         }
 
         // ================================ Element-wise ================================
+        /// <summary>An element-wise activation: its runtime kernels come from its row of the capability table.</summary>
         private static void Elementwise(CodeWriter w, ShapedLayer l, string pre)
         {
-            int size = l.Out.Size;
-            string count = $"n * {size}";
-            string fwd, bwd, ops = K + "Ops.";
-            switch (l.Spec.Kind)
-            {
-                case LayerKind.ReLU: fwd = $"Relu(x, y, {count})"; bwd = $"ReluBackward(y, dy, dx, {count})"; break;
-                case LayerKind.LeakyReLU: fwd = $"LeakyRelu(x, y, {count}, {F(l.Spec.Value)})"; bwd = $"LeakyReluBackward(x, dy, dx, {count}, {F(l.Spec.Value)})"; break;
-                case LayerKind.ELU: fwd = $"Elu(x, y, {count}, {F(l.Spec.Value)})"; bwd = $"EluBackward(x, y, dy, dx, {count}, {F(l.Spec.Value)})"; break;
-                case LayerKind.Sigmoid: fwd = $"Sigmoid(x, y, {count})"; bwd = $"SigmoidBackward(y, dy, dx, {count})"; break;
-                case LayerKind.Tanh: fwd = $"Tanh(x, y, {count})"; bwd = $"TanhBackward(y, dy, dx, {count})"; break;
-                case LayerKind.ReLU6: fwd = $"Relu6(x, y, {count})"; bwd = $"Relu6Backward(y, dy, dx, {count})"; ops = L; break;
-                case LayerKind.SiLU: fwd = $"Silu(x, y, {count})"; bwd = $"SiluBackward(x, dy, dx, {count})"; ops = L; break;
-                default: throw new InvalidOperationException("not element-wise: " + l.Spec.Kind);
-            }
-            w.Line($"private static void {pre}_Forward({ForwardParams}) => {ops}{fwd};");
+            var kernels = Kernels.LayerTable.Of(l).Activation ?? throw new InvalidOperationException("not element-wise: " + l.Spec.Kind);
+            if (l.Spec.Approximate == "tanh" && kernels.Tanh is { } tanh) kernels = tanh;
+            string count = $"n * {l.Out.Size}";
+            string value = kernels.TakesValue ? ", " + F(l.Spec.Value) : "";
+            string saved = kernels.Reads switch { Kernels.BackwardReads.Output => "y", Kernels.BackwardReads.Input => "x", _ => "x, y" };
+            w.Line($"private static void {pre}_Forward({ForwardParams}) => {kernels.Class}.{kernels.Forward}(x, y, {count}{value});");
             w.Line();
             w.Line($"private static void {pre}_Backward({BackwardParams})");
             w.Line("{");
-            w.Line($"    if (needDx) {ops}{bwd};");
+            w.Line($"    if (needDx) {kernels.Class}.{kernels.Backward}({saved}, dy, dx, {count}{value});");
             w.Line("}");
         }
 

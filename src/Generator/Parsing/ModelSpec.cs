@@ -65,6 +65,8 @@ namespace CnnGen.Generator.Parsing
         public bool Bias { get; init; } = true;
         /// <summary>Dropout probability, LeakyReLU slope, ELU alpha or BatchNorm2d eps.</summary>
         public double Value { get; init; }
+        /// <summary>GELU: "none" (the exact erf form) or "tanh" (the tanh approximation), as torch.nn.GELU(approximate=...).</summary>
+        public string Approximate { get; init; } = "none";
         /// <summary>BatchNorm2d momentum.</summary>
         public double Momentum { get; init; }
         /// <summary>Residual / Sequential: the [Block] class (fully qualified); BlockEnd: the module name its row shows.</summary>

@@ -135,8 +135,10 @@ namespace CnnGen.Generator.Emit.Plan
                         if (lj.Spec.Kind == LayerKind.Conv2d && channelsLast.FusedPool.TryGetValue(lj, out var pool))
                         {
                             steps.Add(Step(m, lji, Kernel.ChannelsLastConvolutionPool, Layout.ChannelsLast, group) with { PerSample = perSample, InSize = lj.In.Size, OutSize = pool.Out.Size });
+                            if (memory.FusesRelu[lji]) steps.Add(Step(m, lji + 1, Kernel.Fused, Layout.ChannelsLast, group) with { PerSample = perSample });
                             steps.Add(Step(m, index[pool], Kernel.Fused, Layout.ChannelsLast, group) with { PerSample = perSample });
                             j++;
+                            continue;
                         }
                         else if (lj.Spec.Kind == LayerKind.Conv2d)
                             steps.Add(Step(m, lji, Kernel.ChannelsLastConvolution, Layout.ChannelsLast, group) with { PerSample = perSample, InSize = lj.In.Size, OutSize = lj.Out.Size });

@@ -54,7 +54,7 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>All parameters, flat, in PyTorch's <c>state_dict</c> order (each layer's weight, then bias).</summary>");
             w.Line("public float[] Parameters { get; }");
             w.Line();
-            w.Line("private static readonly string[] s_layerNames = { " + string.Join(", ", layers.Select(l => "\"" + l.SummaryName + "\"")) + " };");
+            w.Line("private static readonly string[] s_layerNames = { " + string.Join(", ", layers.Select(l => Text.Str(l.SummaryName))) + " };");
             w.Line();
             w.Line("/// <summary>The layers that run, named as the summary names them; indexes of <see cref=\"global::CnnGen.TrainingWorkspace.ForwardTicks\"/>.</summary>");
             w.Line("public string[] LayerNames => s_layerNames;");
@@ -123,12 +123,12 @@ namespace CnnGen.Generator.Emit
         /// <summary>Constructors and members of a model with compiled-in weights (<c>[Model(Weights = "...")]</c>).</summary>
         private static void EmitBakedApi(CodeWriter w, string cls, BakedWeights baked, bool buffers)
         {
-            string file = Escape(baked.File);
+            string file = baked.File;
             w.Line("/// <summary>The safetensors file whose weights are compiled into this model, as the project names it.</summary>");
-            w.Line($"public const string BakedWeightsFile = \"{file}\";");
+            w.Line($"public const string BakedWeightsFile = {Text.Str(file)};");
             w.Line();
             w.Line("/// <summary>SHA-256 of <see cref=\"BakedWeightsFile\"/> as it was compiled in.</summary>");
-            w.Line($"public const string BakedWeightsSha256 = \"{baked.Sha256}\";");
+            w.Line($"public const string BakedWeightsSha256 = {Text.Str(baked.Sha256)};");
             w.Line();
             w.Line($"/// <summary>Creates the model with the trained weights compiled in from <c>{Xml(file)}</c> (<see cref=\"BakedWeights\"/>" +
                    (buffers ? ", and batch norm's running statistics, <see cref=\"BakedBuffers\"/>" : "") + "): no file is read.</summary>");
@@ -175,7 +175,7 @@ namespace CnnGen.Generator.Emit
         {
             const int PerLine = 8;
             // (the layer methods above end with a blank line)
-            w.Line($"/// <summary>The weights compiled in from <c>{Xml(Escape(baked.File))}</c> (SHA-256 {baked.Sha256}), every parameter in <see cref=\"Parameters\"/> order. Read-only data in the binary.</summary>");
+            w.Line($"/// <summary>The weights compiled in from <c>{Xml(baked.File)}</c> (SHA-256 {baked.Sha256}), every parameter in <see cref=\"Parameters\"/> order. Read-only data in the binary.</summary>");
             w.Line("public static global::System.ReadOnlySpan<float> BakedWeights => new float[]");
             w.Line("{");
             var values = baked.Values;
@@ -187,7 +187,7 @@ namespace CnnGen.Generator.Emit
             if (baked.Buffers.Count > 0)
             {
                 w.Line();
-                w.Line($"/// <summary>Batch norm's running statistics compiled in from <c>{Xml(Escape(baked.File))}</c>, in <see cref=\"Buffers\"/> order (num_batches_tracked, I64 in the file, as a float). Read-only data in the binary.</summary>");
+                w.Line($"/// <summary>Batch norm's running statistics compiled in from <c>{Xml(baked.File)}</c>, in <see cref=\"Buffers\"/> order (num_batches_tracked, I64 in the file, as a float). Read-only data in the binary.</summary>");
                 w.Line("public static global::System.ReadOnlySpan<float> BakedBuffers => new float[]");
                 w.Line("{");
                 values = baked.Buffers;
@@ -205,26 +205,17 @@ namespace CnnGen.Generator.Emit
                     for (int j = i; j < System.Math.Min(count, i + PerLine); j++)
                     {
                         if (j > i) sb.Append(' ');
-                        sb.Append(FloatLiteral(values[offset + j])).Append(',');
+                        sb.Append(Text.FloatData(values[offset + j])).Append(',');
                     }
                     w.Line("    " + sb);
                 }
             }
         }
 
-        /// <summary>A C# literal for exactly this float (9 significant digits round-trip; -0, infinities and NaN spelled out).</summary>
-        internal static string FloatLiteral(float v)
-        {
-            if (float.IsNaN(v)) return "float.NaN";
-            if (float.IsPositiveInfinity(v)) return "float.PositiveInfinity";
-            if (float.IsNegativeInfinity(v)) return "float.NegativeInfinity";
-            if (v == 0) return System.BitConverter.ToInt32(System.BitConverter.GetBytes(v), 0) < 0 ? "-0f" : "0f";
-            return v.ToString("G9", CultureInfo.InvariantCulture) + "f";
-        }
+        /// <summary>A C# literal for exactly this float (<see cref="Text.FloatData"/>).</summary>
+        internal static string FloatLiteral(float v) => Text.FloatData(v);
 
-        private static string Escape(string s) => s.Replace("\\", "\\\\").Replace("\"", "\\\"");
-
-        private static string Xml(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+        private static string Xml(string s) => Text.Xml(s);
 
         /// <summary>Batch norm's buffers: running statistics, not parameters (no gradient, not in ParameterCount), saved with the weights.</summary>
         private static void EmitBufferSlots(CodeWriter w, ShapedModel m, MemoryPlan plan)
@@ -261,7 +252,7 @@ namespace CnnGen.Generator.Emit
 
         /// <summary>One entry of a generated TensorSlot table: key, PyTorch shape, offset expression, and the dtype when not F32.</summary>
         private static string SlotLine(string key, int[] shape, string offset, string dtype) =>
-            $"    new global::CnnGen.IO.TensorSlot(\"{key}\", {(shape.Length == 0 ? "new int[0]" : $"new int[] {{ {string.Join(", ", shape)} }}")}, {offset})" +
+            $"    new global::CnnGen.IO.TensorSlot({Text.Str(key)}, {(shape.Length == 0 ? "new int[0]" : $"new int[] {{ {string.Join(", ", shape)} }}")}, {offset})" +
             (dtype == "F32" ? "" : $" {{ DType = global::CnnGen.IO.SafeTensorDType.{dtype} }}") + ",";
 
         private static void EmitStateIo(CodeWriter w)

@@ -88,7 +88,7 @@ namespace CnnGen.Generator.Emit
 
         private static string S(int v) => v.ToString(CultureInfo.InvariantCulture);
 
-        private static string F(double v) => ((float)v).ToString("R", CultureInfo.InvariantCulture) + "f";
+        private static string F(double v) => Text.Float(v);
 
         private static string Plus(string pointer, int offset) =>
             offset == 0 ? pointer : offset > 0 ? $"{pointer} + {S(offset)}" : $"{pointer} - {S(-offset)}";

@@ -24,14 +24,14 @@ namespace CnnGen.Generator.Emit
     internal sealed class ChannelsLast
     {
         internal const string K = "global::CnnGen.Kernels.";
-        internal const string Hot = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
+        internal const string Hot = "[MethodImpl(MethodImplOptions.AggressiveOptimization)]";
         /// <summary>The run-time switch between the Vector512 and Vector256 bodies (a static readonly bool: the JIT keeps one).</summary>
         internal const string UseWide = "global::CnnGen.Kernels.Gemm.UseVector512";
 
         internal static string S(long v) => v.ToString(CultureInfo.InvariantCulture);
 
         /// <summary>The vector type of a body: 16 floats (Vector512) or 8 (Vector256).</summary>
-        internal static string VecType(int V) => V == 16 ? "global::System.Runtime.Intrinsics.Vector512" : "global::System.Runtime.Intrinsics.Vector256";
+        internal static string VecType(int V) => V == 16 ? "Vector512" : "Vector256";
 
         /// <summary>Runs of the inference layer list: [Start, End) indexes.</summary>
         public List<(int Start, int End)> Segments { get; } = new List<(int, int)>();

@@ -345,7 +345,7 @@ namespace CnnGen.Generator.Emit
             w.Line(Hot);
             using (w.Block($"private static void {Prefix(l)}_ForwardTrainChannelsLast(float* x, float* y, int* idx, int n)"))
             {
-                const string V = "global::System.Runtime.Intrinsics.Vector256";
+                const string V = "Vector256";
                 w.Line($"var lanes = {V}.Create(0, 1, 2, 3, 4, 5, 6, 7);");
                 using (w.Block("for (int b = 0; b < n; b++)"))
                 {
@@ -400,7 +400,7 @@ namespace CnnGen.Generator.Emit
                 }
                 else
                 {
-                    const string V = "global::System.Runtime.Intrinsics.Vector256";
+                    const string V = "Vector256";
                     w.Line("// The windows tile the input: each input element gets its window's gradient where it was taken, else 0, in one pass.");
                     if (!covers) w.Line($"new global::System.Span<float>(dx, n * {S(inSize)}).Clear(); // elements no window covers stay 0");
                     w.Line($"var lanes = {V}.Create(0, 1, 2, 3, 4, 5, 6, 7);");

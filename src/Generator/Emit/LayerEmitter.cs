@@ -20,11 +20,11 @@ namespace CnnGen.Generator.Emit
         private const string K = "global::CnnGen.Kernels.";
         private const string L = "global::CnnGen.Kernels.LayerOps.";
         private static string S(int v) => v.ToString(CultureInfo.InvariantCulture);
-        private static string F(double v) => ((float)v).ToString("R", CultureInfo.InvariantCulture) + "f";
+        private static string F(double v) => Text.Float(v);
 
         public static string MethodPrefix(ShapedLayer l) => l.TypeName + "_" + l.SummaryName.Substring(l.SummaryName.LastIndexOf('-') + 1);
 
-        private const string Hot = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
+        private const string Hot = "[MethodImpl(MethodImplOptions.AggressiveOptimization)]";
 
         public const string ForwardParams = "float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws";
         public const string BackwardParams = "float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx";
@@ -82,7 +82,7 @@ namespace CnnGen.Generator.Emit
                 case LayerKind.Linear:
                     return $"{io}; weight [{s.Out}, {s.In}] at p[{l.ParamOffset}]" + (s.Bias ? $", bias [{s.Out}] at p[{l.ParamOffset + l.WeightCount}]" : ", no bias");
                 case LayerKind.BatchNorm2d:
-                    return $"{io}; eps {s.Value.ToString("R", CultureInfo.InvariantCulture)}, momentum {s.Momentum.ToString("R", CultureInfo.InvariantCulture)}" +
+                    return $"{io}; eps {Text.Number(s.Value)}, momentum {Text.Number(s.Momentum)}" +
                            (s.Bias ? $", weight (γ) [{s.Out}] at p[{l.ParamOffset}], bias (β) [{s.Out}] at p[{l.ParamOffset + l.WeightCount}]" : ", no affine parameters");
                 case LayerKind.MaxPool2d:
                 case LayerKind.AvgPool2d:
@@ -359,14 +359,14 @@ namespace CnnGen.Generator.Emit
             if (stride == 1 && gather && len > 8 && len % 8 != 0)
             {
                 // Whole vectors, the last one overlapping the one before it (it rewrites a few equal values): no scalar tail.
-                const string V256 = "global::System.Runtime.Intrinsics.Vector256";
+                const string V256 = "Vector256";
                 for (int q = 0; q + 8 <= len; q += 8) w.Line($"{V256}.Store({V256}.Load(src + {q}), dst + {q});");
                 w.Line($"{V256}.Store({V256}.Load(src + {len - 8}), dst + {len - 8}); // overlaps the previous vector");
                 return;
             }
             if (stride == 1 && gather && len > 4 && len < 8)
             {
-                const string V128 = "global::System.Runtime.Intrinsics.Vector128";
+                const string V128 = "Vector128";
                 w.Line($"{V128}.Store({V128}.Load(src), dst);");
                 w.Line($"{V128}.Store({V128}.Load(src + {len - 4}), dst + {len - 4}); // overlaps the first vector");
                 return;
@@ -376,13 +376,13 @@ namespace CnnGen.Generator.Emit
                 int q = 0;
                 for (; q + 8 <= len; q += 8)
                 {
-                    if (gather) w.Line($"global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + {q}), dst + {q});");
-                    else w.Line($"global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + {q}) + global::System.Runtime.Intrinsics.Vector256.Load(dst + {q}), src + {q});");
+                    if (gather) w.Line($"Vector256.Store(Vector256.Load(src + {q}), dst + {q});");
+                    else w.Line($"Vector256.Store(Vector256.Load(src + {q}) + Vector256.Load(dst + {q}), src + {q});");
                 }
                 for (; q + 4 <= len; q += 4)
                 {
-                    if (gather) w.Line($"global::System.Runtime.Intrinsics.Vector128.Store(global::System.Runtime.Intrinsics.Vector128.Load(src + {q}), dst + {q});");
-                    else w.Line($"global::System.Runtime.Intrinsics.Vector128.Store(global::System.Runtime.Intrinsics.Vector128.Load(src + {q}) + global::System.Runtime.Intrinsics.Vector128.Load(dst + {q}), src + {q});");
+                    if (gather) w.Line($"Vector128.Store(Vector128.Load(src + {q}), dst + {q});");
+                    else w.Line($"Vector128.Store(Vector128.Load(src + {q}) + Vector128.Load(dst + {q}), src + {q});");
                 }
                 for (; q < len; q++) w.Line(gather ? $"dst[{q}] = src[{q}];" : $"src[{q}] += dst[{q}];");
                 return;
@@ -400,13 +400,13 @@ namespace CnnGen.Generator.Emit
         {
             var s = l.Spec;
             int C = l.In.C, H = l.In.H, W = l.In.W, OH = l.Out.H, OW = l.Out.W;
-            const string V = "global::System.Runtime.Intrinsics.Vector256";
+            const string V = "Vector256";
             bool forward = (variants & Variants.Forward) != 0, backward = (variants & Variants.Backward) != 0;
             if (forward)
             {
                 w.Line("// One output, scalar (without AVX2). PyTorch semantics: padding is never selected, the first valid element starts the");
                 w.Line("// window (so an all -inf window selects its first element), a later one wins if greater, NaN wins.");
-                w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]");
+                w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
                 using (w.Block($"private static float {pre}_One(float* xc, int oh, int ow, out int at)"))
                 {
                     w.Line("float best = float.NegativeInfinity;");
@@ -445,7 +445,7 @@ namespace CnnGen.Generator.Emit
                         {
                             PairedMaxPoolRows(w, l, pre, pairLo, pairHi);
                         }
-                        else using (w.Block("if (global::System.Runtime.Intrinsics.X86.Avx2.IsSupported)"))
+                        else using (w.Block("if (Avx2.IsSupported)"))
                         {
                             w.Line($"var ninf = {V}.Create(float.NegativeInfinity);");
                             using (w.Block($"for (int oh = 0; oh < {OH}; oh++)"))
@@ -468,7 +468,7 @@ namespace CnnGen.Generator.Emit
                                             w.Line($"    var iw = cols + {V}.Create({off});");
                                             w.Line($"    var ok = inRow & {V}.GreaterThanOrEqual(iw, {V}<int>.Zero) & {V}.LessThan(iw, {V}.Create({W}));");
                                             w.Line($"    var ix = iw + {V}.Create(rowStart);");
-                                            w.Line($"    var v = global::System.Runtime.Intrinsics.X86.Avx2.GatherMaskVector256(ninf, xc, ix, {V}.AsSingle(ok), 4);");
+                                            w.Line($"    var v = Avx2.GatherMaskVector256(ninf, xc, ix, {V}.AsSingle(ok), 4);");
                                             w.Line($"    var take = ({V}.GreaterThan(v, best) | ~{V}.Equals(v, v) | {V}.AsSingle({V}.LessThan(at, {V}<int>.Zero))) & {V}.AsSingle(ok);");
                                             w.Line($"    best = {V}.ConditionalSelect(take, v, best);");
                                             w.Line($"    at = {V}.ConditionalSelect({V}.AsInt32(take), ix, at);");
@@ -483,8 +483,8 @@ namespace CnnGen.Generator.Emit
                                 }
                                 using (w.Block("else"))
                                 {
-                                    w.Line($"global::System.Runtime.Intrinsics.X86.Avx.MaskStore(yc + oh * {OW} + ow, {V}.AsSingle(inRow), best);");
-                                    w.Line($"if (ic != null) global::System.Runtime.Intrinsics.X86.Avx2.MaskStore(ic + oh * {OW} + ow, inRow, at);");
+                                    w.Line($"Avx.MaskStore(yc + oh * {OW} + ow, {V}.AsSingle(inRow), best);");
+                                    w.Line($"if (ic != null) Avx2.MaskStore(ic + oh * {OW} + ow, inRow, at);");
                                 }
                             }
                         }
@@ -540,8 +540,8 @@ namespace CnnGen.Generator.Emit
         {
             var s = l.Spec;
             int H = l.In.H, W = l.In.W, OH = l.Out.H, OW = l.Out.W;
-            const string V = "global::System.Runtime.Intrinsics.Vector256";
-            const string X86 = "global::System.Runtime.Intrinsics.X86.";
+            const string V = "Vector256";
+            const string X86 = "";
             using (w.Block($"if ({X86}Avx2.IsSupported)"))
             {
                 w.Line($"var lane2 = {V}.Create(0, 2, 4, 6, 8, 10, 12, 14);");
@@ -839,7 +839,7 @@ namespace CnnGen.Generator.Emit
             w.Line(Hot);
             using (w.Block($"private static void {pre}_Forward({ForwardParams})"))
             {
-                w.Line($"// Training: drop {what} with p = {l.Spec.Value.ToString("R", CultureInfo.InvariantCulture)}, scale the rest by 1/(1 - p). Inference never calls this (identity).");
+                w.Line($"// Training: drop {what} with p = {Text.Number(l.Spec.Value)}, scale the rest by 1/(1 - p). Inference never calls this (identity).");
                 using (w.Block("if (ws != null && ws.DropoutEnabled)"))
                 {
                     w.Line($"{K}Ops.DropoutForward(x, y, mask, n * {groups}, {groupSize}, {F(l.Spec.Value)}, ws.Rng);");

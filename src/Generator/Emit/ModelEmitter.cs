@@ -27,6 +27,13 @@ namespace CnnGen.Generator.Emit
             if (shaped.Ok) WriteShapeTable(w, shaped, lowered!.Plan);
             else w.Line("// The model declaration has errors (see the CNN diagnostics): only member signatures are generated.");
             w.Line("#nullable enable");
+            if (shaped.Ok)
+            {
+                // The intrinsics and MethodImpl by their short names (this file only); everything else stays global::-qualified.
+                w.Line("using global::System.Runtime.CompilerServices;");
+                w.Line("using global::System.Runtime.Intrinsics;");
+                w.Line("using global::System.Runtime.Intrinsics.X86;");
+            }
             w.Line();
 
             int opened = 0;
@@ -68,24 +75,7 @@ namespace CnnGen.Generator.Emit
             return w.ToString();
         }
 
-        /// <summary>A C# string literal of <paramref name="text"/> (regular, escaped; one line).</summary>
-        private static string Literal(string text)
-        {
-            var sb = new System.Text.StringBuilder("\"");
-            foreach (char c in text)
-            {
-                switch (c)
-                {
-                    case '\\': sb.Append("\\\\"); break;
-                    case '"': sb.Append("\\\""); break;
-                    case '\n': sb.Append("\\n"); break;
-                    default: sb.Append(c); break;
-                }
-            }
-            return sb.Append('"').ToString();
-        }
-
-        private static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+        private static string Xml(string text) => Text.Xml(text);
 
         /// <summary>The shape table, and beside it the plan: how inference and training run each layer.</summary>
         private static void WriteShapeTable(CodeWriter w, ShapedModel shaped, ExecutionPlan plan)
@@ -156,7 +146,7 @@ namespace CnnGen.Generator.Emit
                     var lines = SummaryTree.Text(s).TrimEnd('\n').Split('\n');
                     w.Line("return");
                     for (int i = 0; i < lines.Length; i++)
-                        w.Line("    " + Literal(lines[i] + "\n") + (i < lines.Length - 1 ? " +" : ";"));
+                        w.Line("    " + Text.Str(lines[i] + "\n") + (i < lines.Length - 1 ? " +" : ";"));
                 }
             }
             if (!s.Ok) return;
@@ -167,9 +157,9 @@ namespace CnnGen.Generator.Emit
                 w.Line("{");
                 foreach (var r in SummaryRows(s))
                 {
-                    string torch = r.TorchName is null ? "null" : "\"" + r.TorchName + "\"";
+                    string torch = r.TorchName is null ? "null" : Text.Str(r.TorchName);
                     string nonTrainable = r.KerasNonTrainable > 0 ? ", " + r.KerasNonTrainable.ToString(CultureInfo.InvariantCulture) : "";
-                    w.Line($"    new global::CnnGen.SummaryRow({torch}, \"{r.KerasName}\", \"{r.KerasType}\", new int[] {{ {string.Join(", ", r.Shape)} }}, {r.Parameters}{nonTrainable}),");
+                    w.Line($"    new global::CnnGen.SummaryRow({torch}, {Text.Str(r.KerasName)}, {Text.Str(r.KerasType)}, new int[] {{ {string.Join(", ", r.Shape)} }}, {r.Parameters}{nonTrainable}),");
                 }
                 w.Line("};");
             }

@@ -8,6 +8,9 @@
 // Linear-3 | 3   | [8]       -> [3]       |     27 | NCHW      | NCHW
 //
 #nullable enable
+using global::System.Runtime.CompilerServices;
+using global::System.Runtime.Intrinsics;
+using global::System.Runtime.Intrinsics.X86;
 
 namespace T
 {
@@ -313,7 +316,7 @@ namespace T
         public void SaveWeights(string path) => global::CnnGen.IO.SafeTensors.Save(path, s_slots, Parameters);
 
         // ---- Conv2d-1: x [n, 1, 3, 3] -> y [n, 2, 2, 2]; kernel 2×2, stride (1, 1), padding (0, 0), dilation (1, 1), groups 1; weight [2, 1, 2, 2] at p[0], bias [2] at p[8]; then ReLU (the next layer's, fused) ----
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_1_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
         {
             if (n > 1) { Conv2d_1_ForwardBatched(x, y, p, col, n); return; }
@@ -331,7 +334,7 @@ namespace T
         // Up to 32 samples side by side: col[4, ld] holds sample t's patches in columns [t·4, (t + 1)·4),
         // ld = samples × 4 rounded up to 16, so one GEMM per group spans the chunk; its output is staged as
         // [2, ld] after col and copied out per sample.
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_1_ForwardBatched(float* x, float* y, float* p, float* col, int n)
         {
             float* stage = col + 512;
@@ -349,7 +352,7 @@ namespace T
             }
         }
 
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_1_Backward(float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx)
         {
             // Chunks of up to 32 samples: dy gathered as stage[2, ld] (padding columns zero), col as in the forward pass.
@@ -384,7 +387,7 @@ namespace T
         }
 
         // col[(c·2 + i)·2 + j, oh·2 + ow] = x[c, oh·1 − 0 + i·1, ow·1 − 0 + j·1], 0 in the padding; rows ld apart
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_1_Im2Col(float* x, float* col, int ld)
         {
             for (int c = 0; c < 1; c++)
@@ -439,7 +442,7 @@ namespace T
         }
 
         // The adjoint of im2col: x[c, ih, iw] += col[...] for every tap that read it (x cleared by the caller).
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_1_Col2Im(float* col, float* x, int ld)
         {
             for (int c = 0; c < 1; c++)
@@ -496,7 +499,7 @@ namespace T
         // ---- ReLU-2: x [n, 2, 2, 2] -> y [n, 2, 2, 2]: applied by the convolution before it (output and gradient) ----
 
         // ---- Linear-3: x [n, 8] -> y [n, 3]; weight [3, 8] at p[10], bias [3] at p[34] ----
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Linear_3_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
         {
             // y[n, 3] = x[n, 8] · W[3, 8]ᵀ + b
@@ -504,7 +507,7 @@ namespace T
             global::CnnGen.Kernels.Ops.AddColumnBias(y, p + 34, n, 3);
         }
 
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Linear_3_Backward(float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx)
         {
             // dW[3, 8] += dy[n, 3]ᵀ · x[n, 8]

@@ -13,6 +13,9 @@
 // Linear-8            | 8   | [16]         -> [10]         |    170 | NCHW               | NCHW
 //
 #nullable enable
+using global::System.Runtime.CompilerServices;
+using global::System.Runtime.Intrinsics;
+using global::System.Runtime.Intrinsics.X86;
 
 namespace T
 {
@@ -427,7 +430,7 @@ namespace T
         }
 
         // ---- Conv2d-1: x [n, 3, 32, 32] -> y [n, 16, 32, 32]; kernel 3×3, stride (1, 1), padding (1, 1), dilation (1, 1), groups 1; weight [16, 3, 3, 3] at p[0], no bias ----
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_1_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
         {
             // per group: y[16, 1024] = W[16, 27] · col[27, 1024]
@@ -440,7 +443,7 @@ namespace T
             }
         }
 
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_1_Backward(float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx)
         {
             for (int b = 0; b < n; b++)
@@ -462,7 +465,7 @@ namespace T
         }
 
         // col[(c·3 + i)·3 + j, oh·32 + ow] = x[c, oh·1 − 1 + i·1, ow·1 − 1 + j·1], 0 in the padding; rows ld apart
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_1_Im2Col(float* x, float* col, int ld)
         {
             for (int c = 0; c < 3; c++)
@@ -478,10 +481,10 @@ namespace T
                         float* src = xc + (oh * 1 + -1) * 32 + 0;
                         float* dst = r + oh * 32 + 1;
                         new global::System.Span<float>(dst - 1, 1).Clear();
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8), dst + 8);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16), dst + 16);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 23), dst + 23); // overlaps the previous vector
+                        Vector256.Store(Vector256.Load(src + 0), dst + 0);
+                        Vector256.Store(Vector256.Load(src + 8), dst + 8);
+                        Vector256.Store(Vector256.Load(src + 16), dst + 16);
+                        Vector256.Store(Vector256.Load(src + 23), dst + 23); // overlaps the previous vector
                     }
                 }
                 // tap (0, 1): rows [1, 32), columns [0, 32) read the input; the rest is padding
@@ -492,10 +495,10 @@ namespace T
                     {
                         float* src = xc + (oh * 1 + -1) * 32 + 0;
                         float* dst = r + oh * 32 + 0;
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8), dst + 8);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16), dst + 16);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 24), dst + 24);
+                        Vector256.Store(Vector256.Load(src + 0), dst + 0);
+                        Vector256.Store(Vector256.Load(src + 8), dst + 8);
+                        Vector256.Store(Vector256.Load(src + 16), dst + 16);
+                        Vector256.Store(Vector256.Load(src + 24), dst + 24);
                     }
                 }
                 // tap (0, 2): rows [1, 32), columns [0, 31) read the input; the rest is padding
@@ -507,10 +510,10 @@ namespace T
                         float* src = xc + (oh * 1 + -1) * 32 + 1;
                         float* dst = r + oh * 32 + 0;
                         new global::System.Span<float>(dst + 31, 1).Clear();
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8), dst + 8);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16), dst + 16);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 23), dst + 23); // overlaps the previous vector
+                        Vector256.Store(Vector256.Load(src + 0), dst + 0);
+                        Vector256.Store(Vector256.Load(src + 8), dst + 8);
+                        Vector256.Store(Vector256.Load(src + 16), dst + 16);
+                        Vector256.Store(Vector256.Load(src + 23), dst + 23); // overlaps the previous vector
                     }
                 }
                 // tap (1, 0): rows [0, 32), columns [1, 32) read the input; the rest is padding
@@ -521,10 +524,10 @@ namespace T
                         float* src = xc + (oh * 1 + 0) * 32 + 0;
                         float* dst = r + oh * 32 + 1;
                         new global::System.Span<float>(dst - 1, 1).Clear();
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8), dst + 8);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16), dst + 16);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 23), dst + 23); // overlaps the previous vector
+                        Vector256.Store(Vector256.Load(src + 0), dst + 0);
+                        Vector256.Store(Vector256.Load(src + 8), dst + 8);
+                        Vector256.Store(Vector256.Load(src + 16), dst + 16);
+                        Vector256.Store(Vector256.Load(src + 23), dst + 23); // overlaps the previous vector
                     }
                 }
                 // tap (1, 1): rows [0, 32), columns [0, 32) read the input; the rest is padding
@@ -534,10 +537,10 @@ namespace T
                     {
                         float* src = xc + (oh * 1 + 0) * 32 + 0;
                         float* dst = r + oh * 32 + 0;
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8), dst + 8);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16), dst + 16);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 24), dst + 24);
+                        Vector256.Store(Vector256.Load(src + 0), dst + 0);
+                        Vector256.Store(Vector256.Load(src + 8), dst + 8);
+                        Vector256.Store(Vector256.Load(src + 16), dst + 16);
+                        Vector256.Store(Vector256.Load(src + 24), dst + 24);
                     }
                 }
                 // tap (1, 2): rows [0, 32), columns [0, 31) read the input; the rest is padding
@@ -548,10 +551,10 @@ namespace T
                         float* src = xc + (oh * 1 + 0) * 32 + 1;
                         float* dst = r + oh * 32 + 0;
                         new global::System.Span<float>(dst + 31, 1).Clear();
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8), dst + 8);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16), dst + 16);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 23), dst + 23); // overlaps the previous vector
+                        Vector256.Store(Vector256.Load(src + 0), dst + 0);
+                        Vector256.Store(Vector256.Load(src + 8), dst + 8);
+                        Vector256.Store(Vector256.Load(src + 16), dst + 16);
+                        Vector256.Store(Vector256.Load(src + 23), dst + 23); // overlaps the previous vector
                     }
                 }
                 // tap (2, 0): rows [0, 31), columns [1, 32) read the input; the rest is padding
@@ -563,10 +566,10 @@ namespace T
                         float* src = xc + (oh * 1 + 1) * 32 + 0;
                         float* dst = r + oh * 32 + 1;
                         new global::System.Span<float>(dst - 1, 1).Clear();
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8), dst + 8);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16), dst + 16);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 23), dst + 23); // overlaps the previous vector
+                        Vector256.Store(Vector256.Load(src + 0), dst + 0);
+                        Vector256.Store(Vector256.Load(src + 8), dst + 8);
+                        Vector256.Store(Vector256.Load(src + 16), dst + 16);
+                        Vector256.Store(Vector256.Load(src + 23), dst + 23); // overlaps the previous vector
                     }
                 }
                 // tap (2, 1): rows [0, 31), columns [0, 32) read the input; the rest is padding
@@ -577,10 +580,10 @@ namespace T
                     {
                         float* src = xc + (oh * 1 + 1) * 32 + 0;
                         float* dst = r + oh * 32 + 0;
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8), dst + 8);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16), dst + 16);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 24), dst + 24);
+                        Vector256.Store(Vector256.Load(src + 0), dst + 0);
+                        Vector256.Store(Vector256.Load(src + 8), dst + 8);
+                        Vector256.Store(Vector256.Load(src + 16), dst + 16);
+                        Vector256.Store(Vector256.Load(src + 24), dst + 24);
                     }
                 }
                 // tap (2, 2): rows [0, 31), columns [0, 31) read the input; the rest is padding
@@ -592,17 +595,17 @@ namespace T
                         float* src = xc + (oh * 1 + 1) * 32 + 1;
                         float* dst = r + oh * 32 + 0;
                         new global::System.Span<float>(dst + 31, 1).Clear();
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0), dst + 0);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8), dst + 8);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16), dst + 16);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 23), dst + 23); // overlaps the previous vector
+                        Vector256.Store(Vector256.Load(src + 0), dst + 0);
+                        Vector256.Store(Vector256.Load(src + 8), dst + 8);
+                        Vector256.Store(Vector256.Load(src + 16), dst + 16);
+                        Vector256.Store(Vector256.Load(src + 23), dst + 23); // overlaps the previous vector
                     }
                 }
             }
         }
 
         // The adjoint of im2col: x[c, ih, iw] += col[...] for every tap that read it (x cleared by the caller).
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_1_Col2Im(float* col, float* x, int ld)
         {
             for (int c = 0; c < 3; c++)
@@ -616,10 +619,10 @@ namespace T
                     {
                         float* src = xc + (oh * 1 + -1) * 32 + 0;
                         float* dst = r + oh * 32 + 1;
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 0), src + 0);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 8), src + 8);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 16), src + 16);
-                        global::System.Runtime.Intrinsics.Vector128.Store(global::System.Runtime.Intrinsics.Vector128.Load(src + 24) + global::System.Runtime.Intrinsics.Vector128.Load(dst + 24), src + 24);
+                        Vector256.Store(Vector256.Load(src + 0) + Vector256.Load(dst + 0), src + 0);
+                        Vector256.Store(Vector256.Load(src + 8) + Vector256.Load(dst + 8), src + 8);
+                        Vector256.Store(Vector256.Load(src + 16) + Vector256.Load(dst + 16), src + 16);
+                        Vector128.Store(Vector128.Load(src + 24) + Vector128.Load(dst + 24), src + 24);
                         src[28] += dst[28];
                         src[29] += dst[29];
                         src[30] += dst[30];
@@ -632,10 +635,10 @@ namespace T
                     {
                         float* src = xc + (oh * 1 + -1) * 32 + 0;
                         float* dst = r + oh * 32 + 0;
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 0), src + 0);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 8), src + 8);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 16), src + 16);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 24) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 24), src + 24);
+                        Vector256.Store(Vector256.Load(src + 0) + Vector256.Load(dst + 0), src + 0);
+                        Vector256.Store(Vector256.Load(src + 8) + Vector256.Load(dst + 8), src + 8);
+                        Vector256.Store(Vector256.Load(src + 16) + Vector256.Load(dst + 16), src + 16);
+                        Vector256.Store(Vector256.Load(src + 24) + Vector256.Load(dst + 24), src + 24);
                     }
                 }
                 // tap (0, 2): rows [1, 32), columns [0, 31) read the input; the rest is padding
@@ -645,10 +648,10 @@ namespace T
                     {
                         float* src = xc + (oh * 1 + -1) * 32 + 1;
                         float* dst = r + oh * 32 + 0;
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 0), src + 0);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 8), src + 8);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 16), src + 16);
-                        global::System.Runtime.Intrinsics.Vector128.Store(global::System.Runtime.Intrinsics.Vector128.Load(src + 24) + global::System.Runtime.Intrinsics.Vector128.Load(dst + 24), src + 24);
+                        Vector256.Store(Vector256.Load(src + 0) + Vector256.Load(dst + 0), src + 0);
+                        Vector256.Store(Vector256.Load(src + 8) + Vector256.Load(dst + 8), src + 8);
+                        Vector256.Store(Vector256.Load(src + 16) + Vector256.Load(dst + 16), src + 16);
+                        Vector128.Store(Vector128.Load(src + 24) + Vector128.Load(dst + 24), src + 24);
                         src[28] += dst[28];
                         src[29] += dst[29];
                         src[30] += dst[30];
@@ -661,10 +664,10 @@ namespace T
                     {
                         float* src = xc + (oh * 1 + 0) * 32 + 0;
                         float* dst = r + oh * 32 + 1;
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 0), src + 0);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 8), src + 8);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 16), src + 16);
-                        global::System.Runtime.Intrinsics.Vector128.Store(global::System.Runtime.Intrinsics.Vector128.Load(src + 24) + global::System.Runtime.Intrinsics.Vector128.Load(dst + 24), src + 24);
+                        Vector256.Store(Vector256.Load(src + 0) + Vector256.Load(dst + 0), src + 0);
+                        Vector256.Store(Vector256.Load(src + 8) + Vector256.Load(dst + 8), src + 8);
+                        Vector256.Store(Vector256.Load(src + 16) + Vector256.Load(dst + 16), src + 16);
+                        Vector128.Store(Vector128.Load(src + 24) + Vector128.Load(dst + 24), src + 24);
                         src[28] += dst[28];
                         src[29] += dst[29];
                         src[30] += dst[30];
@@ -677,10 +680,10 @@ namespace T
                     {
                         float* src = xc + (oh * 1 + 0) * 32 + 0;
                         float* dst = r + oh * 32 + 0;
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 0), src + 0);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 8), src + 8);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 16), src + 16);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 24) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 24), src + 24);
+                        Vector256.Store(Vector256.Load(src + 0) + Vector256.Load(dst + 0), src + 0);
+                        Vector256.Store(Vector256.Load(src + 8) + Vector256.Load(dst + 8), src + 8);
+                        Vector256.Store(Vector256.Load(src + 16) + Vector256.Load(dst + 16), src + 16);
+                        Vector256.Store(Vector256.Load(src + 24) + Vector256.Load(dst + 24), src + 24);
                     }
                 }
                 // tap (1, 2): rows [0, 32), columns [0, 31) read the input; the rest is padding
@@ -690,10 +693,10 @@ namespace T
                     {
                         float* src = xc + (oh * 1 + 0) * 32 + 1;
                         float* dst = r + oh * 32 + 0;
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 0), src + 0);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 8), src + 8);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 16), src + 16);
-                        global::System.Runtime.Intrinsics.Vector128.Store(global::System.Runtime.Intrinsics.Vector128.Load(src + 24) + global::System.Runtime.Intrinsics.Vector128.Load(dst + 24), src + 24);
+                        Vector256.Store(Vector256.Load(src + 0) + Vector256.Load(dst + 0), src + 0);
+                        Vector256.Store(Vector256.Load(src + 8) + Vector256.Load(dst + 8), src + 8);
+                        Vector256.Store(Vector256.Load(src + 16) + Vector256.Load(dst + 16), src + 16);
+                        Vector128.Store(Vector128.Load(src + 24) + Vector128.Load(dst + 24), src + 24);
                         src[28] += dst[28];
                         src[29] += dst[29];
                         src[30] += dst[30];
@@ -706,10 +709,10 @@ namespace T
                     {
                         float* src = xc + (oh * 1 + 1) * 32 + 0;
                         float* dst = r + oh * 32 + 1;
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 0), src + 0);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 8), src + 8);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 16), src + 16);
-                        global::System.Runtime.Intrinsics.Vector128.Store(global::System.Runtime.Intrinsics.Vector128.Load(src + 24) + global::System.Runtime.Intrinsics.Vector128.Load(dst + 24), src + 24);
+                        Vector256.Store(Vector256.Load(src + 0) + Vector256.Load(dst + 0), src + 0);
+                        Vector256.Store(Vector256.Load(src + 8) + Vector256.Load(dst + 8), src + 8);
+                        Vector256.Store(Vector256.Load(src + 16) + Vector256.Load(dst + 16), src + 16);
+                        Vector128.Store(Vector128.Load(src + 24) + Vector128.Load(dst + 24), src + 24);
                         src[28] += dst[28];
                         src[29] += dst[29];
                         src[30] += dst[30];
@@ -722,10 +725,10 @@ namespace T
                     {
                         float* src = xc + (oh * 1 + 1) * 32 + 0;
                         float* dst = r + oh * 32 + 0;
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 0), src + 0);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 8), src + 8);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 16), src + 16);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 24) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 24), src + 24);
+                        Vector256.Store(Vector256.Load(src + 0) + Vector256.Load(dst + 0), src + 0);
+                        Vector256.Store(Vector256.Load(src + 8) + Vector256.Load(dst + 8), src + 8);
+                        Vector256.Store(Vector256.Load(src + 16) + Vector256.Load(dst + 16), src + 16);
+                        Vector256.Store(Vector256.Load(src + 24) + Vector256.Load(dst + 24), src + 24);
                     }
                 }
                 // tap (2, 2): rows [0, 31), columns [0, 31) read the input; the rest is padding
@@ -735,10 +738,10 @@ namespace T
                     {
                         float* src = xc + (oh * 1 + 1) * 32 + 1;
                         float* dst = r + oh * 32 + 0;
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 0) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 0), src + 0);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 8) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 8), src + 8);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Load(src + 16) + global::System.Runtime.Intrinsics.Vector256.Load(dst + 16), src + 16);
-                        global::System.Runtime.Intrinsics.Vector128.Store(global::System.Runtime.Intrinsics.Vector128.Load(src + 24) + global::System.Runtime.Intrinsics.Vector128.Load(dst + 24), src + 24);
+                        Vector256.Store(Vector256.Load(src + 0) + Vector256.Load(dst + 0), src + 0);
+                        Vector256.Store(Vector256.Load(src + 8) + Vector256.Load(dst + 8), src + 8);
+                        Vector256.Store(Vector256.Load(src + 16) + Vector256.Load(dst + 16), src + 16);
+                        Vector128.Store(Vector128.Load(src + 24) + Vector128.Load(dst + 24), src + 24);
                         src[28] += dst[28];
                         src[29] += dst[29];
                         src[30] += dst[30];
@@ -768,7 +771,7 @@ namespace T
         // ---- Conv2d-4: x [n, 16, 32, 32] -> y [n, 16, 32, 32]; kernel 3×3, stride (1, 1), padding (1, 1), dilation (1, 1), groups 16; weight [16, 1, 3, 3] at p[464], bias [16] at p[608] ----
         // Depthwise (groups = channels): each channel is convolved with its own filter, tap by tap over the
         // output rows each tap reaches (ranges resolved at compile time, padding never read).
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_4_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
         {
             for (int bc = 0; bc < n * 16; bc++)
@@ -871,7 +874,7 @@ namespace T
             }
         }
 
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_4_Backward(float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx)
         {
             for (int b = 0; b < n; b++) global::CnnGen.Kernels.Ops.AddRowSums(dy + b * 16384, g + 608, 16, 1024);
@@ -1032,7 +1035,7 @@ namespace T
         }
 
         // ---- Linear-8: x [n, 16] -> y [n, 10]; weight [10, 16] at p[624], bias [10] at p[784] ----
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Linear_8_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
         {
             // y[n, 10] = x[n, 16] · W[10, 16]ᵀ + b
@@ -1040,7 +1043,7 @@ namespace T
             global::CnnGen.Kernels.Ops.AddColumnBias(y, p + 784, n, 10);
         }
 
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Linear_8_Backward(float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx)
         {
             // dW[10, 16] += dy[n, 10]ᵀ · x[n, 16]

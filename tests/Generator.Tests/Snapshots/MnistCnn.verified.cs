@@ -15,6 +15,9 @@
 // Linear-10   | 10  | [32]         -> [10]         |    330 | NCHW                            | NCHW
 //
 #nullable enable
+using global::System.Runtime.CompilerServices;
+using global::System.Runtime.Intrinsics;
+using global::System.Runtime.Intrinsics.X86;
 
 namespace Samples
 {
@@ -437,7 +440,7 @@ namespace Samples
         // Runs channels-last only, in inference and in training: its methods are the channels-last ones below.
 
         // ---- Linear-7: x [n, 1568] -> y [n, 32]; weight [32, 1568] at p[4800], bias [32] at p[54976] ----
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Linear_7_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
         {
             // y[n, 32] = x[n, 1568] · W[32, 1568]ᵀ + b
@@ -445,7 +448,7 @@ namespace Samples
             global::CnnGen.Kernels.Ops.AddColumnBias(y, p + 54976, n, 32);
         }
 
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Linear_7_Backward(float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx)
         {
             // dW[32, 1568] += dy[n, 32]ᵀ · x[n, 1568]
@@ -464,7 +467,7 @@ namespace Samples
         }
 
         // ---- Dropout-9: x [n, 32] -> y [n, 32] ----
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Dropout_9_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
         {
             // Training: drop elements with p = 0.3, scale the rest by 1/(1 - p). Inference never calls this (identity).
@@ -485,7 +488,7 @@ namespace Samples
         }
 
         // ---- Linear-10: x [n, 32] -> y [n, 10]; weight [10, 32] at p[55008], bias [10] at p[55328] ----
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Linear_10_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
         {
             // y[n, 10] = x[n, 32] · W[10, 32]ᵀ + b
@@ -493,7 +496,7 @@ namespace Samples
             global::CnnGen.Kernels.Ops.AddColumnBias(y, p + 55328, n, 10);
         }
 
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Linear_10_Backward(float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx)
         {
             // dW[10, 32] += dy[n, 10]ᵀ · x[n, 32]
@@ -505,7 +508,7 @@ namespace Samples
 
         // Conv2d-1 and MaxPool2d-3, channels-last and fused: x [n, 28, 28, 1] -> [n, 14, 14, 16];
         // for each output row of the pool, the convolution first writes the 2 row(s) it pools into a band buffer.
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_1_MaxPool2d_3_ForwardChannelsLast(float* x, float* y, float* p, float* wt, float* col, int n)
         {
             if (global::CnnGen.Kernels.Gemm.UseVector512)
@@ -527,42 +530,42 @@ namespace Samples
                                 int by = 0, bx = cb * 13; // the block's first output row and column
                                 float* xo = xb + (by * 28 + bx) * 1;
                                 float* yo = yb + (by * 26 + bx) * 16;
-                                global::System.Runtime.Intrinsics.Vector512<float> a0_0 = global::System.Runtime.Intrinsics.Vector512.Load(p + 144), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0, a10_0 = a0_0, a11_0 = a0_0, a12_0 = a0_0;
+                                Vector512<float> a0_0 = Vector512.Load(p + 144), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0, a10_0 = a0_0, a11_0 = a0_0, a12_0 = a0_0;
                                 for (int ky = 0; ky < 3; ky++)
                                 {
                                     float* xt = xo + ky * 28;
                                     float* wk = wt + ky * 48;
                                     for (int t = 0; t < 3; t++, xt++, wk += 16) // kernel column × input channel: contiguous in both x and wt
                                     {
-                                        var w0 = global::System.Runtime.Intrinsics.Vector512.Load(wk);
-                                        { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[0]); a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a0_0); }
-                                        { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[1]); a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a1_0); }
-                                        { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[2]); a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a2_0); }
-                                        { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[3]); a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a3_0); }
-                                        { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[4]); a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a4_0); }
-                                        { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[5]); a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a5_0); }
-                                        { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[6]); a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a6_0); }
-                                        { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[7]); a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a7_0); }
-                                        { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[8]); a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a8_0); }
-                                        { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[9]); a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a9_0); }
-                                        { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[10]); a10_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a10_0); }
-                                        { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[11]); a11_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a11_0); }
-                                        { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[12]); a12_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a12_0); }
+                                        var w0 = Vector512.Load(wk);
+                                        { var v = Vector512.Create(xt[0]); a0_0 = Vector512.FusedMultiplyAdd(v, w0, a0_0); }
+                                        { var v = Vector512.Create(xt[1]); a1_0 = Vector512.FusedMultiplyAdd(v, w0, a1_0); }
+                                        { var v = Vector512.Create(xt[2]); a2_0 = Vector512.FusedMultiplyAdd(v, w0, a2_0); }
+                                        { var v = Vector512.Create(xt[3]); a3_0 = Vector512.FusedMultiplyAdd(v, w0, a3_0); }
+                                        { var v = Vector512.Create(xt[4]); a4_0 = Vector512.FusedMultiplyAdd(v, w0, a4_0); }
+                                        { var v = Vector512.Create(xt[5]); a5_0 = Vector512.FusedMultiplyAdd(v, w0, a5_0); }
+                                        { var v = Vector512.Create(xt[6]); a6_0 = Vector512.FusedMultiplyAdd(v, w0, a6_0); }
+                                        { var v = Vector512.Create(xt[7]); a7_0 = Vector512.FusedMultiplyAdd(v, w0, a7_0); }
+                                        { var v = Vector512.Create(xt[8]); a8_0 = Vector512.FusedMultiplyAdd(v, w0, a8_0); }
+                                        { var v = Vector512.Create(xt[9]); a9_0 = Vector512.FusedMultiplyAdd(v, w0, a9_0); }
+                                        { var v = Vector512.Create(xt[10]); a10_0 = Vector512.FusedMultiplyAdd(v, w0, a10_0); }
+                                        { var v = Vector512.Create(xt[11]); a11_0 = Vector512.FusedMultiplyAdd(v, w0, a11_0); }
+                                        { var v = Vector512.Create(xt[12]); a12_0 = Vector512.FusedMultiplyAdd(v, w0, a12_0); }
                                     }
                                 }
-                                global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a0_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 0);
-                                global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a1_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 16);
-                                global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a2_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 32);
-                                global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a3_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 48);
-                                global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a4_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 64);
-                                global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a5_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 80);
-                                global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a6_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 96);
-                                global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a7_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 112);
-                                global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a8_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 128);
-                                global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a9_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 144);
-                                global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a10_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 160);
-                                global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a11_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 176);
-                                global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a12_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 192);
+                                Vector512.Store(Vector512.Max(a0_0, Vector512<float>.Zero), yo + 0);
+                                Vector512.Store(Vector512.Max(a1_0, Vector512<float>.Zero), yo + 16);
+                                Vector512.Store(Vector512.Max(a2_0, Vector512<float>.Zero), yo + 32);
+                                Vector512.Store(Vector512.Max(a3_0, Vector512<float>.Zero), yo + 48);
+                                Vector512.Store(Vector512.Max(a4_0, Vector512<float>.Zero), yo + 64);
+                                Vector512.Store(Vector512.Max(a5_0, Vector512<float>.Zero), yo + 80);
+                                Vector512.Store(Vector512.Max(a6_0, Vector512<float>.Zero), yo + 96);
+                                Vector512.Store(Vector512.Max(a7_0, Vector512<float>.Zero), yo + 112);
+                                Vector512.Store(Vector512.Max(a8_0, Vector512<float>.Zero), yo + 128);
+                                Vector512.Store(Vector512.Max(a9_0, Vector512<float>.Zero), yo + 144);
+                                Vector512.Store(Vector512.Max(a10_0, Vector512<float>.Zero), yo + 160);
+                                Vector512.Store(Vector512.Max(a11_0, Vector512<float>.Zero), yo + 176);
+                                Vector512.Store(Vector512.Max(a12_0, Vector512<float>.Zero), yo + 192);
                             }
                         }
                         {
@@ -577,28 +580,28 @@ namespace Samples
                                 bool c1 = (uint)(ix + 1) < 26u;
                                 float* xp = xb + (iy * 26 + ix) * 16; // the window's corner (only valid taps are read)
                                 float* yp = yb + (oy * 14 + ox) * 16;
-                                var t0 = r0 & c0 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 0) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                                var t1 = r0 & c1 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 16) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                                var t2 = r1 & c0 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 416) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                                var t3 = r1 & c1 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 432) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                                var t0m = global::System.Runtime.Intrinsics.Vector512.Max(t0, t1);
-                                var t2m = global::System.Runtime.Intrinsics.Vector512.Max(t2, t3);
-                                var t0mm = global::System.Runtime.Intrinsics.Vector512.Max(t0m, t2m);
-                                global::System.Runtime.Intrinsics.Vector512.Store(t0mm, yp);
+                                var t0 = r0 & c0 ? Vector512.Load(xp + 0) : Vector512.Create(float.NegativeInfinity);
+                                var t1 = r0 & c1 ? Vector512.Load(xp + 16) : Vector512.Create(float.NegativeInfinity);
+                                var t2 = r1 & c0 ? Vector512.Load(xp + 416) : Vector512.Create(float.NegativeInfinity);
+                                var t3 = r1 & c1 ? Vector512.Load(xp + 432) : Vector512.Create(float.NegativeInfinity);
+                                var t0m = Vector512.Max(t0, t1);
+                                var t2m = Vector512.Max(t2, t3);
+                                var t0mm = Vector512.Max(t0m, t2m);
+                                Vector512.Store(t0mm, yp);
                             }
                             for (int ox = 1; ox < 13; ox++)
                             {
                                 int ix = ox * 2 - 1;
                                 float* xp = xb + (iy * 26 + ix) * 16; // the window's corner (only valid taps are read)
                                 float* yp = yb + (oy * 14 + ox) * 16;
-                                var t0 = r0 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 0) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                                var t1 = r0 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 16) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                                var t2 = r1 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 416) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                                var t3 = r1 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 432) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                                var t0m = global::System.Runtime.Intrinsics.Vector512.Max(t0, t1);
-                                var t2m = global::System.Runtime.Intrinsics.Vector512.Max(t2, t3);
-                                var t0mm = global::System.Runtime.Intrinsics.Vector512.Max(t0m, t2m);
-                                global::System.Runtime.Intrinsics.Vector512.Store(t0mm, yp);
+                                var t0 = r0 ? Vector512.Load(xp + 0) : Vector512.Create(float.NegativeInfinity);
+                                var t1 = r0 ? Vector512.Load(xp + 16) : Vector512.Create(float.NegativeInfinity);
+                                var t2 = r1 ? Vector512.Load(xp + 416) : Vector512.Create(float.NegativeInfinity);
+                                var t3 = r1 ? Vector512.Load(xp + 432) : Vector512.Create(float.NegativeInfinity);
+                                var t0m = Vector512.Max(t0, t1);
+                                var t2m = Vector512.Max(t2, t3);
+                                var t0mm = Vector512.Max(t0m, t2m);
+                                Vector512.Store(t0mm, yp);
                             }
                             for (int ox = 13; ox < 14; ox++) // windows that reach past the left or right edge
                             {
@@ -607,14 +610,14 @@ namespace Samples
                                 bool c1 = (uint)(ix + 1) < 26u;
                                 float* xp = xb + (iy * 26 + ix) * 16; // the window's corner (only valid taps are read)
                                 float* yp = yb + (oy * 14 + ox) * 16;
-                                var t0 = r0 & c0 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 0) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                                var t1 = r0 & c1 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 16) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                                var t2 = r1 & c0 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 416) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                                var t3 = r1 & c1 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 432) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                                var t0m = global::System.Runtime.Intrinsics.Vector512.Max(t0, t1);
-                                var t2m = global::System.Runtime.Intrinsics.Vector512.Max(t2, t3);
-                                var t0mm = global::System.Runtime.Intrinsics.Vector512.Max(t0m, t2m);
-                                global::System.Runtime.Intrinsics.Vector512.Store(t0mm, yp);
+                                var t0 = r0 & c0 ? Vector512.Load(xp + 0) : Vector512.Create(float.NegativeInfinity);
+                                var t1 = r0 & c1 ? Vector512.Load(xp + 16) : Vector512.Create(float.NegativeInfinity);
+                                var t2 = r1 & c0 ? Vector512.Load(xp + 416) : Vector512.Create(float.NegativeInfinity);
+                                var t3 = r1 & c1 ? Vector512.Load(xp + 432) : Vector512.Create(float.NegativeInfinity);
+                                var t0m = Vector512.Max(t0, t1);
+                                var t2m = Vector512.Max(t2, t3);
+                                var t0mm = Vector512.Max(t0m, t2m);
+                                Vector512.Store(t0mm, yp);
                             }
                         }
                     }
@@ -638,25 +641,25 @@ namespace Samples
                             int by = 0, bx = global::System.Math.Min(cb * 4, 22); // the block's first output row and column (the last block moves back to fit; its overlap is computed twice)
                             float* xo = xb + (by * 28 + bx) * 1;
                             float* yo = yb + (by * 26 + bx) * 16;
-                            global::System.Runtime.Intrinsics.Vector256<float> a0_0 = global::System.Runtime.Intrinsics.Vector256.Load(p + 144), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0;
-                            global::System.Runtime.Intrinsics.Vector256<float> a0_1 = global::System.Runtime.Intrinsics.Vector256.Load(p + 152), a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1;
+                            Vector256<float> a0_0 = Vector256.Load(p + 144), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0;
+                            Vector256<float> a0_1 = Vector256.Load(p + 152), a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1;
                             for (int ky = 0; ky < 3; ky++)
                             {
                                 float* xt = xo + ky * 28;
                                 float* wk = wt + ky * 48;
                                 for (int t = 0; t < 3; t++, xt++, wk += 16) // kernel column × input channel: contiguous in both x and wt
                                 {
-                                    var w0 = global::System.Runtime.Intrinsics.Vector256.Load(wk); var w1 = global::System.Runtime.Intrinsics.Vector256.Load(wk + 8);
-                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[0]); a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a0_0); a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a0_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[1]); a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a1_0); a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a1_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[2]); a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a2_0); a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a2_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[3]); a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a3_0); a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a3_1); }
+                                    var w0 = Vector256.Load(wk); var w1 = Vector256.Load(wk + 8);
+                                    { var v = Vector256.Create(xt[0]); a0_0 = Vector256.FusedMultiplyAdd(v, w0, a0_0); a0_1 = Vector256.FusedMultiplyAdd(v, w1, a0_1); }
+                                    { var v = Vector256.Create(xt[1]); a1_0 = Vector256.FusedMultiplyAdd(v, w0, a1_0); a1_1 = Vector256.FusedMultiplyAdd(v, w1, a1_1); }
+                                    { var v = Vector256.Create(xt[2]); a2_0 = Vector256.FusedMultiplyAdd(v, w0, a2_0); a2_1 = Vector256.FusedMultiplyAdd(v, w1, a2_1); }
+                                    { var v = Vector256.Create(xt[3]); a3_0 = Vector256.FusedMultiplyAdd(v, w0, a3_0); a3_1 = Vector256.FusedMultiplyAdd(v, w1, a3_1); }
                                 }
                             }
-                            global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a0_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 0); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a0_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 8);
-                            global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a1_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 16); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a1_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 24);
-                            global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a2_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 32); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a2_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 40);
-                            global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a3_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 48); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a3_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 56);
+                            Vector256.Store(Vector256.Max(a0_0, Vector256<float>.Zero), yo + 0); Vector256.Store(Vector256.Max(a0_1, Vector256<float>.Zero), yo + 8);
+                            Vector256.Store(Vector256.Max(a1_0, Vector256<float>.Zero), yo + 16); Vector256.Store(Vector256.Max(a1_1, Vector256<float>.Zero), yo + 24);
+                            Vector256.Store(Vector256.Max(a2_0, Vector256<float>.Zero), yo + 32); Vector256.Store(Vector256.Max(a2_1, Vector256<float>.Zero), yo + 40);
+                            Vector256.Store(Vector256.Max(a3_0, Vector256<float>.Zero), yo + 48); Vector256.Store(Vector256.Max(a3_1, Vector256<float>.Zero), yo + 56);
                         }
                     }
                     {
@@ -673,14 +676,14 @@ namespace Samples
                             float* yp = yb + (oy * 14 + ox) * 16;
                             for (int c = 0; c < 16; c += 8)
                             {
-                                var t0 = r0 & c0 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 0 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                                var t1 = r0 & c1 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 16 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                                var t2 = r1 & c0 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 416 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                                var t3 = r1 & c1 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 432 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                                var t0m = global::System.Runtime.Intrinsics.Vector256.Max(t0, t1);
-                                var t2m = global::System.Runtime.Intrinsics.Vector256.Max(t2, t3);
-                                var t0mm = global::System.Runtime.Intrinsics.Vector256.Max(t0m, t2m);
-                                global::System.Runtime.Intrinsics.Vector256.Store(t0mm, yp + c);
+                                var t0 = r0 & c0 ? Vector256.Load(xp + 0 + c) : Vector256.Create(float.NegativeInfinity);
+                                var t1 = r0 & c1 ? Vector256.Load(xp + 16 + c) : Vector256.Create(float.NegativeInfinity);
+                                var t2 = r1 & c0 ? Vector256.Load(xp + 416 + c) : Vector256.Create(float.NegativeInfinity);
+                                var t3 = r1 & c1 ? Vector256.Load(xp + 432 + c) : Vector256.Create(float.NegativeInfinity);
+                                var t0m = Vector256.Max(t0, t1);
+                                var t2m = Vector256.Max(t2, t3);
+                                var t0mm = Vector256.Max(t0m, t2m);
+                                Vector256.Store(t0mm, yp + c);
                             }
                         }
                         for (int ox = 1; ox < 13; ox++)
@@ -690,14 +693,14 @@ namespace Samples
                             float* yp = yb + (oy * 14 + ox) * 16;
                             for (int c = 0; c < 16; c += 8)
                             {
-                                var t0 = r0 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 0 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                                var t1 = r0 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 16 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                                var t2 = r1 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 416 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                                var t3 = r1 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 432 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                                var t0m = global::System.Runtime.Intrinsics.Vector256.Max(t0, t1);
-                                var t2m = global::System.Runtime.Intrinsics.Vector256.Max(t2, t3);
-                                var t0mm = global::System.Runtime.Intrinsics.Vector256.Max(t0m, t2m);
-                                global::System.Runtime.Intrinsics.Vector256.Store(t0mm, yp + c);
+                                var t0 = r0 ? Vector256.Load(xp + 0 + c) : Vector256.Create(float.NegativeInfinity);
+                                var t1 = r0 ? Vector256.Load(xp + 16 + c) : Vector256.Create(float.NegativeInfinity);
+                                var t2 = r1 ? Vector256.Load(xp + 416 + c) : Vector256.Create(float.NegativeInfinity);
+                                var t3 = r1 ? Vector256.Load(xp + 432 + c) : Vector256.Create(float.NegativeInfinity);
+                                var t0m = Vector256.Max(t0, t1);
+                                var t2m = Vector256.Max(t2, t3);
+                                var t0mm = Vector256.Max(t0m, t2m);
+                                Vector256.Store(t0mm, yp + c);
                             }
                         }
                         for (int ox = 13; ox < 14; ox++) // windows that reach past the left or right edge
@@ -709,14 +712,14 @@ namespace Samples
                             float* yp = yb + (oy * 14 + ox) * 16;
                             for (int c = 0; c < 16; c += 8)
                             {
-                                var t0 = r0 & c0 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 0 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                                var t1 = r0 & c1 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 16 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                                var t2 = r1 & c0 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 416 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                                var t3 = r1 & c1 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 432 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                                var t0m = global::System.Runtime.Intrinsics.Vector256.Max(t0, t1);
-                                var t2m = global::System.Runtime.Intrinsics.Vector256.Max(t2, t3);
-                                var t0mm = global::System.Runtime.Intrinsics.Vector256.Max(t0m, t2m);
-                                global::System.Runtime.Intrinsics.Vector256.Store(t0mm, yp + c);
+                                var t0 = r0 & c0 ? Vector256.Load(xp + 0 + c) : Vector256.Create(float.NegativeInfinity);
+                                var t1 = r0 & c1 ? Vector256.Load(xp + 16 + c) : Vector256.Create(float.NegativeInfinity);
+                                var t2 = r1 & c0 ? Vector256.Load(xp + 416 + c) : Vector256.Create(float.NegativeInfinity);
+                                var t3 = r1 & c1 ? Vector256.Load(xp + 432 + c) : Vector256.Create(float.NegativeInfinity);
+                                var t0m = Vector256.Max(t0, t1);
+                                var t2m = Vector256.Max(t2, t3);
+                                var t0mm = Vector256.Max(t0m, t2m);
+                                Vector256.Store(t0mm, yp + c);
                             }
                         }
                     }
@@ -726,7 +729,7 @@ namespace Samples
 
         // Conv2d-4 and MaxPool2d-6, channels-last and fused: x [n, 14, 14, 16] -> [n, 7, 7, 32];
         // for each output row of the pool, the convolution first writes the 2 row(s) it pools into a band buffer.
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_4_MaxPool2d_6_ForwardChannelsLast(float* x, float* y, float* p, float* wt, float* col, int n)
         {
             if (global::CnnGen.Kernels.Gemm.UseVector512)
@@ -745,41 +748,41 @@ namespace Samples
                             // Vector512: blocks of 1 × 12 pixels × 2 vector(s) of 16 output channels (24 accumulators).
                             float* xo = xb + (0 + 0) * 16;
                             float* yo = yb + (0 + 0) * 32;
-                            global::System.Runtime.Intrinsics.Vector512<float> a0_0 = global::System.Runtime.Intrinsics.Vector512.Load(p + 4768), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0, a10_0 = a0_0, a11_0 = a0_0;
-                            global::System.Runtime.Intrinsics.Vector512<float> a0_1 = global::System.Runtime.Intrinsics.Vector512.Load(p + 4784), a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1, a4_1 = a0_1, a5_1 = a0_1, a6_1 = a0_1, a7_1 = a0_1, a8_1 = a0_1, a9_1 = a0_1, a10_1 = a0_1, a11_1 = a0_1;
+                            Vector512<float> a0_0 = Vector512.Load(p + 4768), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0, a10_0 = a0_0, a11_0 = a0_0;
+                            Vector512<float> a0_1 = Vector512.Load(p + 4784), a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1, a4_1 = a0_1, a5_1 = a0_1, a6_1 = a0_1, a7_1 = a0_1, a8_1 = a0_1, a9_1 = a0_1, a10_1 = a0_1, a11_1 = a0_1;
                             for (int ky = 0; ky < 3; ky++)
                             {
                                 float* xt = xo + ky * 224;
                                 float* wk = wt + ky * 1536;
                                 for (int t = 0; t < 48; t++, xt++, wk += 32) // kernel column × input channel: contiguous in both x and wt
                                 {
-                                    var w0 = global::System.Runtime.Intrinsics.Vector512.Load(wk); var w1 = global::System.Runtime.Intrinsics.Vector512.Load(wk + 16);
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[0]); a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a0_0); a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a0_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[16]); a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a1_0); a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a1_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[32]); a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a2_0); a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a2_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[48]); a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a3_0); a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a3_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[64]); a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a4_0); a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a4_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[80]); a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a5_0); a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a5_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[96]); a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a6_0); a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a6_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[112]); a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a7_0); a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a7_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[128]); a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a8_0); a8_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a8_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[144]); a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a9_0); a9_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a9_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[160]); a10_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a10_0); a10_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a10_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[176]); a11_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a11_0); a11_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a11_1); }
+                                    var w0 = Vector512.Load(wk); var w1 = Vector512.Load(wk + 16);
+                                    { var v = Vector512.Create(xt[0]); a0_0 = Vector512.FusedMultiplyAdd(v, w0, a0_0); a0_1 = Vector512.FusedMultiplyAdd(v, w1, a0_1); }
+                                    { var v = Vector512.Create(xt[16]); a1_0 = Vector512.FusedMultiplyAdd(v, w0, a1_0); a1_1 = Vector512.FusedMultiplyAdd(v, w1, a1_1); }
+                                    { var v = Vector512.Create(xt[32]); a2_0 = Vector512.FusedMultiplyAdd(v, w0, a2_0); a2_1 = Vector512.FusedMultiplyAdd(v, w1, a2_1); }
+                                    { var v = Vector512.Create(xt[48]); a3_0 = Vector512.FusedMultiplyAdd(v, w0, a3_0); a3_1 = Vector512.FusedMultiplyAdd(v, w1, a3_1); }
+                                    { var v = Vector512.Create(xt[64]); a4_0 = Vector512.FusedMultiplyAdd(v, w0, a4_0); a4_1 = Vector512.FusedMultiplyAdd(v, w1, a4_1); }
+                                    { var v = Vector512.Create(xt[80]); a5_0 = Vector512.FusedMultiplyAdd(v, w0, a5_0); a5_1 = Vector512.FusedMultiplyAdd(v, w1, a5_1); }
+                                    { var v = Vector512.Create(xt[96]); a6_0 = Vector512.FusedMultiplyAdd(v, w0, a6_0); a6_1 = Vector512.FusedMultiplyAdd(v, w1, a6_1); }
+                                    { var v = Vector512.Create(xt[112]); a7_0 = Vector512.FusedMultiplyAdd(v, w0, a7_0); a7_1 = Vector512.FusedMultiplyAdd(v, w1, a7_1); }
+                                    { var v = Vector512.Create(xt[128]); a8_0 = Vector512.FusedMultiplyAdd(v, w0, a8_0); a8_1 = Vector512.FusedMultiplyAdd(v, w1, a8_1); }
+                                    { var v = Vector512.Create(xt[144]); a9_0 = Vector512.FusedMultiplyAdd(v, w0, a9_0); a9_1 = Vector512.FusedMultiplyAdd(v, w1, a9_1); }
+                                    { var v = Vector512.Create(xt[160]); a10_0 = Vector512.FusedMultiplyAdd(v, w0, a10_0); a10_1 = Vector512.FusedMultiplyAdd(v, w1, a10_1); }
+                                    { var v = Vector512.Create(xt[176]); a11_0 = Vector512.FusedMultiplyAdd(v, w0, a11_0); a11_1 = Vector512.FusedMultiplyAdd(v, w1, a11_1); }
                                 }
                             }
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a0_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 0); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a0_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 16);
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a1_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 32); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a1_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 48);
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a2_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 64); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a2_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 80);
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a3_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 96); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a3_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 112);
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a4_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 128); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a4_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 144);
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a5_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 160); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a5_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 176);
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a6_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 192); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a6_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 208);
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a7_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 224); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a7_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 240);
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a8_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 256); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a8_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 272);
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a9_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 288); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a9_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 304);
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a10_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 320); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a10_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 336);
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a11_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 352); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a11_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 368);
+                            Vector512.Store(Vector512.Max(a0_0, Vector512<float>.Zero), yo + 0); Vector512.Store(Vector512.Max(a0_1, Vector512<float>.Zero), yo + 16);
+                            Vector512.Store(Vector512.Max(a1_0, Vector512<float>.Zero), yo + 32); Vector512.Store(Vector512.Max(a1_1, Vector512<float>.Zero), yo + 48);
+                            Vector512.Store(Vector512.Max(a2_0, Vector512<float>.Zero), yo + 64); Vector512.Store(Vector512.Max(a2_1, Vector512<float>.Zero), yo + 80);
+                            Vector512.Store(Vector512.Max(a3_0, Vector512<float>.Zero), yo + 96); Vector512.Store(Vector512.Max(a3_1, Vector512<float>.Zero), yo + 112);
+                            Vector512.Store(Vector512.Max(a4_0, Vector512<float>.Zero), yo + 128); Vector512.Store(Vector512.Max(a4_1, Vector512<float>.Zero), yo + 144);
+                            Vector512.Store(Vector512.Max(a5_0, Vector512<float>.Zero), yo + 160); Vector512.Store(Vector512.Max(a5_1, Vector512<float>.Zero), yo + 176);
+                            Vector512.Store(Vector512.Max(a6_0, Vector512<float>.Zero), yo + 192); Vector512.Store(Vector512.Max(a6_1, Vector512<float>.Zero), yo + 208);
+                            Vector512.Store(Vector512.Max(a7_0, Vector512<float>.Zero), yo + 224); Vector512.Store(Vector512.Max(a7_1, Vector512<float>.Zero), yo + 240);
+                            Vector512.Store(Vector512.Max(a8_0, Vector512<float>.Zero), yo + 256); Vector512.Store(Vector512.Max(a8_1, Vector512<float>.Zero), yo + 272);
+                            Vector512.Store(Vector512.Max(a9_0, Vector512<float>.Zero), yo + 288); Vector512.Store(Vector512.Max(a9_1, Vector512<float>.Zero), yo + 304);
+                            Vector512.Store(Vector512.Max(a10_0, Vector512<float>.Zero), yo + 320); Vector512.Store(Vector512.Max(a10_1, Vector512<float>.Zero), yo + 336);
+                            Vector512.Store(Vector512.Max(a11_0, Vector512<float>.Zero), yo + 352); Vector512.Store(Vector512.Max(a11_1, Vector512<float>.Zero), yo + 368);
                         }
                         {
                             float* xb = band - first * 384, yb = ys; // convolution row r sits at band row r - first
@@ -795,14 +798,14 @@ namespace Samples
                                 float* yp = yb + (oy * 7 + ox) * 32;
                                 for (int c = 0; c < 32; c += 16)
                                 {
-                                    var t0 = r0 & c0 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 0 + c) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                                    var t1 = r0 & c1 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 32 + c) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                                    var t2 = r1 & c0 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 384 + c) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                                    var t3 = r1 & c1 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 416 + c) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                                    var t0m = global::System.Runtime.Intrinsics.Vector512.Max(t0, t1);
-                                    var t2m = global::System.Runtime.Intrinsics.Vector512.Max(t2, t3);
-                                    var t0mm = global::System.Runtime.Intrinsics.Vector512.Max(t0m, t2m);
-                                    global::System.Runtime.Intrinsics.Vector512.Store(t0mm, yp + c);
+                                    var t0 = r0 & c0 ? Vector512.Load(xp + 0 + c) : Vector512.Create(float.NegativeInfinity);
+                                    var t1 = r0 & c1 ? Vector512.Load(xp + 32 + c) : Vector512.Create(float.NegativeInfinity);
+                                    var t2 = r1 & c0 ? Vector512.Load(xp + 384 + c) : Vector512.Create(float.NegativeInfinity);
+                                    var t3 = r1 & c1 ? Vector512.Load(xp + 416 + c) : Vector512.Create(float.NegativeInfinity);
+                                    var t0m = Vector512.Max(t0, t1);
+                                    var t2m = Vector512.Max(t2, t3);
+                                    var t0mm = Vector512.Max(t0m, t2m);
+                                    Vector512.Store(t0mm, yp + c);
                                 }
                             }
                             for (int ox = 1; ox < 6; ox++)
@@ -812,14 +815,14 @@ namespace Samples
                                 float* yp = yb + (oy * 7 + ox) * 32;
                                 for (int c = 0; c < 32; c += 16)
                                 {
-                                    var t0 = r0 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 0 + c) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                                    var t1 = r0 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 32 + c) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                                    var t2 = r1 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 384 + c) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                                    var t3 = r1 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 416 + c) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                                    var t0m = global::System.Runtime.Intrinsics.Vector512.Max(t0, t1);
-                                    var t2m = global::System.Runtime.Intrinsics.Vector512.Max(t2, t3);
-                                    var t0mm = global::System.Runtime.Intrinsics.Vector512.Max(t0m, t2m);
-                                    global::System.Runtime.Intrinsics.Vector512.Store(t0mm, yp + c);
+                                    var t0 = r0 ? Vector512.Load(xp + 0 + c) : Vector512.Create(float.NegativeInfinity);
+                                    var t1 = r0 ? Vector512.Load(xp + 32 + c) : Vector512.Create(float.NegativeInfinity);
+                                    var t2 = r1 ? Vector512.Load(xp + 384 + c) : Vector512.Create(float.NegativeInfinity);
+                                    var t3 = r1 ? Vector512.Load(xp + 416 + c) : Vector512.Create(float.NegativeInfinity);
+                                    var t0m = Vector512.Max(t0, t1);
+                                    var t2m = Vector512.Max(t2, t3);
+                                    var t0mm = Vector512.Max(t0m, t2m);
+                                    Vector512.Store(t0mm, yp + c);
                                 }
                             }
                             for (int ox = 6; ox < 7; ox++) // windows that reach past the left or right edge
@@ -831,14 +834,14 @@ namespace Samples
                                 float* yp = yb + (oy * 7 + ox) * 32;
                                 for (int c = 0; c < 32; c += 16)
                                 {
-                                    var t0 = r0 & c0 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 0 + c) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                                    var t1 = r0 & c1 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 32 + c) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                                    var t2 = r1 & c0 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 384 + c) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                                    var t3 = r1 & c1 ? global::System.Runtime.Intrinsics.Vector512.Load(xp + 416 + c) : global::System.Runtime.Intrinsics.Vector512.Create(float.NegativeInfinity);
-                                    var t0m = global::System.Runtime.Intrinsics.Vector512.Max(t0, t1);
-                                    var t2m = global::System.Runtime.Intrinsics.Vector512.Max(t2, t3);
-                                    var t0mm = global::System.Runtime.Intrinsics.Vector512.Max(t0m, t2m);
-                                    global::System.Runtime.Intrinsics.Vector512.Store(t0mm, yp + c);
+                                    var t0 = r0 & c0 ? Vector512.Load(xp + 0 + c) : Vector512.Create(float.NegativeInfinity);
+                                    var t1 = r0 & c1 ? Vector512.Load(xp + 32 + c) : Vector512.Create(float.NegativeInfinity);
+                                    var t2 = r1 & c0 ? Vector512.Load(xp + 384 + c) : Vector512.Create(float.NegativeInfinity);
+                                    var t3 = r1 & c1 ? Vector512.Load(xp + 416 + c) : Vector512.Create(float.NegativeInfinity);
+                                    var t0m = Vector512.Max(t0, t1);
+                                    var t2m = Vector512.Max(t2, t3);
+                                    var t0mm = Vector512.Max(t0m, t2m);
+                                    Vector512.Store(t0mm, yp + c);
                                 }
                             }
                         }
@@ -865,29 +868,29 @@ namespace Samples
                             float* yo = yb + (by * 12 + bx) * 32;
                             for (int co = 0; co < 32; co += 16)
                             {
-                                global::System.Runtime.Intrinsics.Vector256<float> a0_0 = global::System.Runtime.Intrinsics.Vector256.Load(p + 4768 + co), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0;
-                                global::System.Runtime.Intrinsics.Vector256<float> a0_1 = global::System.Runtime.Intrinsics.Vector256.Load(p + 4776 + co), a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1, a4_1 = a0_1, a5_1 = a0_1;
+                                Vector256<float> a0_0 = Vector256.Load(p + 4768 + co), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0;
+                                Vector256<float> a0_1 = Vector256.Load(p + 4776 + co), a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1, a4_1 = a0_1, a5_1 = a0_1;
                                 for (int ky = 0; ky < 3; ky++)
                                 {
                                     float* xt = xo + ky * 224;
                                     float* wk = wt + ky * 1536 + co;
                                     for (int t = 0; t < 48; t++, xt++, wk += 32) // kernel column × input channel: contiguous in both x and wt
                                     {
-                                        var w0 = global::System.Runtime.Intrinsics.Vector256.Load(wk); var w1 = global::System.Runtime.Intrinsics.Vector256.Load(wk + 8);
-                                        { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[0]); a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a0_0); a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a0_1); }
-                                        { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[16]); a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a1_0); a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a1_1); }
-                                        { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[32]); a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a2_0); a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a2_1); }
-                                        { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[48]); a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a3_0); a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a3_1); }
-                                        { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[64]); a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a4_0); a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a4_1); }
-                                        { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[80]); a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a5_0); a5_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a5_1); }
+                                        var w0 = Vector256.Load(wk); var w1 = Vector256.Load(wk + 8);
+                                        { var v = Vector256.Create(xt[0]); a0_0 = Vector256.FusedMultiplyAdd(v, w0, a0_0); a0_1 = Vector256.FusedMultiplyAdd(v, w1, a0_1); }
+                                        { var v = Vector256.Create(xt[16]); a1_0 = Vector256.FusedMultiplyAdd(v, w0, a1_0); a1_1 = Vector256.FusedMultiplyAdd(v, w1, a1_1); }
+                                        { var v = Vector256.Create(xt[32]); a2_0 = Vector256.FusedMultiplyAdd(v, w0, a2_0); a2_1 = Vector256.FusedMultiplyAdd(v, w1, a2_1); }
+                                        { var v = Vector256.Create(xt[48]); a3_0 = Vector256.FusedMultiplyAdd(v, w0, a3_0); a3_1 = Vector256.FusedMultiplyAdd(v, w1, a3_1); }
+                                        { var v = Vector256.Create(xt[64]); a4_0 = Vector256.FusedMultiplyAdd(v, w0, a4_0); a4_1 = Vector256.FusedMultiplyAdd(v, w1, a4_1); }
+                                        { var v = Vector256.Create(xt[80]); a5_0 = Vector256.FusedMultiplyAdd(v, w0, a5_0); a5_1 = Vector256.FusedMultiplyAdd(v, w1, a5_1); }
                                     }
                                 }
-                                global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a0_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 0 + co); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a0_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 8 + co);
-                                global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a1_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 32 + co); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a1_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 40 + co);
-                                global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a2_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 64 + co); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a2_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 72 + co);
-                                global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a3_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 96 + co); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a3_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 104 + co);
-                                global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a4_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 128 + co); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a4_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 136 + co);
-                                global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a5_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 160 + co); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a5_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 168 + co);
+                                Vector256.Store(Vector256.Max(a0_0, Vector256<float>.Zero), yo + 0 + co); Vector256.Store(Vector256.Max(a0_1, Vector256<float>.Zero), yo + 8 + co);
+                                Vector256.Store(Vector256.Max(a1_0, Vector256<float>.Zero), yo + 32 + co); Vector256.Store(Vector256.Max(a1_1, Vector256<float>.Zero), yo + 40 + co);
+                                Vector256.Store(Vector256.Max(a2_0, Vector256<float>.Zero), yo + 64 + co); Vector256.Store(Vector256.Max(a2_1, Vector256<float>.Zero), yo + 72 + co);
+                                Vector256.Store(Vector256.Max(a3_0, Vector256<float>.Zero), yo + 96 + co); Vector256.Store(Vector256.Max(a3_1, Vector256<float>.Zero), yo + 104 + co);
+                                Vector256.Store(Vector256.Max(a4_0, Vector256<float>.Zero), yo + 128 + co); Vector256.Store(Vector256.Max(a4_1, Vector256<float>.Zero), yo + 136 + co);
+                                Vector256.Store(Vector256.Max(a5_0, Vector256<float>.Zero), yo + 160 + co); Vector256.Store(Vector256.Max(a5_1, Vector256<float>.Zero), yo + 168 + co);
                             }
                         }
                     }
@@ -905,14 +908,14 @@ namespace Samples
                             float* yp = yb + (oy * 7 + ox) * 32;
                             for (int c = 0; c < 32; c += 8)
                             {
-                                var t0 = r0 & c0 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 0 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                                var t1 = r0 & c1 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 32 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                                var t2 = r1 & c0 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 384 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                                var t3 = r1 & c1 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 416 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                                var t0m = global::System.Runtime.Intrinsics.Vector256.Max(t0, t1);
-                                var t2m = global::System.Runtime.Intrinsics.Vector256.Max(t2, t3);
-                                var t0mm = global::System.Runtime.Intrinsics.Vector256.Max(t0m, t2m);
-                                global::System.Runtime.Intrinsics.Vector256.Store(t0mm, yp + c);
+                                var t0 = r0 & c0 ? Vector256.Load(xp + 0 + c) : Vector256.Create(float.NegativeInfinity);
+                                var t1 = r0 & c1 ? Vector256.Load(xp + 32 + c) : Vector256.Create(float.NegativeInfinity);
+                                var t2 = r1 & c0 ? Vector256.Load(xp + 384 + c) : Vector256.Create(float.NegativeInfinity);
+                                var t3 = r1 & c1 ? Vector256.Load(xp + 416 + c) : Vector256.Create(float.NegativeInfinity);
+                                var t0m = Vector256.Max(t0, t1);
+                                var t2m = Vector256.Max(t2, t3);
+                                var t0mm = Vector256.Max(t0m, t2m);
+                                Vector256.Store(t0mm, yp + c);
                             }
                         }
                         for (int ox = 1; ox < 6; ox++)
@@ -922,14 +925,14 @@ namespace Samples
                             float* yp = yb + (oy * 7 + ox) * 32;
                             for (int c = 0; c < 32; c += 8)
                             {
-                                var t0 = r0 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 0 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                                var t1 = r0 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 32 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                                var t2 = r1 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 384 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                                var t3 = r1 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 416 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                                var t0m = global::System.Runtime.Intrinsics.Vector256.Max(t0, t1);
-                                var t2m = global::System.Runtime.Intrinsics.Vector256.Max(t2, t3);
-                                var t0mm = global::System.Runtime.Intrinsics.Vector256.Max(t0m, t2m);
-                                global::System.Runtime.Intrinsics.Vector256.Store(t0mm, yp + c);
+                                var t0 = r0 ? Vector256.Load(xp + 0 + c) : Vector256.Create(float.NegativeInfinity);
+                                var t1 = r0 ? Vector256.Load(xp + 32 + c) : Vector256.Create(float.NegativeInfinity);
+                                var t2 = r1 ? Vector256.Load(xp + 384 + c) : Vector256.Create(float.NegativeInfinity);
+                                var t3 = r1 ? Vector256.Load(xp + 416 + c) : Vector256.Create(float.NegativeInfinity);
+                                var t0m = Vector256.Max(t0, t1);
+                                var t2m = Vector256.Max(t2, t3);
+                                var t0mm = Vector256.Max(t0m, t2m);
+                                Vector256.Store(t0mm, yp + c);
                             }
                         }
                         for (int ox = 6; ox < 7; ox++) // windows that reach past the left or right edge
@@ -941,14 +944,14 @@ namespace Samples
                             float* yp = yb + (oy * 7 + ox) * 32;
                             for (int c = 0; c < 32; c += 8)
                             {
-                                var t0 = r0 & c0 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 0 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                                var t1 = r0 & c1 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 32 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                                var t2 = r1 & c0 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 384 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                                var t3 = r1 & c1 ? global::System.Runtime.Intrinsics.Vector256.Load(xp + 416 + c) : global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                                var t0m = global::System.Runtime.Intrinsics.Vector256.Max(t0, t1);
-                                var t2m = global::System.Runtime.Intrinsics.Vector256.Max(t2, t3);
-                                var t0mm = global::System.Runtime.Intrinsics.Vector256.Max(t0m, t2m);
-                                global::System.Runtime.Intrinsics.Vector256.Store(t0mm, yp + c);
+                                var t0 = r0 & c0 ? Vector256.Load(xp + 0 + c) : Vector256.Create(float.NegativeInfinity);
+                                var t1 = r0 & c1 ? Vector256.Load(xp + 32 + c) : Vector256.Create(float.NegativeInfinity);
+                                var t2 = r1 & c0 ? Vector256.Load(xp + 384 + c) : Vector256.Create(float.NegativeInfinity);
+                                var t3 = r1 & c1 ? Vector256.Load(xp + 416 + c) : Vector256.Create(float.NegativeInfinity);
+                                var t0m = Vector256.Max(t0, t1);
+                                var t2m = Vector256.Max(t2, t3);
+                                var t0mm = Vector256.Max(t0m, t2m);
+                                Vector256.Store(t0mm, yp + c);
                             }
                         }
                     }
@@ -958,7 +961,7 @@ namespace Samples
 
         // Conv2d-1, channels-last and direct: x [n, 28, 28, 1] -> y [n, 26, 26, 16], packed weights wt [3, 3, 1, 16], then ReLU.
         // Each block keeps output pixels × output-channel vectors in registers; each reduction step broadcasts one input value per pixel.
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_1_ForwardChannelsLast(float* x, float* y, float* p, float* wt, float* col, int n)
         {
             if (global::CnnGen.Kernels.Gemm.UseVector512)
@@ -975,52 +978,52 @@ namespace Samples
                             int by = rb * 2, bx = global::System.Math.Min(cb * 9, 17); // the block's first output row and column (the last block moves back to fit; its overlap is computed twice)
                             float* xo = xb + (by * 28 + bx) * 1;
                             float* yo = yb + (by * 26 + bx) * 16;
-                            global::System.Runtime.Intrinsics.Vector512<float> a0_0 = global::System.Runtime.Intrinsics.Vector512.Load(p + 144), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0, a10_0 = a0_0, a11_0 = a0_0, a12_0 = a0_0, a13_0 = a0_0, a14_0 = a0_0, a15_0 = a0_0, a16_0 = a0_0, a17_0 = a0_0;
+                            Vector512<float> a0_0 = Vector512.Load(p + 144), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0, a10_0 = a0_0, a11_0 = a0_0, a12_0 = a0_0, a13_0 = a0_0, a14_0 = a0_0, a15_0 = a0_0, a16_0 = a0_0, a17_0 = a0_0;
                             for (int ky = 0; ky < 3; ky++)
                             {
                                 float* xt = xo + ky * 28;
                                 float* wk = wt + ky * 48;
                                 for (int t = 0; t < 3; t++, xt++, wk += 16) // kernel column × input channel: contiguous in both x and wt
                                 {
-                                    var w0 = global::System.Runtime.Intrinsics.Vector512.Load(wk);
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[0]); a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a0_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[1]); a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a1_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[2]); a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a2_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[3]); a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a3_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[4]); a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a4_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[5]); a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a5_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[6]); a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a6_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[7]); a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a7_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[8]); a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a8_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[28]); a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a9_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[29]); a10_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a10_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[30]); a11_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a11_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[31]); a12_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a12_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[32]); a13_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a13_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[33]); a14_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a14_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[34]); a15_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a15_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[35]); a16_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a16_0); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[36]); a17_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a17_0); }
+                                    var w0 = Vector512.Load(wk);
+                                    { var v = Vector512.Create(xt[0]); a0_0 = Vector512.FusedMultiplyAdd(v, w0, a0_0); }
+                                    { var v = Vector512.Create(xt[1]); a1_0 = Vector512.FusedMultiplyAdd(v, w0, a1_0); }
+                                    { var v = Vector512.Create(xt[2]); a2_0 = Vector512.FusedMultiplyAdd(v, w0, a2_0); }
+                                    { var v = Vector512.Create(xt[3]); a3_0 = Vector512.FusedMultiplyAdd(v, w0, a3_0); }
+                                    { var v = Vector512.Create(xt[4]); a4_0 = Vector512.FusedMultiplyAdd(v, w0, a4_0); }
+                                    { var v = Vector512.Create(xt[5]); a5_0 = Vector512.FusedMultiplyAdd(v, w0, a5_0); }
+                                    { var v = Vector512.Create(xt[6]); a6_0 = Vector512.FusedMultiplyAdd(v, w0, a6_0); }
+                                    { var v = Vector512.Create(xt[7]); a7_0 = Vector512.FusedMultiplyAdd(v, w0, a7_0); }
+                                    { var v = Vector512.Create(xt[8]); a8_0 = Vector512.FusedMultiplyAdd(v, w0, a8_0); }
+                                    { var v = Vector512.Create(xt[28]); a9_0 = Vector512.FusedMultiplyAdd(v, w0, a9_0); }
+                                    { var v = Vector512.Create(xt[29]); a10_0 = Vector512.FusedMultiplyAdd(v, w0, a10_0); }
+                                    { var v = Vector512.Create(xt[30]); a11_0 = Vector512.FusedMultiplyAdd(v, w0, a11_0); }
+                                    { var v = Vector512.Create(xt[31]); a12_0 = Vector512.FusedMultiplyAdd(v, w0, a12_0); }
+                                    { var v = Vector512.Create(xt[32]); a13_0 = Vector512.FusedMultiplyAdd(v, w0, a13_0); }
+                                    { var v = Vector512.Create(xt[33]); a14_0 = Vector512.FusedMultiplyAdd(v, w0, a14_0); }
+                                    { var v = Vector512.Create(xt[34]); a15_0 = Vector512.FusedMultiplyAdd(v, w0, a15_0); }
+                                    { var v = Vector512.Create(xt[35]); a16_0 = Vector512.FusedMultiplyAdd(v, w0, a16_0); }
+                                    { var v = Vector512.Create(xt[36]); a17_0 = Vector512.FusedMultiplyAdd(v, w0, a17_0); }
                                 }
                             }
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a0_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 0);
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a1_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 16);
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a2_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 32);
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a3_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 48);
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a4_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 64);
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a5_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 80);
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a6_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 96);
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a7_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 112);
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a8_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 128);
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a9_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 416);
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a10_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 432);
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a11_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 448);
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a12_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 464);
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a13_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 480);
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a14_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 496);
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a15_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 512);
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a16_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 528);
-                            global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a17_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 544);
+                            Vector512.Store(Vector512.Max(a0_0, Vector512<float>.Zero), yo + 0);
+                            Vector512.Store(Vector512.Max(a1_0, Vector512<float>.Zero), yo + 16);
+                            Vector512.Store(Vector512.Max(a2_0, Vector512<float>.Zero), yo + 32);
+                            Vector512.Store(Vector512.Max(a3_0, Vector512<float>.Zero), yo + 48);
+                            Vector512.Store(Vector512.Max(a4_0, Vector512<float>.Zero), yo + 64);
+                            Vector512.Store(Vector512.Max(a5_0, Vector512<float>.Zero), yo + 80);
+                            Vector512.Store(Vector512.Max(a6_0, Vector512<float>.Zero), yo + 96);
+                            Vector512.Store(Vector512.Max(a7_0, Vector512<float>.Zero), yo + 112);
+                            Vector512.Store(Vector512.Max(a8_0, Vector512<float>.Zero), yo + 128);
+                            Vector512.Store(Vector512.Max(a9_0, Vector512<float>.Zero), yo + 416);
+                            Vector512.Store(Vector512.Max(a10_0, Vector512<float>.Zero), yo + 432);
+                            Vector512.Store(Vector512.Max(a11_0, Vector512<float>.Zero), yo + 448);
+                            Vector512.Store(Vector512.Max(a12_0, Vector512<float>.Zero), yo + 464);
+                            Vector512.Store(Vector512.Max(a13_0, Vector512<float>.Zero), yo + 480);
+                            Vector512.Store(Vector512.Max(a14_0, Vector512<float>.Zero), yo + 496);
+                            Vector512.Store(Vector512.Max(a15_0, Vector512<float>.Zero), yo + 512);
+                            Vector512.Store(Vector512.Max(a16_0, Vector512<float>.Zero), yo + 528);
+                            Vector512.Store(Vector512.Max(a17_0, Vector512<float>.Zero), yo + 544);
                         }
                     }
                 }
@@ -1038,29 +1041,29 @@ namespace Samples
                         int by = rb * 2, bx = global::System.Math.Min(cb * 3, 23); // the block's first output row and column (the last block moves back to fit; its overlap is computed twice)
                         float* xo = xb + (by * 28 + bx) * 1;
                         float* yo = yb + (by * 26 + bx) * 16;
-                        global::System.Runtime.Intrinsics.Vector256<float> a0_0 = global::System.Runtime.Intrinsics.Vector256.Load(p + 144), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0;
-                        global::System.Runtime.Intrinsics.Vector256<float> a0_1 = global::System.Runtime.Intrinsics.Vector256.Load(p + 152), a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1, a4_1 = a0_1, a5_1 = a0_1;
+                        Vector256<float> a0_0 = Vector256.Load(p + 144), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0;
+                        Vector256<float> a0_1 = Vector256.Load(p + 152), a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1, a4_1 = a0_1, a5_1 = a0_1;
                         for (int ky = 0; ky < 3; ky++)
                         {
                             float* xt = xo + ky * 28;
                             float* wk = wt + ky * 48;
                             for (int t = 0; t < 3; t++, xt++, wk += 16) // kernel column × input channel: contiguous in both x and wt
                             {
-                                var w0 = global::System.Runtime.Intrinsics.Vector256.Load(wk); var w1 = global::System.Runtime.Intrinsics.Vector256.Load(wk + 8);
-                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[0]); a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a0_0); a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a0_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[1]); a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a1_0); a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a1_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[2]); a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a2_0); a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a2_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[28]); a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a3_0); a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a3_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[29]); a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a4_0); a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a4_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[30]); a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a5_0); a5_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a5_1); }
+                                var w0 = Vector256.Load(wk); var w1 = Vector256.Load(wk + 8);
+                                { var v = Vector256.Create(xt[0]); a0_0 = Vector256.FusedMultiplyAdd(v, w0, a0_0); a0_1 = Vector256.FusedMultiplyAdd(v, w1, a0_1); }
+                                { var v = Vector256.Create(xt[1]); a1_0 = Vector256.FusedMultiplyAdd(v, w0, a1_0); a1_1 = Vector256.FusedMultiplyAdd(v, w1, a1_1); }
+                                { var v = Vector256.Create(xt[2]); a2_0 = Vector256.FusedMultiplyAdd(v, w0, a2_0); a2_1 = Vector256.FusedMultiplyAdd(v, w1, a2_1); }
+                                { var v = Vector256.Create(xt[28]); a3_0 = Vector256.FusedMultiplyAdd(v, w0, a3_0); a3_1 = Vector256.FusedMultiplyAdd(v, w1, a3_1); }
+                                { var v = Vector256.Create(xt[29]); a4_0 = Vector256.FusedMultiplyAdd(v, w0, a4_0); a4_1 = Vector256.FusedMultiplyAdd(v, w1, a4_1); }
+                                { var v = Vector256.Create(xt[30]); a5_0 = Vector256.FusedMultiplyAdd(v, w0, a5_0); a5_1 = Vector256.FusedMultiplyAdd(v, w1, a5_1); }
                             }
                         }
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a0_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 0); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a0_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 8);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a1_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 16); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a1_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 24);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a2_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 32); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a2_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 40);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a3_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 416); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a3_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 424);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a4_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 432); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a4_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 440);
-                        global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a5_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 448); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a5_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 456);
+                        Vector256.Store(Vector256.Max(a0_0, Vector256<float>.Zero), yo + 0); Vector256.Store(Vector256.Max(a0_1, Vector256<float>.Zero), yo + 8);
+                        Vector256.Store(Vector256.Max(a1_0, Vector256<float>.Zero), yo + 16); Vector256.Store(Vector256.Max(a1_1, Vector256<float>.Zero), yo + 24);
+                        Vector256.Store(Vector256.Max(a2_0, Vector256<float>.Zero), yo + 32); Vector256.Store(Vector256.Max(a2_1, Vector256<float>.Zero), yo + 40);
+                        Vector256.Store(Vector256.Max(a3_0, Vector256<float>.Zero), yo + 416); Vector256.Store(Vector256.Max(a3_1, Vector256<float>.Zero), yo + 424);
+                        Vector256.Store(Vector256.Max(a4_0, Vector256<float>.Zero), yo + 432); Vector256.Store(Vector256.Max(a4_1, Vector256<float>.Zero), yo + 440);
+                        Vector256.Store(Vector256.Max(a5_0, Vector256<float>.Zero), yo + 448); Vector256.Store(Vector256.Max(a5_1, Vector256<float>.Zero), yo + 456);
                     }
                 }
             }
@@ -1068,7 +1071,7 @@ namespace Samples
 
         // Conv2d-4, channels-last and direct: x [n, 14, 14, 16] -> y [n, 12, 12, 32], packed weights wt [3, 3, 16, 32], then ReLU.
         // Each block keeps output pixels × output-channel vectors in registers; each reduction step broadcasts one input value per pixel.
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_4_ForwardChannelsLast(float* x, float* y, float* p, float* wt, float* col, int n)
         {
             if (global::CnnGen.Kernels.Gemm.UseVector512)
@@ -1083,41 +1086,41 @@ namespace Samples
                         int by = rb, bx = 0; // the block's first output row and column
                         float* xo = xb + (by * 14 + bx) * 16;
                         float* yo = yb + (by * 12 + bx) * 32;
-                        global::System.Runtime.Intrinsics.Vector512<float> a0_0 = global::System.Runtime.Intrinsics.Vector512.Load(p + 4768), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0, a10_0 = a0_0, a11_0 = a0_0;
-                        global::System.Runtime.Intrinsics.Vector512<float> a0_1 = global::System.Runtime.Intrinsics.Vector512.Load(p + 4784), a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1, a4_1 = a0_1, a5_1 = a0_1, a6_1 = a0_1, a7_1 = a0_1, a8_1 = a0_1, a9_1 = a0_1, a10_1 = a0_1, a11_1 = a0_1;
+                        Vector512<float> a0_0 = Vector512.Load(p + 4768), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0, a10_0 = a0_0, a11_0 = a0_0;
+                        Vector512<float> a0_1 = Vector512.Load(p + 4784), a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1, a4_1 = a0_1, a5_1 = a0_1, a6_1 = a0_1, a7_1 = a0_1, a8_1 = a0_1, a9_1 = a0_1, a10_1 = a0_1, a11_1 = a0_1;
                         for (int ky = 0; ky < 3; ky++)
                         {
                             float* xt = xo + ky * 224;
                             float* wk = wt + ky * 1536;
                             for (int t = 0; t < 48; t++, xt++, wk += 32) // kernel column × input channel: contiguous in both x and wt
                             {
-                                var w0 = global::System.Runtime.Intrinsics.Vector512.Load(wk); var w1 = global::System.Runtime.Intrinsics.Vector512.Load(wk + 16);
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[0]); a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a0_0); a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a0_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[16]); a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a1_0); a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a1_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[32]); a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a2_0); a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a2_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[48]); a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a3_0); a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a3_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[64]); a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a4_0); a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a4_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[80]); a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a5_0); a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a5_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[96]); a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a6_0); a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a6_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[112]); a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a7_0); a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a7_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[128]); a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a8_0); a8_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a8_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[144]); a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a9_0); a9_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a9_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[160]); a10_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a10_0); a10_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a10_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[176]); a11_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a11_0); a11_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w1, a11_1); }
+                                var w0 = Vector512.Load(wk); var w1 = Vector512.Load(wk + 16);
+                                { var v = Vector512.Create(xt[0]); a0_0 = Vector512.FusedMultiplyAdd(v, w0, a0_0); a0_1 = Vector512.FusedMultiplyAdd(v, w1, a0_1); }
+                                { var v = Vector512.Create(xt[16]); a1_0 = Vector512.FusedMultiplyAdd(v, w0, a1_0); a1_1 = Vector512.FusedMultiplyAdd(v, w1, a1_1); }
+                                { var v = Vector512.Create(xt[32]); a2_0 = Vector512.FusedMultiplyAdd(v, w0, a2_0); a2_1 = Vector512.FusedMultiplyAdd(v, w1, a2_1); }
+                                { var v = Vector512.Create(xt[48]); a3_0 = Vector512.FusedMultiplyAdd(v, w0, a3_0); a3_1 = Vector512.FusedMultiplyAdd(v, w1, a3_1); }
+                                { var v = Vector512.Create(xt[64]); a4_0 = Vector512.FusedMultiplyAdd(v, w0, a4_0); a4_1 = Vector512.FusedMultiplyAdd(v, w1, a4_1); }
+                                { var v = Vector512.Create(xt[80]); a5_0 = Vector512.FusedMultiplyAdd(v, w0, a5_0); a5_1 = Vector512.FusedMultiplyAdd(v, w1, a5_1); }
+                                { var v = Vector512.Create(xt[96]); a6_0 = Vector512.FusedMultiplyAdd(v, w0, a6_0); a6_1 = Vector512.FusedMultiplyAdd(v, w1, a6_1); }
+                                { var v = Vector512.Create(xt[112]); a7_0 = Vector512.FusedMultiplyAdd(v, w0, a7_0); a7_1 = Vector512.FusedMultiplyAdd(v, w1, a7_1); }
+                                { var v = Vector512.Create(xt[128]); a8_0 = Vector512.FusedMultiplyAdd(v, w0, a8_0); a8_1 = Vector512.FusedMultiplyAdd(v, w1, a8_1); }
+                                { var v = Vector512.Create(xt[144]); a9_0 = Vector512.FusedMultiplyAdd(v, w0, a9_0); a9_1 = Vector512.FusedMultiplyAdd(v, w1, a9_1); }
+                                { var v = Vector512.Create(xt[160]); a10_0 = Vector512.FusedMultiplyAdd(v, w0, a10_0); a10_1 = Vector512.FusedMultiplyAdd(v, w1, a10_1); }
+                                { var v = Vector512.Create(xt[176]); a11_0 = Vector512.FusedMultiplyAdd(v, w0, a11_0); a11_1 = Vector512.FusedMultiplyAdd(v, w1, a11_1); }
                             }
                         }
-                        global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a0_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 0); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a0_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 16);
-                        global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a1_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 32); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a1_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 48);
-                        global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a2_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 64); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a2_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 80);
-                        global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a3_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 96); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a3_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 112);
-                        global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a4_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 128); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a4_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 144);
-                        global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a5_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 160); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a5_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 176);
-                        global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a6_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 192); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a6_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 208);
-                        global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a7_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 224); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a7_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 240);
-                        global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a8_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 256); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a8_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 272);
-                        global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a9_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 288); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a9_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 304);
-                        global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a10_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 320); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a10_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 336);
-                        global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a11_0, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 352); global::System.Runtime.Intrinsics.Vector512.Store(global::System.Runtime.Intrinsics.Vector512.Max(a11_1, global::System.Runtime.Intrinsics.Vector512<float>.Zero), yo + 368);
+                        Vector512.Store(Vector512.Max(a0_0, Vector512<float>.Zero), yo + 0); Vector512.Store(Vector512.Max(a0_1, Vector512<float>.Zero), yo + 16);
+                        Vector512.Store(Vector512.Max(a1_0, Vector512<float>.Zero), yo + 32); Vector512.Store(Vector512.Max(a1_1, Vector512<float>.Zero), yo + 48);
+                        Vector512.Store(Vector512.Max(a2_0, Vector512<float>.Zero), yo + 64); Vector512.Store(Vector512.Max(a2_1, Vector512<float>.Zero), yo + 80);
+                        Vector512.Store(Vector512.Max(a3_0, Vector512<float>.Zero), yo + 96); Vector512.Store(Vector512.Max(a3_1, Vector512<float>.Zero), yo + 112);
+                        Vector512.Store(Vector512.Max(a4_0, Vector512<float>.Zero), yo + 128); Vector512.Store(Vector512.Max(a4_1, Vector512<float>.Zero), yo + 144);
+                        Vector512.Store(Vector512.Max(a5_0, Vector512<float>.Zero), yo + 160); Vector512.Store(Vector512.Max(a5_1, Vector512<float>.Zero), yo + 176);
+                        Vector512.Store(Vector512.Max(a6_0, Vector512<float>.Zero), yo + 192); Vector512.Store(Vector512.Max(a6_1, Vector512<float>.Zero), yo + 208);
+                        Vector512.Store(Vector512.Max(a7_0, Vector512<float>.Zero), yo + 224); Vector512.Store(Vector512.Max(a7_1, Vector512<float>.Zero), yo + 240);
+                        Vector512.Store(Vector512.Max(a8_0, Vector512<float>.Zero), yo + 256); Vector512.Store(Vector512.Max(a8_1, Vector512<float>.Zero), yo + 272);
+                        Vector512.Store(Vector512.Max(a9_0, Vector512<float>.Zero), yo + 288); Vector512.Store(Vector512.Max(a9_1, Vector512<float>.Zero), yo + 304);
+                        Vector512.Store(Vector512.Max(a10_0, Vector512<float>.Zero), yo + 320); Vector512.Store(Vector512.Max(a10_1, Vector512<float>.Zero), yo + 336);
+                        Vector512.Store(Vector512.Max(a11_0, Vector512<float>.Zero), yo + 352); Vector512.Store(Vector512.Max(a11_1, Vector512<float>.Zero), yo + 368);
                     }
                 }
                 return;
@@ -1136,29 +1139,29 @@ namespace Samples
                         float* yo = yb + (by * 12 + bx) * 32;
                         for (int co = 0; co < 32; co += 16)
                         {
-                            global::System.Runtime.Intrinsics.Vector256<float> a0_0 = global::System.Runtime.Intrinsics.Vector256.Load(p + 4768 + co), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0;
-                            global::System.Runtime.Intrinsics.Vector256<float> a0_1 = global::System.Runtime.Intrinsics.Vector256.Load(p + 4776 + co), a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1, a4_1 = a0_1, a5_1 = a0_1;
+                            Vector256<float> a0_0 = Vector256.Load(p + 4768 + co), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0;
+                            Vector256<float> a0_1 = Vector256.Load(p + 4776 + co), a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1, a4_1 = a0_1, a5_1 = a0_1;
                             for (int ky = 0; ky < 3; ky++)
                             {
                                 float* xt = xo + ky * 224;
                                 float* wk = wt + ky * 1536 + co;
                                 for (int t = 0; t < 48; t++, xt++, wk += 32) // kernel column × input channel: contiguous in both x and wt
                                 {
-                                    var w0 = global::System.Runtime.Intrinsics.Vector256.Load(wk); var w1 = global::System.Runtime.Intrinsics.Vector256.Load(wk + 8);
-                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[0]); a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a0_0); a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a0_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[16]); a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a1_0); a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a1_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[32]); a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a2_0); a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a2_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[48]); a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a3_0); a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a3_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[64]); a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a4_0); a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a4_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[80]); a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a5_0); a5_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a5_1); }
+                                    var w0 = Vector256.Load(wk); var w1 = Vector256.Load(wk + 8);
+                                    { var v = Vector256.Create(xt[0]); a0_0 = Vector256.FusedMultiplyAdd(v, w0, a0_0); a0_1 = Vector256.FusedMultiplyAdd(v, w1, a0_1); }
+                                    { var v = Vector256.Create(xt[16]); a1_0 = Vector256.FusedMultiplyAdd(v, w0, a1_0); a1_1 = Vector256.FusedMultiplyAdd(v, w1, a1_1); }
+                                    { var v = Vector256.Create(xt[32]); a2_0 = Vector256.FusedMultiplyAdd(v, w0, a2_0); a2_1 = Vector256.FusedMultiplyAdd(v, w1, a2_1); }
+                                    { var v = Vector256.Create(xt[48]); a3_0 = Vector256.FusedMultiplyAdd(v, w0, a3_0); a3_1 = Vector256.FusedMultiplyAdd(v, w1, a3_1); }
+                                    { var v = Vector256.Create(xt[64]); a4_0 = Vector256.FusedMultiplyAdd(v, w0, a4_0); a4_1 = Vector256.FusedMultiplyAdd(v, w1, a4_1); }
+                                    { var v = Vector256.Create(xt[80]); a5_0 = Vector256.FusedMultiplyAdd(v, w0, a5_0); a5_1 = Vector256.FusedMultiplyAdd(v, w1, a5_1); }
                                 }
                             }
-                            global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a0_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 0 + co); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a0_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 8 + co);
-                            global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a1_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 32 + co); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a1_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 40 + co);
-                            global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a2_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 64 + co); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a2_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 72 + co);
-                            global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a3_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 96 + co); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a3_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 104 + co);
-                            global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a4_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 128 + co); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a4_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 136 + co);
-                            global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a5_0, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 160 + co); global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.Max(a5_1, global::System.Runtime.Intrinsics.Vector256<float>.Zero), yo + 168 + co);
+                            Vector256.Store(Vector256.Max(a0_0, Vector256<float>.Zero), yo + 0 + co); Vector256.Store(Vector256.Max(a0_1, Vector256<float>.Zero), yo + 8 + co);
+                            Vector256.Store(Vector256.Max(a1_0, Vector256<float>.Zero), yo + 32 + co); Vector256.Store(Vector256.Max(a1_1, Vector256<float>.Zero), yo + 40 + co);
+                            Vector256.Store(Vector256.Max(a2_0, Vector256<float>.Zero), yo + 64 + co); Vector256.Store(Vector256.Max(a2_1, Vector256<float>.Zero), yo + 72 + co);
+                            Vector256.Store(Vector256.Max(a3_0, Vector256<float>.Zero), yo + 96 + co); Vector256.Store(Vector256.Max(a3_1, Vector256<float>.Zero), yo + 104 + co);
+                            Vector256.Store(Vector256.Max(a4_0, Vector256<float>.Zero), yo + 128 + co); Vector256.Store(Vector256.Max(a4_1, Vector256<float>.Zero), yo + 136 + co);
+                            Vector256.Store(Vector256.Max(a5_0, Vector256<float>.Zero), yo + 160 + co); Vector256.Store(Vector256.Max(a5_1, Vector256<float>.Zero), yo + 168 + co);
                         }
                     }
                 }
@@ -1180,7 +1183,7 @@ namespace Samples
         }
 
         // Conv2d-1 backward, channels-last: x [n, 28, 28, 1], y and dy [n, 26, 26, 16]; wd: the flipped weights [3, 3, 16, 1].
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_1_BackwardChannelsLast(float* x, float* y, float* dy, float* dx, float* p, float* g, float* wd, float* col, int n, bool needDx)
         {
             float* dw = col; // d(weights) in packed order [3, 3, 1, 16], summed over the samples
@@ -1197,34 +1200,34 @@ namespace Samples
                     // Vector512: 9 rows × 1 vector(s) of 16 output channels per block.
                     float* dwr = dw + (0) * 16;
                     float* xk = xb;
-                    global::System.Runtime.Intrinsics.Vector512<float> a0_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 0), a1_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 16), a2_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 32), a3_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 48), a4_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 64), a5_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 80), a6_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 96), a7_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 112), a8_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 128);
+                    Vector512<float> a0_0 = Vector512.Load(dwr + 0), a1_0 = Vector512.Load(dwr + 16), a2_0 = Vector512.Load(dwr + 32), a3_0 = Vector512.Load(dwr + 48), a4_0 = Vector512.Load(dwr + 64), a5_0 = Vector512.Load(dwr + 80), a6_0 = Vector512.Load(dwr + 96), a7_0 = Vector512.Load(dwr + 112), a8_0 = Vector512.Load(dwr + 128);
                     for (int oy = 0; oy < 26; oy++)
                     {
                         float* xp = xk + oy * 28;
                         float* dp = dyb + oy * 416;
                         for (int ox = 0; ox < 26; ox++, xp += 1, dp += 16)
                         {
-                            var d0 = global::System.Runtime.Intrinsics.Vector512.Load(dp);
-                            { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[0]); a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a0_0); }
-                            { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[1]); a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a1_0); }
-                            { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[2]); a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a2_0); }
-                            { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[28]); a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a3_0); }
-                            { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[29]); a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a4_0); }
-                            { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[30]); a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a5_0); }
-                            { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[56]); a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a6_0); }
-                            { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[57]); a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a7_0); }
-                            { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[58]); a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a8_0); }
+                            var d0 = Vector512.Load(dp);
+                            { var v = Vector512.Create(xp[0]); a0_0 = Vector512.FusedMultiplyAdd(v, d0, a0_0); }
+                            { var v = Vector512.Create(xp[1]); a1_0 = Vector512.FusedMultiplyAdd(v, d0, a1_0); }
+                            { var v = Vector512.Create(xp[2]); a2_0 = Vector512.FusedMultiplyAdd(v, d0, a2_0); }
+                            { var v = Vector512.Create(xp[28]); a3_0 = Vector512.FusedMultiplyAdd(v, d0, a3_0); }
+                            { var v = Vector512.Create(xp[29]); a4_0 = Vector512.FusedMultiplyAdd(v, d0, a4_0); }
+                            { var v = Vector512.Create(xp[30]); a5_0 = Vector512.FusedMultiplyAdd(v, d0, a5_0); }
+                            { var v = Vector512.Create(xp[56]); a6_0 = Vector512.FusedMultiplyAdd(v, d0, a6_0); }
+                            { var v = Vector512.Create(xp[57]); a7_0 = Vector512.FusedMultiplyAdd(v, d0, a7_0); }
+                            { var v = Vector512.Create(xp[58]); a8_0 = Vector512.FusedMultiplyAdd(v, d0, a8_0); }
                         }
                     }
-                    global::System.Runtime.Intrinsics.Vector512.Store(a0_0, dwr + 0);
-                    global::System.Runtime.Intrinsics.Vector512.Store(a1_0, dwr + 16);
-                    global::System.Runtime.Intrinsics.Vector512.Store(a2_0, dwr + 32);
-                    global::System.Runtime.Intrinsics.Vector512.Store(a3_0, dwr + 48);
-                    global::System.Runtime.Intrinsics.Vector512.Store(a4_0, dwr + 64);
-                    global::System.Runtime.Intrinsics.Vector512.Store(a5_0, dwr + 80);
-                    global::System.Runtime.Intrinsics.Vector512.Store(a6_0, dwr + 96);
-                    global::System.Runtime.Intrinsics.Vector512.Store(a7_0, dwr + 112);
-                    global::System.Runtime.Intrinsics.Vector512.Store(a8_0, dwr + 128);
+                    Vector512.Store(a0_0, dwr + 0);
+                    Vector512.Store(a1_0, dwr + 16);
+                    Vector512.Store(a2_0, dwr + 32);
+                    Vector512.Store(a3_0, dwr + 48);
+                    Vector512.Store(a4_0, dwr + 64);
+                    Vector512.Store(a5_0, dwr + 80);
+                    Vector512.Store(a6_0, dwr + 96);
+                    Vector512.Store(a7_0, dwr + 112);
+                    Vector512.Store(a8_0, dwr + 128);
                 }
                 else
                 {
@@ -1233,23 +1236,23 @@ namespace Samples
                     {
                         float* dwr = dw + (ky * 3) * 16;
                         float* xk = xb + ky * 28;
-                        global::System.Runtime.Intrinsics.Vector256<float> a0_0 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 0), a1_0 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 16), a2_0 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 32);
-                        global::System.Runtime.Intrinsics.Vector256<float> a0_1 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 8), a1_1 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 24), a2_1 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 40);
+                        Vector256<float> a0_0 = Vector256.Load(dwr + 0), a1_0 = Vector256.Load(dwr + 16), a2_0 = Vector256.Load(dwr + 32);
+                        Vector256<float> a0_1 = Vector256.Load(dwr + 8), a1_1 = Vector256.Load(dwr + 24), a2_1 = Vector256.Load(dwr + 40);
                         for (int oy = 0; oy < 26; oy++)
                         {
                             float* xp = xk + oy * 28;
                             float* dp = dyb + oy * 416;
                             for (int ox = 0; ox < 26; ox++, xp += 1, dp += 16)
                             {
-                                var d0 = global::System.Runtime.Intrinsics.Vector256.Load(dp); var d1 = global::System.Runtime.Intrinsics.Vector256.Load(dp + 8);
-                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xp[0]); a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d0, a0_0); a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d1, a0_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xp[1]); a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d0, a1_0); a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d1, a1_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xp[2]); a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d0, a2_0); a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d1, a2_1); }
+                                var d0 = Vector256.Load(dp); var d1 = Vector256.Load(dp + 8);
+                                { var v = Vector256.Create(xp[0]); a0_0 = Vector256.FusedMultiplyAdd(v, d0, a0_0); a0_1 = Vector256.FusedMultiplyAdd(v, d1, a0_1); }
+                                { var v = Vector256.Create(xp[1]); a1_0 = Vector256.FusedMultiplyAdd(v, d0, a1_0); a1_1 = Vector256.FusedMultiplyAdd(v, d1, a1_1); }
+                                { var v = Vector256.Create(xp[2]); a2_0 = Vector256.FusedMultiplyAdd(v, d0, a2_0); a2_1 = Vector256.FusedMultiplyAdd(v, d1, a2_1); }
                             }
                         }
-                        global::System.Runtime.Intrinsics.Vector256.Store(a0_0, dwr + 0); global::System.Runtime.Intrinsics.Vector256.Store(a0_1, dwr + 8);
-                        global::System.Runtime.Intrinsics.Vector256.Store(a1_0, dwr + 16); global::System.Runtime.Intrinsics.Vector256.Store(a1_1, dwr + 24);
-                        global::System.Runtime.Intrinsics.Vector256.Store(a2_0, dwr + 32); global::System.Runtime.Intrinsics.Vector256.Store(a2_1, dwr + 40);
+                        Vector256.Store(a0_0, dwr + 0); Vector256.Store(a0_1, dwr + 8);
+                        Vector256.Store(a1_0, dwr + 16); Vector256.Store(a1_1, dwr + 24);
+                        Vector256.Store(a2_0, dwr + 32); Vector256.Store(a2_1, dwr + 40);
                     }
                 }
                 if (needDx)
@@ -1272,10 +1275,10 @@ namespace Samples
         }
 
         // MaxPool2d-3, channels-last, training: x [n, 26, 26, 16] -> y [n, 14, 14, 16], idx: the input element (within its sample) each output took.
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void MaxPool2d_3_ForwardTrainChannelsLast(float* x, float* y, int* idx, int n)
         {
-            var lanes = global::System.Runtime.Intrinsics.Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+            var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
             for (int b = 0; b < n; b++)
             {
                 float* xb = x + b * 10816, yb = y + b * 3136;
@@ -1286,42 +1289,42 @@ namespace Samples
                     {
                         for (int c = 0; c < 16; c += 8)
                         {
-                            var best = global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                            var at = global::System.Runtime.Intrinsics.Vector256.Create(-1);
+                            var best = Vector256.Create(float.NegativeInfinity);
+                            var at = Vector256.Create(-1);
                             { int iy = oy * 2 + -1, ix = ox * 2 + -1;
                               if ((uint)iy < 26u && (uint)ix < 26u)
-                              { int e = (iy * 26 + ix) * 16 + c; var v = global::System.Runtime.Intrinsics.Vector256.Load(xb + e);
-                                var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v) | global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(at, global::System.Runtime.Intrinsics.Vector256<int>.Zero));
-                                best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best); at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), lanes + global::System.Runtime.Intrinsics.Vector256.Create(e), at); } }
+                              { int e = (iy * 26 + ix) * 16 + c; var v = Vector256.Load(xb + e);
+                                var take = Vector256.GreaterThan(v, best) | ~Vector256.Equals(v, v) | Vector256.AsSingle(Vector256.LessThan(at, Vector256<int>.Zero));
+                                best = Vector256.ConditionalSelect(take, v, best); at = Vector256.ConditionalSelect(Vector256.AsInt32(take), lanes + Vector256.Create(e), at); } }
                             { int iy = oy * 2 + -1, ix = ox * 2 + 0;
                               if ((uint)iy < 26u && (uint)ix < 26u)
-                              { int e = (iy * 26 + ix) * 16 + c; var v = global::System.Runtime.Intrinsics.Vector256.Load(xb + e);
-                                var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v) | global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(at, global::System.Runtime.Intrinsics.Vector256<int>.Zero));
-                                best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best); at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), lanes + global::System.Runtime.Intrinsics.Vector256.Create(e), at); } }
+                              { int e = (iy * 26 + ix) * 16 + c; var v = Vector256.Load(xb + e);
+                                var take = Vector256.GreaterThan(v, best) | ~Vector256.Equals(v, v) | Vector256.AsSingle(Vector256.LessThan(at, Vector256<int>.Zero));
+                                best = Vector256.ConditionalSelect(take, v, best); at = Vector256.ConditionalSelect(Vector256.AsInt32(take), lanes + Vector256.Create(e), at); } }
                             { int iy = oy * 2 + 0, ix = ox * 2 + -1;
                               if ((uint)iy < 26u && (uint)ix < 26u)
-                              { int e = (iy * 26 + ix) * 16 + c; var v = global::System.Runtime.Intrinsics.Vector256.Load(xb + e);
-                                var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v) | global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(at, global::System.Runtime.Intrinsics.Vector256<int>.Zero));
-                                best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best); at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), lanes + global::System.Runtime.Intrinsics.Vector256.Create(e), at); } }
+                              { int e = (iy * 26 + ix) * 16 + c; var v = Vector256.Load(xb + e);
+                                var take = Vector256.GreaterThan(v, best) | ~Vector256.Equals(v, v) | Vector256.AsSingle(Vector256.LessThan(at, Vector256<int>.Zero));
+                                best = Vector256.ConditionalSelect(take, v, best); at = Vector256.ConditionalSelect(Vector256.AsInt32(take), lanes + Vector256.Create(e), at); } }
                             { int iy = oy * 2 + 0, ix = ox * 2 + 0;
                               if ((uint)iy < 26u && (uint)ix < 26u)
-                              { int e = (iy * 26 + ix) * 16 + c; var v = global::System.Runtime.Intrinsics.Vector256.Load(xb + e);
-                                var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v) | global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(at, global::System.Runtime.Intrinsics.Vector256<int>.Zero));
-                                best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best); at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), lanes + global::System.Runtime.Intrinsics.Vector256.Create(e), at); } }
+                              { int e = (iy * 26 + ix) * 16 + c; var v = Vector256.Load(xb + e);
+                                var take = Vector256.GreaterThan(v, best) | ~Vector256.Equals(v, v) | Vector256.AsSingle(Vector256.LessThan(at, Vector256<int>.Zero));
+                                best = Vector256.ConditionalSelect(take, v, best); at = Vector256.ConditionalSelect(Vector256.AsInt32(take), lanes + Vector256.Create(e), at); } }
                             int o = (oy * 14 + ox) * 16 + c;
-                            global::System.Runtime.Intrinsics.Vector256.Store(best, yb + o);
-                            global::System.Runtime.Intrinsics.Vector256.Store(at, ib + o);
+                            Vector256.Store(best, yb + o);
+                            Vector256.Store(at, ib + o);
                         }
                     }
                 }
             }
         }
 
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void MaxPool2d_3_BackwardChannelsLast(float* dy, float* dx, int* idx, int n)
         {
             // The windows tile the input: each input element gets its window's gradient where it was taken, else 0, in one pass.
-            var lanes = global::System.Runtime.Intrinsics.Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+            var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
             for (int b = 0; b < n; b++)
             {
                 float* dxb = dx + b * 10816, dyb = dy + b * 3136;
@@ -1333,20 +1336,20 @@ namespace Samples
                         for (int c = 0; c < 16; c += 8)
                         {
                             int o = (oy * 14 + ox) * 16 + c;
-                            var d = global::System.Runtime.Intrinsics.Vector256.Load(dyb + o);
-                            var at = global::System.Runtime.Intrinsics.Vector256.Load(ib + o);
+                            var d = Vector256.Load(dyb + o);
+                            var at = Vector256.Load(ib + o);
                             { int iy = oy * 2 + -1, ix = ox * 2 + -1;
                               if ((uint)iy < 26u && (uint)ix < 26u)
-                              { int e = (iy * 26 + ix) * 16 + c; global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.Equals(at, lanes + global::System.Runtime.Intrinsics.Vector256.Create(e))), d, global::System.Runtime.Intrinsics.Vector256<float>.Zero), dxb + e); } }
+                              { int e = (iy * 26 + ix) * 16 + c; Vector256.Store(Vector256.ConditionalSelect(Vector256.AsSingle(Vector256.Equals(at, lanes + Vector256.Create(e))), d, Vector256<float>.Zero), dxb + e); } }
                             { int iy = oy * 2 + -1, ix = ox * 2 + 0;
                               if ((uint)iy < 26u && (uint)ix < 26u)
-                              { int e = (iy * 26 + ix) * 16 + c; global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.Equals(at, lanes + global::System.Runtime.Intrinsics.Vector256.Create(e))), d, global::System.Runtime.Intrinsics.Vector256<float>.Zero), dxb + e); } }
+                              { int e = (iy * 26 + ix) * 16 + c; Vector256.Store(Vector256.ConditionalSelect(Vector256.AsSingle(Vector256.Equals(at, lanes + Vector256.Create(e))), d, Vector256<float>.Zero), dxb + e); } }
                             { int iy = oy * 2 + 0, ix = ox * 2 + -1;
                               if ((uint)iy < 26u && (uint)ix < 26u)
-                              { int e = (iy * 26 + ix) * 16 + c; global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.Equals(at, lanes + global::System.Runtime.Intrinsics.Vector256.Create(e))), d, global::System.Runtime.Intrinsics.Vector256<float>.Zero), dxb + e); } }
+                              { int e = (iy * 26 + ix) * 16 + c; Vector256.Store(Vector256.ConditionalSelect(Vector256.AsSingle(Vector256.Equals(at, lanes + Vector256.Create(e))), d, Vector256<float>.Zero), dxb + e); } }
                             { int iy = oy * 2 + 0, ix = ox * 2 + 0;
                               if ((uint)iy < 26u && (uint)ix < 26u)
-                              { int e = (iy * 26 + ix) * 16 + c; global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.Equals(at, lanes + global::System.Runtime.Intrinsics.Vector256.Create(e))), d, global::System.Runtime.Intrinsics.Vector256<float>.Zero), dxb + e); } }
+                              { int e = (iy * 26 + ix) * 16 + c; Vector256.Store(Vector256.ConditionalSelect(Vector256.AsSingle(Vector256.Equals(at, lanes + Vector256.Create(e))), d, Vector256<float>.Zero), dxb + e); } }
                         }
                     }
                 }
@@ -1354,7 +1357,7 @@ namespace Samples
         }
 
         // Conv2d-4 backward, channels-last: x [n, 14, 14, 16], y and dy [n, 12, 12, 32]; wd: the flipped weights [3, 3, 32, 16].
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_4_BackwardChannelsLast(float* x, float* y, float* dy, float* dx, float* p, float* g, float* wd, float* col, int n, bool needDx)
         {
             float* dw = col; // d(weights) in packed order [3, 3, 16, 32], summed over the samples
@@ -1374,41 +1377,41 @@ namespace Samples
                         {
                             float* dwr = dw + (ky * 48 + tb) * 32;
                             float* xk = xb + ky * 224 + tb;
-                            global::System.Runtime.Intrinsics.Vector512<float> a0_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 0), a1_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 32), a2_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 64), a3_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 96), a4_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 128), a5_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 160), a6_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 192), a7_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 224), a8_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 256), a9_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 288), a10_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 320), a11_0 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 352);
-                            global::System.Runtime.Intrinsics.Vector512<float> a0_1 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 16), a1_1 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 48), a2_1 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 80), a3_1 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 112), a4_1 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 144), a5_1 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 176), a6_1 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 208), a7_1 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 240), a8_1 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 272), a9_1 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 304), a10_1 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 336), a11_1 = global::System.Runtime.Intrinsics.Vector512.Load(dwr + 368);
+                            Vector512<float> a0_0 = Vector512.Load(dwr + 0), a1_0 = Vector512.Load(dwr + 32), a2_0 = Vector512.Load(dwr + 64), a3_0 = Vector512.Load(dwr + 96), a4_0 = Vector512.Load(dwr + 128), a5_0 = Vector512.Load(dwr + 160), a6_0 = Vector512.Load(dwr + 192), a7_0 = Vector512.Load(dwr + 224), a8_0 = Vector512.Load(dwr + 256), a9_0 = Vector512.Load(dwr + 288), a10_0 = Vector512.Load(dwr + 320), a11_0 = Vector512.Load(dwr + 352);
+                            Vector512<float> a0_1 = Vector512.Load(dwr + 16), a1_1 = Vector512.Load(dwr + 48), a2_1 = Vector512.Load(dwr + 80), a3_1 = Vector512.Load(dwr + 112), a4_1 = Vector512.Load(dwr + 144), a5_1 = Vector512.Load(dwr + 176), a6_1 = Vector512.Load(dwr + 208), a7_1 = Vector512.Load(dwr + 240), a8_1 = Vector512.Load(dwr + 272), a9_1 = Vector512.Load(dwr + 304), a10_1 = Vector512.Load(dwr + 336), a11_1 = Vector512.Load(dwr + 368);
                             for (int oy = 0; oy < 12; oy++)
                             {
                                 float* xp = xk + oy * 224;
                                 float* dp = dyb + oy * 384;
                                 for (int ox = 0; ox < 12; ox++, xp += 16, dp += 32)
                                 {
-                                    var d0 = global::System.Runtime.Intrinsics.Vector512.Load(dp); var d1 = global::System.Runtime.Intrinsics.Vector512.Load(dp + 16);
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[0]); a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a0_0); a0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d1, a0_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[1]); a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a1_0); a1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d1, a1_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[2]); a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a2_0); a2_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d1, a2_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[3]); a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a3_0); a3_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d1, a3_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[4]); a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a4_0); a4_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d1, a4_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[5]); a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a5_0); a5_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d1, a5_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[6]); a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a6_0); a6_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d1, a6_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[7]); a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a7_0); a7_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d1, a7_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[8]); a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a8_0); a8_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d1, a8_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[9]); a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a9_0); a9_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d1, a9_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[10]); a10_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a10_0); a10_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d1, a10_1); }
-                                    { var v = global::System.Runtime.Intrinsics.Vector512.Create(xp[11]); a11_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d0, a11_0); a11_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, d1, a11_1); }
+                                    var d0 = Vector512.Load(dp); var d1 = Vector512.Load(dp + 16);
+                                    { var v = Vector512.Create(xp[0]); a0_0 = Vector512.FusedMultiplyAdd(v, d0, a0_0); a0_1 = Vector512.FusedMultiplyAdd(v, d1, a0_1); }
+                                    { var v = Vector512.Create(xp[1]); a1_0 = Vector512.FusedMultiplyAdd(v, d0, a1_0); a1_1 = Vector512.FusedMultiplyAdd(v, d1, a1_1); }
+                                    { var v = Vector512.Create(xp[2]); a2_0 = Vector512.FusedMultiplyAdd(v, d0, a2_0); a2_1 = Vector512.FusedMultiplyAdd(v, d1, a2_1); }
+                                    { var v = Vector512.Create(xp[3]); a3_0 = Vector512.FusedMultiplyAdd(v, d0, a3_0); a3_1 = Vector512.FusedMultiplyAdd(v, d1, a3_1); }
+                                    { var v = Vector512.Create(xp[4]); a4_0 = Vector512.FusedMultiplyAdd(v, d0, a4_0); a4_1 = Vector512.FusedMultiplyAdd(v, d1, a4_1); }
+                                    { var v = Vector512.Create(xp[5]); a5_0 = Vector512.FusedMultiplyAdd(v, d0, a5_0); a5_1 = Vector512.FusedMultiplyAdd(v, d1, a5_1); }
+                                    { var v = Vector512.Create(xp[6]); a6_0 = Vector512.FusedMultiplyAdd(v, d0, a6_0); a6_1 = Vector512.FusedMultiplyAdd(v, d1, a6_1); }
+                                    { var v = Vector512.Create(xp[7]); a7_0 = Vector512.FusedMultiplyAdd(v, d0, a7_0); a7_1 = Vector512.FusedMultiplyAdd(v, d1, a7_1); }
+                                    { var v = Vector512.Create(xp[8]); a8_0 = Vector512.FusedMultiplyAdd(v, d0, a8_0); a8_1 = Vector512.FusedMultiplyAdd(v, d1, a8_1); }
+                                    { var v = Vector512.Create(xp[9]); a9_0 = Vector512.FusedMultiplyAdd(v, d0, a9_0); a9_1 = Vector512.FusedMultiplyAdd(v, d1, a9_1); }
+                                    { var v = Vector512.Create(xp[10]); a10_0 = Vector512.FusedMultiplyAdd(v, d0, a10_0); a10_1 = Vector512.FusedMultiplyAdd(v, d1, a10_1); }
+                                    { var v = Vector512.Create(xp[11]); a11_0 = Vector512.FusedMultiplyAdd(v, d0, a11_0); a11_1 = Vector512.FusedMultiplyAdd(v, d1, a11_1); }
                                 }
                             }
-                            global::System.Runtime.Intrinsics.Vector512.Store(a0_0, dwr + 0); global::System.Runtime.Intrinsics.Vector512.Store(a0_1, dwr + 16);
-                            global::System.Runtime.Intrinsics.Vector512.Store(a1_0, dwr + 32); global::System.Runtime.Intrinsics.Vector512.Store(a1_1, dwr + 48);
-                            global::System.Runtime.Intrinsics.Vector512.Store(a2_0, dwr + 64); global::System.Runtime.Intrinsics.Vector512.Store(a2_1, dwr + 80);
-                            global::System.Runtime.Intrinsics.Vector512.Store(a3_0, dwr + 96); global::System.Runtime.Intrinsics.Vector512.Store(a3_1, dwr + 112);
-                            global::System.Runtime.Intrinsics.Vector512.Store(a4_0, dwr + 128); global::System.Runtime.Intrinsics.Vector512.Store(a4_1, dwr + 144);
-                            global::System.Runtime.Intrinsics.Vector512.Store(a5_0, dwr + 160); global::System.Runtime.Intrinsics.Vector512.Store(a5_1, dwr + 176);
-                            global::System.Runtime.Intrinsics.Vector512.Store(a6_0, dwr + 192); global::System.Runtime.Intrinsics.Vector512.Store(a6_1, dwr + 208);
-                            global::System.Runtime.Intrinsics.Vector512.Store(a7_0, dwr + 224); global::System.Runtime.Intrinsics.Vector512.Store(a7_1, dwr + 240);
-                            global::System.Runtime.Intrinsics.Vector512.Store(a8_0, dwr + 256); global::System.Runtime.Intrinsics.Vector512.Store(a8_1, dwr + 272);
-                            global::System.Runtime.Intrinsics.Vector512.Store(a9_0, dwr + 288); global::System.Runtime.Intrinsics.Vector512.Store(a9_1, dwr + 304);
-                            global::System.Runtime.Intrinsics.Vector512.Store(a10_0, dwr + 320); global::System.Runtime.Intrinsics.Vector512.Store(a10_1, dwr + 336);
-                            global::System.Runtime.Intrinsics.Vector512.Store(a11_0, dwr + 352); global::System.Runtime.Intrinsics.Vector512.Store(a11_1, dwr + 368);
+                            Vector512.Store(a0_0, dwr + 0); Vector512.Store(a0_1, dwr + 16);
+                            Vector512.Store(a1_0, dwr + 32); Vector512.Store(a1_1, dwr + 48);
+                            Vector512.Store(a2_0, dwr + 64); Vector512.Store(a2_1, dwr + 80);
+                            Vector512.Store(a3_0, dwr + 96); Vector512.Store(a3_1, dwr + 112);
+                            Vector512.Store(a4_0, dwr + 128); Vector512.Store(a4_1, dwr + 144);
+                            Vector512.Store(a5_0, dwr + 160); Vector512.Store(a5_1, dwr + 176);
+                            Vector512.Store(a6_0, dwr + 192); Vector512.Store(a6_1, dwr + 208);
+                            Vector512.Store(a7_0, dwr + 224); Vector512.Store(a7_1, dwr + 240);
+                            Vector512.Store(a8_0, dwr + 256); Vector512.Store(a8_1, dwr + 272);
+                            Vector512.Store(a9_0, dwr + 288); Vector512.Store(a9_1, dwr + 304);
+                            Vector512.Store(a10_0, dwr + 320); Vector512.Store(a10_1, dwr + 336);
+                            Vector512.Store(a11_0, dwr + 352); Vector512.Store(a11_1, dwr + 368);
                         }
                     }
                 }
@@ -1423,29 +1426,29 @@ namespace Samples
                             {
                                 float* dwr = dw + (ky * 48 + tb) * 32 + co;
                                 float* xk = xb + ky * 224 + tb;
-                                global::System.Runtime.Intrinsics.Vector256<float> a0_0 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 0), a1_0 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 32), a2_0 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 64), a3_0 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 96), a4_0 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 128), a5_0 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 160);
-                                global::System.Runtime.Intrinsics.Vector256<float> a0_1 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 8), a1_1 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 40), a2_1 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 72), a3_1 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 104), a4_1 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 136), a5_1 = global::System.Runtime.Intrinsics.Vector256.Load(dwr + 168);
+                                Vector256<float> a0_0 = Vector256.Load(dwr + 0), a1_0 = Vector256.Load(dwr + 32), a2_0 = Vector256.Load(dwr + 64), a3_0 = Vector256.Load(dwr + 96), a4_0 = Vector256.Load(dwr + 128), a5_0 = Vector256.Load(dwr + 160);
+                                Vector256<float> a0_1 = Vector256.Load(dwr + 8), a1_1 = Vector256.Load(dwr + 40), a2_1 = Vector256.Load(dwr + 72), a3_1 = Vector256.Load(dwr + 104), a4_1 = Vector256.Load(dwr + 136), a5_1 = Vector256.Load(dwr + 168);
                                 for (int oy = 0; oy < 12; oy++)
                                 {
                                     float* xp = xk + oy * 224;
                                     float* dp = dyb + oy * 384 + co;
                                     for (int ox = 0; ox < 12; ox++, xp += 16, dp += 32)
                                     {
-                                        var d0 = global::System.Runtime.Intrinsics.Vector256.Load(dp); var d1 = global::System.Runtime.Intrinsics.Vector256.Load(dp + 8);
-                                        { var v = global::System.Runtime.Intrinsics.Vector256.Create(xp[0]); a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d0, a0_0); a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d1, a0_1); }
-                                        { var v = global::System.Runtime.Intrinsics.Vector256.Create(xp[1]); a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d0, a1_0); a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d1, a1_1); }
-                                        { var v = global::System.Runtime.Intrinsics.Vector256.Create(xp[2]); a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d0, a2_0); a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d1, a2_1); }
-                                        { var v = global::System.Runtime.Intrinsics.Vector256.Create(xp[3]); a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d0, a3_0); a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d1, a3_1); }
-                                        { var v = global::System.Runtime.Intrinsics.Vector256.Create(xp[4]); a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d0, a4_0); a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d1, a4_1); }
-                                        { var v = global::System.Runtime.Intrinsics.Vector256.Create(xp[5]); a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d0, a5_0); a5_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, d1, a5_1); }
+                                        var d0 = Vector256.Load(dp); var d1 = Vector256.Load(dp + 8);
+                                        { var v = Vector256.Create(xp[0]); a0_0 = Vector256.FusedMultiplyAdd(v, d0, a0_0); a0_1 = Vector256.FusedMultiplyAdd(v, d1, a0_1); }
+                                        { var v = Vector256.Create(xp[1]); a1_0 = Vector256.FusedMultiplyAdd(v, d0, a1_0); a1_1 = Vector256.FusedMultiplyAdd(v, d1, a1_1); }
+                                        { var v = Vector256.Create(xp[2]); a2_0 = Vector256.FusedMultiplyAdd(v, d0, a2_0); a2_1 = Vector256.FusedMultiplyAdd(v, d1, a2_1); }
+                                        { var v = Vector256.Create(xp[3]); a3_0 = Vector256.FusedMultiplyAdd(v, d0, a3_0); a3_1 = Vector256.FusedMultiplyAdd(v, d1, a3_1); }
+                                        { var v = Vector256.Create(xp[4]); a4_0 = Vector256.FusedMultiplyAdd(v, d0, a4_0); a4_1 = Vector256.FusedMultiplyAdd(v, d1, a4_1); }
+                                        { var v = Vector256.Create(xp[5]); a5_0 = Vector256.FusedMultiplyAdd(v, d0, a5_0); a5_1 = Vector256.FusedMultiplyAdd(v, d1, a5_1); }
                                     }
                                 }
-                                global::System.Runtime.Intrinsics.Vector256.Store(a0_0, dwr + 0); global::System.Runtime.Intrinsics.Vector256.Store(a0_1, dwr + 8);
-                                global::System.Runtime.Intrinsics.Vector256.Store(a1_0, dwr + 32); global::System.Runtime.Intrinsics.Vector256.Store(a1_1, dwr + 40);
-                                global::System.Runtime.Intrinsics.Vector256.Store(a2_0, dwr + 64); global::System.Runtime.Intrinsics.Vector256.Store(a2_1, dwr + 72);
-                                global::System.Runtime.Intrinsics.Vector256.Store(a3_0, dwr + 96); global::System.Runtime.Intrinsics.Vector256.Store(a3_1, dwr + 104);
-                                global::System.Runtime.Intrinsics.Vector256.Store(a4_0, dwr + 128); global::System.Runtime.Intrinsics.Vector256.Store(a4_1, dwr + 136);
-                                global::System.Runtime.Intrinsics.Vector256.Store(a5_0, dwr + 160); global::System.Runtime.Intrinsics.Vector256.Store(a5_1, dwr + 168);
+                                Vector256.Store(a0_0, dwr + 0); Vector256.Store(a0_1, dwr + 8);
+                                Vector256.Store(a1_0, dwr + 32); Vector256.Store(a1_1, dwr + 40);
+                                Vector256.Store(a2_0, dwr + 64); Vector256.Store(a2_1, dwr + 72);
+                                Vector256.Store(a3_0, dwr + 96); Vector256.Store(a3_1, dwr + 104);
+                                Vector256.Store(a4_0, dwr + 128); Vector256.Store(a4_1, dwr + 136);
+                                Vector256.Store(a5_0, dwr + 160); Vector256.Store(a5_1, dwr + 168);
                             }
                         }
                     }
@@ -1456,7 +1459,7 @@ namespace Samples
         }
 
         // Conv2d-4: d(input) = the output gradient, zero-padded by the kernel size - 1, convolved with the flipped weights.
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_4_BackwardDataChannelsLast(float* x, float* y, float* p, float* wt, float* col, int n)
         {
             if (global::CnnGen.Kernels.Gemm.UseVector512)
@@ -1472,44 +1475,44 @@ namespace Samples
                         int by = rb, bx = 0; // the block's first output row and column
                         float* xo = xb + (by * 16 + bx) * 32;
                         float* yo = yb + (by * 14 + bx) * 16;
-                        global::System.Runtime.Intrinsics.Vector512<float> a0_0 = global::System.Runtime.Intrinsics.Vector512<float>.Zero, a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0, a10_0 = a0_0, a11_0 = a0_0, a12_0 = a0_0, a13_0 = a0_0;
+                        Vector512<float> a0_0 = Vector512<float>.Zero, a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0, a10_0 = a0_0, a11_0 = a0_0, a12_0 = a0_0, a13_0 = a0_0;
                         for (int ky = global::System.Math.Max(0, 2 - by), kyEnd = global::System.Math.Min(3, 14 - by); ky < kyEnd; ky++)
                         {
                             float* xt = xo + ky * 512;
                             float* wk = wt + ky * 1536;
                             for (int t = 0; t < 96; t++, xt++, wk += 16) // kernel column × input channel: contiguous in both x and wt
                             {
-                                var w0 = global::System.Runtime.Intrinsics.Vector512.Load(wk);
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[0]); a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a0_0); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[32]); a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a1_0); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[64]); a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a2_0); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[96]); a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a3_0); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[128]); a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a4_0); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[160]); a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a5_0); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[192]); a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a6_0); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[224]); a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a7_0); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[256]); a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a8_0); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[288]); a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a9_0); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[320]); a10_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a10_0); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[352]); a11_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a11_0); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[384]); a12_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a12_0); }
-                                { var v = global::System.Runtime.Intrinsics.Vector512.Create(xt[416]); a13_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(v, w0, a13_0); }
+                                var w0 = Vector512.Load(wk);
+                                { var v = Vector512.Create(xt[0]); a0_0 = Vector512.FusedMultiplyAdd(v, w0, a0_0); }
+                                { var v = Vector512.Create(xt[32]); a1_0 = Vector512.FusedMultiplyAdd(v, w0, a1_0); }
+                                { var v = Vector512.Create(xt[64]); a2_0 = Vector512.FusedMultiplyAdd(v, w0, a2_0); }
+                                { var v = Vector512.Create(xt[96]); a3_0 = Vector512.FusedMultiplyAdd(v, w0, a3_0); }
+                                { var v = Vector512.Create(xt[128]); a4_0 = Vector512.FusedMultiplyAdd(v, w0, a4_0); }
+                                { var v = Vector512.Create(xt[160]); a5_0 = Vector512.FusedMultiplyAdd(v, w0, a5_0); }
+                                { var v = Vector512.Create(xt[192]); a6_0 = Vector512.FusedMultiplyAdd(v, w0, a6_0); }
+                                { var v = Vector512.Create(xt[224]); a7_0 = Vector512.FusedMultiplyAdd(v, w0, a7_0); }
+                                { var v = Vector512.Create(xt[256]); a8_0 = Vector512.FusedMultiplyAdd(v, w0, a8_0); }
+                                { var v = Vector512.Create(xt[288]); a9_0 = Vector512.FusedMultiplyAdd(v, w0, a9_0); }
+                                { var v = Vector512.Create(xt[320]); a10_0 = Vector512.FusedMultiplyAdd(v, w0, a10_0); }
+                                { var v = Vector512.Create(xt[352]); a11_0 = Vector512.FusedMultiplyAdd(v, w0, a11_0); }
+                                { var v = Vector512.Create(xt[384]); a12_0 = Vector512.FusedMultiplyAdd(v, w0, a12_0); }
+                                { var v = Vector512.Create(xt[416]); a13_0 = Vector512.FusedMultiplyAdd(v, w0, a13_0); }
                             }
                         }
-                        global::System.Runtime.Intrinsics.Vector512.Store(a0_0, yo + 0);
-                        global::System.Runtime.Intrinsics.Vector512.Store(a1_0, yo + 16);
-                        global::System.Runtime.Intrinsics.Vector512.Store(a2_0, yo + 32);
-                        global::System.Runtime.Intrinsics.Vector512.Store(a3_0, yo + 48);
-                        global::System.Runtime.Intrinsics.Vector512.Store(a4_0, yo + 64);
-                        global::System.Runtime.Intrinsics.Vector512.Store(a5_0, yo + 80);
-                        global::System.Runtime.Intrinsics.Vector512.Store(a6_0, yo + 96);
-                        global::System.Runtime.Intrinsics.Vector512.Store(a7_0, yo + 112);
-                        global::System.Runtime.Intrinsics.Vector512.Store(a8_0, yo + 128);
-                        global::System.Runtime.Intrinsics.Vector512.Store(a9_0, yo + 144);
-                        global::System.Runtime.Intrinsics.Vector512.Store(a10_0, yo + 160);
-                        global::System.Runtime.Intrinsics.Vector512.Store(a11_0, yo + 176);
-                        global::System.Runtime.Intrinsics.Vector512.Store(a12_0, yo + 192);
-                        global::System.Runtime.Intrinsics.Vector512.Store(a13_0, yo + 208);
+                        Vector512.Store(a0_0, yo + 0);
+                        Vector512.Store(a1_0, yo + 16);
+                        Vector512.Store(a2_0, yo + 32);
+                        Vector512.Store(a3_0, yo + 48);
+                        Vector512.Store(a4_0, yo + 64);
+                        Vector512.Store(a5_0, yo + 80);
+                        Vector512.Store(a6_0, yo + 96);
+                        Vector512.Store(a7_0, yo + 112);
+                        Vector512.Store(a8_0, yo + 128);
+                        Vector512.Store(a9_0, yo + 144);
+                        Vector512.Store(a10_0, yo + 160);
+                        Vector512.Store(a11_0, yo + 176);
+                        Vector512.Store(a12_0, yo + 192);
+                        Vector512.Store(a13_0, yo + 208);
                     }
                 }
                 return;
@@ -1527,35 +1530,35 @@ namespace Samples
                         int by = rb * 2, bx = cb * 2; // the block's first output row and column
                         float* xo = xb + (by * 16 + bx) * 32;
                         float* yo = yb + (by * 14 + bx) * 16;
-                        global::System.Runtime.Intrinsics.Vector256<float> a0_0 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0;
-                        global::System.Runtime.Intrinsics.Vector256<float> a0_1 = global::System.Runtime.Intrinsics.Vector256<float>.Zero, a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1;
+                        Vector256<float> a0_0 = Vector256<float>.Zero, a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0;
+                        Vector256<float> a0_1 = Vector256<float>.Zero, a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1;
                         for (int ky = global::System.Math.Max(0, 1 - by), kyEnd = global::System.Math.Min(3, 14 - by); ky < kyEnd; ky++)
                         {
                             float* xt = xo + ky * 512;
                             float* wk = wt + ky * 1536;
                             for (int t = 0; t < 96; t++, xt++, wk += 16) // kernel column × input channel: contiguous in both x and wt
                             {
-                                var w0 = global::System.Runtime.Intrinsics.Vector256.Load(wk); var w1 = global::System.Runtime.Intrinsics.Vector256.Load(wk + 8);
-                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[0]); a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a0_0); a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a0_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[32]); a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a1_0); a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a1_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[512]); a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a2_0); a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a2_1); }
-                                { var v = global::System.Runtime.Intrinsics.Vector256.Create(xt[544]); a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w0, a3_0); a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(v, w1, a3_1); }
+                                var w0 = Vector256.Load(wk); var w1 = Vector256.Load(wk + 8);
+                                { var v = Vector256.Create(xt[0]); a0_0 = Vector256.FusedMultiplyAdd(v, w0, a0_0); a0_1 = Vector256.FusedMultiplyAdd(v, w1, a0_1); }
+                                { var v = Vector256.Create(xt[32]); a1_0 = Vector256.FusedMultiplyAdd(v, w0, a1_0); a1_1 = Vector256.FusedMultiplyAdd(v, w1, a1_1); }
+                                { var v = Vector256.Create(xt[512]); a2_0 = Vector256.FusedMultiplyAdd(v, w0, a2_0); a2_1 = Vector256.FusedMultiplyAdd(v, w1, a2_1); }
+                                { var v = Vector256.Create(xt[544]); a3_0 = Vector256.FusedMultiplyAdd(v, w0, a3_0); a3_1 = Vector256.FusedMultiplyAdd(v, w1, a3_1); }
                             }
                         }
-                        global::System.Runtime.Intrinsics.Vector256.Store(a0_0, yo + 0); global::System.Runtime.Intrinsics.Vector256.Store(a0_1, yo + 8);
-                        global::System.Runtime.Intrinsics.Vector256.Store(a1_0, yo + 16); global::System.Runtime.Intrinsics.Vector256.Store(a1_1, yo + 24);
-                        global::System.Runtime.Intrinsics.Vector256.Store(a2_0, yo + 224); global::System.Runtime.Intrinsics.Vector256.Store(a2_1, yo + 232);
-                        global::System.Runtime.Intrinsics.Vector256.Store(a3_0, yo + 240); global::System.Runtime.Intrinsics.Vector256.Store(a3_1, yo + 248);
+                        Vector256.Store(a0_0, yo + 0); Vector256.Store(a0_1, yo + 8);
+                        Vector256.Store(a1_0, yo + 16); Vector256.Store(a1_1, yo + 24);
+                        Vector256.Store(a2_0, yo + 224); Vector256.Store(a2_1, yo + 232);
+                        Vector256.Store(a3_0, yo + 240); Vector256.Store(a3_1, yo + 248);
                     }
                 }
             }
         }
 
         // MaxPool2d-6, channels-last, training: x [n, 12, 12, 32] -> y [n, 7, 7, 32], idx: the input element (within its sample) each output took.
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void MaxPool2d_6_ForwardTrainChannelsLast(float* x, float* y, int* idx, int n)
         {
-            var lanes = global::System.Runtime.Intrinsics.Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+            var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
             for (int b = 0; b < n; b++)
             {
                 float* xb = x + b * 4608, yb = y + b * 1568;
@@ -1566,42 +1569,42 @@ namespace Samples
                     {
                         for (int c = 0; c < 32; c += 8)
                         {
-                            var best = global::System.Runtime.Intrinsics.Vector256.Create(float.NegativeInfinity);
-                            var at = global::System.Runtime.Intrinsics.Vector256.Create(-1);
+                            var best = Vector256.Create(float.NegativeInfinity);
+                            var at = Vector256.Create(-1);
                             { int iy = oy * 2 + -1, ix = ox * 2 + -1;
                               if ((uint)iy < 12u && (uint)ix < 12u)
-                              { int e = (iy * 12 + ix) * 32 + c; var v = global::System.Runtime.Intrinsics.Vector256.Load(xb + e);
-                                var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v) | global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(at, global::System.Runtime.Intrinsics.Vector256<int>.Zero));
-                                best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best); at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), lanes + global::System.Runtime.Intrinsics.Vector256.Create(e), at); } }
+                              { int e = (iy * 12 + ix) * 32 + c; var v = Vector256.Load(xb + e);
+                                var take = Vector256.GreaterThan(v, best) | ~Vector256.Equals(v, v) | Vector256.AsSingle(Vector256.LessThan(at, Vector256<int>.Zero));
+                                best = Vector256.ConditionalSelect(take, v, best); at = Vector256.ConditionalSelect(Vector256.AsInt32(take), lanes + Vector256.Create(e), at); } }
                             { int iy = oy * 2 + -1, ix = ox * 2 + 0;
                               if ((uint)iy < 12u && (uint)ix < 12u)
-                              { int e = (iy * 12 + ix) * 32 + c; var v = global::System.Runtime.Intrinsics.Vector256.Load(xb + e);
-                                var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v) | global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(at, global::System.Runtime.Intrinsics.Vector256<int>.Zero));
-                                best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best); at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), lanes + global::System.Runtime.Intrinsics.Vector256.Create(e), at); } }
+                              { int e = (iy * 12 + ix) * 32 + c; var v = Vector256.Load(xb + e);
+                                var take = Vector256.GreaterThan(v, best) | ~Vector256.Equals(v, v) | Vector256.AsSingle(Vector256.LessThan(at, Vector256<int>.Zero));
+                                best = Vector256.ConditionalSelect(take, v, best); at = Vector256.ConditionalSelect(Vector256.AsInt32(take), lanes + Vector256.Create(e), at); } }
                             { int iy = oy * 2 + 0, ix = ox * 2 + -1;
                               if ((uint)iy < 12u && (uint)ix < 12u)
-                              { int e = (iy * 12 + ix) * 32 + c; var v = global::System.Runtime.Intrinsics.Vector256.Load(xb + e);
-                                var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v) | global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(at, global::System.Runtime.Intrinsics.Vector256<int>.Zero));
-                                best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best); at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), lanes + global::System.Runtime.Intrinsics.Vector256.Create(e), at); } }
+                              { int e = (iy * 12 + ix) * 32 + c; var v = Vector256.Load(xb + e);
+                                var take = Vector256.GreaterThan(v, best) | ~Vector256.Equals(v, v) | Vector256.AsSingle(Vector256.LessThan(at, Vector256<int>.Zero));
+                                best = Vector256.ConditionalSelect(take, v, best); at = Vector256.ConditionalSelect(Vector256.AsInt32(take), lanes + Vector256.Create(e), at); } }
                             { int iy = oy * 2 + 0, ix = ox * 2 + 0;
                               if ((uint)iy < 12u && (uint)ix < 12u)
-                              { int e = (iy * 12 + ix) * 32 + c; var v = global::System.Runtime.Intrinsics.Vector256.Load(xb + e);
-                                var take = global::System.Runtime.Intrinsics.Vector256.GreaterThan(v, best) | ~global::System.Runtime.Intrinsics.Vector256.Equals(v, v) | global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.LessThan(at, global::System.Runtime.Intrinsics.Vector256<int>.Zero));
-                                best = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(take, v, best); at = global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsInt32(take), lanes + global::System.Runtime.Intrinsics.Vector256.Create(e), at); } }
+                              { int e = (iy * 12 + ix) * 32 + c; var v = Vector256.Load(xb + e);
+                                var take = Vector256.GreaterThan(v, best) | ~Vector256.Equals(v, v) | Vector256.AsSingle(Vector256.LessThan(at, Vector256<int>.Zero));
+                                best = Vector256.ConditionalSelect(take, v, best); at = Vector256.ConditionalSelect(Vector256.AsInt32(take), lanes + Vector256.Create(e), at); } }
                             int o = (oy * 7 + ox) * 32 + c;
-                            global::System.Runtime.Intrinsics.Vector256.Store(best, yb + o);
-                            global::System.Runtime.Intrinsics.Vector256.Store(at, ib + o);
+                            Vector256.Store(best, yb + o);
+                            Vector256.Store(at, ib + o);
                         }
                     }
                 }
             }
         }
 
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void MaxPool2d_6_BackwardChannelsLast(float* dy, float* dx, int* idx, int n)
         {
             // The windows tile the input: each input element gets its window's gradient where it was taken, else 0, in one pass.
-            var lanes = global::System.Runtime.Intrinsics.Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+            var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
             for (int b = 0; b < n; b++)
             {
                 float* dxb = dx + b * 4608, dyb = dy + b * 1568;
@@ -1613,20 +1616,20 @@ namespace Samples
                         for (int c = 0; c < 32; c += 8)
                         {
                             int o = (oy * 7 + ox) * 32 + c;
-                            var d = global::System.Runtime.Intrinsics.Vector256.Load(dyb + o);
-                            var at = global::System.Runtime.Intrinsics.Vector256.Load(ib + o);
+                            var d = Vector256.Load(dyb + o);
+                            var at = Vector256.Load(ib + o);
                             { int iy = oy * 2 + -1, ix = ox * 2 + -1;
                               if ((uint)iy < 12u && (uint)ix < 12u)
-                              { int e = (iy * 12 + ix) * 32 + c; global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.Equals(at, lanes + global::System.Runtime.Intrinsics.Vector256.Create(e))), d, global::System.Runtime.Intrinsics.Vector256<float>.Zero), dxb + e); } }
+                              { int e = (iy * 12 + ix) * 32 + c; Vector256.Store(Vector256.ConditionalSelect(Vector256.AsSingle(Vector256.Equals(at, lanes + Vector256.Create(e))), d, Vector256<float>.Zero), dxb + e); } }
                             { int iy = oy * 2 + -1, ix = ox * 2 + 0;
                               if ((uint)iy < 12u && (uint)ix < 12u)
-                              { int e = (iy * 12 + ix) * 32 + c; global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.Equals(at, lanes + global::System.Runtime.Intrinsics.Vector256.Create(e))), d, global::System.Runtime.Intrinsics.Vector256<float>.Zero), dxb + e); } }
+                              { int e = (iy * 12 + ix) * 32 + c; Vector256.Store(Vector256.ConditionalSelect(Vector256.AsSingle(Vector256.Equals(at, lanes + Vector256.Create(e))), d, Vector256<float>.Zero), dxb + e); } }
                             { int iy = oy * 2 + 0, ix = ox * 2 + -1;
                               if ((uint)iy < 12u && (uint)ix < 12u)
-                              { int e = (iy * 12 + ix) * 32 + c; global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.Equals(at, lanes + global::System.Runtime.Intrinsics.Vector256.Create(e))), d, global::System.Runtime.Intrinsics.Vector256<float>.Zero), dxb + e); } }
+                              { int e = (iy * 12 + ix) * 32 + c; Vector256.Store(Vector256.ConditionalSelect(Vector256.AsSingle(Vector256.Equals(at, lanes + Vector256.Create(e))), d, Vector256<float>.Zero), dxb + e); } }
                             { int iy = oy * 2 + 0, ix = ox * 2 + 0;
                               if ((uint)iy < 12u && (uint)ix < 12u)
-                              { int e = (iy * 12 + ix) * 32 + c; global::System.Runtime.Intrinsics.Vector256.Store(global::System.Runtime.Intrinsics.Vector256.ConditionalSelect(global::System.Runtime.Intrinsics.Vector256.AsSingle(global::System.Runtime.Intrinsics.Vector256.Equals(at, lanes + global::System.Runtime.Intrinsics.Vector256.Create(e))), d, global::System.Runtime.Intrinsics.Vector256<float>.Zero), dxb + e); } }
+                              { int e = (iy * 12 + ix) * 32 + c; Vector256.Store(Vector256.ConditionalSelect(Vector256.AsSingle(Vector256.Equals(at, lanes + Vector256.Create(e))), d, Vector256<float>.Zero), dxb + e); } }
                         }
                     }
                 }

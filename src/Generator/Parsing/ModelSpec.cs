@@ -27,6 +27,9 @@ namespace CnnGen.Generator.Parsing
         ReLU6,
         SiLU,
         Identity,
+        GELU,
+        Hardswish,
+        Hardsigmoid,
         // Composite layers as written; BlockExpansion replaces them by the structural kinds below.
         Residual,
         Sequential,

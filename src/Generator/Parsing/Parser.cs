@@ -324,6 +324,10 @@ namespace CnnGen.Generator.Parsing
                         Bias = !named.TryGetValue("Bias", out var lb) || lb is not bool lbb || lbb,
                     };
                     break;
+                case LayerKind.GELU:
+                    // PyTorch's approximate='none' | 'tanh'; anything else is reported by ShapeRules.ValidateArguments.
+                    spec = spec with { Approximate = named.TryGetValue("Approximate", out var ap) ? ap as string ?? "null" : "none" };
+                    break;
                 case LayerKind.LeakyReLU:
                     spec = spec with { Value = CtorD(0, 0.01) };
                     break;

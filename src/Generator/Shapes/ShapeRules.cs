@@ -176,6 +176,9 @@ namespace CnnGen.Generator.Shapes
                     if (double.IsNaN(s.Value) || double.IsInfinity(s.Value))
                         Bad("alpha", s.Value.ToString("R", CultureInfo.InvariantCulture), "a finite number");
                     break;
+                case LayerKind.GELU:
+                    if (s.Approximate != "none" && s.Approximate != "tanh") Bad("Approximate", "\"" + s.Approximate + "\"", "\"none\" or \"tanh\"");
+                    break;
                 case LayerKind.BatchNorm2d:
                     AtLeast("num features", s.In, 1);
                     if (double.IsNaN(s.Value) || double.IsInfinity(s.Value) || s.Value <= 0)

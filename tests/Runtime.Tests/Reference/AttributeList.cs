@@ -148,6 +148,9 @@ internal static class AttributeList
                 case "SiLU":
                 case "Swish": layer = new SiLULayer(); break;
                 case "Identity": layer = new IdentityLayer(); break;
+                case "GELU": layer = new GELULayer(a.Named.TryGetValue("Approximate", out var approximate) && approximate == "tanh"); break;
+                case "Hardswish": layer = new HardswishLayer(); break;
+                case "Hardsigmoid": layer = new HardsigmoidLayer(); break;
                 case "BatchNorm2d":
                     layer = new BatchNorm2dLayer(a.Int(0), a.NamedDouble("Eps", 1e-5), a.NamedDouble("Momentum", 0.1), a.NamedBool("Affine", true));
                     break;

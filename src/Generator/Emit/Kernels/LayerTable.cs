@@ -87,6 +87,7 @@ namespace CnnGen.Generator.Emit.Kernels
     {
         private const string Ops = "global::CnnGen.Kernels.Ops";
         private const string LayerOps = "global::CnnGen.Kernels.LayerOps";
+        private const string ActivationOps = "global::CnnGen.Kernels.ActivationOps";
 
         private static LayerRow Act(LayerKind k, ActivationKernels kernels, bool fusesIntoConv = false) =>
             new LayerRow(k, KindRole.Layer) { Activation = kernels, InPlace = true, ChannelsLast = true, FusesIntoConv = fusesIntoConv };
@@ -113,6 +114,10 @@ namespace CnnGen.Generator.Emit.Kernels
             Act(LayerKind.ReLU6, new ActivationKernels(LayerOps, "Relu6", "Relu6Backward", BackwardReads.Output)),
             Act(LayerKind.SiLU, new ActivationKernels(LayerOps, "Silu", "SiluBackward", BackwardReads.Input)),
             new LayerRow(LayerKind.Identity, KindRole.Layer) { SkippedAtInference = true },
+            Act(LayerKind.GELU, new ActivationKernels(ActivationOps, "Gelu", "GeluBackward", BackwardReads.Input)
+                { Tanh = new ActivationKernels(ActivationOps, "GeluTanh", "GeluTanhBackward", BackwardReads.Input) }),
+            Act(LayerKind.Hardswish, new ActivationKernels(ActivationOps, "Hardswish", "HardswishBackward", BackwardReads.Input)),
+            Act(LayerKind.Hardsigmoid, new ActivationKernels(ActivationOps, "Hardsigmoid", "HardsigmoidBackward", BackwardReads.Input)),
             new LayerRow(LayerKind.Residual, KindRole.Composite),
             new LayerRow(LayerKind.Sequential, KindRole.Composite),
             new LayerRow(LayerKind.SqueezeExcitation, KindRole.Composite),

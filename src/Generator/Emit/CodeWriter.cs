@@ -10,14 +10,14 @@ namespace CnnGen.Generator.Emit
         private int _indent;
 
         /// <summary>What C# reads as the end of a line (a // comment ends there).</summary>
-        private static readonly char[] LineBreaks = { '\n', '\r', '\u0085', '\u2028', '\u2029' };
+        private static readonly char[] s_lineBreaks = { '\n', '\r', '\u0085', '\u2028', '\u2029' };
 
         /// <summary>One line; a line break inside <paramref name="text"/> (a user string in a comment) becomes a space.</summary>
         public CodeWriter Line(string text = "")
         {
-            if (text.IndexOfAny(LineBreaks) >= 0)
+            if (text.IndexOfAny(s_lineBreaks) >= 0)
             {
-                foreach (char c in LineBreaks) text = text.Replace(c, ' ');
+                foreach (char c in s_lineBreaks) text = text.Replace(c, ' ');
             }
             if (text.Length > 0) _sb.Append(' ', _indent * 4).Append(text);
             _sb.Append('\n');

@@ -96,7 +96,7 @@ namespace CnnGen.Generator
         // ---- baked weights ([Model(Weights = "...")]) -----------------------------------------------
         public static readonly DiagnosticDescriptor WeightsNotFound = Error("CNN0030",
             "Weights file not found",
-            "Model '{0}': the weights file '{1}' was not found among the project's AdditionalFiles{2}; add <AdditionalFiles Include=\"{1}\" /> to the project file (an item whose file does not exist is left out)");
+            "Model '{0}': the weights file '{1}' was not found among the project's AdditionalFiles{2}; add <AdditionalFiles Include=\"{1}\" /> to the project file");
 
         public static readonly DiagnosticDescriptor WeightsNotEncoded = Error("CNN0031",
             "Weights file not prepared by the CnnGen build step",

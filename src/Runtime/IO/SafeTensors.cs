@@ -2,6 +2,7 @@ using System;
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Generic;
+using System.Globalization;
 using System.IO;
 using System.Runtime.InteropServices;
 using System.Text.Json;
@@ -293,7 +294,7 @@ public static partial class SafeTensors
             if (available >= 0)
                 SafeTensorsFormat.CheckDataLength(header, available - 8 - headerLength);
             if (header.DataLength > Array.MaxLength)
-                throw new WeightsFormatException(name, null, new[] { $"its data section is {header.DataLength:N0} bytes; CnnGen reads safetensors files whose data fit in one array ({Array.MaxLength:N0} bytes): split the file" });
+                throw new WeightsFormatException(name, null, new[] { string.Create(CultureInfo.InvariantCulture, $"its data section is {header.DataLength:N0} bytes; CnnGen reads safetensors files whose data fit in one array ({Array.MaxLength:N0} bytes): split the file") });
             var data = new byte[header.DataLength];
             got = stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
             if (got < data.Length)

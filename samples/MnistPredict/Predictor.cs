@@ -192,7 +192,7 @@ Options:
     private static void CheckFile(string path, string what)
     {
         if (Directory.Exists(path))
-            throw new InputException($"{path}: is a directory, not an {what}");
+            throw new InputException($"{path}: is a directory, not {("aeiouAEIOU".Contains(what[0], StringComparison.Ordinal) ? "an" : "a")} {what}");
         var info = new FileInfo(path);
         if (!info.Exists)
             throw new InputException($"{path}: no such {what}");

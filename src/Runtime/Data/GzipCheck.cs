@@ -53,7 +53,16 @@ internal static class GzipCheck
         {
             if (buffer.IsEmpty)
                 return 0;
-            int n = inner.Read(buffer);
+            int n;
+            try
+            {
+                n = inner.Read(buffer);
+            }
+            catch (InvalidDataException ex)
+            {
+                // GZipStream's own words ("unsupported compression method" for any damaged byte) get the file's name.
+                throw new InvalidDataException($"{name}: corrupt gzip data ({ex.Message})", ex);
+            }
             if (n > 0)
             {
                 _crc = Crc32.Update(_crc, buffer.Slice(0, n));

@@ -69,6 +69,18 @@ public class IdxGzipTests
     }
 
     [Fact]
+    public void OpenDecompressed_names_the_file_in_gzip_errors_too()
+    {
+        using var dir = new TempDir();
+        byte[] gz = IdxBytes.Gzip(IdxBytes.Labels(3000));
+        gz[gz.Length / 2] ^= 0xFF;
+        File.WriteAllBytes(dir.File("x.gz"), gz);
+        using Stream s = IdxReader.OpenDecompressed(dir.File("x.gz"));
+        var ex = Assert.Throws<InvalidDataException>(() => s.CopyTo(Stream.Null));
+        Assert.StartsWith("x.gz: corrupt gzip data (", ex.Message);
+    }
+
+    [Fact]
     public void A_gzip_file_of_only_the_magic_bytes_is_corrupt_gzip_data()
     {
         var ex = RejectLabels("labels.gz", new byte[] { 0x1f, 0x8b, 8, 0 });

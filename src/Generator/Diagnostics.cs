@@ -96,7 +96,7 @@ namespace CnnGen.Generator
         // ---- baked weights ([Model(Weights = "...")]) -----------------------------------------------
         public static readonly DiagnosticDescriptor WeightsNotFound = Error("CNN0030",
             "Weights file not found",
-            "Model '{0}': the weights file '{1}' was not found among the project's AdditionalFiles{2}; add <AdditionalFiles Include=\"{1}\" /> to the project file (an item whose file does not exist is left out)");
+            "Model '{0}': the weights file '{1}' was not found among the project's AdditionalFiles{2}; add <AdditionalFiles Include=\"{1}\" /> to the project file");
 
         public static readonly DiagnosticDescriptor WeightsNotEncoded = Error("CNN0031",
             "Weights file not prepared by the CnnGen build step",
@@ -125,6 +125,15 @@ namespace CnnGen.Generator
         public static readonly DiagnosticDescriptor WeightsAmbiguous = Error("CNN0037",
             "Weights file name is ambiguous",
             "Model '{0}': '{1}' matches more than one AdditionalFiles item ({2}); name the file by the path it is included with");
+        // ---- baked weights, continued (CNN0047–CNN0049) ----------------------------------------------
+        public static readonly DiagnosticDescriptor WeightsFileMissing = Error("CNN0047",
+            "Weights file does not exist",
+            "Model '{0}': '{1}' is an AdditionalFiles item, but the file {2} does not exist; check the path (relative to the project directory) or create the file");
+
+        public static readonly DiagnosticDescriptor WeightsNonFinite = Error("CNN0048",
+            "Weights file holds a non-finite value",
+            "Model '{0}': the weights file '{1}' cannot be baked: {2} (a model with such a weight computes NaN for every input)");
+
         // ---- issue 6: batch norm, global pooling, blocks (CNN0040–CNN0059) -------------------------
         public static readonly DiagnosticDescriptor BatchNormFeatureMismatch = Error("CNN0040",
             "BatchNorm2d feature mismatch",
@@ -160,7 +169,7 @@ namespace CnnGen.Generator
             InvalidValue, GroupsDoNotDivide, PoolPaddingTooLarge, InvalidInput, TooLarge,
             ChannelMismatch, FeatureMismatch, NotFlattened, OutputTooSmall, NeedsSpatialInput, NeedsFlatInput,
             WeightsNotFound, WeightsNotEncoded, WeightsInvalid, WeightsMissingTensor, WeightsWrongShape, WeightsWrongDType,
-            WeightsUnexpectedTensor, WeightsAmbiguous,
+            WeightsUnexpectedTensor, WeightsAmbiguous, WeightsFileMissing, WeightsNonFinite,
             BatchNormFeatureMismatch, AdaptiveOutputUnsupported, ResidualShapeMismatch, ReductionDoesNotDivide, NotABlock, BlockCycle, EmptyBlock,
         };
 

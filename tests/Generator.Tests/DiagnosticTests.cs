@@ -749,7 +749,7 @@ namespace T
             Assert.Equal(new[] { "CNN0010", "CNN0012" }, r.Cnn.Select(d => d.Id).OrderBy(x => x));
         }
 
-        // ---- CNN0030 .. CNN0037: baked weights (the checks live in WeightsTests) -------------------------------
+        // ---- CNN0030 .. CNN0037, CNN0047, CNN0048: baked weights (the checks live in WeightsTests) --------------
 
         [Fact]
         public void CNN0030_WeightsNotFound() => WeightsTests.MissingFileIsCNN0030();
@@ -771,6 +771,12 @@ namespace T
 
         [Fact]
         public void CNN0037_WeightsAmbiguous() => WeightsTests.TwoFilesOfTheSameNameAreCNN0037UnlessNamedByPath();
+
+        [Fact]
+        public void CNN0047_WeightsFileMissing() => WeightsTests.MissingFileMarkerIsCNN0047NotCNN0031();
+
+        [Fact]
+        public void CNN0048_WeightsNonFinite() => WeightsTests.NonFiniteValueIsCNN0048NamingTheTensorAndElement();
 
         [Theory]
         [InlineData("truncated", "truncated")]

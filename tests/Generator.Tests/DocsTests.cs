@@ -111,8 +111,9 @@ namespace CnnGen.Generator.Tests
         /// <summary>
         /// The AdditionalFiles a ```safetensors block describes, one per "file: NAME" line (the encoded form
         /// CnnGen.targets writes), followed by its tensors as "KEY DTYPE [SHAPE]" lines (values made up);
-        /// "file: NAME (truncated by N bytes)" cuts the file short; "raw file: NAME" is an item the build step did not
-        /// encode; "(none)" means no .safetensors AdditionalFiles at all.
+        /// "file: NAME (truncated by N bytes)" cuts the file short; a tensor line ending in " NaN" starts with a NaN;
+        /// "raw file: NAME" is an item the build step did not encode; "missing file: NAME" is the marker the build step
+        /// writes for an item whose file does not exist; "(none)" means no .safetensors AdditionalFiles at all.
         /// </summary>
         private static Microsoft.CodeAnalysis.AdditionalText[] Files(string block)
         {
@@ -132,7 +133,12 @@ namespace CnnGen.Generator.Tests
                 string line = raw.Trim();
                 if (line.Length == 0 || line == "(none)") continue;
                 Match m;
-                if ((m = Regex.Match(line, @"^raw file: (\S+)$")).Success)
+                if ((m = Regex.Match(line, @"^missing file: (\S+)$")).Success)
+                {
+                    Flush();
+                    result.Add(WeightsTests.Missing(m.Groups[1].Value, "/project/" + m.Groups[1].Value));
+                }
+                else if ((m = Regex.Match(line, @"^raw file: (\S+)$")).Success)
                 {
                     Flush();
                     result.Add(new WeightsTests.Unreadable("/project/" + m.Groups[1].Value));
@@ -143,13 +149,14 @@ namespace CnnGen.Generator.Tests
                     name = m.Groups[1].Value;
                     truncate = m.Groups[2].Success ? int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
                 }
-                else if ((m = Regex.Match(line, @"^(\S+) (F32|F64|F16|BF16|I64) \[([0-9, ]*)\]$")).Success && name != null)
+                else if ((m = Regex.Match(line, @"^(\S+) (F32|F64|F16|BF16|I64) \[([0-9, ]*)\]( NaN)?$")).Success && name != null)
                 {
                     long[] shape = m.Groups[3].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(long.Parse).ToArray();
                     long count = shape.Aggregate(1L, (a, b) => a * b);
                     int size = m.Groups[2].Value switch { "F32" => 4, "F64" => 8, "I64" => 8, _ => 2 };
                     var data = new byte[count * size];
                     for (int i = 0; i < data.Length; i++) data[i] = (byte)(i * 37 % 61); // small finite values
+                    if (m.Groups[4].Success) BitConverter.TryWriteBytes(data.AsSpan(0, 4), float.NaN); // " NaN": the first value is NaN
                     tensors.Add(new WeightsTests.Tensor(m.Groups[1].Value, m.Groups[2].Value, shape, data));
                 }
                 else

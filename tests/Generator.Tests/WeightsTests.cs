@@ -94,6 +94,10 @@ namespace T
             public override SourceText GetText(CancellationToken cancellationToken = default) => throw new InvalidOperationException("the generator read a raw .safetensors file as text");
         }
 
+        /// <summary>The marker CnnGen.targets writes for an AdditionalFiles item whose file does not exist.</summary>
+        internal static AdditionalText Missing(string source, string fullPath) =>
+            new Text("/proj/obj/cnngen/0/" + Path.GetFileName(source) + ".cnngen-weights", "cnngen-weights 1\nsource: " + source + "\nmissing: " + fullPath + "\n");
+
         internal static AdditionalText Encoded(string source, byte[] bytes) =>
             new Text("/proj/obj/cnngen/0/" + Path.GetFileName(source) + ".cnngen-weights", Encode(source, bytes));
 
@@ -127,12 +131,13 @@ namespace T
         public void BakedWeightsAreTheFilesBitsAndTheParameterlessConstructorStartsWithThem()
         {
             // Values a decimal literal could get wrong: -0, the smallest subnormal, float.MaxValue/MinValue/Epsilon
-            // neighbours, 0.1 (not exact), 1/3, a NaN and both infinities; then ordinary weights.
+            // neighbours, 0.1 (not exact), 1/3, the largest subnormal and float.MaxValue's neighbour; then ordinary weights.
+            // (NaN and infinities are not baked: CNN0048, as LoadWeights rejects them; their literals are FloatLiteralsRoundTrip's.)
             float[] all = Sequence(SmallParameters, 0.0371f);
             float[] special =
             {
                 -0f, float.Epsilon, -float.Epsilon, float.MaxValue, float.MinValue, 0.1f, 1f / 3f, BitConverter.Int32BitsToSingle(0x00800000),
-                float.NaN, float.PositiveInfinity, float.NegativeInfinity, 16777217f, 1e-38f, -3.4028234e38f, 123456.789f,
+                BitConverter.Int32BitsToSingle(0x007FFFFF), BitConverter.Int32BitsToSingle(0x7F7FFFFE), -1e-44f, 16777217f, 1e-38f, -3.4028234e38f, 123456.789f,
             };
             special.CopyTo(all, 0);
             // The file lists the tensors out of model order: the generator places them by key.
@@ -235,8 +240,10 @@ namespace T
                 byte[] header = Encoding.UTF8.GetBytes(json);
                 return BitConverter.GetBytes((ulong)header.Length).Concat(header).Concat(new byte[dataBytes]).ToArray();
             }
-            // Whitespace, escapes (\u00e9, \", \\), nested metadata, numbers in the metadata, a scalar tensor (shape []).
-            var ok = WeightsFileSpec.Parse("x", File(" {\n \"__metadata__\" : {\"n\\u00e9\":\"a \\\"b\\\" \\\\ c\", \"v\": [1, 2.5e-3, -4, true, null]},\n" +
+            // Whitespace, escapes (\u00e9, \", \\) in metadata strings, a scalar tensor (shape []).
+            // (Metadata values must be strings, as the format says: the non-string "v" of an earlier version of this test is
+            // rejected below, by the validator LoadWeights shares.)
+            var ok = WeightsFileSpec.Parse("x", File(" {\n \"__metadata__\" : {\"n\\u00e9\":\"a \\\"b\\\" \\\\ c\", \"v\": \"[1, 2.5e-3]\"},\n" +
                 "\"s\": {\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]} ,\"t\":{\"dtype\":\"I64\",\"shape\":[2],\"data_offsets\":[4,20]}}\t", 20));
             Assert.Null(ok.Error);
             Assert.Equal(new[] { "s", "t" }, ok.Tensors.Select(t => t.Name).ToArray());
@@ -252,6 +259,7 @@ namespace T
                 ("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}", "expected ',' or '}'"),
                 ("[1, 2]", "not an object"),
                 ("{\"a\": tru}", "unexpected 't'"),
+                ("{\"__metadata__\":{\"v\":[1, 2.5e-3, -4, true, null]},\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", "must be a string"),
             })
             {
                 var bad = WeightsFileSpec.Parse("x", File(json, 4));
@@ -361,6 +369,27 @@ namespace T
             var d = Single(Run(Small, Encoded("tiny.safetensors", SafeTensorsBytes(tensors))), "CNN0036");
             Assert.Equal("Model 'M': the weights file 'tiny.safetensors' has a tensor '1.weight' [2] that no layer of the model has (the model's keys: 0.weight, 0.bias, 3.weight, 3.bias)",
                 d.GetMessage(CultureInfo.InvariantCulture));
+        }
+
+        internal static void MissingFileMarkerIsCNN0047NotCNN0031()
+        {
+            // CnnGen.targets writes this marker for an item whose file does not exist; the raw item reaches the generator too.
+            var r = Run(Small, Missing("tiny.safetensors", "/proj/tiny.safetensors"), new Unreadable("/proj/tiny.safetensors"));
+            var d = Single(r, "CNN0047");
+            Assert.Equal("Model 'M': 'tiny.safetensors' is an AdditionalFiles item, but the file /proj/tiny.safetensors does not exist; check the path (relative to the project directory) or create the file",
+                d.GetMessage(CultureInfo.InvariantCulture));
+        }
+
+        internal static void NonFiniteValueIsCNN0048NamingTheTensorAndElement()
+        {
+            foreach (var (value, text) in new[] { (float.NaN, "NaN"), (float.PositiveInfinity, "+Infinity"), (float.NegativeInfinity, "-Infinity") })
+            {
+                float[] all = Values;
+                all[10 + 5] = value; // 3.weight, element 5
+                var d = Single(Run(Small, Encoded("tiny.safetensors", SafeTensorsBytes(SmallTensors(all)))), "CNN0048");
+                Assert.Equal($"Model 'M': the weights file 'tiny.safetensors' cannot be baked: tensor '3.weight' (F32) holds a non-finite value ({text}) at element 5 (a model with such a weight computes NaN for every input)",
+                    d.GetMessage(CultureInfo.InvariantCulture));
+            }
         }
 
         internal static void TwoFilesOfTheSameNameAreCNN0037UnlessNamedByPath()

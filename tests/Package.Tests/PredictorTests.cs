@@ -87,9 +87,15 @@ public sealed class PredictorTests
         int correct = new[] { 7, 0, 1 }.Zip(preds, (a, b) => a == b ? 1 : 0).Sum();
         Assert.Equal(string.Create(CultureInfo.InvariantCulture, $"Accuracy: {correct}/3 = {100.0 * correct / 3:F2}%"), rows[3]);
 
-        // Bad input: a clear message and exit code 1, never a crash.
+        // Bad input: one line naming the file and the problem, exit code 2, never a crash (the whole corpus of odd inputs is
+        // tests/Runtime.Tests/Samples/PredictorCliTests.cs; here the native executable's handling of two of them).
         ProcessResult missing = DotNet.RunProgram(exe, work, new[] { "nothing.pgm" }, bare, TimeSpan.FromMinutes(1));
-        Assert.Equal(1, missing.ExitCode);
-        Assert.StartsWith("mnist-predict: ", missing.Output);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Equal("mnist-predict: nothing.pgm: no such image", missing.Output.Trim());
+        File.WriteAllBytes(Path.Combine(work, "corrupt.png"), new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 13, 10, 26, 10, 0, 0, 0, 13, (byte)'I', (byte)'H' });
+        ProcessResult corrupt = DotNet.RunProgram(exe, work, new[] { "corrupt.png" }, bare, TimeSpan.FromMinutes(1));
+        Assert.Equal(2, corrupt.ExitCode);
+        Assert.StartsWith("mnist-predict: corrupt.png: ", corrupt.Output.Trim());
+        Assert.DoesNotContain("\n", corrupt.Output.Trim());
     }
 }

@@ -48,6 +48,11 @@ namespace CnnGen.Generator.Weights
                 return Failed(model, diags);
             }
             var file = matches[0];
+            if (file.Missing)
+            {
+                diags.Add(Report(Diagnostics.WeightsFileMissing, spec.ClassName, spec.Weights, file.Error ?? file.Source));
+                return Failed(model, diags);
+            }
             if (file.Error != null)
             {
                 diags.Add(Report(Diagnostics.WeightsInvalid, spec.ClassName, spec.Weights, file.Error));
@@ -107,6 +112,10 @@ namespace CnnGen.Generator.Weights
                 {
                     into[offset + i] = ReadSingleLittleEndian(data, (int)t.Begin + 4 * i);
                 }
+                // Rejected as LoadWeights rejects it by default: the same file must give the same verdict.
+                int bad = SafeTensorsFormat.FirstNonFinite(into, offset, count);
+                if (bad >= 0)
+                    diags.Add(Report(Diagnostics.WeightsNonFinite, spec.ClassName, spec.Weights, SafeTensorsFormat.NonFiniteProblem(t.Name, t.DType, bad, into[offset + bad])));
             }
 
             foreach (var t in file.Tensors)

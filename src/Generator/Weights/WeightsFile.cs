@@ -29,7 +29,8 @@ namespace CnnGen.Generator.Weights
         string? Error,
         string Sha256,
         EquatableArray<TensorEntry> Tensors,
-        EquatableArray<byte> Data)
+        EquatableArray<byte> Data,
+        bool Missing = false)
     {
         /// <summary>The extension of the encoded form written by CnnGen.targets.</summary>
         public const string EncodedExtension = ".cnngen-weights";
@@ -53,7 +54,10 @@ namespace CnnGen.Generator.Weights
             return Decode(text, FileNameOf(Normalize(path)));
         }
 
-        /// <summary>Decodes the encoded form (see CnnGen.targets): a magic line, <c>source:</c>, <c>length:</c>, then base64 lines.</summary>
+        /// <summary>
+        /// Decodes the encoded form (see CnnGen.targets): a magic line, <c>source:</c>, <c>length:</c>, then base64 lines; or, for an
+        /// item whose file does not exist, a magic line, <c>source:</c> and <c>missing: full path</c>.
+        /// </summary>
         public static WeightsFileSpec Decode(string text, string encodedName)
         {
             string source = encodedName.EndsWith(EncodedExtension, StringComparison.OrdinalIgnoreCase)
@@ -63,9 +67,17 @@ namespace CnnGen.Generator.Weights
                 new WeightsFileSpec(source, FileNameOf(source), true, error, "", EquatableArray<TensorEntry>.Empty, EquatableArray<byte>.Empty);
 
             string[] lines = text.Replace("\r", "").Split('\n');
-            if (lines.Length < 3 || lines[0] != Magic || !lines[1].StartsWith("source: ", StringComparison.Ordinal) || !lines[2].StartsWith("length: ", StringComparison.Ordinal))
+            if (lines.Length < 3 || lines[0] != Magic || !lines[1].StartsWith("source: ", StringComparison.Ordinal))
                 return Fail("its encoded form written by CnnGen.targets is damaged (rebuild to rewrite it)");
             source = Normalize(lines[1].Substring("source: ".Length));
+            if (lines.Length < 3 || !lines[2].StartsWith("length: ", StringComparison.Ordinal))
+            {
+                // CnnGen.targets writes "missing: <full path>" for an item whose file does not exist (CNN0047).
+                if (lines[2].StartsWith("missing: ", StringComparison.Ordinal))
+                    return new WeightsFileSpec(source, FileNameOf(source), true, lines[2].Substring("missing: ".Length), "",
+                        EquatableArray<TensorEntry>.Empty, EquatableArray<byte>.Empty, Missing: true);
+                return Fail("its encoded form written by CnnGen.targets is damaged (rebuild to rewrite it)");
+            }
             if (!long.TryParse(lines[2].Substring("length: ".Length), NumberStyles.None, CultureInfo.InvariantCulture, out long length))
                 return Fail("its encoded form written by CnnGen.targets is damaged (rebuild to rewrite it)");
             var b64 = new StringBuilder();
@@ -91,74 +103,32 @@ namespace CnnGen.Generator.Weights
             WeightsFileSpec Fail(string error) =>
                 new WeightsFileSpec(source, FileNameOf(source), true, error, sha, EquatableArray<TensorEntry>.Empty, EquatableArray<byte>.Empty);
 
-            if (bytes.Length < 8)
-                return Fail($"it holds {bytes.Length} bytes, less than the 8-byte header length");
-            ulong headerLength = 0;
-            for (int i = 7; i >= 0; i--) headerLength = (headerLength << 8) | bytes[i];
-            if (headerLength > (ulong)(bytes.Length - 8))
-                return Fail($"the header length {headerLength} runs past the end of the file ({bytes.Length} bytes): the file is truncated or not safetensors");
-            int dataStart = 8 + (int)headerLength;
-            long dataLength = bytes.Length - dataStart;
-
-            object? root;
+            // The one validator shared with the runtime's LoadWeights (src/Runtime/IO/SafeTensorsFormat.cs): a file is
+            // baked exactly when LoadWeights would accept its structure.
+            SafeTensorsHeader header;
+            int dataStart;
             try
             {
-                string json = new UTF8Encoding(false, true).GetString(bytes, 8, (int)headerLength);
-                root = new MiniJson(json).ParseDocument();
+                var prefix = new byte[8];
+                int got = Math.Min(8, bytes.Length);
+                Array.Copy(bytes, prefix, got);
+                int headerLength = SafeTensorsFormat.CheckHeaderLength(prefix, got, bytes.Length - 8);
+                dataStart = 8 + headerLength;
+                header = SafeTensorsFormat.ParseHeader(bytes, 8, headerLength);
+                SafeTensorsFormat.CheckDataLength(header, bytes.Length - dataStart);
             }
-            catch (Exception ex) when (ex is FormatException || ex is ArgumentException)
+            catch (SafeTensorsFormatProblem p)
             {
-                return Fail("its JSON header cannot be read: " + ex.Message);
+                return Fail(p.Message);
             }
-            if (!(root is Dictionary<string, object?> entries))
-                return Fail("its JSON header is not an object");
 
             var tensors = new List<TensorEntry>();
-            foreach (var kv in entries)
-            {
-                if (kv.Key == "__metadata__") continue;
-                if (!(kv.Value is Dictionary<string, object?> t)
-                    || !t.TryGetValue("dtype", out object? dt) || !(dt is string dtype)
-                    || !t.TryGetValue("shape", out object? sh) || !(sh is List<object?> shapeList)
-                    || !t.TryGetValue("data_offsets", out object? off) || !(off is List<object?> offsets) || offsets.Count != 2)
-                    return Fail($"the header entry of tensor '{kv.Key}' lacks dtype, shape or data_offsets");
-                var shape = new long[shapeList.Count];
-                for (int i = 0; i < shape.Length; i++)
-                {
-                    if (!(shapeList[i] is long d) || d < 0) return Fail($"tensor '{kv.Key}' has an invalid shape");
-                    shape[i] = d;
-                }
-                if (!(offsets[0] is long begin) || !(offsets[1] is long end) || begin < 0 || end < begin)
-                    return Fail($"tensor '{kv.Key}' has invalid data_offsets");
-                if (end > dataLength)
-                    return Fail($"tensor '{kv.Key}' ends at byte {end} of the data, but the file holds only {dataLength} data bytes: the file is truncated");
-                int size = ElementSize(dtype);
-                if (size > 0)
-                {
-                    long count = 1;
-                    foreach (long d in shape) count = d == 0 ? 0 : (count > long.MaxValue / d ? -1 : count * d);
-                    if (count < 0 || count * size != end - begin)
-                        return Fail($"tensor '{kv.Key}' of shape [{string.Join(", ", shape)}] and dtype {dtype} needs {count * size} bytes, but its data_offsets span {end - begin}");
-                }
-                tensors.Add(new TensorEntry(kv.Key, dtype, new EquatableArray<long>(shape), begin, end));
-            }
+            foreach (SafeTensorsEntry e in header.Entries)
+                tensors.Add(new TensorEntry(e.Name, e.DType, new EquatableArray<long>(e.Shape), e.Begin, e.End));
             tensors.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
-            var data = new byte[dataLength];
+            var data = new byte[header.DataLength];
             Array.Copy(bytes, dataStart, data, 0, data.Length);
             return new WeightsFileSpec(source, FileNameOf(source), true, null, sha, new EquatableArray<TensorEntry>(tensors.ToArray()), new EquatableArray<byte>(data));
-        }
-
-        /// <summary>Bytes per element of a safetensors dtype; 0 when unknown.</summary>
-        public static int ElementSize(string dtype)
-        {
-            switch (dtype)
-            {
-                case "BOOL": case "U8": case "I8": case "F8_E4M3": case "F8_E5M2": return 1;
-                case "U16": case "I16": case "F16": case "BF16": return 2;
-                case "U32": case "I32": case "F32": return 4;
-                case "U64": case "I64": case "F64": return 8;
-                default: return 0;
-            }
         }
 
         /// <summary>Forward slashes, no leading "./".</summary>
@@ -184,144 +154,6 @@ namespace CnnGen.Generator.Weights
                 foreach (byte b in hash) sb.Append(b.ToString("x2", CultureInfo.InvariantCulture));
                 return sb.ToString();
             }
-        }
-    }
-
-    /// <summary>
-    /// Just enough JSON for a safetensors header: objects (→ Dictionary), arrays (→ List), strings, integers
-    /// (→ long), other numbers (→ double), true/false/null. Throws FormatException on anything malformed.
-    /// </summary>
-    internal sealed class MiniJson
-    {
-        private readonly string _s;
-        private int _i;
-
-        public MiniJson(string s) { _s = s; }
-
-        public object? ParseDocument()
-        {
-            object? value = Value(0);
-            Skip();
-            if (_i != _s.Length) throw Error("unexpected text after the JSON value");
-            return value;
-        }
-
-        private FormatException Error(string what) => new FormatException($"{what} at character {_i}");
-
-        private void Skip()
-        {
-            while (_i < _s.Length && (_s[_i] == ' ' || _s[_i] == '\t' || _s[_i] == '\n' || _s[_i] == '\r')) _i++;
-        }
-
-        private object? Value(int depth)
-        {
-            if (depth > 64) throw Error("JSON nested too deeply");
-            Skip();
-            if (_i >= _s.Length) throw Error("unexpected end of the JSON header");
-            char c = _s[_i];
-            if (c == '{') return Object(depth);
-            if (c == '[') return Array(depth);
-            if (c == '"') return String();
-            if (c == '-' || (c >= '0' && c <= '9')) return Number();
-            if (Literal("true")) return true;
-            if (Literal("false")) return false;
-            if (Literal("null")) return null;
-            throw Error($"unexpected '{c}'");
-        }
-
-        private bool Literal(string word)
-        {
-            if (string.CompareOrdinal(_s, _i, word, 0, word.Length) != 0) return false;
-            _i += word.Length;
-            return true;
-        }
-
-        private Dictionary<string, object?> Object(int depth)
-        {
-            var result = new Dictionary<string, object?>(StringComparer.Ordinal);
-            _i++;
-            Skip();
-            if (_i < _s.Length && _s[_i] == '}') { _i++; return result; }
-            while (true)
-            {
-                Skip();
-                if (_i >= _s.Length || _s[_i] != '"') throw Error("expected a key");
-                string key = String();
-                Skip();
-                if (_i >= _s.Length || _s[_i] != ':') throw Error("expected ':'");
-                _i++;
-                if (result.ContainsKey(key)) throw Error($"duplicate key '{key}'");
-                result[key] = Value(depth + 1);
-                Skip();
-                if (_i < _s.Length && _s[_i] == ',') { _i++; continue; }
-                if (_i < _s.Length && _s[_i] == '}') { _i++; return result; }
-                throw Error("expected ',' or '}'");
-            }
-        }
-
-        private List<object?> Array(int depth)
-        {
-            var result = new List<object?>();
-            _i++;
-            Skip();
-            if (_i < _s.Length && _s[_i] == ']') { _i++; return result; }
-            while (true)
-            {
-                result.Add(Value(depth + 1));
-                Skip();
-                if (_i < _s.Length && _s[_i] == ',') { _i++; continue; }
-                if (_i < _s.Length && _s[_i] == ']') { _i++; return result; }
-                throw Error("expected ',' or ']'");
-            }
-        }
-
-        private string String()
-        {
-            var sb = new StringBuilder();
-            _i++; // opening quote
-            while (_i < _s.Length)
-            {
-                char c = _s[_i++];
-                if (c == '"') return sb.ToString();
-                if (c != '\\') { sb.Append(c); continue; }
-                if (_i >= _s.Length) break;
-                char e = _s[_i++];
-                switch (e)
-                {
-                    case '"': case '\\': case '/': sb.Append(e); break;
-                    case 'b': sb.Append('\b'); break;
-                    case 'f': sb.Append('\f'); break;
-                    case 'n': sb.Append('\n'); break;
-                    case 'r': sb.Append('\r'); break;
-                    case 't': sb.Append('\t'); break;
-                    case 'u':
-                        if (_i + 4 > _s.Length || !int.TryParse(_s.Substring(_i, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int u))
-                            throw Error("invalid \\u escape");
-                        sb.Append((char)u);
-                        _i += 4;
-                        break;
-                    default: throw Error($"invalid escape '\\{e}'");
-                }
-            }
-            throw Error("unterminated string");
-        }
-
-        private object Number()
-        {
-            int start = _i;
-            if (_s[_i] == '-') _i++;
-            bool integer = true;
-            while (_i < _s.Length)
-            {
-                char c = _s[_i];
-                if (c >= '0' && c <= '9') { _i++; continue; }
-                if (c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') { integer = false; _i++; continue; }
-                break;
-            }
-            string text = _s.Substring(start, _i - start);
-            if (integer && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l)) return l;
-            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double d)) return d;
-            throw Error($"invalid number '{text}'");
         }
     }
 }

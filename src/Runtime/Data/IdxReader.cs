@@ -97,12 +97,17 @@ public static class IdxReader
     /// <summary>Opens a file for reading, transparently decompressing it when it starts with the gzip magic bytes.</summary>
     /// <param name="path">The file.</param>
     /// <returns>A stream of the decompressed content.</returns>
+    /// <remarks>
+    /// A gzip file's trailer (CRC-32 and size of the content) is checked when the content has been read to its end, so a truncated or
+    /// damaged file raises <see cref="InvalidDataException"/> ("corrupt gzip data") instead of yielding fewer or wrong bytes.
+    /// Files of several gzip members (<c>cat a.gz b.gz</c>) are reported the same way; decompress and recompress them.
+    /// </remarks>
     public static Stream OpenDecompressed(string path)
     {
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         try
         {
-            return Decompressed(file, leaveOpen: false);
+            return GzipCheck.Wrap(file, Decompressed(file, leaveOpen: false), Path.GetFileName(path));
         }
         catch
         {
@@ -193,6 +198,18 @@ public static class IdxReader
             total *= d;
             if (total > Array.MaxLength)
                 throw Bad(name, $"dimensions [{string.Join(", ", dims[..(i + 1)])}] declare more than {Array.MaxLength} bytes of data");
+        }
+
+        if (requiredType is not null)
+        {
+            // An images or labels file must hold data: a count (or an image side) of 0 is a damaged or wrongly written file.
+            if (dims[0] == 0)
+                throw Bad(name, $"declares 0 {noun}: the file holds no data");
+            for (int i = 1; i < rank; i++)
+            {
+                if (dims[i] == 0)
+                    throw Bad(name, $"declares {noun} of {string.Join(" x ", dims[1..])} pixels: dimension {i} is 0");
+            }
         }
 
         // Grow the buffer as data arrives, so a corrupt header cannot make us allocate gigabytes up front.

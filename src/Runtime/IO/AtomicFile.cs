@@ -8,7 +8,10 @@ namespace CnnGen.IO;
 /// the content goes to a temporary file in the same directory, is flushed to disk, and only then
 /// replaces the target with a rename (atomic on POSIX file systems and on NTFS).
 /// </summary>
-/// <remarks>Used for weights and checkpoints: the previous file stays intact until the new one is complete.</remarks>
+/// <remarks>
+/// Used for weights and checkpoints: the previous file stays intact until the new one is complete. The temporary files of
+/// saves that were interrupted (a crash, a kill) are deleted by the next save of the same target.
+/// </remarks>
 public static class AtomicFile
 {
     /// <summary>Writes <paramref name="path"/> atomically with the content produced by <paramref name="write"/>.</summary>
@@ -60,8 +63,60 @@ public sealed class AtomicFileWriter : IDisposable
         if (name.Length == 0)
             throw new ArgumentException($"'{fullPath}' names a directory, not a file.", nameof(fullPath));
         // Same directory as the target, so the final rename never crosses file systems.
-        TempPath = Path.Combine(directory, "." + name + "." + Guid.NewGuid().ToString("N").Substring(0, 12) + ".tmp");
+        TempPath = Path.Combine(directory, TempName(name, Guid.NewGuid().ToString("N").Substring(0, TempIdLength)));
         _stream = new FileStream(TempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+        RemoveAbandonedTempFiles(directory, name);
+    }
+
+    private const int TempIdLength = 12;
+
+    /// <summary>The temporary file of one save of <paramref name="name"/>: <c>.NAME.</c> + 12 hex digits + <c>.tmp</c>.</summary>
+    internal static string TempName(string name, string id) => "." + name + "." + id + ".tmp";
+
+    /// <summary>
+    /// Deletes the temporary files that earlier saves of the same target left behind when they were interrupted (a crash, a
+    /// kill): exactly our pattern (<see cref="TempName"/>, 12 lowercase hex digits), never anything else. A temporary file another
+    /// save is still writing is kept: the writer holds it open with <see cref="FileShare.None"/>, so it cannot be opened here.
+    /// </summary>
+    private void RemoveAbandonedTempFiles(string directory, string name)
+    {
+        string[] candidates;
+        try
+        {
+            candidates = Directory.GetFiles(directory, "." + name + ".*.tmp");
+        }
+        catch (IOException) { return; }
+        catch (UnauthorizedAccessException) { return; }
+        foreach (string candidate in candidates)
+        {
+            string file = Path.GetFileName(candidate);
+            if (candidate == TempPath || !IsOurTempName(file, name))
+                continue;
+            try
+            {
+                // Exclusive open: fails while another writer (this process or another) still has the file.
+                using (new FileStream(candidate, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+                {
+                }
+                File.Delete(candidate);
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    internal static bool IsOurTempName(string file, string name)
+    {
+        string prefix = "." + name + ".";
+        if (file.Length != prefix.Length + TempIdLength + ".tmp".Length || !file.StartsWith(prefix, StringComparison.Ordinal) || !file.EndsWith(".tmp", StringComparison.Ordinal))
+            return false;
+        for (int i = prefix.Length; i < prefix.Length + TempIdLength; i++)
+        {
+            char c = file[i];
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+                return false;
+        }
+        return true;
     }
 
     /// <summary>The file that will be replaced on <see cref="Commit"/>.</summary>

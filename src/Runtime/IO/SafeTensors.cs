@@ -5,160 +5,9 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
 
 namespace CnnGen.IO;
-
-/// <summary>One named tensor of a model's flat parameter array.</summary>
-/// <param name="Key">The safetensors key, e.g. <c>0.weight</c> (PyTorch <c>nn.Sequential</c> naming).</param>
-/// <param name="Shape">The tensor's shape; its element count is the product of the dimensions (1 for a scalar <c>[]</c>).</param>
-/// <param name="Offset">Where the tensor's first element sits in the flat float array.</param>
-public readonly record struct TensorSlot(string Key, int[] Shape, int Offset)
-{
-    /// <summary>The number of elements: the product of <see cref="Shape"/>.</summary>
-    public int ElementCount => SafeTensors.ElementCount(Shape);
-
-    /// <summary>
-    /// The dtype stored in the file (default <see cref="SafeTensorDType.F32"/>). Values are always floats in memory; a slot such as
-    /// PyTorch's batch-norm <c>num_batches_tracked</c> (I64, shape []) sets <c>DType = SafeTensorDType.I64</c> and is converted on load and save.
-    /// Loading stays strict: the file's dtype must equal this one.
-    /// </summary>
-    public SafeTensorDType DType { get; init; }
-}
-
-/// <summary>The element types of the safetensors format.</summary>
-public enum SafeTensorDType
-{
-    /// <summary>IEEE single precision (the default, and what model parameters use).</summary>
-    F32 = 0,
-    /// <summary>Boolean, one byte (0 or 1).</summary>
-    BOOL,
-    /// <summary>Unsigned 8-bit integer.</summary>
-    U8,
-    /// <summary>Signed 8-bit integer.</summary>
-    I8,
-    /// <summary>Unsigned 16-bit integer.</summary>
-    U16,
-    /// <summary>Signed 16-bit integer.</summary>
-    I16,
-    /// <summary>IEEE half precision.</summary>
-    F16,
-    /// <summary>bfloat16 (the upper half of an IEEE single).</summary>
-    BF16,
-    /// <summary>Unsigned 32-bit integer.</summary>
-    U32,
-    /// <summary>Signed 32-bit integer.</summary>
-    I32,
-    /// <summary>Unsigned 64-bit integer.</summary>
-    U64,
-    /// <summary>Signed 64-bit integer (PyTorch's <c>num_batches_tracked</c>).</summary>
-    I64,
-    /// <summary>IEEE double precision.</summary>
-    F64,
-}
-
-/// <summary>
-/// A weights file that cannot be used: malformed safetensors, or tensors that do not match the model
-/// (missing or unexpected key, wrong shape, wrong dtype, truncated data). The message names the file,
-/// the key(s) and the shapes involved.
-/// </summary>
-/// <remarks>
-/// Derives from <see cref="IOException"/> because <see cref="InvalidDataException"/> is sealed; a <c>catch (IOException)</c>
-/// around loading catches both this and file-system errors.
-/// </remarks>
-public sealed class WeightsFormatException : IOException
-{
-    /// <summary>Creates the exception.</summary>
-    /// <param name="fileName">The file (or stream name) being read.</param>
-    /// <param name="key">The first offending tensor key, or null when the problem is not about one tensor.</param>
-    /// <param name="problems">Every problem found, one sentence each.</param>
-    public WeightsFormatException(string fileName, string? key, IReadOnlyList<string> problems)
-        : base(Format(fileName, problems))
-    {
-        FileName = fileName;
-        Key = key;
-        Problems = problems;
-    }
-
-    /// <summary>The file (or stream name) that was rejected.</summary>
-    public string FileName { get; }
-
-    /// <summary>The first offending tensor key, or null when the problem concerns the file as a whole.</summary>
-    public string? Key { get; }
-
-    /// <summary>Every problem found, one sentence each.</summary>
-    public IReadOnlyList<string> Problems { get; }
-
-    private static string Format(string fileName, IReadOnlyList<string> problems)
-    {
-        if (problems.Count == 1)
-            return $"Cannot load weights from '{fileName}': {problems[0]}";
-        var sb = new StringBuilder();
-        sb.Append("Cannot load weights from '").Append(fileName).Append("': ").Append(problems.Count.ToString(CultureInfo.InvariantCulture)).Append(" problems:");
-        foreach (string p in problems)
-            sb.Append("\n  - ").Append(p);
-        return sb.ToString();
-    }
-}
-
-/// <summary>One tensor read by <see cref="SafeTensors.Read(string)"/>.</summary>
-public sealed class SafeTensor
-{
-    internal SafeTensor(string name, SafeTensorDType dtype, int[] shape, byte[] raw)
-    {
-        Name = name;
-        DType = dtype;
-        Shape = shape;
-        RawData = raw;
-        Data = SafeTensors.ToFloat(dtype, raw);
-    }
-
-    /// <summary>The key.</summary>
-    public string Name { get; }
-
-    /// <summary>The stored element type.</summary>
-    public SafeTensorDType DType { get; }
-
-    /// <summary>The shape (empty for a scalar).</summary>
-    public int[] Shape { get; }
-
-    /// <summary>The number of elements.</summary>
-    public int ElementCount => Data.Length;
-
-    /// <summary>The stored bytes, little-endian, exactly as in the file.</summary>
-    public byte[] RawData { get; }
-
-    /// <summary>The values converted to float (integers and booleans converted by value; 64-bit values may round).</summary>
-    public float[] Data { get; }
-}
-
-/// <summary>The content of a safetensors file: tensors in file order, and the <c>__metadata__</c> strings.</summary>
-public sealed class SafeTensorFile
-{
-    internal SafeTensorFile(List<SafeTensor> tensors, Dictionary<string, string> metadata)
-    {
-        Tensors = tensors;
-        var byName = new Dictionary<string, SafeTensor>(tensors.Count, StringComparer.Ordinal);
-        foreach (SafeTensor t in tensors)
-            byName.Add(t.Name, t);
-        ByName = byName;
-        Metadata = metadata;
-    }
-
-    /// <summary>The tensors, in the order of their data in the file.</summary>
-    public IReadOnlyList<SafeTensor> Tensors { get; }
-
-    /// <summary>The tensors by key.</summary>
-    public IReadOnlyDictionary<string, SafeTensor> ByName { get; }
-
-    /// <summary>The <c>__metadata__</c> entries (empty when the file has none).</summary>
-    public IReadOnlyDictionary<string, string> Metadata { get; }
-
-    /// <summary>The tensor named <paramref name="key"/>.</summary>
-    /// <param name="key">The tensor's key.</param>
-    public SafeTensor this[string key] => ByName.TryGetValue(key, out SafeTensor? t) ? t : throw new KeyNotFoundException($"No tensor '{key}' in the file.");
-}
 
 /// <summary>
 /// Reads and writes the <a href="https://github.com/huggingface/safetensors">safetensors</a> format:
@@ -166,26 +15,41 @@ public sealed class SafeTensorFile
 /// (<c>dtype</c>, <c>shape</c>, <c>data_offsets</c> relative to the end of the header) plus optional
 /// <c>__metadata__</c> strings, then the raw little-endian data.
 /// </summary>
-public static class SafeTensors
+/// <remarks>
+/// Reading applies the format's rules strictly, by the same validator the generator uses to bake
+/// <c>[Model(Weights = ...)]</c> (SafeTensorsFormat.cs): a bounded header, known dtypes, offsets consistent with dtype × shape,
+/// and a data section the tensors index entirely (no holes, no overlaps, no bytes after the last tensor). Data sections that
+/// do not fit in one array (about 2 GB) are refused with the file's name; nothing beyond the indexed data is ever read.
+/// </remarks>
+public static partial class SafeTensors
 {
     /// <summary>Upper bound on the JSON header (the reference implementation uses the same 100 MB limit).</summary>
-    public const int MaxHeaderBytes = 100_000_000;
+    public const int MaxHeaderBytes = SafeTensorsFormat.MaxHeaderBytes;
 
-    private const string MetadataKey = "__metadata__";
+    private const string MetadataKey = SafeTensorsFormat.MetadataKey;
 
     /// <summary>
     /// Loads the tensors named by <paramref name="slots"/> into <paramref name="destination"/>, strictly: every slot must be present
-    /// with the slot's dtype (F32 unless the slot says otherwise) and exactly the slot's shape, and the file may hold no other tensors. On any failure a
-    /// <see cref="WeightsFormatException"/> is thrown and <paramref name="destination"/> is left untouched.
+    /// with the slot's dtype (F32 unless the slot says otherwise) and exactly the slot's shape, the file may hold no other tensors,
+    /// and no value may be NaN or infinite. On any failure a <see cref="WeightsFormatException"/> is thrown and
+    /// <paramref name="destination"/> is left untouched.
     /// </summary>
     /// <param name="path">The safetensors file.</param>
     /// <param name="slots">The expected tensors and where each goes in <paramref name="destination"/>.</param>
     /// <param name="destination">The flat parameter array.</param>
-    public static void LoadInto(string path, ReadOnlySpan<TensorSlot> slots, Span<float> destination)
+    public static void LoadInto(string path, ReadOnlySpan<TensorSlot> slots, Span<float> destination) =>
+        LoadInto(path, slots, destination, WeightsLoadOptions.Default);
+
+    /// <summary>As <see cref="LoadInto(string, ReadOnlySpan{TensorSlot}, Span{float})"/>, with options (e.g. to accept non-finite values).</summary>
+    /// <param name="path">The safetensors file.</param>
+    /// <param name="slots">The expected tensors and where each goes in <paramref name="destination"/>.</param>
+    /// <param name="destination">The flat parameter array.</param>
+    /// <param name="options">How strict to be about the values.</param>
+    public static void LoadInto(string path, ReadOnlySpan<TensorSlot> slots, Span<float> destination, WeightsLoadOptions options)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        LoadInto(stream, path, slots, destination);
+        LoadInto(stream, path, slots, destination, options);
     }
 
     /// <summary>
@@ -196,46 +60,62 @@ public static class SafeTensors
     /// <param name="nameForErrors">How to name the source in error messages (usually the file path).</param>
     /// <param name="slots">The expected tensors and where each goes in <paramref name="destination"/>.</param>
     /// <param name="destination">The flat parameter array.</param>
-    public static void LoadInto(Stream stream, string nameForErrors, ReadOnlySpan<TensorSlot> slots, Span<float> destination)
+    public static void LoadInto(Stream stream, string nameForErrors, ReadOnlySpan<TensorSlot> slots, Span<float> destination) =>
+        LoadInto(stream, nameForErrors, slots, destination, WeightsLoadOptions.Default);
+
+    /// <summary>As <see cref="LoadInto(Stream, string, ReadOnlySpan{TensorSlot}, Span{float})"/>, with options.</summary>
+    /// <param name="stream">The content; read to its end.</param>
+    /// <param name="nameForErrors">How to name the source in error messages (usually the file path).</param>
+    /// <param name="slots">The expected tensors and where each goes in <paramref name="destination"/>.</param>
+    /// <param name="destination">The flat parameter array.</param>
+    /// <param name="options">How strict to be about the values.</param>
+    public static void LoadInto(Stream stream, string nameForErrors, ReadOnlySpan<TensorSlot> slots, Span<float> destination, WeightsLoadOptions options)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(options);
         nameForErrors ??= "<stream>";
         ValidateSlots(slots, destination.Length, nameof(slots));
 
-        Header header = ReadHeader(stream, nameForErrors);
-        byte[] data = ReadRest(stream);
-        ValidateEntries(header, data.LongLength, nameForErrors);
+        (SafeTensorsHeader header, byte[] data) = ReadChecked(stream, nameForErrors);
 
         var problems = new List<string>();
         string? firstKey = null;
-        var entries = header.ByName;
+        var entries = new Dictionary<string, SafeTensorsEntry>(header.Entries.Count, StringComparer.Ordinal);
+        foreach (SafeTensorsEntry e in header.Entries)
+            entries.Add(e.Name, e);
         var slotKeys = new HashSet<string>(StringComparer.Ordinal);
         foreach (TensorSlot slot in slots)
         {
             slotKeys.Add(slot.Key);
-            if (!entries.TryGetValue(slot.Key, out Entry? e))
+            if (!entries.TryGetValue(slot.Key, out SafeTensorsEntry? e))
             {
                 problems.Add($"missing tensor '{slot.Key}' (the model expects {slot.DType} {ShapeText(slot.Shape)})");
                 firstKey ??= slot.Key;
                 continue;
             }
-            bool shapeOk = ShapeEquals(e.Shape, slot.Shape);
-            if (e.DType != slot.DType)
+            SafeTensorDType dtype = ParseDType(e.DType);
+            if (dtype != slot.DType)
             {
-                problems.Add($"tensor '{slot.Key}' has dtype {e.DType} {ShapeText(e.Shape)} in the file, but the model expects {slot.DType} {ShapeText(slot.Shape)}");
+                problems.Add($"tensor '{slot.Key}' has dtype {e.DType} {SafeTensorsFormat.ShapeText(e.Shape)} in the file, but the model expects {slot.DType} {ShapeText(slot.Shape)}");
                 firstKey ??= slot.Key;
             }
-            else if (!shapeOk)
+            else if (!ShapeEquals(e.Shape, slot.Shape))
             {
-                problems.Add($"tensor '{slot.Key}' has shape {ShapeText(e.Shape)} in the file, but the model expects {ShapeText(slot.Shape)}");
+                problems.Add($"tensor '{slot.Key}' has shape {SafeTensorsFormat.ShapeText(e.Shape)} in the file, but the model expects {ShapeText(slot.Shape)}");
+                firstKey ??= slot.Key;
+            }
+            else if (!options.AllowNonFinite && FirstNonFinite(dtype, Bytes(data, e), out float bad) is int at and >= 0)
+            {
+                problems.Add(SafeTensorsFormat.NonFiniteProblem(slot.Key, e.DType, at, bad) +
+                    " (a model with such a value computes only NaN; load with WeightsLoadOptions { AllowNonFinite = true } to accept it)");
                 firstKey ??= slot.Key;
             }
         }
-        foreach (Entry e in header.Entries)
+        foreach (SafeTensorsEntry e in header.Entries)
         {
             if (!slotKeys.Contains(e.Name))
             {
-                problems.Add($"unexpected tensor '{e.Name}' ({e.DType} {ShapeText(e.Shape)}): the model has no parameter with that key");
+                problems.Add($"unexpected tensor '{e.Name}' ({e.DType} {SafeTensorsFormat.ShapeText(e.Shape)}): the model has no parameter with that key");
                 firstKey ??= e.Name;
             }
         }
@@ -245,14 +125,13 @@ public static class SafeTensors
         // Everything checked: only now touch the destination.
         foreach (TensorSlot slot in slots)
         {
-            Entry e = entries[slot.Key];
-            int count = slot.ElementCount;
-            Span<float> dst = destination.Slice(slot.Offset, count);
-            ReadOnlySpan<byte> src = data.AsSpan(checked((int)e.Begin), count * ElementSize(e.DType));
-            if (e.DType == SafeTensorDType.F32 && BitConverter.IsLittleEndian)
+            SafeTensorsEntry e = entries[slot.Key];
+            Span<float> dst = destination.Slice(slot.Offset, slot.ElementCount);
+            ReadOnlySpan<byte> src = Bytes(data, e);
+            if (slot.DType == SafeTensorDType.F32 && BitConverter.IsLittleEndian)
                 src.CopyTo(MemoryMarshal.AsBytes(dst));
             else
-                ToFloat(e.DType, src, dst);
+                ToFloat(slot.DType, src, dst);
         }
     }
 
@@ -340,9 +219,11 @@ public static class SafeTensors
         }
     }
 
+
     /// <summary>Reads every tensor of a safetensors file (any supported dtype, converted to float as well as kept raw) and its metadata.</summary>
     /// <param name="path">The file.</param>
     /// <returns>The file's content.</returns>
+    /// <remarks>The file's structure is checked as strictly as by LoadInto; its values are returned as stored, NaN and infinities included.</remarks>
     public static SafeTensorFile Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -358,129 +239,93 @@ public static class SafeTensors
     {
         ArgumentNullException.ThrowIfNull(stream);
         nameForErrors ??= "<stream>";
-        Header header = ReadHeader(stream, nameForErrors);
-        byte[] data = ReadRest(stream);
-        ValidateEntries(header, data.LongLength, nameForErrors);
-        var sorted = new List<Entry>(header.Entries);
+        (SafeTensorsHeader header, byte[] data) = ReadChecked(stream, nameForErrors);
+        var sorted = new List<SafeTensorsEntry>(header.Entries);
         sorted.Sort(static (a, b) => a.Begin.CompareTo(b.Begin));
         var tensors = new List<SafeTensor>(sorted.Count);
-        foreach (Entry e in sorted)
-            tensors.Add(new SafeTensor(e.Name, e.DType, e.Shape, data.AsSpan((int)e.Begin, (int)(e.End - e.Begin)).ToArray()));
+        foreach (SafeTensorsEntry e in sorted)
+            tensors.Add(new SafeTensor(e.Name, ParseDType(e.DType), ToIntShape(e.Shape), Bytes(data, e).ToArray()));
         return new SafeTensorFile(tensors, header.Metadata);
     }
 
-    /// <summary>The size in bytes of one element of <paramref name="dtype"/>.</summary>
-    /// <param name="dtype">The element type.</param>
-    /// <returns>1, 2, 4 or 8.</returns>
-    public static int ElementSize(SafeTensorDType dtype) => dtype switch
-    {
-        SafeTensorDType.BOOL or SafeTensorDType.U8 or SafeTensorDType.I8 => 1,
-        SafeTensorDType.U16 or SafeTensorDType.I16 or SafeTensorDType.F16 or SafeTensorDType.BF16 => 2,
-        SafeTensorDType.U32 or SafeTensorDType.I32 or SafeTensorDType.F32 => 4,
-        SafeTensorDType.U64 or SafeTensorDType.I64 or SafeTensorDType.F64 => 8,
-        _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
-    };
+    private static ReadOnlySpan<byte> Bytes(byte[] data, SafeTensorsEntry e) => data.AsSpan((int)e.Begin, (int)(e.End - e.Begin));
 
-    internal static int ElementCount(int[] shape)
+    private static int[] ToIntShape(long[] shape)
     {
-        int n = 1;
-        foreach (int d in shape)
-        {
-            if (d < 0)
-                throw new ArgumentException($"Shape {ShapeText(shape)} has a negative dimension.");
-            n = checked(n * d);
-        }
-        return n;
-    }
-
-    internal static string ShapeText(IReadOnlyList<int> shape)
-    {
-        var sb = new StringBuilder("[");
-        for (int i = 0; i < shape.Count; i++)
-        {
-            if (i > 0) sb.Append(", ");
-            sb.Append(shape[i].ToString(CultureInfo.InvariantCulture));
-        }
-        return sb.Append(']').ToString();
-    }
-
-    internal static float[] ToFloat(SafeTensorDType dtype, byte[] raw)
-    {
-        var result = new float[raw.Length / ElementSize(dtype)];
-        ToFloat(dtype, raw, result);
+        var result = new int[shape.Length];
+        for (int i = 0; i < shape.Length; i++)
+            result[i] = (int)shape[i]; // SafeTensorsFormat bounds every dimension by int.MaxValue
         return result;
     }
 
-    /// <summary>Converts stored little-endian values of <paramref name="dtype"/> to floats (integers by value; 64-bit values may round).</summary>
-    /// <param name="dtype">The stored type.</param>
-    /// <param name="raw">ElementSize(dtype) bytes per value.</param>
-    /// <param name="destination">One float per value.</param>
-    public static void ToFloat(SafeTensorDType dtype, ReadOnlySpan<byte> raw, Span<float> destination)
+    private static bool ShapeEquals(long[] a, int[] b)
     {
-        int size = ElementSize(dtype);
-        int n = raw.Length / size;
-        if (destination.Length < n)
-            throw new ArgumentException($"{n} values do not fit in {destination.Length} floats.", nameof(destination));
-        for (int i = 0; i < n; i++)
+        if (a.Length != b.Length)
+            return false;
+        for (int i = 0; i < a.Length; i++)
         {
-            ReadOnlySpan<byte> b = raw.Slice(i * size, size);
-            destination[i] = dtype switch
-            {
-                SafeTensorDType.BOOL => b[0] != 0 ? 1f : 0f,
-                SafeTensorDType.U8 => b[0],
-                SafeTensorDType.I8 => (sbyte)b[0],
-                SafeTensorDType.U16 => BinaryPrimitives.ReadUInt16LittleEndian(b),
-                SafeTensorDType.I16 => BinaryPrimitives.ReadInt16LittleEndian(b),
-                SafeTensorDType.F16 => (float)BinaryPrimitives.ReadHalfLittleEndian(b),
-                SafeTensorDType.BF16 => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(b) << 16),
-                SafeTensorDType.U32 => BinaryPrimitives.ReadUInt32LittleEndian(b),
-                SafeTensorDType.I32 => BinaryPrimitives.ReadInt32LittleEndian(b),
-                SafeTensorDType.F32 => BinaryPrimitives.ReadSingleLittleEndian(b),
-                SafeTensorDType.U64 => BinaryPrimitives.ReadUInt64LittleEndian(b),
-                SafeTensorDType.I64 => BinaryPrimitives.ReadInt64LittleEndian(b),
-                SafeTensorDType.F64 => (float)BinaryPrimitives.ReadDoubleLittleEndian(b),
-                _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
-            };
+            if (a[i] != b[i])
+                return false;
         }
+        return true;
     }
+
+    private static SafeTensorDType ParseDType(string text) => Enum.Parse<SafeTensorDType>(text, ignoreCase: false);
 
     /// <summary>
-    /// Stores <paramref name="value"/> as one little-endian <paramref name="dtype"/> value: floats by IEEE rounding (BF16 rounds to
-    /// nearest even), integers rounded to nearest and saturated to the type's range, BOOL as value != 0.
+    /// Reads the header and exactly the data it indexes, checking both with <see cref="SafeTensorsFormat"/>. A seekable stream's
+    /// length is checked before anything is read, so a huge or padded file costs no memory; a pipe is read only as far as the
+    /// header says, then drained (without keeping the bytes) to report trailing bytes.
     /// </summary>
-    /// <param name="dtype">The stored type.</param>
-    /// <param name="value">The value.</param>
-    /// <param name="destination">At least ElementSize(dtype) bytes.</param>
-    public static void FromFloat(SafeTensorDType dtype, float value, Span<byte> destination)
+    private static (SafeTensorsHeader Header, byte[] Data) ReadChecked(Stream stream, string name)
     {
-        double r = Math.Round((double)value, MidpointRounding.ToEven);
-        switch (dtype)
+        try
         {
-            case SafeTensorDType.F32: BinaryPrimitives.WriteSingleLittleEndian(destination, value); break;
-            case SafeTensorDType.F64: BinaryPrimitives.WriteDoubleLittleEndian(destination, value); break;
-            case SafeTensorDType.F16: BinaryPrimitives.WriteHalfLittleEndian(destination, (Half)value); break;
-            case SafeTensorDType.BF16:
-                {
-                    uint bits = BitConverter.SingleToUInt32Bits(value);
-                    ushort top = float.IsNaN(value) ? (ushort)((bits >> 16) | 0x40) : (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
-                    BinaryPrimitives.WriteUInt16LittleEndian(destination, top);
-                    break;
-                }
-            case SafeTensorDType.BOOL: destination[0] = value != 0 ? (byte)1 : (byte)0; break;
-            case SafeTensorDType.U8: destination[0] = (byte)Math.Clamp(r, byte.MinValue, byte.MaxValue); break;
-            case SafeTensorDType.I8: destination[0] = (byte)(sbyte)Math.Clamp(r, sbyte.MinValue, sbyte.MaxValue); break;
-            case SafeTensorDType.U16: BinaryPrimitives.WriteUInt16LittleEndian(destination, (ushort)Math.Clamp(r, ushort.MinValue, ushort.MaxValue)); break;
-            case SafeTensorDType.I16: BinaryPrimitives.WriteInt16LittleEndian(destination, (short)Math.Clamp(r, short.MinValue, short.MaxValue)); break;
-            case SafeTensorDType.U32: BinaryPrimitives.WriteUInt32LittleEndian(destination, (uint)Math.Clamp(r, uint.MinValue, uint.MaxValue)); break;
-            case SafeTensorDType.I32: BinaryPrimitives.WriteInt32LittleEndian(destination, (int)Math.Clamp(r, int.MinValue, int.MaxValue)); break;
-            // (double)ulong.MaxValue and (double)long.MaxValue round up past the range, so saturate explicitly.
-            case SafeTensorDType.U64: BinaryPrimitives.WriteUInt64LittleEndian(destination, r <= 0 || double.IsNaN(r) ? 0UL : r >= 18446744073709551615.0 ? ulong.MaxValue : (ulong)r); break;
-            case SafeTensorDType.I64: BinaryPrimitives.WriteInt64LittleEndian(destination, double.IsNaN(r) ? 0L : r >= 9223372036854775807.0 ? long.MaxValue : r <= -9223372036854775808.0 ? long.MinValue : (long)r); break;
-            default: throw new ArgumentOutOfRangeException(nameof(dtype));
+            long available = stream.CanSeek ? stream.Length - stream.Position : -1;
+            byte[] prefix = new byte[8];
+            int got = stream.ReadAtLeast(prefix, 8, throwOnEndOfStream: false);
+            int headerLength = SafeTensorsFormat.CheckHeaderLength(prefix, got, available < 0 ? -1 : available - 8);
+            byte[] json = new byte[headerLength];
+            got = stream.ReadAtLeast(json, json.Length, throwOnEndOfStream: false);
+            if (got < json.Length)
+                SafeTensorsFormat.CheckHeaderLength(prefix, 8, got); // throws: the header runs past the end
+            SafeTensorsHeader header = SafeTensorsFormat.ParseHeader(json, 0, json.Length);
+
+            if (available >= 0)
+                SafeTensorsFormat.CheckDataLength(header, available - 8 - headerLength);
+            if (header.DataLength > Array.MaxLength)
+                throw new WeightsFormatException(name, null, new[] { string.Create(CultureInfo.InvariantCulture, $"its data section is {header.DataLength:N0} bytes; CnnGen reads safetensors files whose data fit in one array ({Array.MaxLength:N0} bytes): split the file") });
+            var data = new byte[header.DataLength];
+            got = stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
+            if (got < data.Length)
+                SafeTensorsFormat.CheckDataLength(header, got); // throws: truncated
+            if (available < 0)
+                SafeTensorsFormat.CheckDataLength(header, header.DataLength + Drain(stream));
+            return (header, data);
+        }
+        catch (SafeTensorsFormatProblem p)
+        {
+            throw new WeightsFormatException(name, p.Key, new[] { p.Message });
         }
     }
 
-    private static bool ShapeEquals(int[] a, int[] b) => a.AsSpan().SequenceEqual(b);
+    /// <summary>Reads a stream to its end, keeping nothing; returns how many bytes there were.</summary>
+    private static long Drain(Stream stream)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
+        try
+        {
+            long total = 0;
+            int n;
+            while ((n = stream.Read(buffer, 0, buffer.Length)) > 0)
+                total += n;
+            return total;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
 
     private static void ValidateSlots(ReadOnlySpan<TensorSlot> slots, int arrayLength, string paramName)
     {
@@ -499,262 +344,5 @@ public static class SafeTensors
             if (slot.Offset < 0 || (long)slot.Offset + count > arrayLength)
                 throw new ArgumentException($"Tensor '{slot.Key}' {ShapeText(slot.Shape)} at offset {slot.Offset} does not fit in a parameter array of {arrayLength} floats.", paramName);
         }
-    }
-
-    private sealed class Entry(string name, SafeTensorDType dtype, int[] shape, long begin, long end)
-    {
-        public string Name { get; } = name;
-        public SafeTensorDType DType { get; } = dtype;
-        public int[] Shape { get; } = shape;
-        public long Begin { get; } = begin;
-        public long End { get; } = end;
-    }
-
-    private sealed class Header
-    {
-        public List<Entry> Entries { get; } = new();
-        public Dictionary<string, Entry> ByName { get; } = new(StringComparer.Ordinal);
-        public Dictionary<string, string> Metadata { get; } = new(StringComparer.Ordinal);
-    }
-
-    private static WeightsFormatException Bad(string name, string problem, string? key = null) => new(name, key, new[] { problem });
-
-    private static byte[] ReadRest(Stream stream)
-    {
-        if (stream.CanSeek)
-        {
-            long remaining = stream.Length - stream.Position;
-            if (remaining > Array.MaxLength)
-                throw new NotSupportedException($"Safetensors data sections over {Array.MaxLength} bytes are not supported.");
-            var data = new byte[remaining];
-            int read = stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
-            return read == data.Length ? data : data.AsSpan(0, read).ToArray();
-        }
-        using var ms = new MemoryStream();
-        stream.CopyTo(ms);
-        return ms.ToArray();
-    }
-
-    private static Header ReadHeader(Stream stream, string name)
-    {
-        Span<byte> prefix = stackalloc byte[8];
-        int got = stream.ReadAtLeast(prefix, 8, throwOnEndOfStream: false);
-        if (got < 8)
-            throw Bad(name, $"the file is {got} bytes long, too short for the 8-byte header length of the safetensors format");
-        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
-        if (headerLength < 2)
-            throw Bad(name, $"header length {headerLength} is too small to hold a JSON object");
-        if (stream.CanSeek)
-        {
-            long available = stream.Length - stream.Position;
-            if (headerLength > (ulong)available)
-                throw Bad(name, $"header length {headerLength} is larger than the rest of the file ({available} bytes): not a safetensors file, or truncated");
-        }
-        if (headerLength > MaxHeaderBytes)
-            throw Bad(name, $"header length {headerLength} exceeds the {MaxHeaderBytes}-byte limit: not a safetensors file");
-
-        byte[] json = new byte[(int)headerLength];
-        got = stream.ReadAtLeast(json, json.Length, throwOnEndOfStream: false);
-        if (got < json.Length)
-            throw Bad(name, $"header length {headerLength} is larger than the rest of the file ({got} bytes): not a safetensors file, or truncated");
-        try
-        {
-            return ParseHeader(json, name);
-        }
-        catch (JsonException ex)
-        {
-            throw Bad(name, $"the header is not well-formed JSON ({ex.Message})");
-        }
-        catch (InvalidOperationException ex)
-        {
-            throw Bad(name, $"the header is not valid UTF-8 JSON ({ex.Message})");
-        }
-    }
-
-    private static Header ParseHeader(byte[] json, string name)
-    {
-        var header = new Header();
-        var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 8 });
-        Expect(ref reader, JsonTokenType.StartObject, name, "the header must be a JSON object");
-        bool sawMetadata = false;
-        while (true)
-        {
-            Read(ref reader, name);
-            if (reader.TokenType == JsonTokenType.EndObject)
-                break;
-            string key = reader.GetString()!;
-            if (key == MetadataKey)
-            {
-                if (sawMetadata)
-                    throw Bad(name, "the header has two __metadata__ entries");
-                sawMetadata = true;
-                ParseMetadata(ref reader, header.Metadata, name);
-                continue;
-            }
-            if (header.ByName.ContainsKey(key))
-                throw Bad(name, $"tensor '{key}' appears twice in the header", key);
-            Entry e = ParseEntry(ref reader, key, name);
-            header.Entries.Add(e);
-            header.ByName.Add(key, e);
-        }
-        // Only whitespace (the reference writer pads with spaces) may follow the object.
-        if (reader.Read())
-            throw Bad(name, "the header has content after its JSON object");
-        return header;
-    }
-
-    private static void ParseMetadata(ref Utf8JsonReader reader, Dictionary<string, string> metadata, string name)
-    {
-        Read(ref reader, name);
-        if (reader.TokenType == JsonTokenType.Null)
-            return;
-        if (reader.TokenType != JsonTokenType.StartObject)
-            throw Bad(name, "__metadata__ must be an object of strings");
-        while (true)
-        {
-            Read(ref reader, name);
-            if (reader.TokenType == JsonTokenType.EndObject)
-                return;
-            string k = reader.GetString()!;
-            Read(ref reader, name);
-            if (reader.TokenType != JsonTokenType.String)
-                throw Bad(name, $"__metadata__ entry '{k}' must be a string, not {reader.TokenType}");
-            metadata[k] = reader.GetString()!;
-        }
-    }
-
-    private static Entry ParseEntry(ref Utf8JsonReader reader, string key, string name)
-    {
-        Read(ref reader, name);
-        if (reader.TokenType != JsonTokenType.StartObject)
-            throw Bad(name, $"tensor '{key}' must be described by an object with dtype, shape and data_offsets", key);
-        SafeTensorDType? dtype = null;
-        List<int>? shape = null;
-        long begin = -1, end = -1;
-        while (true)
-        {
-            Read(ref reader, name);
-            if (reader.TokenType == JsonTokenType.EndObject)
-                break;
-            string field = reader.GetString()!;
-            Read(ref reader, name);
-            switch (field)
-            {
-                case "dtype":
-                    if (reader.TokenType != JsonTokenType.String)
-                        throw Bad(name, $"tensor '{key}': dtype must be a string", key);
-                    string text = reader.GetString()!;
-                    if (!TryParseDType(text, out SafeTensorDType dt))
-                        throw Bad(name, $"tensor '{key}' has unsupported dtype '{text}'", key);
-                    dtype = dt;
-                    break;
-                case "shape":
-                    shape = new List<int>();
-                    if (reader.TokenType != JsonTokenType.StartArray)
-                        throw Bad(name, $"tensor '{key}': shape must be an array of non-negative integers", key);
-                    while (true)
-                    {
-                        Read(ref reader, name);
-                        if (reader.TokenType == JsonTokenType.EndArray)
-                            break;
-                        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out long d) || d < 0)
-                            throw Bad(name, $"tensor '{key}': shape must be an array of non-negative integers", key);
-                        if (d > int.MaxValue)
-                            throw Bad(name, $"tensor '{key}': dimension {d} is too large", key);
-                        shape.Add((int)d);
-                    }
-                    break;
-                case "data_offsets":
-                    if (reader.TokenType != JsonTokenType.StartArray)
-                        throw Bad(name, $"tensor '{key}': data_offsets must be an array [begin, end]", key);
-                    var offsets = new List<long>(2);
-                    while (true)
-                    {
-                        Read(ref reader, name);
-                        if (reader.TokenType == JsonTokenType.EndArray)
-                            break;
-                        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out long o) || o < 0)
-                            throw Bad(name, $"tensor '{key}': data_offsets must be two non-negative integers", key);
-                        offsets.Add(o);
-                    }
-                    if (offsets.Count != 2)
-                        throw Bad(name, $"tensor '{key}': data_offsets must be two non-negative integers [begin, end], found {offsets.Count}", key);
-                    begin = offsets[0];
-                    end = offsets[1];
-                    break;
-                default:
-                    throw Bad(name, $"tensor '{key}' has unknown field '{field}'", key);
-            }
-        }
-        if (dtype is null || shape is null || begin < 0)
-        {
-            string missing = dtype is null ? "dtype" : shape is null ? "shape" : "data_offsets";
-            throw Bad(name, $"tensor '{key}' has no {missing}", key);
-        }
-        return new Entry(key, dtype.Value, shape.ToArray(), begin, end);
-    }
-
-    private static void ValidateEntries(Header header, long dataLength, string name)
-    {
-        foreach (Entry e in header.Entries)
-        {
-            if (e.End < e.Begin)
-                throw Bad(name, $"tensor '{e.Name}' has data_offsets [{e.Begin}, {e.End}] that end before they begin", e.Name);
-            long count = 1;
-            foreach (int d in e.Shape)
-            {
-                count *= d;
-                if (count > int.MaxValue)
-                    throw Bad(name, $"tensor '{e.Name}' {ShapeText(e.Shape)} has too many elements", e.Name);
-            }
-            long expected = count * ElementSize(e.DType);
-            long actual = e.End - e.Begin;
-            if (actual != expected)
-                throw Bad(name, $"tensor '{e.Name}' is {e.DType} {ShapeText(e.Shape)}, which needs {expected} bytes, but its data_offsets [{e.Begin}, {e.End}] span {actual} bytes", e.Name);
-            if (e.End > dataLength)
-                throw Bad(name, $"tensor '{e.Name}' data_offsets [{e.Begin}, {e.End}] extend past the end of the data ({dataLength} bytes after the header): the file is truncated", e.Name);
-        }
-        var sorted = new List<Entry>(header.Entries);
-        sorted.Sort(static (a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
-        for (int i = 1; i < sorted.Count; i++)
-        {
-            Entry prev = sorted[i - 1], cur = sorted[i];
-            if (cur.Begin < prev.End)
-                throw Bad(name, $"tensors '{prev.Name}' [{prev.Begin}, {prev.End}] and '{cur.Name}' [{cur.Begin}, {cur.End}] have overlapping data_offsets", cur.Name);
-        }
-    }
-
-    private static bool TryParseDType(string text, out SafeTensorDType dtype)
-    {
-        switch (text)
-        {
-            case "BOOL": dtype = SafeTensorDType.BOOL; return true;
-            case "U8": dtype = SafeTensorDType.U8; return true;
-            case "I8": dtype = SafeTensorDType.I8; return true;
-            case "U16": dtype = SafeTensorDType.U16; return true;
-            case "I16": dtype = SafeTensorDType.I16; return true;
-            case "F16": dtype = SafeTensorDType.F16; return true;
-            case "BF16": dtype = SafeTensorDType.BF16; return true;
-            case "U32": dtype = SafeTensorDType.U32; return true;
-            case "I32": dtype = SafeTensorDType.I32; return true;
-            case "F32": dtype = SafeTensorDType.F32; return true;
-            case "U64": dtype = SafeTensorDType.U64; return true;
-            case "I64": dtype = SafeTensorDType.I64; return true;
-            case "F64": dtype = SafeTensorDType.F64; return true;
-            default: dtype = default; return false;
-        }
-    }
-
-    private static void Read(ref Utf8JsonReader reader, string name)
-    {
-        if (!reader.Read())
-            throw Bad(name, "the header JSON ends early");
-    }
-
-    private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string name, string problem)
-    {
-        Read(ref reader, name);
-        if (reader.TokenType != type)
-            throw Bad(name, problem);
     }
 }

@@ -11,12 +11,6 @@ using CnnGen.Optim;
 
 namespace CnnGen.Training;
 
-/// <summary>The result of evaluating a model on a labeled set.</summary>
-/// <param name="Loss">The mean loss per sample.</param>
-/// <param name="Accuracy">The fraction classified correctly.</param>
-/// <param name="Confusion">The confusion matrix (rows: true labels, columns: predictions).</param>
-public sealed record EvaluationResult(double Loss, double Accuracy, ConfusionMatrix Confusion);
-
 /// <summary>
 /// Trains an <see cref="ICnnModel"/> with mini-batch gradient descent, data-parallel over threads and deterministic
 /// for a seed.
@@ -38,7 +32,7 @@ public sealed record EvaluationResult(double Loss, double Accuracy, ConfusionMat
 /// optimizer step and without touching the last checkpoint.
 /// </para>
 /// </summary>
-public sealed class Trainer
+public sealed partial class Trainer
 {
     private readonly int _threads;
     private readonly int _batchSize;
@@ -259,115 +253,6 @@ public sealed class Trainer
             o.Log?.WriteLine(result.Line);
             o.Log?.Flush();
         }
-    }
-
-    /// <summary>
-    /// Evaluates the model (inference mode, dropout off) on <paramref name="data"/>: mean loss, accuracy and confusion
-    /// matrix. Parallel over fixed chunks, combined in chunk order, so the numbers do not depend on the thread count.
-    /// </summary>
-    /// <param name="data">The samples.</param>
-    /// <returns>The result.</returns>
-    public EvaluationResult Evaluate(LabeledData data)
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        CheckData(data, nameof(data));
-        return Evaluate(Model, data, Options.Loss, _threads, Options.EvaluationBatchSize);
-    }
-
-    /// <summary>Evaluates any model on labeled data (see <see cref="Evaluate(LabeledData)"/>).</summary>
-    /// <param name="model">The model.</param>
-    /// <param name="data">The samples.</param>
-    /// <param name="loss">The loss matching the model's output.</param>
-    /// <param name="threads">Threads to use.</param>
-    /// <param name="chunkSize">Samples per inference batch.</param>
-    /// <returns>The result.</returns>
-    public static EvaluationResult Evaluate(ICnnModel model, LabeledData data, LossFunction loss, int threads = 1, int chunkSize = 250)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(data);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunkSize);
-        int classes = model.OutputSize;
-        int chunks = (data.Count + chunkSize - 1) / chunkSize;
-        var chunkLoss = new double[chunks];
-        var predictions = new int[data.Count];
-        int inSize = model.InputSize;
-        void RunChunks(int first, int stride)
-        {
-            var output = new float[chunkSize * classes];
-            for (int c = first; c < chunks; c += stride)
-            {
-                int start = c * chunkSize;
-                int m = Math.Min(chunkSize, data.Count - start);
-                model.Forward(data.Inputs.AsSpan(start * inSize, m * inSize), output, m);
-                chunkLoss[c] = LossFunctions.Sum(loss, output, data.Labels.AsSpan(start, m), m, classes, Span<float>.Empty);
-                Classification.ArgMax(output.AsSpan(0, m * classes), classes, predictions.AsSpan(start, m));
-            }
-        }
-        int t = Math.Min(threads, Math.Max(chunks, 1));
-        if (t <= 1)
-            RunChunks(0, 1);
-        else
-            Parallel.For(0, t, new ParallelOptions { MaxDegreeOfParallelism = t }, w => RunChunks(w, t));
-        double total = 0;
-        foreach (double l in chunkLoss)
-            total += l;
-        var confusion = new ConfusionMatrix(data.ClassCount, data.ClassNames);
-        confusion.Add(predictions, data.Labels);
-        return new EvaluationResult(data.Count == 0 ? double.NaN : total / data.Count, confusion.Accuracy, confusion);
-    }
-
-    /// <summary>
-    /// Writes a checkpoint (weights, optimizer state, completed epochs, step count, RNG state, scheduler position,
-    /// history) atomically; <see cref="Fit"/> does this after every epoch when <see cref="TrainerOptions.CheckpointPath"/> is set.
-    /// </summary>
-    /// <param name="path">The checkpoint file.</param>
-    public void SaveCheckpoint(string path) => Checkpoint.Save(path, Model, Optimizer, CaptureState());
-
-    internal Checkpoint CaptureState()
-    {
-        var rngState = new ulong[Rng.StateWords];
-        _rng.GetState(rngState);
-        return new Checkpoint
-        {
-            Epoch = CompletedEpochs,
-            Step = Step,
-            Seed = _seed,
-            BatchSize = _batchSize,
-            Shards = _shards,
-            RngState = rngState,
-            SchedulerStep = Scheduler?.LastStep,
-            History = History.Epochs is { } h ? new System.Collections.Generic.List<EpochResult>(h) : Array.Empty<EpochResult>(),
-        };
-    }
-
-    /// <summary>
-    /// Resumes from a checkpoint: restores the weights, the optimizer state, the epoch and step counters, the RNG state,
-    /// the scheduler position and the history; the next <see cref="Fit"/> continues with the following epoch and, with
-    /// the same options, produces exactly the weights an uninterrupted run would have.
-    /// </summary>
-    /// <param name="path">The checkpoint file.</param>
-    /// <returns>The checkpoint that was loaded.</returns>
-    /// <exception cref="InvalidDataException">The checkpoint does not fit this model or optimizer, or its seed, batch size or shard count differ from the options (which would not continue the same run).</exception>
-    public Checkpoint LoadCheckpoint(string path)
-    {
-        Checkpoint info = Checkpoint.ReadInfo(path);
-        string name = Path.GetFileName(path);
-        if (info.Seed != _seed || info.BatchSize != _batchSize || info.Shards != _shards)
-            throw new InvalidDataException(
-                $"{name} was written by a run with seed {info.Seed}, batch size {info.BatchSize} and {info.Shards} shards; this run has seed {_seed}, batch size {_batchSize} and {_shards} shards. Resume with the same settings (or start over).");
-        if ((info.SchedulerStep is null) != (Scheduler is null))
-            throw new InvalidDataException($"{name} was written by a run {(info.SchedulerStep is null ? "without" : "with")} a learning-rate scheduler, this one is {(Scheduler is null ? "without" : "with")}.");
-        info = Checkpoint.Load(path, Model, Optimizer);
-        _rng = Rng.FromState(info.RngState);
-        CompletedEpochs = info.Epoch;
-        Step = info.Step;
-        if (Scheduler is not null && info.SchedulerStep is int s)
-            Scheduler.LastStep = s; // the optimizer's learning rate itself is restored with its state
-        History.Clear();
-        foreach (EpochResult e in info.History)
-            History.Add(e);
-        return info;
     }
 
     /// <summary>

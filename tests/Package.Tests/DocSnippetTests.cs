@@ -61,7 +61,7 @@ public sealed class DocSnippetTests
             foreach (DocSnippet s in snippets.Where(s => s.Skip is null))
             {
                 string file = Regex.Replace(s.Document, "[^A-Za-z0-9]", "_") + "_" + s.Line + ".cs";
-                File.WriteAllText(Path.Combine(snippetDir, file), DocSnippets.ToCompilationUnit(s));
+                File.WriteAllText(Path.Combine(snippetDir, file), DocSnippets.ToCompilationUnit(s, Path.Combine(_package.RepoRoot, s.Document)));
             }
             ProcessResult build = _package.BuildConsumer(dir);
             s_built = (dir, build, snippets);
@@ -78,7 +78,7 @@ public sealed class DocSnippetTests
         Assert.True(compiled.Count(s => s.Document == "README.md") >= 5,
             "expected at least 5 compiled C# blocks in README.md, found: " + string.Join(", ", compiled.Select(s => s.Where)));
 
-        // Errors point at the document line (#line), e.g. "README.md(273,9): error CS0103: The name 'images' does not exist".
+        // Errors point at the document line (#line), e.g. "/repo/README.md(290,32): error CS0103: The name 'images' does not exist".
         var errors = Regex.Matches(build.Output.Replace("\r\n", "\n"), @"^.*\): error [A-Z]+\d+:.*$", RegexOptions.Multiline)
             .Select(m => m.Value.Trim()).Distinct().ToList();
         Assert.True(build.Succeeded && errors.Count == 0,

@@ -107,6 +107,13 @@ echo ==^> dotnet pack src\Runtime -c %CONFIG% -o %PKG%
 dotnet pack src\Runtime\CnnGen.Runtime.csproj %ART% -c %CONFIG% -o "%PKG%"
 if errorlevel 1 exit /b 1
 dir /b "%PKG%\*.nupkg"
+rem The version comes from git (docs\building.md, "Versions"): each pack of changed sources has a new one.
+for /f "delims=" %%F in ('dir /b /o:-d "%PKG%\CnnGen.*.nupkg"') do (
+  echo ==^> newest: %PKG%\%%F
+  echo ==^> use it: add %PKG% as a package source and reference that version ^(docs\building.md, "Using a local build in another project"^)
+  goto :pack_done
+)
+:pack_done
 exit /b 0
 
 :cmd_mnist

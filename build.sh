@@ -163,6 +163,13 @@ cmd_pack() {
   say "dotnet pack src/Runtime -c $CONFIG -o $out"
   dn pack src/Runtime/CnnGen.Runtime.csproj -c "$CONFIG" -o "$out"
   ls -1 "$out"/*.nupkg
+  # The version comes from git (docs/building.md, "Versions"): each pack of changed sources has a new one.
+  local newest version
+  newest="$(ls -1t "$out"/CnnGen.*.nupkg | head -n 1)"
+  version="$(basename "$newest" .nupkg)"; version="${version#CnnGen.}"
+  say "newest: $newest"
+  say "use it: add $out as a package source and reference <PackageReference Include=\"CnnGen\" Version=\"$version\" />"
+  say "        (docs/building.md, \"Using a local build in another project\")"
 }
 
 # True if a folder holds MNIST in IDX form (flat, or in an mnist/ subfolder; gzipped or not).

@@ -9,8 +9,8 @@ namespace CnnGen
     /// <summary>Facts about the CnnGen runtime.</summary>
     public static class RuntimeInfo
     {
-        /// <summary>The runtime's version.</summary>
-        public const string Version = "0.1.0";
+        /// <summary>The runtime's version: the CnnGen package version (from git, docs/building.md "Versions").</summary>
+        public const string Version = BuildVersion.Value;
 
         /// <summary>Set to <c>1</c> to silence the warning of <see cref="CheckInstructionSet"/>.</summary>
         public const string AllowBaselineVariable = "CNNGEN_ALLOW_BASELINE_ISA";

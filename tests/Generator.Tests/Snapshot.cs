@@ -19,7 +19,7 @@ namespace CnnGen.Generator.Tests
             Directory.CreateDirectory(dir);
             string verified = Path.Combine(dir, name + ".verified.cs");
             string received = Path.Combine(dir, name + ".received.cs");
-            actual = actual.Replace("\r\n", "\n");
+            actual = WithoutVersion(actual.Replace("\r\n", "\n"));
             bool accept = Environment.GetEnvironmentVariable("CNNGEN_ACCEPT") == "1";
             string? expected = File.Exists(verified) ? File.ReadAllText(verified).Replace("\r\n", "\n") : null;
             if (expected == actual)
@@ -37,6 +37,22 @@ namespace CnnGen.Generator.Tests
             Assert.Fail(expected is null
                 ? $"No approved snapshot {verified}. Inspect {received}, then accept it with CNNGEN_ACCEPT=1."
                 : $"Generated code differs from {verified}; see {received} (diff them; accept with CNNGEN_ACCEPT=1).\n" + FirstDifference(expected, actual));
+        }
+
+        /// <summary>The placeholder the approved files hold where the generated code names the CnnGen version.</summary>
+        public const string VersionPlaceholder = "<version>";
+
+        /// <summary>
+        /// The generated text with the build's version (<see cref="Emit.ModelEmitter.Version"/>, from git: it changes with
+        /// every commit) replaced by <see cref="VersionPlaceholder"/> in the two places the generator writes it, the
+        /// header comment and the <c>[GeneratedCode]</c> attribute, so snapshots compare the code, not the commit.
+        /// </summary>
+        internal static string WithoutVersion(string generated)
+        {
+            string v = Emit.ModelEmitter.Version;
+            return generated
+                .Replace($"// CnnGen {v}: ", $"// CnnGen {VersionPlaceholder}: ")
+                .Replace($"GeneratedCode(\"CnnGen\", \"{v}\")", $"GeneratedCode(\"CnnGen\", \"{VersionPlaceholder}\")");
         }
 
         private static string FirstDifference(string expected, string actual)

@@ -10,7 +10,7 @@ namespace CnnGen.Generator.Emit
     /// <summary>Writes the generated partial class for one model.</summary>
     internal static class ModelEmitter
     {
-        public const string Version = "0.1.0";
+        public const string Version = BuildVersion.Value; // generated from git by Directory.Build.targets
 
         /// <summary>The body of every member of a model whose declaration has errors.</summary>
         private const string Throw = "throw new global::System.InvalidOperationException(\"The model declaration has errors; see the CNN diagnostics.\");";

@@ -8,12 +8,22 @@ namespace CnnGen.Data;
 /// and an epoch can be replayed after a restart), copying the batch into reusable buffers. No allocation per batch or epoch.
 /// </summary>
 /// <example>
+/// One training step per batch, as README.md's "Training a model" shows in full (<c>model</c> a generated model,
+/// <c>ws</c> its <c>CreateWorkspace(64)</c>, <c>logits</c>/<c>dLogits</c> 64 × 10 floats, <c>grads</c> its
+/// <c>ParameterCount</c> floats, <c>adam</c> an <see cref="CnnGen.Optim.Adam"/>):
 /// <code>
-/// var loader = new BatchLoader(train, batchSize: 64, shuffle: true, seed: 1);
+/// var loader = new BatchLoader(MnistDataset.Load("mnist", train: true), batchSize: 64, shuffle: true, seed: 1);
 /// for (int epoch = 1; epoch &lt;= 10; epoch++)
 ///     foreach (Batch b in loader.Epoch(epoch))
-///         model.TrainStep(b.Inputs, b.Labels, b.Count);
+///     {
+///         model.ForwardTrain(ws, b.Inputs, logits, b.Count);
+///         Loss.CrossEntropy(logits, b.Labels, b.Count, 10, dLogits);
+///         Array.Clear(grads);
+///         model.Backward(ws, dLogits, grads, Span&lt;float&gt;.Empty);
+///         adam.Step(model.Parameters, grads);
+///     }
 /// </code>
+/// The <see cref="CnnGen.Training.Trainer"/> runs this loop (data-parallel, with evaluation and checkpoints) for you.
 /// </example>
 public sealed class BatchLoader
 {

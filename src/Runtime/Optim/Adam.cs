@@ -21,6 +21,7 @@ namespace CnnGen.Optim
         private readonly double _eps;
         private readonly double _weightDecay;
         private readonly bool _decoupled;
+        private readonly bool _kerasEpsilon;
 
         /// <summary>Creates the optimizer; the arguments mean what they mean in <c>torch.optim.Adam</c>.</summary>
         /// <param name="parameterCount">Length of the flat parameter array.</param>
@@ -36,7 +37,8 @@ namespace CnnGen.Optim
         {
         }
 
-        private protected Adam(int parameterCount, float lr, float beta1, float beta2, float eps, float weightDecay, bool amsgrad, bool decoupled)
+        private protected Adam(int parameterCount, float lr, float beta1, float beta2, float eps, float weightDecay, bool amsgrad, bool decoupled,
+            bool kerasEpsilon = false)
             : base(parameterCount, lr)
         {
             if (!(eps >= 0f) || float.IsInfinity(eps))
@@ -52,6 +54,7 @@ namespace CnnGen.Optim
             _eps = Numerics.Exact(eps);
             _weightDecay = Numerics.Exact(weightDecay);
             _decoupled = decoupled;
+            _kerasEpsilon = kerasEpsilon;
             AmsGrad = amsgrad;
             _expAvg = new float[parameterCount];
             _expAvgSq = new float[parameterCount];
@@ -95,7 +98,8 @@ namespace CnnGen.Optim
             float b1 = (float)_beta1, c1 = (float)(1 - _beta1);
             float b2 = (float)_beta2, c2 = (float)(1 - _beta2);
             float bc2 = (float)biasCorrection2Sqrt;
-            float eps = (float)_eps;
+            // Keras adds eps to the uncorrected sqrt(v) (KerasAdam): the same as torch's form with eps / sqrt(1-β2^t).
+            float eps = (float)(_kerasEpsilon ? _eps / biasCorrection2Sqrt : _eps);
             float negStep = (float)(-stepSize);
             bool ams = AmsGrad;
             int n = parameters.Length;

@@ -18,7 +18,7 @@ namespace CnnGen.Runtime.Tests
 
         public static TheoryData<string> Optimizers => new()
         {
-            "sgd", "sgd_momentum", "sgd_nesterov", "sgd_dampening_wd", "adam", "adam_wd", "adam_amsgrad", "adamw", "adamw_amsgrad",
+            "sgd", "sgd_momentum", "sgd_nesterov", "sgd_dampening_wd", "adam", "adam_wd", "adam_amsgrad", "adamw", "adamw_amsgrad", "keras_adam",
         };
 
         private static Optimizer Create(string name) => name switch
@@ -32,6 +32,7 @@ namespace CnnGen.Runtime.Tests
             "adam_amsgrad" => new Adam(N, 1e-2f, weightDecay: 1e-3f, amsgrad: true),
             "adamw" => new AdamW(N, 1e-2f),
             "adamw_amsgrad" => new AdamW(N, 1e-2f, weightDecay: 0.1f, amsgrad: true),
+            "keras_adam" => new KerasAdam(N, 1e-2f, amsgrad: true),
             _ => throw new ArgumentException(name),
         };
 

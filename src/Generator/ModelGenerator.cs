@@ -1,3 +1,4 @@
+using System.Linq;
 using CnnGen.Generator.Emit;
 using CnnGen.Generator.Parsing;
 using CnnGen.Generator.Shapes;
@@ -41,7 +42,7 @@ namespace CnnGen.Generator
             var models = context.SyntaxProvider
                 .ForAttributeWithMetadataName(Parser.ModelAttribute,
                     predicate: static (node, _) => node is TypeDeclarationSyntax,
-                    transform: static (ctx, ct) => Parser.Parse(ctx, ct))
+                    transform: static (ctx, ct) => Firewall.Parse(ctx, ct))
                 .WithTrackingName(Steps.Parse);
 
             // [Block] classes (residual branches, shortcuts, inlined sequences), parsed on their own so an edit to a
@@ -49,12 +50,12 @@ namespace CnnGen.Generator
             var blocks = context.SyntaxProvider
                 .ForAttributeWithMetadataName(Parser.BlockAttribute,
                     predicate: static (node, _) => node is TypeDeclarationSyntax,
-                    transform: static (ctx, ct) => Parser.ParseBlock(ctx, ct))
+                    transform: static (ctx, ct) => Firewall.ParseBlock(ctx, ct))
                 .WithTrackingName(Steps.Blocks);
 
             var shaped = models
                 .Combine(blocks.Collect())
-                .Select(static (pair, _) => ShapeInference.Infer(BlockExpansion.Expand(pair.Left, pair.Right)))
+                .Select(static (pair, _) => Firewall.Infer(pair.Left, pair.Right))
                 .WithTrackingName(Steps.Infer);
 
             // [Model(Weights = "x.safetensors")]: CnnGen.targets encodes each .safetensors AdditionalFiles item as
@@ -68,7 +69,7 @@ namespace CnnGen.Generator
 
             var bound = shaped
                 .Combine(weightsFiles)
-                .Select(static (pair, _) => WeightsBinder.Bind(pair.Left, pair.Right))
+                .Select(static (pair, _) => Firewall.Bind(pair.Left, pair.Right))
                 .WithTrackingName(Steps.BindWeights);
 
             // Only a bool crosses from the compilation, so unrelated edits still hit the cache.
@@ -81,23 +82,58 @@ namespace CnnGen.Generator
 
         private static void Execute(SourceProductionContext context, ShapedModel model, bool allowUnsafe)
         {
-            if (!allowUnsafe && model.Ok)
+            // Every step before this one runs inside the Firewall; this is its last part (see Firewall).
+            int reported = 0;
+            try
             {
-                context.ReportDiagnostic(Diagnostic.Create(Diagnostics.UnsafeNotAllowed, model.Model.Location?.ToLocation(), model.Model.ClassName));
-                model = model with { Ok = false };
+                Firewall.TestFault?.Invoke("emit", model.Model.ClassName);
+                if (!allowUnsafe && model.Ok)
+                {
+                    context.ReportDiagnostic(Diagnostic.Create(Diagnostics.UnsafeNotAllowed, model.Model.Location?.ToLocation(), model.Model.ClassName));
+                    model = model with { Ok = false };
+                }
+                foreach (var d in model.Diagnostics)
+                {
+                    context.ReportDiagnostic(Firewall.ToDiagnostic(d));
+                    reported++;
+                }
+                if (model.Ok && MemoryPlan.For(model).TooLarge(model) is { } big)
+                {
+                    context.ReportDiagnostic(Diagnostic.Create(Diagnostics.TooLarge, big.Where?.ToLocation(), big.What,
+                        big.Floats.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)));
+                    model = model with { Ok = false };
+                }
+                if (model.Model.CannotEmit) return;
+                context.AddSource(model.Model.HintName, ModelEmitter.Emit(model));
             }
-            foreach (var d in model.Diagnostics)
+            catch (System.Exception e) when (e is not System.OperationCanceledException)
             {
-                context.ReportDiagnostic(Diagnostic.Create(Diagnostics.ById(d.Id), d.Location?.ToLocation(), d.Args.ToArray()));
+                context.ReportDiagnostic(Firewall.ToDiagnostic(Firewall.Error(model.Model.Location, model.Model.ClassName, "writing the code", e)));
+                foreach (var d in model.Diagnostics.Skip(reported + 1)) TryReport(context, d); // the one that failed is skipped
+                if (model.Model.CannotEmit) return;
+                try
+                {
+                    // The member signatures alone (throwing bodies), so the user sees this error, not "member not found" ones.
+                    context.AddSource(model.Model.HintName, ModelEmitter.Emit(model with { Ok = false, Layers = EquatableArray<ShapedLayer>.Empty }));
+                }
+                catch (System.Exception e2) when (e2 is not System.OperationCanceledException)
+                {
+                    // Nothing more can be done for this model; the other models are unaffected.
+                    _ = e2;
+                }
             }
-            if (model.Ok && MemoryPlan.For(model).TooLarge(model) is { } big)
+        }
+
+        private static void TryReport(SourceProductionContext context, DiagnosticInfo d)
+        {
+            try
             {
-                context.ReportDiagnostic(Diagnostic.Create(Diagnostics.TooLarge, big.Where?.ToLocation(), big.What,
-                    big.Floats.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)));
-                model = model with { Ok = false };
+                context.ReportDiagnostic(Firewall.ToDiagnostic(d));
             }
-            if (model.Model.CannotEmit) return;
-            context.AddSource(model.Model.HintName, ModelEmitter.Emit(model));
+            catch (System.ArgumentException)
+            {
+                // A diagnostic that cannot be created (its location lies outside the compilation): CNN0079 was reported.
+            }
         }
     }
 }

@@ -83,7 +83,7 @@ namespace CnnGen.Generator
         private static void Execute(SourceProductionContext context, ShapedModel model, bool allowUnsafe)
         {
             // Every step before this one runs inside the Firewall; this is its last part (see Firewall).
-            int reported = 0;
+            int attempted = 0;
             try
             {
                 Firewall.TestFault?.Invoke("emit", model.Model.ClassName);
@@ -94,8 +94,8 @@ namespace CnnGen.Generator
                 }
                 foreach (var d in model.Diagnostics)
                 {
+                    attempted++;
                     context.ReportDiagnostic(Firewall.ToDiagnostic(d));
-                    reported++;
                 }
                 if (model.Ok && MemoryPlan.For(model).TooLarge(model) is { } big)
                 {
@@ -109,7 +109,7 @@ namespace CnnGen.Generator
             catch (System.Exception e) when (e is not System.OperationCanceledException)
             {
                 context.ReportDiagnostic(Firewall.ToDiagnostic(Firewall.Error(model.Model.Location, model.Model.ClassName, "writing the code", e)));
-                foreach (var d in model.Diagnostics.Skip(reported + 1)) TryReport(context, d); // the one that failed is skipped
+                foreach (var d in model.Diagnostics.Skip(attempted)) TryReport(context, d); // not the one that failed
                 if (model.Model.CannotEmit) return;
                 try
                 {

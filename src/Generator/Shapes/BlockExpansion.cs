@@ -60,11 +60,11 @@ namespace CnnGen.Generator.Shapes
                 {
                     // Only a model with errors gets here (the count above is exact for the others): a cycle or unusable
                     // blocks inside blocks that repeat each other. Stop rather than enumerate them all.
-                    diags.Add(DiagnosticInfo.Create(Diagnostics.TooManyLayers, l.Location, $"{l.Kind} '{l.Name ?? l.Position.ToString(CultureInfo.InvariantCulture)}'", MaxLayers));
+                    var tooMany = DiagnosticInfo.Create(Diagnostics.TooManyLayers, l.Location, $"{l.Kind} '{l.Name ?? l.Position.ToString(CultureInfo.InvariantCulture)}'", MaxLayers);
                     return model with
                     {
                         Layers = EquatableArray<LayerSpec>.Empty,
-                        Diagnostics = new EquatableArray<DiagnosticInfo>(diags.Distinct().Take(100).ToArray()),
+                        Diagnostics = new EquatableArray<DiagnosticInfo>(diags.Distinct().Take(100).Concat(new[] { tooMany }).ToArray()),
                     };
                 }
             }

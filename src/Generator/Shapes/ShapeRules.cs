@@ -255,8 +255,7 @@ namespace CnnGen.Generator.Shapes
                     }
                     int dilH = s.Kind == LayerKind.AvgPool2d ? 1 : s.DilationH;
                     int dilW = s.Kind == LayerKind.AvgPool2d ? 1 : s.DilationW;
-                    // Positions in the padded input are ints in the generated code (and in the emitters).
-                    if (!CheckExtent(diags, s, layer, "height", input.H, s.PadH) || !CheckExtent(diags, s, layer, "width", input.W, s.PadW)) return null;
+
                     int oh = OutputSize(input.H, s.KernelH, s.StrideH, s.PadH, dilH);
                     int ow = OutputSize(input.W, s.KernelW, s.StrideW, s.PadW, dilW);
                     if (oh < 1 || ow < 1)
@@ -271,6 +270,9 @@ namespace CnnGen.Generator.Shapes
                     int channels = s.Kind == LayerKind.Conv2d ? s.Out : input.C;
                     var output = Shape.Spatial(channels, oh, ow);
                     if (!CheckSize(diags, s.Location, layer, "the size of its output " + output, Mul(channels, oh, ow))) return null;
+                    // Positions in the padded input are ints in the generated code (and in the emitters): with a large stride
+                    // the output can be small while input + 2·padding is not.
+                    if (!CheckExtent(diags, s, layer, "height", input.H, s.PadH) || !CheckExtent(diags, s, layer, "width", input.W, s.PadW)) return null;
                     return output;
                 }
                 case LayerKind.Linear:

@@ -163,6 +163,35 @@ namespace CnnGen.Generator
             "Block has no layers",
             "{0}: block '{1}' declares no layers");
 
+        // ---- issue 15: limits, user strings, declarations (CNN0050–CNN0079) ---------------------------
+        public static readonly DiagnosticDescriptor TooManyLayers = Error("CNN0050",
+            "Too many layers after block expansion",
+            "{0}: the model would have more than {1} layers once its blocks are expanded (blocks that repeat each other multiply); CnnGen compiles at most {1}: repeat fewer blocks");
+
+        public static readonly DiagnosticDescriptor InvalidKeyName = Error("CNN0051",
+            "Invalid name",
+            "{0}: {1} {2} is not a valid {3}: {4}");
+
+        public static readonly DiagnosticDescriptor DuplicateKey = Error("CNN0052",
+            "Duplicate weight key",
+            "{0}: the weight key '{1}' is already used by {2}, so the weights could not be saved or loaded; give one of the layers another Name");
+
+        public static readonly DiagnosticDescriptor MemberClash = Error("CNN0053",
+            "Member clashes with a generated member",
+            "Model '{0}': the {1} '{2}' clashes with the {3} CnnGen generates; rename or remove it");
+
+        public static readonly DiagnosticDescriptor ConstructorNotChained = Error("CNN0054",
+            "Constructor does not call a generated constructor",
+            "Model '{0}': the constructor '{1}' must call a generated constructor (add ': this(seed)' or ': this(0)'), or the model's parameters are never allocated");
+
+        /// <summary>
+        /// The last line of defence (<see cref="ModelGenerator"/>): an unexpected exception while compiling one model.
+        /// Never reported on purpose, so it is not in <see cref="All"/> (whose entries all have a wrong example in the docs).
+        /// </summary>
+        public static readonly DiagnosticDescriptor InternalError = Error("CNN0079",
+            "CnnGen failed on this model",
+            "Model '{0}': CnnGen failed unexpectedly while {1} ({2}: {3}); the other models are still generated. Please report this with the declaration.");
+
         public static readonly DiagnosticDescriptor[] All =
         {
             MissingInput, NotPartial, NoLayers, LayersSpread, UnsupportedType, UnreadableArguments, UnknownLayer, UnsafeNotAllowed,
@@ -171,6 +200,7 @@ namespace CnnGen.Generator
             WeightsNotFound, WeightsNotEncoded, WeightsInvalid, WeightsMissingTensor, WeightsWrongShape, WeightsWrongDType,
             WeightsUnexpectedTensor, WeightsAmbiguous, WeightsFileMissing, WeightsNonFinite,
             BatchNormFeatureMismatch, AdaptiveOutputUnsupported, ResidualShapeMismatch, ReductionDoesNotDivide, NotABlock, BlockCycle, EmptyBlock,
+            TooManyLayers, InvalidKeyName, DuplicateKey, MemberClash, ConstructorNotChained,
         };
 
         public static DiagnosticDescriptor ById(string id)
@@ -179,6 +209,7 @@ namespace CnnGen.Generator
             {
                 if (d.Id == id) return d;
             }
+            if (id == InternalError.Id) return InternalError;
             throw new System.ArgumentException("unknown diagnostic " + id);
         }
     }

@@ -1,3 +1,4 @@
+using System.Linq;
 using CnnGen.Generator.Emit;
 using CnnGen.Generator.Emit.Plan;
 using CnnGen.Generator.Parsing;
@@ -42,7 +43,7 @@ namespace CnnGen.Generator
             var models = context.SyntaxProvider
                 .ForAttributeWithMetadataName(Parser.ModelAttribute,
                     predicate: static (node, _) => node is TypeDeclarationSyntax,
-                    transform: static (ctx, ct) => Parser.Parse(ctx, ct))
+                    transform: static (ctx, ct) => Firewall.Parse(ctx, ct))
                 .WithTrackingName(Steps.Parse);
 
             // [Block] classes (residual branches, shortcuts, inlined sequences), parsed on their own so an edit to a
@@ -50,12 +51,12 @@ namespace CnnGen.Generator
             var blocks = context.SyntaxProvider
                 .ForAttributeWithMetadataName(Parser.BlockAttribute,
                     predicate: static (node, _) => node is TypeDeclarationSyntax,
-                    transform: static (ctx, ct) => Parser.ParseBlock(ctx, ct))
+                    transform: static (ctx, ct) => Firewall.ParseBlock(ctx, ct))
                 .WithTrackingName(Steps.Blocks);
 
             var shaped = models
                 .Combine(blocks.Collect())
-                .Select(static (pair, _) => ShapeInference.Infer(BlockExpansion.Expand(pair.Left, pair.Right)))
+                .Select(static (pair, _) => Firewall.Infer(pair.Left, pair.Right))
                 .WithTrackingName(Steps.Infer);
 
             // [Model(Weights = "x.safetensors")]: CnnGen.targets encodes each .safetensors AdditionalFiles item as
@@ -69,7 +70,7 @@ namespace CnnGen.Generator
 
             var bound = shaped
                 .Combine(weightsFiles)
-                .Select(static (pair, _) => WeightsBinder.Bind(pair.Left, pair.Right))
+                .Select(static (pair, _) => Firewall.Bind(pair.Left, pair.Right))
                 .WithTrackingName(Steps.BindWeights);
 
             // Only a bool crosses from the compilation, so unrelated edits still hit the cache.
@@ -82,26 +83,61 @@ namespace CnnGen.Generator
 
         private static void Execute(SourceProductionContext context, ShapedModel model, bool allowUnsafe)
         {
-            if (!allowUnsafe && model.Ok)
+            // Every step before this one runs inside the Firewall; this is its last part (see Firewall).
+            int attempted = 0;
+            try
             {
-                context.ReportDiagnostic(Diagnostic.Create(Diagnostics.UnsafeNotAllowed, model.Model.Location?.ToLocation(), model.Model.ClassName));
-                model = model with { Ok = false };
+                Firewall.TestFault?.Invoke("emit", model.Model.ClassName);
+                if (!allowUnsafe && model.Ok)
+                {
+                    context.ReportDiagnostic(Diagnostic.Create(Diagnostics.UnsafeNotAllowed, model.Model.Location?.ToLocation(), model.Model.ClassName));
+                    model = model with { Ok = false };
+                }
+                foreach (var d in model.Diagnostics)
+                {
+                    attempted++;
+                    context.ReportDiagnostic(Firewall.ToDiagnostic(d));
+                }
+                // Lowering: every decision about how the model runs, made once; the size check reads its final memory plan.
+                var lowered = model.Ok ? Lowering.Lower(model) : null;
+                if (lowered is not null && lowered.Memory.TooLarge(model) is { } big)
+                {
+                    context.ReportDiagnostic(Diagnostic.Create(Diagnostics.TooLarge, big.Where?.ToLocation(), big.What,
+                        big.Floats.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)));
+                    model = model with { Ok = false };
+                    lowered = null;
+                }
+                if (model.Model.CannotEmit) return;
+                context.AddSource(model.Model.HintName, ModelEmitter.Emit(model, lowered));
             }
-            foreach (var d in model.Diagnostics)
+            catch (System.Exception e) when (e is not System.OperationCanceledException)
             {
-                context.ReportDiagnostic(Diagnostic.Create(Diagnostics.ById(d.Id), d.Location?.ToLocation(), d.Args.ToArray()));
+                context.ReportDiagnostic(Firewall.ToDiagnostic(Firewall.Error(model.Model.Location, model.Model.ClassName, "writing the code", e)));
+                foreach (var d in model.Diagnostics.Skip(attempted)) TryReport(context, d); // not the one that failed
+                if (model.Model.CannotEmit) return;
+                try
+                {
+                    // The member signatures alone (throwing bodies), so the user sees this error, not "member not found" ones.
+                    context.AddSource(model.Model.HintName, ModelEmitter.Emit(model with { Ok = false, Layers = EquatableArray<ShapedLayer>.Empty }, null));
+                }
+                catch (System.Exception e2) when (e2 is not System.OperationCanceledException)
+                {
+                    // Nothing more can be done for this model; the other models are unaffected.
+                    _ = e2;
+                }
             }
-            // Lowering: every decision about how the model runs, made once; the size check reads its final memory plan.
-            var lowered = model.Ok ? Lowering.Lower(model) : null;
-            if (lowered is not null && lowered.Memory.TooLarge(model) is { } big)
+        }
+
+        private static void TryReport(SourceProductionContext context, DiagnosticInfo d)
+        {
+            try
             {
-                context.ReportDiagnostic(Diagnostic.Create(Diagnostics.TooLarge, big.Where?.ToLocation(), big.What,
-                    big.Floats.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)));
-                model = model with { Ok = false };
-                lowered = null;
+                context.ReportDiagnostic(Firewall.ToDiagnostic(d));
             }
-            if (model.Model.CannotEmit) return;
-            context.AddSource(model.Model.HintName, ModelEmitter.Emit(model, lowered));
+            catch (System.ArgumentException)
+            {
+                // A diagnostic that cannot be created (its location lies outside the compilation): CNN0079 was reported.
+            }
         }
     }
 }

@@ -13,7 +13,6 @@ namespace CnnGen.Generator.Parsing
         public const string ModelAttribute = "CnnGen.ModelAttribute";
         public const string BlockAttribute = "CnnGen.BlockAttribute";
         private const string InputAttribute = "CnnGen.InputAttribute";
-        private const string LayerAttributeBase = "CnnGen.LayerAttribute";
 
         public static ModelSpec Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
@@ -22,6 +21,12 @@ namespace CnnGen.Generator.Parsing
             var diagnostics = new List<DiagnosticInfo>();
             var classLocation = LocationInfo.From(node.Identifier.GetLocation());
             bool cannotEmit = false;
+            if (!context.Attributes.Any(a => AttributeTable.Is(a.AttributeClass, ModelAttribute)))
+            {
+                // A user's own CnnGen.ModelAttribute: not a model.
+                return new ModelSpec(null, Identifier(symbol.Name), "class", EquatableArray<ContainingTypeSpec>.Empty, null,
+                    EquatableArray<LayerSpec>.Empty, EquatableArray<DiagnosticInfo>.Empty, classLocation) { CannotEmit = true };
+            }
 
             // ---- the class itself ----
             string keyword = node is RecordDeclarationSyntax ? "record" : "class";
@@ -83,12 +88,11 @@ namespace CnnGen.Generator.Parsing
             {
                 var cls = attribute.AttributeClass;
                 if (cls is null || attribute.ApplicationSyntaxReference is null) continue;
-                string name = cls.ToDisplayString();
-                if (name == InputAttribute)
+                if (AttributeTable.Is(cls, InputAttribute))
                 {
                     input = ParseInput(attribute, cancellationToken);
                 }
-                else if (DerivesFrom(cls, LayerAttributeBase))
+                else if (AttributeTable.IsLayerAttribute(cls))
                 {
                     layers.Add((attribute, attribute.ApplicationSyntaxReference));
                 }
@@ -119,7 +123,7 @@ namespace CnnGen.Generator.Parsing
             // ---- [Model(Weights = "...")] ----
             string? weights = null;
             LocationInfo? weightsLocation = null;
-            foreach (var model in context.Attributes)
+            foreach (var model in context.Attributes.Where(a => AttributeTable.Is(a.AttributeClass, ModelAttribute)))
             {
                 foreach (var kv in model.NamedArguments)
                 {
@@ -130,6 +134,8 @@ namespace CnnGen.Generator.Parsing
                     weightsLocation = LocationInfo.From((SyntaxNode?)argument ?? syntax);
                 }
             }
+
+            cannotEmit |= DeclarationChecks.Check(symbol, context.SemanticModel.Compilation, weights != null, classLocation, diagnostics, cancellationToken);
 
             string? ns = symbol.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
             return new ModelSpec(ns, Identifier(symbol.Name), keyword, new EquatableArray<ContainingTypeSpec>(containing.ToArray()), input,
@@ -171,18 +177,30 @@ namespace CnnGen.Generator.Parsing
             var classLocation = LocationInfo.From(node.Identifier.GetLocation());
             string? moduleName = null;
             var layers = new List<(AttributeData Data, SyntaxReference Ref)>();
+            if (!context.Attributes.Any(a => AttributeTable.Is(a.AttributeClass, BlockAttribute)))
+            {
+                // A user's own CnnGen.BlockAttribute: a name no typeof(...) resolves to, so uses report CNN0044.
+                return new BlockSpec("(not a CnnGen block) " + BlockName(symbol), symbol.Name, null, EquatableArray<LayerSpec>.Empty,
+                    EquatableArray<DiagnosticInfo>.Empty, classLocation);
+            }
             foreach (var attribute in symbol.GetAttributes())
             {
                 var cls = attribute.AttributeClass;
                 if (cls is null || attribute.ApplicationSyntaxReference is null) continue;
-                if (cls.ToDisplayString() == BlockAttribute)
+                if (AttributeTable.Is(cls, BlockAttribute))
                 {
                     foreach (var kv in attribute.NamedArguments)
                     {
-                        if (kv.Key == "ModuleName" && kv.Value.Value is string mn) moduleName = mn;
+                        if (kv.Key != "ModuleName" || kv.Value.Value is not string mn) continue;
+                        moduleName = mn;
+                        if (!UserStrings.IsModuleName(mn))
+                        {
+                            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.InvalidKeyName, LocationInfo.From(attribute.ApplicationSyntaxReference.GetSyntax(cancellationToken)),
+                                $"Block '{symbol.Name}'", "ModuleName", UserStrings.Quote(mn), "module name", UserStrings.ModuleRule));
+                        }
                     }
                 }
-                else if (DerivesFrom(cls, LayerAttributeBase))
+                else if (AttributeTable.IsLayerAttribute(cls))
                 {
                     layers.Add((attribute, attribute.ApplicationSyntaxReference));
                 }
@@ -207,7 +225,7 @@ namespace CnnGen.Generator.Parsing
                 : 0;
 
         /// <summary>The name as a C# identifier: a keyword used as a name (<c>@event</c>) keeps its '@'.</summary>
-        private static string Identifier(string name) =>
+        internal static string Identifier(string name) =>
             SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
 
         private static string FindDeclaration(SyntaxReference reference, CancellationToken ct)
@@ -216,7 +234,7 @@ namespace CnnGen.Generator.Parsing
             return decl is null ? "" : decl.SpanStart.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        private static string KeywordOf(INamedTypeSymbol type)
+        internal static string KeywordOf(INamedTypeSymbol type)
         {
             if (type.IsRecord) return type.TypeKind == TypeKind.Struct ? "record struct" : "record";
             switch (type.TypeKind)
@@ -225,15 +243,6 @@ namespace CnnGen.Generator.Parsing
                 case TypeKind.Interface: return "interface";
                 default: return "class";
             }
-        }
-
-        private static bool DerivesFrom(INamedTypeSymbol type, string baseName)
-        {
-            for (var t = type.BaseType; t != null; t = t.BaseType)
-            {
-                if (t.ToDisplayString() == baseName) return true;
-            }
-            return false;
         }
 
         private static InputSpec? ParseInput(AttributeData attribute, CancellationToken ct)
@@ -253,9 +262,7 @@ namespace CnnGen.Generator.Parsing
             unknownName = null;
             var cls = attribute.AttributeClass!;
             var location = LocationInfo.From(attribute.ApplicationSyntaxReference!.GetSyntax(ct));
-            string name = cls.Name.EndsWith("Attribute", System.StringComparison.Ordinal) ? cls.Name.Substring(0, cls.Name.Length - "Attribute".Length) : cls.Name;
-            if (name == "Swish") name = nameof(LayerKind.SiLU); // [Swish] is [SiLU] under its other name: same layer, same summary row (PyTorch's nn.SiLU)
-            if (cls.ContainingNamespace?.ToDisplayString() != "CnnGen" || !System.Enum.TryParse(name, out LayerKind kind))
+            if (AttributeTable.KindOf(cls) is not LayerKind kind)
             {
                 unknownName = cls.ToDisplayString();
                 return null;

@@ -19,19 +19,54 @@ namespace CnnGen.Generator.Shapes
     /// </summary>
     internal static class BlockExpansion
     {
+        /// <summary>
+        /// The most layers a model may have once its blocks are expanded, structural markers included (docs/diagnostics.md,
+        /// CNN0050). Blocks that repeat each other multiply: ten nested blocks that each use the next twice are 2^10 layers.
+        /// The count is made before anything is expanded, so such a model is refused at once.
+        /// </summary>
+        public const int MaxLayers = 2000;
+
         public static ModelSpec Expand(ModelSpec model, ImmutableArray<BlockSpec> blocks)
         {
-            if (!model.Layers.Any(IsComposite)) return model;
             var byName = new Dictionary<string, BlockSpec>();
             foreach (var b in blocks)
             {
                 if (!byName.ContainsKey(b.FullName)) byName[b.FullName] = b;
             }
+            var counter = new LayerCounter(byName);
+            long total = 0;
+            foreach (var l in model.Layers)
+            {
+                total += counter.Count(l);
+                if (total <= MaxLayers) continue;
+                string key = l.Name ?? l.Position.ToString(CultureInfo.InvariantCulture);
+                var tooMany = DiagnosticInfo.Create(Diagnostics.TooManyLayers, l.Location, $"{l.Kind} '{key}'", MaxLayers);
+                return model with
+                {
+                    Layers = EquatableArray<LayerSpec>.Empty,
+                    Diagnostics = new EquatableArray<DiagnosticInfo>(model.Diagnostics.Concat(new[] { tooMany }).ToArray()),
+                };
+            }
+            if (!model.Layers.Any(IsComposite)) return model;
             var diags = new List<DiagnosticInfo>(model.Diagnostics);
             var output = new List<LayerSpec>();
             foreach (var l in model.Layers)
             {
-                Expand(l, l.Name ?? l.Position.ToString(CultureInfo.InvariantCulture), new List<string>(), byName, diags, output);
+                try
+                {
+                    Expand(l, l.Name ?? l.Position.ToString(CultureInfo.InvariantCulture), new List<string>(), byName, diags, output);
+                }
+                catch (ExpansionTooLarge)
+                {
+                    // Only a model with errors gets here (the count above is exact for the others): a cycle or unusable
+                    // blocks inside blocks that repeat each other. Stop rather than enumerate them all.
+                    var tooMany = DiagnosticInfo.Create(Diagnostics.TooManyLayers, l.Location, $"{l.Kind} '{l.Name ?? l.Position.ToString(CultureInfo.InvariantCulture)}'", MaxLayers);
+                    return model with
+                    {
+                        Layers = EquatableArray<LayerSpec>.Empty,
+                        Diagnostics = new EquatableArray<DiagnosticInfo>(diags.Distinct().Take(100).Concat(new[] { tooMany }).ToArray()),
+                    };
+                }
             }
             return model with
             {
@@ -48,6 +83,8 @@ namespace CnnGen.Generator.Shapes
         private static void Expand(LayerSpec l, string key, List<string> chain, Dictionary<string, BlockSpec> blocks,
             List<DiagnosticInfo> diags, List<LayerSpec> output)
         {
+            // Every expansion that is not cut short adds a layer or a diagnostic, so this bounds the work however blocks nest.
+            if (output.Count + diags.Count > 2 * MaxLayers) throw new ExpansionTooLarge();
             // Unreadable arguments stay as they are: shape inference reports CNN0006 for them.
             if (!IsComposite(l) || !l.ArgumentsOk)
             {
@@ -55,6 +92,13 @@ namespace CnnGen.Generator.Shapes
                 return;
             }
             string what = $"{l.Kind} '{key}'";
+            var badName = UserStrings.CheckKeyPath(l.Name, "Name", $"{l.Kind} '{l.Position}'", l.Location)
+                ?? (l.Kind == LayerKind.Residual ? UserStrings.CheckKeyPath(l.ShortcutName, "ShortcutName", what, l.Location) : null);
+            if (badName != null)
+            {
+                diags.Add(badName);
+                return;
+            }
             switch (l.Kind)
             {
                 case LayerKind.Sequential:
@@ -123,6 +167,52 @@ namespace CnnGen.Generator.Shapes
                     output.Add(Marker(LayerKind.BlockEnd, l, key) with { Block = "SqueezeExcitation" });
                     return;
                 }
+            }
+        }
+
+        /// <summary>Thrown (and caught in <see cref="Expand(ModelSpec, ImmutableArray{BlockSpec})"/>) when expansion outgrows its bound.</summary>
+        private sealed class ExpansionTooLarge : System.Exception
+        {
+        }
+
+        /// <summary>
+        /// Counts the layers a layer expands to without expanding it: each block's count is computed once (memoized), so
+        /// the count is linear in the number of attributes however the blocks repeat each other. Saturates just past
+        /// <see cref="MaxLayers"/>. Blocks that cannot be expanded (unknown, cyclic) count 0: expansion reports them.
+        /// </summary>
+        private sealed class LayerCounter
+        {
+            private readonly Dictionary<string, BlockSpec> _blocks;
+            private readonly Dictionary<string, long> _counts = new Dictionary<string, long>();
+            private readonly HashSet<string> _open = new HashSet<string>();
+
+            public LayerCounter(Dictionary<string, BlockSpec> blocks) { _blocks = blocks; }
+
+            public long Count(LayerSpec l)
+            {
+                if (!IsComposite(l) || !l.ArgumentsOk) return 1;
+                switch (l.Kind)
+                {
+                    case LayerKind.Sequential:
+                        return Block(l.Block);
+                    case LayerKind.Residual:
+                        // BranchBegin, body…, ShortcutBegin, shortcut…, Add, [ReLU], BlockEnd
+                        return System.Math.Min(MaxLayers + 1L, Block(l.Block) + Block(l.Shortcut) + 4 + (l.ReLU ? 1 : 0));
+                    default:
+                        return 9; // SqueezeExcitation: BranchBegin, pool, fc1, ReLU, fc2, Sigmoid, ShortcutBegin, Scale, BlockEnd
+                }
+            }
+
+            private long Block(string? name)
+            {
+                if (name is null || !_blocks.TryGetValue(name, out var block) || _open.Contains(name)) return 0;
+                if (_counts.TryGetValue(name, out long known)) return known;
+                _open.Add(name);
+                long sum = 0;
+                foreach (var c in block.Layers) sum = System.Math.Min(MaxLayers + 1L, sum + Count(c));
+                _open.Remove(name);
+                _counts[name] = sum;
+                return sum;
             }
         }
 

@@ -30,7 +30,7 @@ namespace CnnGen.Generator.Shapes
                 valid &= CheckInput(diags, input, "height", input.Height);
                 valid &= CheckInput(diags, input, "width", input.Width);
                 valid = valid && ShapeRules.CheckSize(diags, input.Location, "Input",
-                    "the size of " + Shape.Spatial(input.Channels, input.Height, input.Width), (long)input.Channels * input.Height * input.Width);
+                    "the size of " + Shape.Spatial(input.Channels, input.Height, input.Width), ShapeRules.Mul(input.Channels, input.Height, input.Width));
                 if (valid)
                 {
                     current = Shape.Spatial(input.Channels, input.Height, input.Width);
@@ -44,6 +44,10 @@ namespace CnnGen.Generator.Shapes
             var branches = new Stack<Branch>();
             var kerasCounts = new Dictionary<string, int>();
             int row = 0, offset = 0;
+            long buffers = 0;
+            // Every safetensors key (parameters and batch norm buffers): two layers with the same key could be trained
+            // but never saved or loaded (SaveWeights would throw after an epoch).
+            var keys = new Dictionary<string, string>(System.StringComparer.Ordinal);
             foreach (var spec in model.Layers)
             {
                 string typeName = spec.Kind == LayerKind.BlockEnd ? spec.Block ?? "Block" : ShapeRules.TorchTypeName(spec.Kind);
@@ -132,8 +136,16 @@ namespace CnnGen.Generator.Shapes
                     ok = false;
                     weights = biases = 0;
                 }
-                layers.Add(new ShapedLayer(spec, typeName, summaryName, kerasName, kerasType, keyPrefix,
-                    layerInput ?? default, output ?? default, weights, biases, offset));
+                if (argsOk && spec.Kind == LayerKind.BatchNorm2d)
+                {
+                    // running_mean, running_var and num_batches_tracked live in the model's int-indexed Buffers array.
+                    buffers += 2L * spec.Out + 1;
+                    if (!ShapeRules.CheckSize(diags, spec.Location, summaryName, "the model's batch norm buffers up to this layer", buffers)) ok = false;
+                }
+                var shapedLayer = new ShapedLayer(spec, typeName, summaryName, kerasName, kerasType, keyPrefix,
+                    layerInput ?? default, output ?? default, weights, biases, offset);
+                if (argsOk && !CheckKeys(shapedLayer, keys, diags)) ok = false;
+                layers.Add(shapedLayer);
                 offset += weights + biases;
 
                 if (output is Shape so && IsStructural(spec.Kind))
@@ -169,6 +181,35 @@ namespace CnnGen.Generator.Shapes
             public string InputSource = "";
             public Shape? BodyOut;
             public string BodySource = "";
+        }
+
+        /// <summary>Reports CNN0052 when one of the layer's tensor keys is already taken by an earlier layer.</summary>
+        private static bool CheckKeys(ShapedLayer layer, Dictionary<string, string> keys, List<DiagnosticInfo> diags)
+        {
+            var own = new List<string>();
+            if (layer.Spec.Kind == LayerKind.Conv2d || layer.Spec.Kind == LayerKind.Linear || layer.Spec.Kind == LayerKind.BatchNorm2d)
+            {
+                // The keys of the layer's kind (Bias = false has no bias; BatchNorm2d without Affine has only its buffers).
+                bool bn = layer.Spec.Kind == LayerKind.BatchNorm2d;
+                if (!bn || layer.Spec.Bias) own.Add(layer.KeyPrefix + ".weight");
+                if (layer.Spec.Bias) own.Add(layer.KeyPrefix + ".bias");
+                if (layer.Spec.Kind == LayerKind.BatchNorm2d)
+                {
+                    own.Add(layer.KeyPrefix + ".running_mean");
+                    own.Add(layer.KeyPrefix + ".running_var");
+                    own.Add(layer.KeyPrefix + ".num_batches_tracked");
+                }
+            }
+            foreach (string key in own)
+            {
+                if (keys.TryGetValue(key, out string? first))
+                {
+                    diags.Add(DiagnosticInfo.Create(Diagnostics.DuplicateKey, layer.Spec.Location, layer.SummaryName, key, first));
+                    return false;
+                }
+            }
+            foreach (string key in own) keys[key] = layer.SummaryName;
+            return true;
         }
 
         private static bool CheckInput(List<DiagnosticInfo> diags, InputSpec input, string what, int value)

@@ -31,16 +31,36 @@ namespace CnnGen.Generator.Shapes
         /// </summary>
         public const int MaxFloats = 0x7FFFFFC7;
 
-        /// <summary>The layer's parameter count, computed without overflow.</summary>
+        /// <summary>
+        /// The most taps (kernel height × width) a convolution kernel or pooling window may have: 4,096 (64×64). The
+        /// emitters unroll a window's taps into code, so the generated code grows with them.
+        /// </summary>
+        public const int MaxTaps = 4096;
+
+        /// <summary>
+        /// The product of non-negative sizes without overflow: saturates at <see cref="long.MaxValue"/>, which every size
+        /// check rejects (a plain 64-bit product of four int arguments can wrap around into a plausible size).
+        /// </summary>
+        public static long Mul(long a, long b)
+        {
+            if (a <= 0 || b <= 0) return a < 0 || b < 0 ? long.MaxValue : 0;
+            return a > long.MaxValue / b ? long.MaxValue : a * b;
+        }
+
+        public static long Mul(long a, long b, long c) => Mul(Mul(a, b), c);
+
+        public static long Mul(long a, long b, long c, long d) => Mul(Mul(a, b), Mul(c, d));
+
+        /// <summary>The layer's parameter count, computed without overflow (saturating).</summary>
         public static long ParameterCount64(LayerSpec spec)
         {
             long bias = spec.Bias ? spec.Out : 0;
             switch (spec.Kind)
             {
                 case LayerKind.Conv2d:
-                    return (long)spec.Out * (spec.In / spec.Groups) * spec.KernelH * spec.KernelW + bias;
+                    return Mul(spec.Out, spec.Groups > 0 ? spec.In / spec.Groups : 0, spec.KernelH, spec.KernelW) is var w && w == long.MaxValue ? w : w + bias;
                 case LayerKind.Linear:
-                    return (long)spec.Out * spec.In + bias;
+                    return Mul(spec.Out, spec.In) + bias;
                 case LayerKind.BatchNorm2d:
                     return spec.Bias ? 2L * spec.Out : 0;
                 default:
@@ -121,9 +141,18 @@ namespace CnnGen.Generator.Shapes
             {
                 if (value < min) Bad(what, value, min == 0 ? "0 or more" : "at least " + min);
             }
+            // The generated code computes in float: a double beyond float's range would be emitted as ±Infinity.
+            void FiniteAsFloat(string what, double value)
+            {
+                if (double.IsNaN(value) || double.IsInfinity(value)) Bad(what, R(value), "a finite number");
+                else if (!InFloatRange(value)) Bad(what, R(value), "within float's range (at most 3.4028235E+38 in magnitude)");
+            }
             // Square and rectangular forms share a value unless both were given: name the one written.
             string Dim(string square, string rect) => s.NamedArguments.Contains(rect) ? rect : square;
 
+            // A composite's Name (and the markers that carry it) is checked where blocks are expanded.
+            if (!ShapeInference.IsStructural(s.Kind) && UserStrings.CheckKeyPath(s.Name, "Name", layer, s.Location) is { } badName)
+                diags.Add(badName);
             switch (s.Kind)
             {
                 case LayerKind.Conv2d:
@@ -145,6 +174,9 @@ namespace CnnGen.Generator.Shapes
                     if (s.PadW != s.PadH) AtLeast(Dim("Padding", "PaddingWidth"), s.PadW, 0);
                     AtLeast(Dim("Dilation", "DilationHeight"), s.DilationH, 1);
                     if (s.DilationW != s.DilationH) AtLeast(Dim("Dilation", "DilationWidth"), s.DilationW, 1);
+                    if (diags.Count == before && (long)s.KernelH * s.KernelW > MaxTaps)
+                        Bad(conv ? "the kernel's tap count (height × width)" : "the window's tap count (height × width)",
+                            $"{s.KernelH}×{s.KernelW} = {((long)s.KernelH * s.KernelW).ToString(CultureInfo.InvariantCulture)}", "at most " + MaxTaps.ToString(CultureInfo.InvariantCulture));
                     if (s.Kind == LayerKind.Conv2d)
                     {
                         AtLeast("Groups", s.Groups, 1);
@@ -153,9 +185,9 @@ namespace CnnGen.Generator.Shapes
                     }
                     else if (diags.Count == before)
                     {
-                        if (2 * s.PadH > s.KernelH)
+                        if (2L * s.PadH > s.KernelH)
                             diags.Add(DiagnosticInfo.Create(Diagnostics.PoolPaddingTooLarge, s.Location, layer, s.PadH, s.KernelH));
-                        else if (2 * s.PadW > s.KernelW)
+                        else if (2L * s.PadW > s.KernelW)
                             diags.Add(DiagnosticInfo.Create(Diagnostics.PoolPaddingTooLarge, s.Location, layer, s.PadW, s.KernelW));
                     }
                     break;
@@ -166,15 +198,15 @@ namespace CnnGen.Generator.Shapes
                 case LayerKind.Dropout:
                 case LayerKind.Dropout2d:
                     if (double.IsNaN(s.Value) || s.Value < 0 || s.Value >= 1)
-                        Bad("the drop probability p", s.Value.ToString("R", CultureInfo.InvariantCulture), "in [0, 1)");
+                        Bad("the drop probability p", R(s.Value), "in [0, 1)");
+                    else if ((float)s.Value >= 1f) // 0.9999999999 rounds to 1f: 1 / (1 − p) would be infinite
+                        Bad("the drop probability p", R(s.Value), "below 1 as a float (at most 0.99999994)");
                     break;
                 case LayerKind.LeakyReLU:
-                    if (double.IsNaN(s.Value) || double.IsInfinity(s.Value))
-                        Bad("the negative slope", s.Value.ToString("R", CultureInfo.InvariantCulture), "a finite number");
+                    FiniteAsFloat("the negative slope", s.Value);
                     break;
                 case LayerKind.ELU:
-                    if (double.IsNaN(s.Value) || double.IsInfinity(s.Value))
-                        Bad("alpha", s.Value.ToString("R", CultureInfo.InvariantCulture), "a finite number");
+                    FiniteAsFloat("alpha", s.Value);
                     break;
                 case LayerKind.GELU:
                     if (s.Approximate != "none" && s.Approximate != "tanh") Bad("Approximate", "\"" + s.Approximate + "\"", "\"none\" or \"tanh\"");
@@ -182,9 +214,11 @@ namespace CnnGen.Generator.Shapes
                 case LayerKind.BatchNorm2d:
                     AtLeast("num features", s.In, 1);
                     if (double.IsNaN(s.Value) || double.IsInfinity(s.Value) || s.Value <= 0)
-                        Bad("Eps", s.Value.ToString("R", CultureInfo.InvariantCulture), "a positive finite number");
+                        Bad("Eps", R(s.Value), "a positive finite number");
+                    else if (!InFloatRange(s.Value) || (float)s.Value <= 0f) // 1e308 is infinite, 1e-50 is 0 as a float
+                        Bad("Eps", R(s.Value), "a positive number within float's range (1.4E-45 to 3.4028235E+38)");
                     if (double.IsNaN(s.Momentum) || s.Momentum < 0 || s.Momentum > 1)
-                        Bad("Momentum", s.Momentum.ToString("R", CultureInfo.InvariantCulture), "in [0, 1]");
+                        Bad("Momentum", R(s.Momentum), "in [0, 1]");
                     break;
                 case LayerKind.AdaptiveAvgPool2d:
                     AtLeast("output size", s.Out, 1);
@@ -197,6 +231,11 @@ namespace CnnGen.Generator.Shapes
                 CheckSize(diags, s.Location, layer, "the parameter count", ParameterCount64(s));
             return diags.Count == before;
         }
+
+        /// <summary>Finite as a float too: a double beyond float's range becomes ±Infinity in the generated float code.</summary>
+        public static bool InFloatRange(double v) => !double.IsNaN(v) && !float.IsInfinity((float)v);
+
+        private static string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 
         /// <summary>The layer's output shape, or null after reporting why it has none.</summary>
         public static Shape? OutputShape(LayerSpec s, string layer, Shape input, string source, List<DiagnosticInfo> diags)
@@ -219,6 +258,7 @@ namespace CnnGen.Generator.Shapes
                     }
                     int dilH = s.Kind == LayerKind.AvgPool2d ? 1 : s.DilationH;
                     int dilW = s.Kind == LayerKind.AvgPool2d ? 1 : s.DilationW;
+
                     int oh = OutputSize(input.H, s.KernelH, s.StrideH, s.PadH, dilH);
                     int ow = OutputSize(input.W, s.KernelW, s.StrideW, s.PadW, dilW);
                     if (oh < 1 || ow < 1)
@@ -232,7 +272,10 @@ namespace CnnGen.Generator.Shapes
                     }
                     int channels = s.Kind == LayerKind.Conv2d ? s.Out : input.C;
                     var output = Shape.Spatial(channels, oh, ow);
-                    if (!CheckSize(diags, s.Location, layer, "the size of its output " + output, (long)channels * oh * ow)) return null;
+                    if (!CheckSize(diags, s.Location, layer, "the size of its output " + output, Mul(channels, oh, ow))) return null;
+                    // Positions in the padded input are ints in the generated code (and in the emitters): with a large stride
+                    // the output can be small while input + 2·padding is not.
+                    if (!CheckExtent(diags, s, layer, "height", input.H, s.PadH) || !CheckExtent(diags, s, layer, "width", input.W, s.PadW)) return null;
                     return output;
                 }
                 case LayerKind.Linear:
@@ -287,6 +330,16 @@ namespace CnnGen.Generator.Shapes
                 default:
                     return input; // element-wise layers
             }
+        }
+
+        /// <summary>The padded input extent (input + 2·padding) must be an int: reports CNN0010 otherwise.</summary>
+        private static bool CheckExtent(List<DiagnosticInfo> diags, LayerSpec s, string layer, string dim, int input, int padding)
+        {
+            long extent = input + 2L * padding;
+            if (extent <= int.MaxValue) return true;
+            diags.Add(DiagnosticInfo.Create(Diagnostics.InvalidValue, s.Location, layer, $"the padded input {dim} ({input} + 2·{padding})",
+                extent.ToString(CultureInfo.InvariantCulture), "at most " + int.MaxValue.ToString(CultureInfo.InvariantCulture)));
+            return false;
         }
 
         private static string Pair(int h, int w) => h == w ? h.ToString(CultureInfo.InvariantCulture) : $"({h}, {w})";

@@ -103,6 +103,13 @@ namespace CnnGen
         public int Groups { get; set; } = 1;
         /// <summary>Whether the layer has a learnable bias (default true).</summary>
         public bool Bias { get; set; } = true;
+        /// <summary>
+        /// An activation applied to the output, by Keras' name (<c>Activation = "relu"</c>, as Keras'
+        /// <c>activation='relu'</c>): "relu", "sigmoid", "tanh", "softmax", "log_softmax", "elu", "leaky_relu", "relu6",
+        /// "silu"/"swish", or "linear" (none). It runs as the functional op after the layer: no summary row of its own
+        /// (Keras shows it in the layer's row; PyTorch has no module for it) and no key position.
+        /// </summary>
+        public string? Activation { get; set; }
     }
 
     /// <summary>
@@ -233,6 +240,13 @@ namespace CnnGen
         public int OutFeatures { get; }
         /// <summary>Whether the layer has a learnable bias (default true).</summary>
         public bool Bias { get; set; } = true;
+        /// <summary>
+        /// An activation applied to the output, by Keras' name (<c>Activation = "relu"</c>, as Keras'
+        /// <c>activation='relu'</c>): "relu", "sigmoid", "tanh", "softmax", "log_softmax", "elu", "leaky_relu", "relu6",
+        /// "silu"/"swish", or "linear" (none). It runs as the functional op after the layer: no summary row of its own
+        /// (Keras shows it in the layer's row; PyTorch has no module for it) and no key position.
+        /// </summary>
+        public string? Activation { get; set; }
     }
 
     /// <summary>

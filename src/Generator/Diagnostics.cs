@@ -154,6 +154,19 @@ namespace CnnGen.Generator
             "Block has no layers",
             "{0}: block '{1}' declares no layers");
 
+        // ---- issue 16: functional ops, Keras names (CNN0080–CNN0089) --------------------------------
+        public static readonly DiagnosticDescriptor UnknownLayerName = Error("CNN0080",
+            "Unknown layer name",
+            "'{0}' is not a CnnGen layer: {1}");
+
+        public static readonly DiagnosticDescriptor UnknownActivation = Error("CNN0081",
+            "Unknown activation name",
+            "Activation = \"{0}\" is not an activation CnnGen compiles; use one of {1}");
+
+        public static readonly DiagnosticDescriptor KerasPaddingUnsupported = Error("CNN0082",
+            "Keras padding not supported",
+            "Padding = \"{0}\": CnnGen compiles Keras' \"valid\", and \"same\" with stride 1 and an odd kernel (symmetric padding); for other cases use the PyTorch form with Padding = n");
+
         public static readonly DiagnosticDescriptor[] All =
         {
             MissingInput, NotPartial, NoLayers, LayersSpread, UnsupportedType, UnreadableArguments, UnknownLayer, UnsafeNotAllowed,
@@ -162,6 +175,7 @@ namespace CnnGen.Generator
             WeightsNotFound, WeightsNotEncoded, WeightsInvalid, WeightsMissingTensor, WeightsWrongShape, WeightsWrongDType,
             WeightsUnexpectedTensor, WeightsAmbiguous,
             BatchNormFeatureMismatch, AdaptiveOutputUnsupported, ResidualShapeMismatch, ReductionDoesNotDivide, NotABlock, BlockCycle, EmptyBlock,
+            UnknownLayerName, UnknownActivation, KerasPaddingUnsupported,
         };
 
         public static DiagnosticDescriptor ById(string id)

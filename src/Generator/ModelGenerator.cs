@@ -88,7 +88,9 @@ namespace CnnGen.Generator
             }
             foreach (var d in model.Diagnostics)
             {
-                context.ReportDiagnostic(Diagnostic.Create(Diagnostics.ById(d.Id), d.Location?.ToLocation(), d.Args.ToArray()));
+                var properties = System.Collections.Immutable.ImmutableDictionary<string, string?>.Empty;
+                for (int i = 0; i + 1 < d.Properties.Count; i += 2) properties = properties.SetItem(d.Properties[i], d.Properties[i + 1]);
+                context.ReportDiagnostic(Diagnostic.Create(Diagnostics.ById(d.Id), d.Location?.ToLocation(), properties, d.Args.ToArray()));
             }
             if (model.Ok && MemoryPlan.For(model).TooLarge(model) is { } big)
             {

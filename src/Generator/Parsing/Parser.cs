@@ -92,6 +92,10 @@ namespace CnnGen.Generator.Parsing
                 {
                     layers.Add((attribute, attribute.ApplicationSyntaxReference));
                 }
+                else if (cls.TypeKind == TypeKind.Error && UnknownName(attribute, cancellationToken) is { } unknownName)
+                {
+                    diagnostics.Add(unknownName);
+                }
             }
 
             var trees = layers.Select(l => l.Ref.SyntaxTree.FilePath + "|" + FindDeclaration(l.Ref, cancellationToken)).Distinct().Count();
@@ -111,7 +115,7 @@ namespace CnnGen.Generator.Parsing
             {
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.MissingInput, classLocation, symbol.Name));
             }
-            if (layers.Count == 0)
+            if (layers.Count == 0 && !diagnostics.Any(d => d.Id == Diagnostics.UnknownLayerName.Id)) // a misspelled layer is reported as such
             {
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.NoLayers, classLocation, symbol.Name));
             }
@@ -144,17 +148,19 @@ namespace CnnGen.Generator.Parsing
         private static List<LayerSpec> ParseLayers(List<(AttributeData Data, SyntaxReference Ref)> layers, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
         {
             var specs = new List<LayerSpec>();
+            int position = 0; // the key position: counts modules, not functional ops (Functional.Append)
             for (int i = 0; i < layers.Count; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var spec = ParseLayer(layers[i].Data, i, cancellationToken, out string? unknown);
+                var spec = ParseLayer(layers[i].Data, i, diagnostics, cancellationToken, out string? unknown);
                 if (spec is null)
                 {
                     diagnostics.Add(DiagnosticInfo.Create(Diagnostics.UnknownLayer,
                         LocationInfo.From(layers[i].Ref.GetSyntax(cancellationToken)), unknown ?? "?"));
+                    position++;
                     continue;
                 }
-                specs.Add(spec);
+                Functional.Append(specs, spec, ref position, diagnostics);
             }
             return specs;
         }
@@ -185,6 +191,10 @@ namespace CnnGen.Generator.Parsing
                 else if (DerivesFrom(cls, LayerAttributeBase))
                 {
                     layers.Add((attribute, attribute.ApplicationSyntaxReference));
+                }
+                else if (cls.TypeKind == TypeKind.Error && UnknownName(attribute, cancellationToken) is { } unknownName)
+                {
+                    diagnostics.Add(unknownName);
                 }
             }
             if (layers.Select(l => l.Ref.SyntaxTree.FilePath + "|" + FindDeclaration(l.Ref, cancellationToken)).Distinct().Count() > 1)
@@ -248,14 +258,26 @@ namespace CnnGen.Generator.Parsing
             return new InputSpec((int)args[0].Value!, (int)args[1].Value!, (int)args[2].Value!, location);
         }
 
-        private static LayerSpec? ParseLayer(AttributeData attribute, int position, CancellationToken ct, out string? unknownName)
+        /// <summary>CNN0080 for an attribute whose class does not exist, when <see cref="KerasNames"/> knows the right spelling.</summary>
+        private static DiagnosticInfo? UnknownName(AttributeData attribute, CancellationToken ct) =>
+            attribute.ApplicationSyntaxReference?.GetSyntax(ct) is AttributeSyntax syntax
+                ? KerasNames.UnknownName(syntax.Name.ToString().Replace("global::", ""), LocationInfo.From(syntax))
+                : null;
+
+        private static LayerSpec? ParseLayer(AttributeData attribute, int position, List<DiagnosticInfo> diagnostics, CancellationToken ct, out string? unknownName)
         {
             unknownName = null;
             var cls = attribute.AttributeClass!;
             var location = LocationInfo.From(attribute.ApplicationSyntaxReference!.GetSyntax(ct));
             string name = cls.Name.EndsWith("Attribute", System.StringComparison.Ordinal) ? cls.Name.Substring(0, cls.Name.Length - "Attribute".Length) : cls.Name;
             if (name == "Swish") name = nameof(LayerKind.SiLU); // [Swish] is [SiLU] under its other name: same layer, same summary row (PyTorch's nn.SiLU)
-            if (cls.ContainingNamespace?.ToDisplayString() != "CnnGen" || !System.Enum.TryParse(name, out LayerKind kind))
+            // [F.ReLU]: nested in the static class CnnGen.F (a functional op); [Dense]: namespace CnnGen.Keras (Keras' names).
+            bool functional = cls.ContainingType is { Name: Functional.ContainerName } f && f.ContainingType is null && f.ContainingNamespace?.ToDisplayString() == "CnnGen";
+            bool keras = cls.ContainingType is null && cls.ContainingNamespace?.ToDisplayString() == KerasNames.Namespace;
+            LayerKind kind = default;
+            bool known = keras ? KerasNames.TryKind(name, out kind)
+                : cls.ContainingNamespace?.ToDisplayString() == "CnnGen" && (cls.ContainingType is null || functional) && System.Enum.TryParse(name, out kind);
+            if (!known)
             {
                 unknownName = cls.ToDisplayString();
                 return null;
@@ -282,7 +304,10 @@ namespace CnnGen.Generator.Parsing
                 ArgumentsOk = ok,
                 Name = named.TryGetValue("Name", out var n) ? n as string : null,
                 NamedArguments = new EquatableArray<string>(named.Keys.OrderBy(k => k, System.StringComparer.Ordinal).ToArray()),
+                Functional = functional,
+                Activation = named.TryGetValue("Activation", out var act) ? act as string : null,
             };
+            if (keras) return KerasNames.Complete(spec, Enumerable.Range(0, ctor.Length).Select(Ctor).ToArray(), named, diagnostics);
 
             switch (kind)
             {

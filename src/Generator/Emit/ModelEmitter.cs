@@ -130,7 +130,7 @@ namespace CnnGen.Generator.Emit
             using (w.Block("public static string KerasSummary()"))
             {
                 if (!s.Ok) w.Line(Throw);
-                else w.Line("return global::CnnGen.SummaryFormat.Keras(SummaryRows());");
+                else w.Line($"return global::CnnGen.SummaryFormat.Keras(SummaryRows(), new int[] {{ {s.Input.C}, {s.Input.H}, {s.Input.W} }});");
             }
             w.Line();
             w.Line("/// <summary>");

@@ -19,6 +19,17 @@ namespace CnnGen.Generator.Shapes
             return spec with { In = inferred };
         }
 
+        /// <summary>
+        /// Keras' (name base, class) of a layer: the <see cref="LayerSpec.KerasType"/> override (functional ops: none), the
+        /// branch markers that let KerasSummary() rebuild a functional model's graph, else the kind's (<see cref="ShapeRules.KerasNameOf"/>).
+        /// </summary>
+        public static (string Name, string Type) KerasNameOf(LayerSpec spec) => spec.KerasType is string kt ? NameOf(kt) : spec.Kind switch
+        {
+            LayerKind.BranchBegin => ("", Emit.SummaryFormat.BranchStart),
+            LayerKind.ShortcutBegin => ("", Emit.SummaryFormat.ShortcutStart),
+            _ => ShapeRules.KerasNameOf(spec.Kind),
+        };
+
         /// <summary>Keras' (name, class) for a class named by <see cref="LayerSpec.KerasType"/>: ("", "") for none, else Keras' snake case.</summary>
         public static (string Name, string Type) NameOf(string kerasType) =>
             kerasType.Length == 0 ? ("", "") : (SnakeCase(kerasType), kerasType);

@@ -50,7 +50,7 @@ namespace CnnGen.Generator.Shapes
                 string typeName = spec.Kind == LayerKind.BlockEnd ? spec.Block ?? "Block" : ShapeRules.TorchTypeName(spec.Kind);
                 string summaryName = spec.Functional ? Functional.SummaryName(spec.Kind, ++functional)
                     : !ShapedLayer.KindHasRow(spec.Kind) ? typeName : typeName + "-" + (++row);
-                var (kerasBase, kerasType) = spec.KerasType is string kt ? KerasInference.NameOf(kt) : ShapeRules.KerasNameOf(spec.Kind);
+                var (kerasBase, kerasType) = KerasInference.KerasNameOf(spec);
                 kerasCounts.TryGetValue(kerasBase, out int kc);
                 kerasCounts[kerasBase] = kc + 1;
                 string kerasName = kc == 0 || kerasBase.Length == 0 ? kerasBase : kerasBase + "_" + kc;

@@ -55,7 +55,9 @@ namespace CnnGen.Generator.Parsing
             spec = spec with { Position = position, KerasType = spec.Functional ? spec.KerasType ?? "" : spec.KerasType };
             if (!spec.Functional) position++;
             specs.Add(spec);
-            if (spec.Activation is string name && spec.ArgumentsOk)
+            // Conv2d / Linear (and Conv2D / Dense): the activation runs after the layer. (SqueezeExcitation's Activation is its
+            // inner one: BlockExpansion places it.)
+            if (spec.Activation is string name && spec.ArgumentsOk && (spec.Kind == LayerKind.Conv2d || spec.Kind == LayerKind.Linear))
             {
                 if (!KerasNames.TryActivation(name, out var activation))
                 {

@@ -90,6 +90,10 @@ namespace CnnGen.Generator.Parsing
         public string? Activation { get; init; }
         /// <summary>Keras aliases Conv2D and Dense: <see cref="In"/> is taken from the incoming shape during shape inference.</summary>
         public bool InferIn { get; init; }
+        /// <summary>SqueezeExcitation: the gate's activation (Keras' name, "sigmoid" by default).</summary>
+        public string? ScaleActivation { get; init; }
+        /// <summary>SqueezeExcitation: the bottleneck's channels when given (SqueezeChannels), else 0.</summary>
+        public int Squeeze { get; init; }
         /// <summary>The Keras class whose row this layer shows in KerasSummary(), overriding the kind's; "" for no Keras row.</summary>
         public string? KerasType { get; init; }
     }

@@ -392,8 +392,13 @@ namespace CnnGen.Generator.Parsing
                     break;
                 }
                 case LayerKind.SqueezeExcitation:
-                    // In = channels, Out = reduction.
-                    spec = spec with { In = Ctor(0), Out = Ctor(1) };
+                    // In = channels, Out = reduction; Activation (inner, default "relu") and ScaleActivation (the gate) by Keras' names.
+                    spec = spec with
+                    {
+                        In = Ctor(0), Out = Ctor(1), Squeeze = Named("SqueezeChannels") ?? 0,
+                        Activation = spec.Activation ?? "relu",
+                        ScaleActivation = named.TryGetValue("ScaleActivation", out var sa) && sa is string sas ? sas : "sigmoid",
+                    };
                     break;
                 case LayerKind.GlobalAvgPool2d:
                     spec = spec with { Out = 1 };

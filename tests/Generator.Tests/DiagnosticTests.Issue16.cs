@@ -70,6 +70,15 @@ namespace CnnGen.Generator.Tests
         }
 
         [Fact]
+        public void CNN0081_UnknownSqueezeExcitationActivation()
+        {
+            string bad = Models.Model("    [Input(8, 4, 4)]\n    [SqueezeExcitation(8, 2, ScaleActivation = \"hard_sigmoid\")]");
+            var r = RunMalformed(bad);
+            AssertDiagnostic(r, bad, "CNN0081", "[SqueezeExcitation(", null, true, "Activation = \"hard_sigmoid\" is not an activation CnnGen compiles");
+            AssertClean(Models.Model("    [Input(8, 4, 4)]\n    [SqueezeExcitation(8, 2, Activation = \"silu\", ScaleActivation = \"sigmoid\")]"));
+        }
+
+        [Fact]
         public void CNN0080_TheModelStillEmitsItsMembers()
         {
             string bad = "using CnnGen;\nnamespace T\n{\n    [Model]\n    [Input(1, 8, 8)]\n    [Flatten]\n    [Dense(10)]\n    public partial class M { }\n}\n";

@@ -145,6 +145,23 @@ namespace T
             b.Forward(x, yb, n);
             Assert.Equal(ya, yb);
             Assert.NotEqual(new float[n * 4], ya);
+
+            // Training mode: the same outputs (dropout masks included) and the same gradients.
+            var wa = a.CreateWorkspace(n, seed: 11);
+            var wb = b.CreateWorkspace(n, seed: 11);
+            a.ForwardTrain(wa, x, ya, n);
+            b.ForwardTrain(wb, x, yb, n);
+            Assert.Equal(ya, yb);
+            var dy = Enumerable.Range(0, n * 4).Select(i => (float)Math.Cos(i)).ToArray();
+            var ga = new float[a.Parameters.Length];
+            var gb = new float[b.Parameters.Length];
+            var dxa = new float[x.Length];
+            var dxb = new float[x.Length];
+            a.Backward(wa, dy, ga, dxa);
+            b.Backward(wb, dy, gb, dxb);
+            Assert.Equal(ga, gb);
+            Assert.Equal(dxa, dxb);
+            Assert.Contains(ga, g => g != 0);
         }
 
         [Fact]

@@ -167,6 +167,10 @@ namespace CnnGen.Generator
             "Keras padding not supported",
             "Padding = \"{0}\": CnnGen compiles Keras' \"valid\", and \"same\" with stride 1 and an odd kernel (symmetric padding); for other cases use the PyTorch form with Padding = n");
 
+        public static readonly DiagnosticDescriptor FunctionalOpName = Error("CNN0083",
+            "A functional op has no name",
+            "{0} is a functional op: it is no module, has no keys and takes no Name; remove Name = \"{1}\", or use the module form [{2}(Name = \"{1}\")]");
+
         public static readonly DiagnosticDescriptor[] All =
         {
             MissingInput, NotPartial, NoLayers, LayersSpread, UnsupportedType, UnreadableArguments, UnknownLayer, UnsafeNotAllowed,
@@ -175,7 +179,7 @@ namespace CnnGen.Generator
             WeightsNotFound, WeightsNotEncoded, WeightsInvalid, WeightsMissingTensor, WeightsWrongShape, WeightsWrongDType,
             WeightsUnexpectedTensor, WeightsAmbiguous,
             BatchNormFeatureMismatch, AdaptiveOutputUnsupported, ResidualShapeMismatch, ReductionDoesNotDivide, NotABlock, BlockCycle, EmptyBlock,
-            UnknownLayerName, UnknownActivation, KerasPaddingUnsupported,
+            UnknownLayerName, UnknownActivation, KerasPaddingUnsupported, FunctionalOpName,
         };
 
         public static DiagnosticDescriptor ById(string id)

@@ -79,6 +79,16 @@ namespace CnnGen.Generator.Tests
         }
 
         [Fact]
+        public void CNN0083_FunctionalOpWithAName()
+        {
+            string bad = Models.Model("    [Input(1, 8, 8)]\n    [Conv2d(1, 2, 3)]\n    [F.ReLU(Name = \"relu1\")]");
+            var r = RunMalformed(bad);
+            AssertDiagnostic(r, bad, "CNN0083", "[F.ReLU(",
+                "F.ReLU is a functional op: it is no module, has no keys and takes no Name; remove Name = \"relu1\", or use the module form [ReLU(Name = \"relu1\")]");
+            AssertClean(Models.Model("    [Input(1, 8, 8)]\n    [Conv2d(1, 2, 3)]\n    [ReLU(Name = \"relu1\")]"));
+        }
+
+        [Fact]
         public void CNN0080_TheModelStillEmitsItsMembers()
         {
             string bad = "using CnnGen;\nnamespace T\n{\n    [Model]\n    [Input(1, 8, 8)]\n    [Flatten]\n    [Dense(10)]\n    public partial class M { }\n}\n";

@@ -52,6 +52,11 @@ namespace CnnGen.Generator.Parsing
         /// </summary>
         public static void Append(List<LayerSpec> specs, LayerSpec spec, ref int position, List<DiagnosticInfo> diagnostics)
         {
+            if (spec.Functional && spec.Name is string given)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.FunctionalOpName, spec.Location, "F." + spec.Kind, given, spec.Kind));
+                spec = spec with { Name = null };
+            }
             spec = spec with { Position = position, KerasType = spec.Functional ? spec.KerasType ?? "" : spec.KerasType };
             if (!spec.Functional) position++;
             specs.Add(spec);

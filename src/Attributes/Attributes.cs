@@ -103,6 +103,13 @@ namespace CnnGen
         public int Groups { get; set; } = 1;
         /// <summary>Whether the layer has a learnable bias (default true).</summary>
         public bool Bias { get; set; } = true;
+        /// <summary>
+        /// An activation applied to the output, by Keras' name (<c>Activation = "relu"</c>, as Keras'
+        /// <c>activation='relu'</c>): "relu", "sigmoid", "tanh", "softmax", "log_softmax", "elu", "leaky_relu", "relu6",
+        /// "silu"/"swish", or "linear" (none). It runs as the functional op after the layer: no summary row of its own
+        /// (Keras shows it in the layer's row; PyTorch has no module for it) and no key position.
+        /// </summary>
+        public string? Activation { get; set; }
     }
 
     /// <summary>
@@ -233,6 +240,13 @@ namespace CnnGen
         public int OutFeatures { get; }
         /// <summary>Whether the layer has a learnable bias (default true).</summary>
         public bool Bias { get; set; } = true;
+        /// <summary>
+        /// An activation applied to the output, by Keras' name (<c>Activation = "relu"</c>, as Keras'
+        /// <c>activation='relu'</c>): "relu", "sigmoid", "tanh", "softmax", "log_softmax", "elu", "leaky_relu", "relu6",
+        /// "silu"/"swish", or "linear" (none). It runs as the functional op after the layer: no summary row of its own
+        /// (Keras shows it in the layer's row; PyTorch has no module for it) and no key position.
+        /// </summary>
+        public string? Activation { get; set; }
     }
 
     /// <summary>
@@ -380,9 +394,9 @@ namespace CnnGen
     }
 
     /// <summary>
-    /// Squeeze-and-excitation, as torchvision's <c>SqueezeExcitation(channels, channels / reduction)</c>: global average
-    /// pool → 1×1 conv (<c>fc1</c>, channels → channels / reduction) → ReLU → 1×1 conv (<c>fc2</c>) → sigmoid → scales
-    /// each input channel. Keys <c>{Name}.fc1.weight</c>, <c>{Name}.fc1.bias</c>, <c>{Name}.fc2.weight</c>, <c>{Name}.fc2.bias</c>.
+    /// Squeeze-and-excitation, as torchvision's <c>SqueezeExcitation(channels, channels / reduction, activation=nn.ReLU,
+    /// scale_activation=nn.Sigmoid)</c>: global average pool → 1×1 conv (<c>fc1</c>, channels → channels / reduction) →
+    /// <see cref="Activation"/> → 1×1 conv (<c>fc2</c>) → <see cref="ScaleActivation"/> → scales each input channel. Keys <c>{Name}.fc1.weight</c>, <c>{Name}.fc1.bias</c>, <c>{Name}.fc2.weight</c>, <c>{Name}.fc2.bias</c>.
     /// </summary>
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
     public sealed class SqueezeExcitationAttribute : LayerAttribute
@@ -393,5 +407,14 @@ namespace CnnGen
         public int Channels { get; }
         /// <summary>Squeeze factor: the bottleneck has channels / reduction channels; must divide the channels.</summary>
         public int Reduction { get; }
+        /// <summary>
+        /// The bottleneck's channels, overriding channels / reduction (torchvision's <c>squeeze_channels</c>; EfficientNet
+        /// squeezes to a quarter of the block's input channels). 0 (the default): channels / reduction.
+        /// </summary>
+        public int SqueezeChannels { get; set; }
+        /// <summary>The activation after fc1 (PyTorch's <c>activation=</c>), by Keras' name: "relu" (default), "silu" (EfficientNet), ...</summary>
+        public string Activation { get; set; } = "relu";
+        /// <summary>The gate after fc2 (PyTorch's <c>scale_activation=</c>), by Keras' name: "sigmoid" (default), ...</summary>
+        public string ScaleActivation { get; set; } = "sigmoid";
     }
 }

@@ -192,6 +192,23 @@ namespace CnnGen.Generator
             "CnnGen failed on this model",
             "Model '{0}': CnnGen failed unexpectedly while {1} ({2}: {3}); the other models are still generated. Please report this with the declaration.");
 
+        // ---- issue 16: functional ops, Keras names (CNN0080–CNN0089) --------------------------------
+        public static readonly DiagnosticDescriptor UnknownLayerName = Error("CNN0080",
+            "Unknown layer name",
+            "'{0}' is not a CnnGen layer: {1}");
+
+        public static readonly DiagnosticDescriptor UnknownActivation = Error("CNN0081",
+            "Unknown activation name",
+            "Activation = \"{0}\" is not an activation CnnGen compiles; use one of {1}");
+
+        public static readonly DiagnosticDescriptor KerasPaddingUnsupported = Error("CNN0082",
+            "Keras padding not supported",
+            "Padding = \"{0}\": CnnGen compiles Keras' \"valid\", and \"same\" with stride 1 and an odd kernel (symmetric padding); for other cases use the PyTorch form with Padding = n");
+
+        public static readonly DiagnosticDescriptor FunctionalOpName = Error("CNN0083",
+            "A functional op has no name",
+            "{0} is a functional op: it is no module, has no keys and takes no Name; remove Name = \"{1}\", or use the module form [{2}(Name = \"{1}\")]");
+
         public static readonly DiagnosticDescriptor[] All =
         {
             MissingInput, NotPartial, NoLayers, LayersSpread, UnsupportedType, UnreadableArguments, UnknownLayer, UnsafeNotAllowed,
@@ -201,6 +218,7 @@ namespace CnnGen.Generator
             WeightsUnexpectedTensor, WeightsAmbiguous, WeightsFileMissing, WeightsNonFinite,
             BatchNormFeatureMismatch, AdaptiveOutputUnsupported, ResidualShapeMismatch, ReductionDoesNotDivide, NotABlock, BlockCycle, EmptyBlock,
             TooManyLayers, InvalidKeyName, DuplicateKey, MemberClash, ConstructorNotChained,
+            UnknownLayerName, UnknownActivation, KerasPaddingUnsupported, FunctionalOpName,
         };
 
         public static DiagnosticDescriptor ById(string id)

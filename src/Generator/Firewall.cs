@@ -95,7 +95,13 @@ namespace CnnGen.Generator
             return DiagnosticInfo.Create(Diagnostics.InternalError, location, model, stage, e.GetType().FullName ?? e.GetType().Name, message);
         }
 
-        public static Diagnostic ToDiagnostic(DiagnosticInfo d) => Diagnostic.Create(Diagnostics.ById(d.Id), d.Location?.ToLocation(), d.Args.ToArray());
+        public static Diagnostic ToDiagnostic(DiagnosticInfo d)
+        {
+            // Properties travel as a flat key, value, key, value list (code fixes read them, e.g. CNN0080's "Suggestion").
+            var properties = System.Collections.Immutable.ImmutableDictionary<string, string?>.Empty;
+            for (int i = 0; i + 1 < d.Properties.Count; i += 2) properties = properties.SetItem(d.Properties[i], d.Properties[i + 1]);
+            return Diagnostic.Create(Diagnostics.ById(d.Id), d.Location?.ToLocation(), properties, d.Args.ToArray());
+        }
 
         /// <summary>
         /// The spec of a model whose parsing failed: its name and place (so the member signatures can still be emitted when

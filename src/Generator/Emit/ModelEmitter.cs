@@ -130,7 +130,7 @@ namespace CnnGen.Generator.Emit
             using (w.Block("public static string KerasSummary()"))
             {
                 if (!s.Ok) w.Line(Throw);
-                else w.Line("return global::CnnGen.SummaryFormat.Keras(SummaryRows());");
+                else w.Line($"return global::CnnGen.SummaryFormat.Keras(SummaryRows(), new int[] {{ {s.Input.C}, {s.Input.H}, {s.Input.W} }});");
             }
             w.Line();
             w.Line("/// <summary>");
@@ -183,7 +183,7 @@ namespace CnnGen.Generator.Emit
         }
 
         internal static SummaryRow[] SummaryRows(ShapedModel s) => s.Layers
-            .Select(l => new SummaryRow(l.HasRow ? l.SummaryName : null, l.KerasName, l.KerasType,
+            .Select(l => new SummaryRow(l.HasTorchRow ? l.SummaryName : null, l.KerasName, l.KerasType,
                 l.Out.Flat ? new[] { l.Out.C } : new[] { l.Out.C, l.Out.H, l.Out.W }, l.ParamCount,
                 l.Spec.Kind == LayerKind.BatchNorm2d ? 2L * l.Out.C : 0)) // Keras counts the moving mean and variance
             .ToArray();

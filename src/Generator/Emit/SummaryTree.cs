@@ -33,7 +33,7 @@ namespace CnnGen.Generator.Emit
             var containers = new Dictionary<string, Node>();
             foreach (var l in m.Layers)
             {
-                if (!l.HasRow) continue;
+                if (!l.HasTorchRow) continue;
                 string[] path = l.KeyPrefix.Split('.');
                 int containerDepth = l.Spec.Kind == LayerKind.BlockEnd ? path.Length : path.Length - 1;
                 Node parent = root;

@@ -46,6 +46,31 @@ namespace CnnGen.Generator.Parsing
             ["CnnGen.ResidualAttribute"] = LayerKind.Residual,
             ["CnnGen.SequentialAttribute"] = LayerKind.Sequential,
             ["CnnGen.SqueezeExcitationAttribute"] = LayerKind.SqueezeExcitation,
+            ["CnnGen.GELUAttribute"] = LayerKind.GELU,
+            ["CnnGen.HardswishAttribute"] = LayerKind.Hardswish,
+            ["CnnGen.HardsigmoidAttribute"] = LayerKind.Hardsigmoid,
+            // Functional ops ([F.ReLU], nested in the static class CnnGen.F): the same kinds, flagged Functional by the parser.
+            ["CnnGen.F.ReLUAttribute"] = LayerKind.ReLU,
+            ["CnnGen.F.ReLU6Attribute"] = LayerKind.ReLU6,
+            ["CnnGen.F.LeakyReLUAttribute"] = LayerKind.LeakyReLU,
+            ["CnnGen.F.ELUAttribute"] = LayerKind.ELU,
+            ["CnnGen.F.SigmoidAttribute"] = LayerKind.Sigmoid,
+            ["CnnGen.F.TanhAttribute"] = LayerKind.Tanh,
+            ["CnnGen.F.SiLUAttribute"] = LayerKind.SiLU,
+            ["CnnGen.F.SoftmaxAttribute"] = LayerKind.Softmax,
+            ["CnnGen.F.LogSoftmaxAttribute"] = LayerKind.LogSoftmax,
+            ["CnnGen.F.MaxPool2dAttribute"] = LayerKind.MaxPool2d,
+            ["CnnGen.F.AvgPool2dAttribute"] = LayerKind.AvgPool2d,
+            ["CnnGen.F.AdaptiveAvgPool2dAttribute"] = LayerKind.AdaptiveAvgPool2d,
+            ["CnnGen.F.DropoutAttribute"] = LayerKind.Dropout,
+            ["CnnGen.F.Dropout2dAttribute"] = LayerKind.Dropout2d,
+            ["CnnGen.F.FlattenAttribute"] = LayerKind.Flatten,
+            // Keras' names (namespace CnnGen.Keras): KerasNames completes their arguments (inferred input channels).
+            ["CnnGen.Keras.Conv2DAttribute"] = LayerKind.Conv2d,
+            ["CnnGen.Keras.DenseAttribute"] = LayerKind.Linear,
+            ["CnnGen.Keras.MaxPooling2DAttribute"] = LayerKind.MaxPool2d,
+            ["CnnGen.Keras.AveragePooling2DAttribute"] = LayerKind.AvgPool2d,
+            ["CnnGen.Keras.GlobalAveragePooling2DAttribute"] = LayerKind.GlobalAvgPool2d,
         };
 
         /// <summary>True when <paramref name="type"/> is the CnnGen attribute class <paramref name="metadataName"/> itself.</summary>
@@ -64,6 +89,14 @@ namespace CnnGen.Generator.Parsing
             }
             return false;
         }
+
+        /// <summary>True for one of our functional-op attributes (nested in the static class <c>CnnGen.F</c>).</summary>
+        public static bool IsFunctional(INamedTypeSymbol type) =>
+            IsOurs(type) && type.ContainingType is { } f && f.ContainingType is null && f.ToDisplayString() == "CnnGen.F";
+
+        /// <summary>True for one of our Keras-named attributes (namespace <c>CnnGen.Keras</c>).</summary>
+        public static bool IsKeras(INamedTypeSymbol type) =>
+            IsOurs(type) && type.ContainingType is null && type.ContainingNamespace?.ToDisplayString() == "CnnGen.Keras";
 
         /// <summary>The layer kind of one of our layer attribute classes, or null for any other class.</summary>
         public static LayerKind? KindOf(INamedTypeSymbol type) =>

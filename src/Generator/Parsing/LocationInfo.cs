@@ -24,6 +24,9 @@ namespace CnnGen.Generator.Parsing
     /// <summary>A diagnostic as data: descriptor id, location and message arguments.</summary>
     internal sealed record DiagnosticInfo(string Id, LocationInfo? Location, EquatableArray<string> Args)
     {
+        /// <summary>The diagnostic's properties as key, value, key, value... (e.g. "Suggestion", "Dense"), for code fixes.</summary>
+        public EquatableArray<string> Properties { get; init; } = EquatableArray<string>.Empty;
+
         public static DiagnosticInfo Create(DiagnosticDescriptor descriptor, LocationInfo? location, params object[] args)
         {
             var strings = new string[args.Length];

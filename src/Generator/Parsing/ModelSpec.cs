@@ -86,6 +86,21 @@ namespace CnnGen.Generator.Parsing
         public bool ArgumentsOk { get; init; } = true;
         /// <summary>Which named arguments were given (for messages), e.g. "Stride".</summary>
         public EquatableArray<string> NamedArguments { get; init; } = EquatableArray<string>.Empty;
+        /// <summary>
+        /// A functional op (<c>[F.ReLU]</c>, or the op an <c>Activation</c> argument adds): computes like the layer, but has
+        /// no torchsummary row, no row number and no key position (see <see cref="Functional"/>).
+        /// </summary>
+        public bool Functional { get; init; }
+        /// <summary>The <c>Activation</c> argument as written (Keras' name), or null; <see cref="Functional"/> turns it into a layer.</summary>
+        public string? Activation { get; init; }
+        /// <summary>Keras aliases Conv2D and Dense: <see cref="In"/> is taken from the incoming shape during shape inference.</summary>
+        public bool InferIn { get; init; }
+        /// <summary>SqueezeExcitation: the gate's activation (Keras' name, "sigmoid" by default).</summary>
+        public string? ScaleActivation { get; init; }
+        /// <summary>SqueezeExcitation: the bottleneck's channels when given (SqueezeChannels), else 0.</summary>
+        public int Squeeze { get; init; }
+        /// <summary>The Keras class whose row this layer shows in KerasSummary(), overriding the kind's; "" for no Keras row.</summary>
+        public string? KerasType { get; init; }
     }
 
     /// <summary>A parsed [Block] class: its fully qualified name, the module name summaries show, its layers.</summary>

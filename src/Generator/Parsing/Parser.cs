@@ -96,6 +96,10 @@ namespace CnnGen.Generator.Parsing
                 {
                     layers.Add((attribute, attribute.ApplicationSyntaxReference));
                 }
+                else if (cls.TypeKind == TypeKind.Error && UnknownName(attribute, cancellationToken) is { } unknownName)
+                {
+                    diagnostics.Add(unknownName);
+                }
             }
 
             var trees = layers.Select(l => l.Ref.SyntaxTree.FilePath + "|" + FindDeclaration(l.Ref, cancellationToken)).Distinct().Count();
@@ -115,7 +119,7 @@ namespace CnnGen.Generator.Parsing
             {
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.MissingInput, classLocation, symbol.Name));
             }
-            if (layers.Count == 0)
+            if (layers.Count == 0 && !diagnostics.Any(d => d.Id == Diagnostics.UnknownLayerName.Id)) // a misspelled layer is reported as such
             {
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.NoLayers, classLocation, symbol.Name));
             }
@@ -150,17 +154,19 @@ namespace CnnGen.Generator.Parsing
         private static List<LayerSpec> ParseLayers(List<(AttributeData Data, SyntaxReference Ref)> layers, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
         {
             var specs = new List<LayerSpec>();
+            int position = 0; // the key position: counts modules, not functional ops (Functional.Append)
             for (int i = 0; i < layers.Count; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var spec = ParseLayer(layers[i].Data, i, cancellationToken, out string? unknown);
+                var spec = ParseLayer(layers[i].Data, i, diagnostics, cancellationToken, out string? unknown);
                 if (spec is null)
                 {
                     diagnostics.Add(DiagnosticInfo.Create(Diagnostics.UnknownLayer,
                         LocationInfo.From(layers[i].Ref.GetSyntax(cancellationToken)), unknown ?? "?"));
+                    position++;
                     continue;
                 }
-                specs.Add(spec);
+                Functional.Append(specs, spec, ref position, diagnostics);
             }
             return specs;
         }
@@ -203,6 +209,10 @@ namespace CnnGen.Generator.Parsing
                 else if (AttributeTable.IsLayerAttribute(cls))
                 {
                     layers.Add((attribute, attribute.ApplicationSyntaxReference));
+                }
+                else if (cls.TypeKind == TypeKind.Error && UnknownName(attribute, cancellationToken) is { } unknownName)
+                {
+                    diagnostics.Add(unknownName);
                 }
             }
             if (layers.Select(l => l.Ref.SyntaxTree.FilePath + "|" + FindDeclaration(l.Ref, cancellationToken)).Distinct().Count() > 1)
@@ -257,11 +267,20 @@ namespace CnnGen.Generator.Parsing
             return new InputSpec((int)args[0].Value!, (int)args[1].Value!, (int)args[2].Value!, location);
         }
 
-        private static LayerSpec? ParseLayer(AttributeData attribute, int position, CancellationToken ct, out string? unknownName)
+        /// <summary>CNN0080 for an attribute whose class does not exist, when <see cref="KerasNames"/> knows the right spelling.</summary>
+        private static DiagnosticInfo? UnknownName(AttributeData attribute, CancellationToken ct) =>
+            attribute.ApplicationSyntaxReference?.GetSyntax(ct) is AttributeSyntax syntax
+                ? KerasNames.UnknownName(syntax.Name.ToString().Replace("global::", ""), LocationInfo.From(syntax))
+                : null;
+
+        private static LayerSpec? ParseLayer(AttributeData attribute, int position, List<DiagnosticInfo> diagnostics, CancellationToken ct, out string? unknownName)
         {
             unknownName = null;
             var cls = attribute.AttributeClass!;
             var location = LocationInfo.From(attribute.ApplicationSyntaxReference!.GetSyntax(ct));
+            // [F.ReLU]: nested in the static class CnnGen.F (a functional op); [Dense]: namespace CnnGen.Keras (Keras' names).
+            bool functional = AttributeTable.IsFunctional(cls);
+            bool keras = AttributeTable.IsKeras(cls);
             if (AttributeTable.KindOf(cls) is not LayerKind kind)
             {
                 unknownName = cls.ToDisplayString();
@@ -289,7 +308,10 @@ namespace CnnGen.Generator.Parsing
                 ArgumentsOk = ok,
                 Name = named.TryGetValue("Name", out var n) ? n as string : null,
                 NamedArguments = new EquatableArray<string>(named.Keys.OrderBy(k => k, System.StringComparer.Ordinal).ToArray()),
+                Functional = functional,
+                Activation = named.TryGetValue("Activation", out var act) ? act as string : null,
             };
+            if (keras) return KerasNames.Complete(spec, Enumerable.Range(0, ctor.Length).Select(Ctor).ToArray(), named, diagnostics);
 
             switch (kind)
             {
@@ -378,8 +400,13 @@ namespace CnnGen.Generator.Parsing
                     break;
                 }
                 case LayerKind.SqueezeExcitation:
-                    // In = channels, Out = reduction.
-                    spec = spec with { In = Ctor(0), Out = Ctor(1) };
+                    // In = channels, Out = reduction; Activation (inner, default "relu") and ScaleActivation (the gate) by Keras' names.
+                    spec = spec with
+                    {
+                        In = Ctor(0), Out = Ctor(1), Squeeze = Named("SqueezeChannels") ?? 0,
+                        Activation = spec.Activation ?? "relu",
+                        ScaleActivation = named.TryGetValue("ScaleActivation", out var sa) && sa is string sas ? sas : "sigmoid",
+                    };
                     break;
                 case LayerKind.GlobalAvgPool2d:
                     spec = spec with { Out = 1 };

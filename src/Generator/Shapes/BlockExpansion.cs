@@ -11,7 +11,7 @@ namespace CnnGen.Generator.Shapes
     /// layers they stand for, in execution order, with the structural markers shape inference and the emitters follow:
     /// <code>
     /// Residual:          BranchBegin, body…, ShortcutBegin, shortcut…, Add, [ReLU], BlockEnd(module)
-    /// SqueezeExcitation: BranchBegin, AdaptiveAvgPool2d(1), Conv2d 1×1 (fc1), ReLU, Conv2d 1×1 (fc2), Sigmoid, ShortcutBegin, Scale, BlockEnd
+    /// SqueezeExcitation: BranchBegin, AdaptiveAvgPool2d(1), Conv2d 1×1 (fc1), activation (ReLU), Conv2d 1×1 (fc2), gate (Sigmoid), ShortcutBegin, Scale, BlockEnd
     /// Sequential:        the block's layers, inline
     /// </code>
     /// Every expanded layer gets its full safetensors key prefix (<c>layer2.0.downsample.0</c>). A pure function of the
@@ -145,13 +145,21 @@ namespace CnnGen.Generator.Shapes
                         diags.Add(DiagnosticInfo.Create(Diagnostics.InvalidValue, l.Location, what, "reduction", reduction, "at least 1"));
                         ok = false;
                     }
-                    if (ok && channels % reduction != 0)
+                    if (l.Squeeze < 0)
+                    {
+                        diags.Add(DiagnosticInfo.Create(Diagnostics.InvalidValue, l.Location, what, "SqueezeChannels", l.Squeeze, "at least 1"));
+                        ok = false;
+                    }
+                    var inner = Activation(l, l.Activation ?? "relu", diags);
+                    var gate = Activation(l, l.ScaleActivation ?? "sigmoid", diags);
+                    if (inner is null || gate is null) ok = false;
+                    if (ok && l.Squeeze == 0 && channels % reduction != 0)
                     {
                         diags.Add(DiagnosticInfo.Create(Diagnostics.ReductionDoesNotDivide, l.Location, what, reduction, channels));
                         ok = false;
                     }
                     if (!ok) return;
-                    int squeeze = channels / reduction;
+                    int squeeze = l.Squeeze > 0 ? l.Squeeze : channels / reduction;
                     LayerSpec Conv(int cin, int cout, string name) => new LayerSpec(LayerKind.Conv2d, l.Position, l.Location)
                     {
                         In = cin, Out = cout, KernelH = 1, KernelW = 1, KeyPrefix = key + "." + name,
@@ -159,9 +167,11 @@ namespace CnnGen.Generator.Shapes
                     output.Add(Marker(LayerKind.BranchBegin, l, key));
                     output.Add(new LayerSpec(LayerKind.AdaptiveAvgPool2d, l.Position, l.Location) { Out = 1, KeyPrefix = key + ".avgpool" });
                     output.Add(Conv(channels, squeeze, "fc1"));
-                    output.Add(new LayerSpec(LayerKind.ReLU, l.Position, l.Location) { KeyPrefix = key + ".activation" });
+                    if (inner!.Value.Kind is LayerKind innerKind)
+                        output.Add(new LayerSpec(innerKind, l.Position, l.Location) { KeyPrefix = key + ".activation", Value = inner.Value.Value });
                     output.Add(Conv(squeeze, channels, "fc2"));
-                    output.Add(new LayerSpec(LayerKind.Sigmoid, l.Position, l.Location) { KeyPrefix = key + ".scale_activation" });
+                    if (gate!.Value.Kind is LayerKind gateKind)
+                        output.Add(new LayerSpec(gateKind, l.Position, l.Location) { KeyPrefix = key + ".scale_activation", Value = gate.Value.Value });
                     output.Add(Marker(LayerKind.ShortcutBegin, l, key));
                     output.Add(Marker(LayerKind.Scale, l, key));
                     output.Add(Marker(LayerKind.BlockEnd, l, key) with { Block = "SqueezeExcitation" });
@@ -214,6 +224,14 @@ namespace CnnGen.Generator.Shapes
                 _counts[name] = sum;
                 return sum;
             }
+        }
+
+        /// <summary>A squeeze-excitation activation by Keras' name, or null after reporting CNN0081.</summary>
+        private static KerasNames.Activation? Activation(LayerSpec l, string name, List<DiagnosticInfo> diags)
+        {
+            if (KerasNames.TryActivation(name, out var a)) return a;
+            diags.Add(DiagnosticInfo.Create(Diagnostics.UnknownActivation, l.Location, name, KerasNames.ActivationList));
+            return null;
         }
 
         private static LayerSpec Marker(LayerKind kind, LayerSpec from, string key) =>

@@ -43,19 +43,21 @@ namespace CnnGen.Generator.Shapes
             // Open branches (residual, squeeze-excitation): the kept input and, once the shortcut starts, the body's output.
             var branches = new Stack<Branch>();
             var kerasCounts = new Dictionary<string, int>();
-            int row = 0, offset = 0;
+            int row = 0, offset = 0, functional = 0;
             long buffers = 0;
             // Every safetensors key (parameters and batch norm buffers): two layers with the same key could be trained
             // but never saved or loaded (SaveWeights would throw after an epoch).
             var keys = new Dictionary<string, string>(System.StringComparer.Ordinal);
-            foreach (var spec in model.Layers)
+            foreach (var written in model.Layers)
             {
+                var spec = KerasInference.WithInferredInput(written, current);
                 string typeName = spec.Kind == LayerKind.BlockEnd ? spec.Block ?? "Block" : ShapeRules.TorchTypeName(spec.Kind);
-                string summaryName = !ShapedLayer.KindHasRow(spec.Kind) ? typeName : typeName + "-" + (++row);
-                var (kerasBase, kerasType) = ShapeRules.KerasNameOf(spec.Kind);
+                string summaryName = spec.Functional ? Functional.SummaryName(spec.Kind, ++functional)
+                    : !ShapedLayer.KindHasRow(spec.Kind) ? typeName : typeName + "-" + (++row);
+                var (kerasBase, kerasType) = KerasInference.KerasNameOf(spec);
                 kerasCounts.TryGetValue(kerasBase, out int kc);
                 kerasCounts[kerasBase] = kc + 1;
-                string kerasName = kc == 0 ? kerasBase : kerasBase + "_" + kc;
+                string kerasName = kc == 0 || kerasBase.Length == 0 ? kerasBase : kerasBase + "_" + kc;
                 string keyPrefix = spec.KeyPrefix ?? spec.Name ?? spec.Position.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
                 // 1. Arguments, independent of shapes: always checked, even after a shape error.

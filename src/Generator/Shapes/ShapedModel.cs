@@ -36,6 +36,12 @@ namespace CnnGen.Generator.Shapes
         /// <summary>Flatten is a free reshape: no summary row, no code. Branch markers and joins have no torchsummary row either.</summary>
         public bool HasRow => KindHasRow(Spec.Kind);
 
+        /// <summary>
+        /// The layer's row in torchsummary's table: <see cref="HasRow"/> but for functional ops (<c>[F.ReLU]</c>, an
+        /// <c>Activation</c> argument), which run like layers but are no modules.
+        /// </summary>
+        public bool HasTorchRow => HasRow && !Spec.Functional;
+
         public static bool KindHasRow(LayerKind k) =>
             k != LayerKind.Flatten && k != LayerKind.BranchBegin && k != LayerKind.ShortcutBegin && k != LayerKind.Add && k != LayerKind.Scale;
 

@@ -71,6 +71,14 @@ namespace CnnGen
     static class SummaryFormat
     {
         /// <summary>
+        /// The <see cref="SummaryRow.KerasType"/> of a nameless row that marks where a residual or squeeze-excitation branch
+        /// starts (its shape: the branch's input); Keras' summary of such a model is that of a functional model.
+        /// </summary>
+        public const string BranchStart = "(branch)";
+        /// <summary>The <see cref="SummaryRow.KerasType"/> of a nameless row that marks where a branch's shortcut starts (from the branch's input).</summary>
+        public const string ShortcutStart = "(shortcut)";
+
+        /// <summary>
         /// The table torchsummary's <c>summary(model, input_size, batch_size)</c> prints, character for character.
         /// </summary>
         /// <param name="rows">The layers in order.</param>
@@ -137,6 +145,25 @@ namespace CnnGen
         /// </summary>
         public static string Keras(IReadOnlyList<SummaryRow> rows, string modelName = "sequential")
         {
+            return Sequential(rows, modelName);
+        }
+
+        /// <summary>
+        /// The table Keras' <c>model.summary()</c> prints: for a model without branches that of a Sequential model
+        /// (<see cref="Keras(IReadOnlyList{SummaryRow}, string)"/>), for a model with residual or squeeze-excitation blocks
+        /// (<see cref="BranchStart"/> rows) that of the functional model of the same structure (<see cref="KerasFunctionalFormat"/>,
+        /// named "model" as tf.keras 2.x names it, with an InputLayer of <paramref name="inputShape"/> and the "Connected to" column).
+        /// </summary>
+        /// <param name="rows">The layers in order, with their branch markers.</param>
+        /// <param name="inputShape">One sample's input shape, channels first, e.g. [3, 32, 32].</param>
+        /// <param name="modelName">The model's name; default "sequential" or "model".</param>
+        public static string Keras(IReadOnlyList<SummaryRow> rows, int[] inputShape, string? modelName = null) =>
+            KerasFunctionalFormat.IsFunctional(rows)
+                ? KerasFunctionalFormat.Text(rows, inputShape, modelName ?? "model")
+                : Sequential(rows, modelName ?? "sequential");
+
+        private static string Sequential(IReadOnlyList<SummaryRow> rows, string modelName)
+        {
             const int lineLength = 65;
             int[] positions = { 29, 55, 65 }; // int(65 * p) for p in [0.45, 0.85, 1.0]
             var sb = new StringBuilder();
@@ -175,7 +202,7 @@ namespace CnnGen
 
         // Keras' print_row: each column is cut to its width (less two spaces between columns), preferring
         // a break after "),", "},", "]," or "',"; what is left goes on the following lines.
-        private static void KerasRow(StringBuilder sb, string[] fields, int[] positions)
+        internal static void KerasRow(StringBuilder sb, string[] fields, int[] positions)
         {
             var left = (string[])fields.Clone();
             string[] breaks = { "),", "},", "],", "',", };

@@ -69,7 +69,7 @@ namespace T
         /// <summary>The same model in the layout of Keras' <c>model.summary()</c>, with channels-last shapes.</summary>
         public static string KerasSummary()
         {
-            return global::CnnGen.SummaryFormat.Keras(SummaryRows());
+            return global::CnnGen.SummaryFormat.Keras(SummaryRows(), new int[] { 3, 32, 32 });
         }
 
         /// <summary>

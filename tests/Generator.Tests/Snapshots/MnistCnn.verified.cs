@@ -73,7 +73,7 @@ namespace Samples
         /// <summary>The same model in the layout of Keras' <c>model.summary()</c>, with channels-last shapes.</summary>
         public static string KerasSummary()
         {
-            return global::CnnGen.SummaryFormat.Keras(SummaryRows());
+            return global::CnnGen.SummaryFormat.Keras(SummaryRows(), new int[] { 1, 28, 28 });
         }
 
         /// <summary>

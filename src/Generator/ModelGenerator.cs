@@ -1,3 +1,4 @@
+using CnnGen.Generator.Analysis;
 using CnnGen.Generator.Emit;
 using CnnGen.Generator.Parsing;
 using CnnGen.Generator.Shapes;
@@ -33,6 +34,8 @@ namespace CnnGen.Generator
             public const string WeightsFiles = "CnnGen.WeightsFiles";
             /// <summary>Models bound to the weights they name (checked against the layers).</summary>
             public const string BindWeights = "CnnGen.BindWeights";
+            /// <summary>Whether the generator reports the CNN diagnostics (only when analyzers do not run).</summary>
+            public const string ReportOption = "CnnGen.ReportOption";
         }
 
         /// <inheritdoc/>
@@ -76,28 +79,29 @@ namespace CnnGen.Generator
                 .Select(static (c, _) => c.Options is CSharpCompilationOptions o && o.AllowUnsafe)
                 .WithTrackingName(Steps.Options);
 
-            context.RegisterSourceOutput(bound.Combine(allowUnsafe), static (spc, pair) => Execute(spc, pair.Left, pair.Right));
+            // build_property.CnnGenGeneratorDiagnostics = true: the build runs no analyzers, so the generator reports.
+            var report = context.AnalyzerConfigOptionsProvider
+                .Select(static (o, _) => CnnAnalyzer.GeneratorReports(o.GlobalOptions))
+                .WithTrackingName(Steps.ReportOption);
+
+            context.RegisterSourceOutput(bound.Combine(allowUnsafe).Combine(report),
+                static (spc, pair) => Execute(spc, pair.Left.Left, pair.Left.Right, pair.Right));
         }
 
-        private static void Execute(SourceProductionContext context, ShapedModel model, bool allowUnsafe)
+        private static void Execute(SourceProductionContext context, ShapedModel model, bool allowUnsafe, bool report)
         {
-            if (!allowUnsafe && model.Ok)
+            var (checkedModel, diagnostics) = ModelChecks.Check(model, allowUnsafe);
+            // CnnAnalyzer reports these (live in editors, once in builds); the generator reports them only when the
+            // build runs no analyzers (CnnGen.targets sets CnnGenGeneratorDiagnostics then).
+            if (report)
             {
-                context.ReportDiagnostic(Diagnostic.Create(Diagnostics.UnsafeNotAllowed, model.Model.Location?.ToLocation(), model.Model.ClassName));
-                model = model with { Ok = false };
+                foreach (var d in diagnostics)
+                {
+                    context.ReportDiagnostic(Diagnostic.Create(Diagnostics.ById(d.Id), d.Location?.ToLocation(), d.Args.ToArray()));
+                }
             }
-            foreach (var d in model.Diagnostics)
-            {
-                context.ReportDiagnostic(Diagnostic.Create(Diagnostics.ById(d.Id), d.Location?.ToLocation(), d.Args.ToArray()));
-            }
-            if (model.Ok && MemoryPlan.For(model).TooLarge(model) is { } big)
-            {
-                context.ReportDiagnostic(Diagnostic.Create(Diagnostics.TooLarge, big.Where?.ToLocation(), big.What,
-                    big.Floats.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)));
-                model = model with { Ok = false };
-            }
-            if (model.Model.CannotEmit) return;
-            context.AddSource(model.Model.HintName, ModelEmitter.Emit(model));
+            if (checkedModel.Model.CannotEmit) return;
+            context.AddSource(checkedModel.Model.HintName, ModelEmitter.Emit(checkedModel));
         }
     }
 }

@@ -15,10 +15,16 @@ namespace CnnGen.Generator.Parsing
         private const string InputAttribute = "CnnGen.InputAttribute";
         private const string LayerAttributeBase = "CnnGen.LayerAttribute";
 
-        public static ModelSpec Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+        public static ModelSpec Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+            Parse((INamedTypeSymbol)context.TargetSymbol, (TypeDeclarationSyntax)context.TargetNode, context.Attributes, cancellationToken);
+
+        /// <summary>
+        /// The one parser of a [Model] declaration, shared by the generator (from ForAttributeWithMetadataName) and the
+        /// analyzer (from a symbol action): <paramref name="node"/> is the declaration carrying <paramref name="modelAttributes"/>.
+        /// </summary>
+        public static ModelSpec Parse(INamedTypeSymbol symbol, TypeDeclarationSyntax node, System.Collections.Immutable.ImmutableArray<AttributeData> modelAttributes,
+            CancellationToken cancellationToken)
         {
-            var symbol = (INamedTypeSymbol)context.TargetSymbol;
-            var node = (TypeDeclarationSyntax)context.TargetNode;
             var diagnostics = new List<DiagnosticInfo>();
             var classLocation = LocationInfo.From(node.Identifier.GetLocation());
             bool cannotEmit = false;
@@ -119,7 +125,7 @@ namespace CnnGen.Generator.Parsing
             // ---- [Model(Weights = "...")] ----
             string? weights = null;
             LocationInfo? weightsLocation = null;
-            foreach (var model in context.Attributes)
+            foreach (var model in modelAttributes)
             {
                 foreach (var kv in model.NamedArguments)
                 {
@@ -163,10 +169,12 @@ namespace CnnGen.Generator.Parsing
         public static string BlockName(ITypeSymbol type) => type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
 
         /// <summary>A [Block] class: its layers (in source order) and the problems found reading them.</summary>
-        public static BlockSpec ParseBlock(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+        public static BlockSpec ParseBlock(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+            ParseBlock((INamedTypeSymbol)context.TargetSymbol, (TypeDeclarationSyntax)context.TargetNode, cancellationToken);
+
+        /// <summary>The one parser of a [Block] declaration (generator and analyzer).</summary>
+        public static BlockSpec ParseBlock(INamedTypeSymbol symbol, TypeDeclarationSyntax node, CancellationToken cancellationToken)
         {
-            var symbol = (INamedTypeSymbol)context.TargetSymbol;
-            var node = (TypeDeclarationSyntax)context.TargetNode;
             var diagnostics = new List<DiagnosticInfo>();
             var classLocation = LocationInfo.From(node.Identifier.GetLocation());
             string? moduleName = null;

@@ -103,7 +103,7 @@ namespace CnnGen.Generator.Analysis
                 var order = new List<TypeDeclarationSyntax>();
                 foreach (var a in symbol.GetAttributes())
                 {
-                    if (a.AttributeClass?.ToDisplayString() != Parser.ModelAttribute) continue;
+                    if (a.AttributeClass is not { Name: "ModelAttribute" } cls || cls.ToDisplayString() != Parser.ModelAttribute) continue;
                     if (a.ApplicationSyntaxReference?.GetSyntax(ct).FirstAncestorOrSelf<TypeDeclarationSyntax>() is not { } decl) continue;
                     if (!byDeclaration.TryGetValue(decl, out var list))
                     {
@@ -203,7 +203,7 @@ namespace CnnGen.Generator.Analysis
                 var done = new HashSet<SyntaxNode>();
                 foreach (var a in type.GetAttributes())
                 {
-                    if (a.AttributeClass?.ToDisplayString() != Parser.BlockAttribute) continue;
+                    if (a.AttributeClass is not { Name: "BlockAttribute" } cls || cls.ToDisplayString() != Parser.BlockAttribute) continue;
                     if (a.ApplicationSyntaxReference?.GetSyntax(ct).FirstAncestorOrSelf<TypeDeclarationSyntax>() is not { } decl) continue;
                     if (!compilation.ContainsSyntaxTree(decl.SyntaxTree) || !done.Add(decl)) continue;
                     specs.Add(Parser.ParseBlock(type, decl, ct));

@@ -24,32 +24,42 @@ namespace CnnGen.Generator
         /// <summary>Tests only: called with (stage, model or block name) at the start of each step, to plant a fault.</summary>
         internal static Action<string, string>? TestFault;
 
-        public static ModelSpec Parse(GeneratorAttributeSyntaxContext context, CancellationToken ct)
+        public static ModelSpec Parse(GeneratorAttributeSyntaxContext context, CancellationToken ct) =>
+            Parse((INamedTypeSymbol)context.TargetSymbol, (TypeDeclarationSyntax)context.TargetNode, context.Attributes,
+                context.SemanticModel.Compilation, ct);
+
+        /// <summary><see cref="Parser.Parse(INamedTypeSymbol, TypeDeclarationSyntax, ImmutableArray{AttributeData}, Compilation, CancellationToken)"/>, guarded (generator and analyzer).</summary>
+        public static ModelSpec Parse(INamedTypeSymbol symbol, TypeDeclarationSyntax node, ImmutableArray<AttributeData> attributes,
+            Compilation compilation, CancellationToken ct)
         {
             try
             {
-                TestFault?.Invoke("parse", context.TargetSymbol.Name);
-                return Parser.Parse(context, ct);
+                TestFault?.Invoke("parse", symbol.Name);
+                return Parser.Parse(symbol, node, attributes, compilation, ct);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                return Fallback((INamedTypeSymbol)context.TargetSymbol, (TypeDeclarationSyntax)context.TargetNode, e);
+                return Fallback(symbol, node, e);
             }
         }
 
-        public static BlockSpec ParseBlock(GeneratorAttributeSyntaxContext context, CancellationToken ct)
+        public static BlockSpec ParseBlock(GeneratorAttributeSyntaxContext context, CancellationToken ct) =>
+            ParseBlock((INamedTypeSymbol)context.TargetSymbol, (TypeDeclarationSyntax)context.TargetNode, ct);
+
+        /// <summary><see cref="Parser.ParseBlock(INamedTypeSymbol, TypeDeclarationSyntax, CancellationToken)"/>, guarded (generator and analyzer).</summary>
+        public static BlockSpec ParseBlock(INamedTypeSymbol symbol, TypeDeclarationSyntax node, CancellationToken ct)
         {
             try
             {
-                TestFault?.Invoke("block", context.TargetSymbol.Name);
-                return Parser.ParseBlock(context, ct);
+                TestFault?.Invoke("block", symbol.Name);
+                return Parser.ParseBlock(symbol, node, ct);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // The models that use the block report its diagnostics (BlockExpansion.Resolve).
-                var location = LocationInfo.From(((TypeDeclarationSyntax)context.TargetNode).Identifier.GetLocation());
-                var error = Error(location, context.TargetSymbol.Name, "reading the [Block] class", e);
-                return new BlockSpec(Parser.BlockName((ITypeSymbol)context.TargetSymbol), context.TargetSymbol.Name, null,
+                var location = LocationInfo.From(node.Identifier.GetLocation());
+                var error = Error(location, symbol.Name, "reading the [Block] class", e);
+                return new BlockSpec(Parser.BlockName(symbol), symbol.Name, null,
                     EquatableArray<LayerSpec>.Empty, new EquatableArray<DiagnosticInfo>(new[] { error }), location);
             }
         }

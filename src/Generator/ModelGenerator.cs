@@ -1,4 +1,5 @@
 using System.Linq;
+using CnnGen.Generator.Analysis;
 using CnnGen.Generator.Emit;
 using CnnGen.Generator.Emit.Plan;
 using CnnGen.Generator.Parsing;
@@ -35,6 +36,8 @@ namespace CnnGen.Generator
             public const string WeightsFiles = "CnnGen.WeightsFiles";
             /// <summary>Models bound to the weights they name (checked against the layers).</summary>
             public const string BindWeights = "CnnGen.BindWeights";
+            /// <summary>Whether the generator reports the CNN diagnostics (only when analyzers do not run).</summary>
+            public const string ReportOption = "CnnGen.ReportOption";
         }
 
         /// <inheritdoc/>
@@ -78,42 +81,47 @@ namespace CnnGen.Generator
                 .Select(static (c, _) => c.Options is CSharpCompilationOptions o && o.AllowUnsafe)
                 .WithTrackingName(Steps.Options);
 
-            context.RegisterSourceOutput(bound.Combine(allowUnsafe), static (spc, pair) => Execute(spc, pair.Left, pair.Right));
+            // build_property.CnnGenGeneratorDiagnostics = true: the build runs no analyzers, so the generator reports.
+            var report = context.AnalyzerConfigOptionsProvider
+                .Select(static (o, _) => CnnAnalyzer.GeneratorReports(o.GlobalOptions))
+                .WithTrackingName(Steps.ReportOption);
+
+            context.RegisterSourceOutput(bound.Combine(allowUnsafe).Combine(report),
+                static (spc, pair) => Execute(spc, pair.Left.Left, pair.Left.Right, pair.Right));
         }
 
-        private static void Execute(SourceProductionContext context, ShapedModel model, bool allowUnsafe)
+        private static void Execute(SourceProductionContext context, ShapedModel model, bool allowUnsafe, bool report)
         {
             // Every step before this one runs inside the Firewall; this is its last part (see Firewall).
             int attempted = 0;
+            var diagnostics = model.Diagnostics.ToList();
             try
             {
                 Firewall.TestFault?.Invoke("emit", model.Model.ClassName);
-                if (!allowUnsafe && model.Ok)
+                var (checkedModel, all, lowered) = ModelChecks.Check(model, allowUnsafe);
+                diagnostics = all;
+                model = checkedModel;
+                // CnnAnalyzer reports these (live in editors, once in builds); the generator reports them only when the
+                // build runs no analyzers (CnnGen.targets sets CnnGenGeneratorDiagnostics then).
+                if (report)
                 {
-                    context.ReportDiagnostic(Diagnostic.Create(Diagnostics.UnsafeNotAllowed, model.Model.Location?.ToLocation(), model.Model.ClassName));
-                    model = model with { Ok = false };
-                }
-                foreach (var d in model.Diagnostics)
-                {
-                    attempted++;
-                    context.ReportDiagnostic(Firewall.ToDiagnostic(d));
-                }
-                // Lowering: every decision about how the model runs, made once; the size check reads its final memory plan.
-                var lowered = model.Ok ? Lowering.Lower(model) : null;
-                if (lowered is not null && lowered.Memory.TooLarge(model) is { } big)
-                {
-                    context.ReportDiagnostic(Diagnostic.Create(Diagnostics.TooLarge, big.Where?.ToLocation(), big.What,
-                        big.Floats.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)));
-                    model = model with { Ok = false };
-                    lowered = null;
+                    foreach (var d in diagnostics)
+                    {
+                        attempted++;
+                        context.ReportDiagnostic(Firewall.ToDiagnostic(d));
+                    }
                 }
                 if (model.Model.CannotEmit) return;
                 context.AddSource(model.Model.HintName, ModelEmitter.Emit(model, lowered));
             }
             catch (System.Exception e) when (e is not System.OperationCanceledException)
             {
+                // The analyzer never sees an exception of the emitter: this one is reported whatever `report` says.
                 context.ReportDiagnostic(Firewall.ToDiagnostic(Firewall.Error(model.Model.Location, model.Model.ClassName, "writing the code", e)));
-                foreach (var d in model.Diagnostics.Skip(attempted)) TryReport(context, d); // not the one that failed
+                if (report)
+                {
+                    foreach (var d in diagnostics.Skip(attempted)) TryReport(context, d); // not the one that failed
+                }
                 if (model.Model.CannotEmit) return;
                 try
                 {

@@ -398,13 +398,7 @@ namespace T
         {
             var compilation = GeneratorHarness.CreateCompilation(sources);
             compilation = compilation.WithOptions(compilation.Options.WithAllowUnsafe(false));
-            var driver = GeneratorHarness.CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diags);
-            var run = driver.GetRunResult();
-            foreach (var x in run.Results)
-            {
-                if (x.Exception != null) throw new Exception("generator crashed", x.Exception);
-            }
-            return new GeneratorHarness.Result(output, diags, output.GetDiagnostics(), run);
+            return GeneratorHarness.Run(compilation);
         }
 
         [Fact]

@@ -6,8 +6,10 @@ using System.Linq;
 using System.Reflection;
 using System.Runtime.Loader;
 using CnnGen.Generator;
+using CnnGen.Generator.Analysis;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace CnnGen.Generator.Tests
 {
@@ -32,10 +34,18 @@ namespace CnnGen.Generator.Tests
                 References.Value,
                 new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable));
 
-        public static GeneratorDriver CreateDriver() =>
-            CSharpGeneratorDriver.Create(new[] { new ModelGenerator().AsSourceGenerator() }, parseOptions: ParseOptions,
-                driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+        /// <summary>
+        /// A driver in the "no analyzers" configuration (CnnGenGeneratorDiagnostics = true, which CnnGen.targets sets when a
+        /// build runs no analyzers): the generator reports the CNN diagnostics itself.
+        /// </summary>
+        public static GeneratorDriver CreateDriver(params AdditionalText[] additionalFiles) =>
+            CSharpGeneratorDriver.Create(new[] { new ModelGenerator().AsSourceGenerator() }, additionalFiles, ParseOptions, GeneratorReportsOptions.Instance,
+                new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
+        /// <param name="GeneratorDiagnostics">What the user sees from CnnGen: the generator's own diagnostics (e.g. CS8785)
+        /// and the CNN errors, which <see cref="CnnAnalyzer"/> reports (checked to equal what the generator reports when
+        /// analyzers are off).</param>
+        /// <param name="CompilationDiagnostics">The compiler's diagnostics of the output compilation.</param>
         public sealed record Result(Compilation Output, ImmutableArray<Diagnostic> GeneratorDiagnostics, ImmutableArray<Diagnostic> CompilationDiagnostics, GeneratorDriverRunResult Run)
         {
             public string GeneratedSource => string.Join("\n", Run.Results.SelectMany(r => r.GeneratedSources).Select(s => s.SourceText.ToString()));
@@ -43,18 +53,68 @@ namespace CnnGen.Generator.Tests
             public IEnumerable<Diagnostic> Errors => GeneratorDiagnostics.Concat(CompilationDiagnostics).Where(d => d.Severity == DiagnosticSeverity.Error);
 
             public IEnumerable<Diagnostic> Cnn => GeneratorDiagnostics.Where(d => d.Id.StartsWith("CNN", StringComparison.Ordinal));
+
+            /// <summary>The analyzer's hidden per-layer shape hints (CNN0090), which builds never print.</summary>
+            public ImmutableArray<Diagnostic> LayerHints { get; init; } = ImmutableArray<Diagnostic>.Empty;
         }
 
-        public static Result Run(params string[] sources)
+        public static Result Run(params string[] sources) => Run(CreateCompilation(sources));
+
+        /// <summary>
+        /// Runs the generator (reporting its diagnostics, as without analyzers) and then <see cref="CnnAnalyzer"/> on the
+        /// output, like a build; checks that both report the same CNN diagnostics (one implementation, two entry points)
+        /// and returns the analyzer's.
+        /// </summary>
+        public static Result Run(Compilation compilation, params AdditionalText[] additionalFiles)
         {
-            var compilation = CreateCompilation(sources);
-            var driver = CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out var genDiags);
+            var driver = CreateDriver(additionalFiles).RunGeneratorsAndUpdateCompilation(compilation, out var output, out var genDiags);
             var run = driver.GetRunResult();
             foreach (var r in run.Results)
             {
                 if (r.Exception != null) throw new Exception("generator crashed", r.Exception);
             }
-            return new Result(output, genDiags, output.GetDiagnostics(), run);
+            var all = output.WithAnalyzers(ImmutableArray.Create<Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer>(new CnnAnalyzer()),
+                    new Microsoft.CodeAnalysis.Diagnostics.AnalyzerOptions(additionalFiles.ToImmutableArray()))
+                .GetAllDiagnosticsAsync().GetAwaiter().GetResult();
+            static bool IsCnn(Diagnostic d) => d.Id.StartsWith("CNN", StringComparison.Ordinal);
+            var analyzer = all.Where(d => IsCnn(d) && d.Id != CnnAnalyzer.LayerShape.Id).ToList();
+            var fromGenerator = genDiags.Where(IsCnn).Select(Key).OrderBy(k => k, StringComparer.Ordinal).ToList();
+            var fromAnalyzer = analyzer.Select(Key).OrderBy(k => k, StringComparer.Ordinal).ToList();
+            if (!fromGenerator.SequenceEqual(fromAnalyzer))
+                throw new Exception("the analyzer and the generator disagree:\ngenerator:\n  " + string.Join("\n  ", fromGenerator)
+                    + "\nanalyzer:\n  " + string.Join("\n  ", fromAnalyzer));
+            foreach (var d in analyzer)
+            {
+                if (!d.Location.IsInSource) throw new Exception("the analyzer reported outside the source (no code fix could find it): " + d);
+            }
+            return new Result(output, genDiags.Where(d => !IsCnn(d)).Concat(analyzer).ToImmutableArray(), all.Where(d => !IsCnn(d)).ToImmutableArray(), run)
+            {
+                LayerHints = all.Where(d => d.Id == CnnAnalyzer.LayerShape.Id).ToImmutableArray(),
+            };
+        }
+
+        private static string Key(Diagnostic d)
+        {
+            var span = d.Location.GetLineSpan();
+            return $"{d.Id} {span.Path}{span.Span} {d.Severity} {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}";
+        }
+
+        /// <summary>Global options with build_property.CnnGenGeneratorDiagnostics = true.</summary>
+        private sealed class GeneratorReportsOptions : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptionsProvider
+        {
+            public static readonly GeneratorReportsOptions Instance = new();
+            private static readonly Options Global = new(new Dictionary<string, string> { [CnnAnalyzer.GeneratorDiagnosticsProperty] = "true" });
+            private static readonly Options None = new(new Dictionary<string, string>());
+            public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GlobalOptions => Global;
+            public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(SyntaxTree tree) => None;
+            public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(AdditionalText textFile) => None;
+
+            private sealed class Options : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions
+            {
+                private readonly Dictionary<string, string> values;
+                public Options(Dictionary<string, string> values) { this.values = values; }
+                public override bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value) => values.TryGetValue(key, out value);
+            }
         }
 
         /// <summary>Compiles and loads the assembly (the model must be error-free).</summary>

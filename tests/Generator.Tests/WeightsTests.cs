@@ -105,15 +105,8 @@ namespace T
             CSharpGeneratorDriver.Create(new[] { new ModelGenerator().AsSourceGenerator() }, files, GeneratorHarness.ParseOptions, null,
                 new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
-        internal static GeneratorHarness.Result Run(string source, params AdditionalText[] files)
-        {
-            var compilation = GeneratorHarness.CreateCompilation(source);
-            var driver = Driver(files).RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diags);
-            var run = driver.GetRunResult();
-            foreach (var r in run.Results)
-                if (r.Exception != null) throw new Exception("generator crashed", r.Exception);
-            return new GeneratorHarness.Result(output, diags, output.GetDiagnostics(), run);
-        }
+        internal static GeneratorHarness.Result Run(string source, params AdditionalText[] files) =>
+            GeneratorHarness.Run(GeneratorHarness.CreateCompilation(source), files);
 
         private static float[] Sequence(int n, float scale) => Enumerable.Range(0, n).Select(i => (i - n / 2) * scale).ToArray();
 

@@ -70,6 +70,43 @@ public static class DotNet
             psi.ArgumentList.Add(a);
         }
 
+        Isolate(psi, environment);
+
+        string command = fileName + " " + string.Join(" ", psi.ArgumentList.Select(Quote)) + "   (in " + workingDirectory + ")";
+        var output = new StringBuilder();
+        var gate = new object();
+        var sw = Stopwatch.StartNew();
+        using var process = new Process { StartInfo = psi };
+        process.OutputDataReceived += (_, e) => { if (e.Data != null) { lock (gate) { output.Append(e.Data).Append('\n'); } } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data != null) { lock (gate) { output.Append(e.Data).Append('\n'); } } };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        TimeSpan limit = timeout ?? TimeSpan.FromMinutes(5);
+        if (!process.WaitForExit((int)limit.TotalMilliseconds))
+        {
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            process.WaitForExit(10_000);
+            lock (gate)
+            {
+                throw new TimeoutException($"Timed out after {limit.TotalSeconds:F0} s:\n$ {command}\n{output}");
+            }
+        }
+        process.WaitForExit(); // drain the asynchronous readers
+        sw.Stop();
+        lock (gate)
+        {
+            return new ProcessResult(command, process.ExitCode, output.ToString(), sw.Elapsed);
+        }
+    }
+
+    /// <summary>
+    /// The child-process environment of <see cref="RunProgram"/>: the outer test/MSBuild variables removed, no build
+    /// servers, English messages, then <paramref name="environment"/> (a null value removes a variable).
+    /// </summary>
+    public static void Isolate(ProcessStartInfo psi, IReadOnlyDictionary<string, string?>? environment)
+    {
         // Variables that the outer `dotnet test` / MSBuild sets for its own children would steer the
         // child build to the outer build's SDK state; drop them.
         foreach (string key in psi.Environment.Keys.ToList())
@@ -103,34 +140,6 @@ public static class DotNet
                     psi.Environment[kv.Key] = kv.Value;
                 }
             }
-        }
-
-        string command = fileName + " " + string.Join(" ", psi.ArgumentList.Select(Quote)) + "   (in " + workingDirectory + ")";
-        var output = new StringBuilder();
-        var gate = new object();
-        var sw = Stopwatch.StartNew();
-        using var process = new Process { StartInfo = psi };
-        process.OutputDataReceived += (_, e) => { if (e.Data != null) { lock (gate) { output.Append(e.Data).Append('\n'); } } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data != null) { lock (gate) { output.Append(e.Data).Append('\n'); } } };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
-        TimeSpan limit = timeout ?? TimeSpan.FromMinutes(5);
-        if (!process.WaitForExit((int)limit.TotalMilliseconds))
-        {
-            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-            process.WaitForExit(10_000);
-            lock (gate)
-            {
-                throw new TimeoutException($"Timed out after {limit.TotalSeconds:F0} s:\n$ {command}\n{output}");
-            }
-        }
-        process.WaitForExit(); // drain the asynchronous readers
-        sw.Stop();
-        lock (gate)
-        {
-            return new ProcessResult(command, process.ExitCode, output.ToString(), sw.Elapsed);
         }
     }
 

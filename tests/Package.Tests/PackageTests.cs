@@ -79,6 +79,7 @@ public sealed class PackageTests
             "lib/net10.0/CnnGen.Runtime.dll",
             "lib/net10.0/CnnGen.Attributes.dll",
             "analyzers/dotnet/cs/CnnGen.Generator.dll",
+            "analyzers/dotnet/cs/CnnGen.CodeFixes.dll",
             "build/CnnGen.props",
             "buildTransitive/CnnGen.props",
         })

@@ -14,14 +14,21 @@ namespace CnnGen.Generator.Parsing
         public const string BlockAttribute = "CnnGen.BlockAttribute";
         private const string InputAttribute = "CnnGen.InputAttribute";
 
-        public static ModelSpec Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+        public static ModelSpec Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+            Parse((INamedTypeSymbol)context.TargetSymbol, (TypeDeclarationSyntax)context.TargetNode, context.Attributes, context.SemanticModel.Compilation,
+                cancellationToken);
+
+        /// <summary>
+        /// The one parser of a [Model] declaration, shared by the generator (from ForAttributeWithMetadataName) and the
+        /// analyzer (from a symbol action): <paramref name="node"/> is the declaration carrying <paramref name="modelAttributes"/>.
+        /// </summary>
+        public static ModelSpec Parse(INamedTypeSymbol symbol, TypeDeclarationSyntax node, System.Collections.Immutable.ImmutableArray<AttributeData> modelAttributes,
+            Compilation compilation, CancellationToken cancellationToken)
         {
-            var symbol = (INamedTypeSymbol)context.TargetSymbol;
-            var node = (TypeDeclarationSyntax)context.TargetNode;
             var diagnostics = new List<DiagnosticInfo>();
             var classLocation = LocationInfo.From(node.Identifier.GetLocation());
             bool cannotEmit = false;
-            if (!context.Attributes.Any(a => AttributeTable.Is(a.AttributeClass, ModelAttribute)))
+            if (!modelAttributes.Any(a => AttributeTable.Is(a.AttributeClass, ModelAttribute)))
             {
                 // A user's own CnnGen.ModelAttribute: not a model.
                 return new ModelSpec(null, Identifier(symbol.Name), "class", EquatableArray<ContainingTypeSpec>.Empty, null,
@@ -127,7 +134,7 @@ namespace CnnGen.Generator.Parsing
             // ---- [Model(Weights = "...")] ----
             string? weights = null;
             LocationInfo? weightsLocation = null;
-            foreach (var model in context.Attributes.Where(a => AttributeTable.Is(a.AttributeClass, ModelAttribute)))
+            foreach (var model in modelAttributes.Where(a => AttributeTable.Is(a.AttributeClass, ModelAttribute)))
             {
                 foreach (var kv in model.NamedArguments)
                 {
@@ -139,7 +146,7 @@ namespace CnnGen.Generator.Parsing
                 }
             }
 
-            cannotEmit |= DeclarationChecks.Check(symbol, context.SemanticModel.Compilation, weights != null, classLocation, diagnostics, cancellationToken);
+            cannotEmit |= DeclarationChecks.Check(symbol, compilation, weights != null, classLocation, diagnostics, cancellationToken);
 
             string? ns = symbol.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
             return new ModelSpec(ns, Identifier(symbol.Name), keyword, new EquatableArray<ContainingTypeSpec>(containing.ToArray()), input,
@@ -175,15 +182,17 @@ namespace CnnGen.Generator.Parsing
         public static string BlockName(ITypeSymbol type) => type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
 
         /// <summary>A [Block] class: its layers (in source order) and the problems found reading them.</summary>
-        public static BlockSpec ParseBlock(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+        public static BlockSpec ParseBlock(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+            ParseBlock((INamedTypeSymbol)context.TargetSymbol, (TypeDeclarationSyntax)context.TargetNode, cancellationToken);
+
+        /// <summary>The one parser of a [Block] declaration (generator and analyzer).</summary>
+        public static BlockSpec ParseBlock(INamedTypeSymbol symbol, TypeDeclarationSyntax node, CancellationToken cancellationToken)
         {
-            var symbol = (INamedTypeSymbol)context.TargetSymbol;
-            var node = (TypeDeclarationSyntax)context.TargetNode;
             var diagnostics = new List<DiagnosticInfo>();
             var classLocation = LocationInfo.From(node.Identifier.GetLocation());
             string? moduleName = null;
             var layers = new List<(AttributeData Data, SyntaxReference Ref)>();
-            if (!context.Attributes.Any(a => AttributeTable.Is(a.AttributeClass, BlockAttribute)))
+            if (!symbol.GetAttributes().Any(a => AttributeTable.Is(a.AttributeClass, BlockAttribute)))
             {
                 // A user's own CnnGen.BlockAttribute: a name no typeof(...) resolves to, so uses report CNN0044.
                 return new BlockSpec("(not a CnnGen block) " + BlockName(symbol), symbol.Name, null, EquatableArray<LayerSpec>.Empty,

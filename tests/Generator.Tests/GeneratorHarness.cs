@@ -78,16 +78,21 @@ namespace CnnGen.Generator.Tests
                 .GetAllDiagnosticsAsync().GetAwaiter().GetResult();
             static bool IsCnn(Diagnostic d) => d.Id.StartsWith("CNN", StringComparison.Ordinal);
             var analyzer = all.Where(d => IsCnn(d) && d.Id != CnnAnalyzer.LayerShape.Id).ToList();
-            var fromGenerator = genDiags.Where(IsCnn).Select(Key).OrderBy(k => k, StringComparer.Ordinal).ToList();
+            // An exception while writing the code happens in the generator only (the analyzer never emits code): the
+            // generator reports that CNN0079 in every build, so it is the generator's alone.
+            static bool EmitFailure(Diagnostic d) => d.Id == "CNN0079" && d.GetMessage(System.Globalization.CultureInfo.InvariantCulture).Contains("while writing the code");
+            var generatorOnly = genDiags.Where(EmitFailure).ToList();
+            var fromGenerator = genDiags.Where(d => IsCnn(d) && !EmitFailure(d)).Select(Key).OrderBy(k => k, StringComparer.Ordinal).ToList();
             var fromAnalyzer = analyzer.Select(Key).OrderBy(k => k, StringComparer.Ordinal).ToList();
             if (!fromGenerator.SequenceEqual(fromAnalyzer))
                 throw new Exception("the analyzer and the generator disagree:\ngenerator:\n  " + string.Join("\n  ", fromGenerator)
-                    + "\nanalyzer:\n  " + string.Join("\n  ", fromAnalyzer));
+                    + "\nanalyzer:\n  " + string.Join("\n  ", fromAnalyzer)
+                    + "\nanalyzer failures:\n  " + string.Join("\n  ", all.Where(d => d.Id.StartsWith("AD", StringComparison.Ordinal))));
             foreach (var d in analyzer)
             {
                 if (!d.Location.IsInSource) throw new Exception("the analyzer reported outside the source (no code fix could find it): " + d);
             }
-            return new Result(output, genDiags.Where(d => !IsCnn(d)).Concat(analyzer).ToImmutableArray(), all.Where(d => !IsCnn(d)).ToImmutableArray(), run)
+            return new Result(output, genDiags.Where(d => !IsCnn(d)).Concat(generatorOnly).Concat(analyzer).ToImmutableArray(), all.Where(d => !IsCnn(d)).ToImmutableArray(), run)
             {
                 LayerHints = all.Where(d => d.Id == CnnAnalyzer.LayerShape.Id).ToImmutableArray(),
             };

@@ -51,7 +51,7 @@ namespace CnnGen.Generator.Analysis
             description: "The shapes CnnGen inferred for this layer attribute: input, output and parameter count (a hint, never an error).");
 
         private static readonly ImmutableArray<DiagnosticDescriptor> Supported =
-            Diagnostics.All.Concat(new[] { LayerShape }).ToImmutableArray();
+            Diagnostics.All.Concat(new[] { Diagnostics.InternalError, LayerShape }).ToImmutableArray();
 
         /// <inheritdoc/>
         public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => Supported;

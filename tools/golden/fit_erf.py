@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Coefficients of the small-argument erf polynomial in src/Runtime/Kernels/ActivationMath.cs.
 
-For |x| < 1 the kernels compute erf(x) = x * P(x^2) with P of degree 6. P minimizes the maximum RELATIVE error of
+For |x| < 1 the kernels compute erf(x) = x * P(x^2) with P of degree 6 and P(0) = 2/sqrt(pi). P minimizes the maximum RELATIVE error of
 x * P(x^2) against Python's math.erf (the C library's double erf) on [0, 1]: Lawson's iteratively reweighted least
 squares on 4000 Chebyshev points. Coefficients are then rounded to float32 one at a time (the later ones refitted to absorb the rounding) and the error
 is re-measured on a dense grid.
@@ -38,19 +38,25 @@ def main():
     f = np.array([math.erf(v) / v for v in x])
     a = np.vstack([x ** (2 * k) for k in range(DEG + 1)]).T
     coef = lawson(a, f)
-    # Round to float32 one coefficient at a time, refitting the ones after it to absorb the rounding.
-    c32 = np.zeros(DEG + 1, dtype=np.float32)
-    for k in range(DEG + 1):
-        fixed = a[:, :k] @ c32[:k].astype(np.float64)
+    # P0 = 2/sqrt(pi) exactly: the kernels carry it as a float pair (hi + lo). Round P1.. to float32 one at a time,
+    # refitting the ones after it to absorb the rounding.
+    p0 = 2 / math.sqrt(math.pi)
+    p0hi = np.float32(p0)
+    p0lo = np.float32(p0 - float(p0hi))
+    c = [p0]
+    for k in range(1, DEG + 1):
+        fixed = a[:, :k] @ np.array(c)
         rest = lawson(a[:, k:], f - fixed, f)
-        c32[k] = np.float32(rest[0])
+        c.append(float(np.float32(rest[0])))
+    c32 = np.array(c)
     g = np.linspace(1e-6, CUT, 200001)
     fg = np.array([math.erf(v) / v for v in g])
     ag = np.vstack([g ** (2 * k) for k in range(DEG + 1)]).T
     print("max relative error, double coefficients:  %.3e" % np.max(np.abs(ag @ coef / fg - 1)))
-    print("max relative error, float32 coefficients: %.3e" % np.max(np.abs(ag @ c32.astype(np.float64) / fg - 1)))
-    for k, c in enumerate(c32):
-        print("P%d = %sf" % (k, repr(float(c))))
+    print("max relative error, float32 coefficients: %.3e" % np.max(np.abs(ag @ c32 / fg - 1)))
+    print("P0Hi = %sf, P0Lo = %sf" % (repr(float(p0hi)), repr(float(p0lo))))
+    for k in range(1, DEG + 1):
+        print("P%d = %sf" % (k, repr(c32[k])))
 
 
 if __name__ == "__main__":

@@ -153,60 +153,6 @@ namespace CnnGen.Generator.Emit
         // ================================ training ================================
         public static void EmitTraining(CodeWriter w, ShapedModel m, MemoryPlan plan, List<ShapedLayer> codeLayers)
         {
-            ApiEmitter.EmitWorkspace(w, m, plan);
-            string rb = plan.BufferCount > 0 ? ", rb = Buffers" : "";
-            string Act(long slot) => $"act + {slot} * n";
-            w.Line("/// <summary>Training-mode forward pass for <paramref name=\"batchSize\"/> samples; keeps what <see cref=\"Backward\"/> needs in <paramref name=\"ws\"/>.</summary>");
-            using (w.Block($"public unsafe void ForwardTrain(global::CnnGen.TrainingWorkspace ws, {Sys}ReadOnlySpan<float> input, {Sys}Span<float> output, int batchSize)"))
-            {
-                w.Line("CheckWorkspace(ws, batchSize);");
-                ApiEmitter.Check(w, "input", "InputSize", "input", $"[{m.Input.C}, {m.Input.H}, {m.Input.W}]");
-                ApiEmitter.Check(w, "output", "OutputSize", "output", m.Output.ToString());
-                w.Line("int n = batchSize;");
-                using (w.Block($"fixed (float* x0 = input, p = Parameters, act0 = ws.Activations, col0 = ws.Scratch{rb})"))
-                using (w.Block("fixed (int* idx = ws.Indices)"))
-                {
-                    w.Line($"float* act = {A}Align(act0), col = {A}Align(col0);");
-                    w.Line($"new {Sys}Span<float>(x0, n * InputSize).CopyTo(new {Sys}Span<float>({Act(plan.InputSlot)}, n * InputSize));");
-                    w.Line("long[]? ticks = ws.ForwardTicks;");
-                    w.Line("long t0 = ticks != null ? global::System.Diagnostics.Stopwatch.GetTimestamp() : 0;");
-                    int k = 0;
-                    for (int i = 0; i < m.Layers.Count; i++)
-                    {
-                        var l = m.Layers[i];
-                        string pre = LayerEmitter.MethodPrefix(l);
-                        switch (l.Spec.Kind)
-                        {
-                            case LayerKind.Add:
-                                w.Line($"{L}Add({Act(plan.InSlot[i])}, {Act(plan.SecondSlot[i])}, {Act(plan.OutSlot[i])}, n * {l.Out.Size}); // {l.KeyPrefix}: residual + shortcut");
-                                continue;
-                            case LayerKind.Scale:
-                                w.Line($"{L}ScaleChannels({Act(plan.SecondSlot[i])}, {Act(plan.InSlot[i])}, {Act(plan.OutSlot[i])}, n * {l.Out.C}, {l.Out.H * l.Out.W}); // {l.KeyPrefix}: x · s");
-                                continue;
-                            case LayerKind.BranchBegin:
-                                w.Line($"// {l.KeyPrefix}: branch from {Act(plan.InSlot[i])}");
-                                continue;
-                            case LayerKind.ShortcutBegin:
-                                w.Line($"// {l.KeyPrefix}: shortcut from {Act(plan.InSlot[i])}");
-                                continue;
-                        }
-                        if (NoCode(l.Spec.Kind)) continue;
-                        if (l.Spec.Kind == LayerKind.BatchNorm2d)
-                            w.Line($"{pre}_Forward({ApiEmitter.Args(plan, i)}, p, rb + {plan.BufferSlot[i]}, {ApiEmitter.Mask(plan, i)}, n, ws.UpdateBatchNormStatistics);");
-                        else
-                            w.Line($"{pre}_Forward({ApiEmitter.Args(plan, i)}, p, col, {ApiEmitter.Idx(plan, i)}, {ApiEmitter.Mask(plan, i)}, n, true, ws);");
-                        w.Line($"if (ticks != null) {{ long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[{k++}] += t1 - t0; t0 = t1; }}");
-                    }
-                    w.Line($"new {Sys}Span<float>({Act(plan.OutSlot[m.Layers.Count - 1])}, n * OutputSize).CopyTo(output);");
-                }
-                w.Line("ws.BatchSize = n;");
-            }
-            w.Line();
-            EmitBackward(w, m, plan, codeLayers.Count);
-        }
-
-        private static void EmitBackward(CodeWriter w, ShapedModel m, MemoryPlan plan, int codeLayerCount)
-        {
             string Act(long slot) => $"act + {slot} * n";
             // The first layer with code, when it runs outside any branch, may skip its input gradient.
             int first = -1;
@@ -216,92 +162,96 @@ namespace CnnGen.Generator.Emit
                 if (k == LayerKind.BranchBegin) break;
                 if (!NoCode(k)) first = i;
             }
-            w.Line("/// <summary>");
-            w.Line("/// Backward pass of the last <see cref=\"ForwardTrain\"/> on <paramref name=\"ws\"/>: takes d(loss)/d(output) [batch, OutputSize],");
-            w.Line("/// ADDS d(loss)/d(parameters) into <paramref name=\"parameterGradients\"/> and, when it is not empty, writes d(loss)/d(input) into <paramref name=\"inputGradient\"/>.");
-            w.Line("/// Where a branch forks, the gradients of its two paths are summed.");
-            w.Line("/// </summary>");
-            using (w.Block($"public unsafe void Backward(global::CnnGen.TrainingWorkspace ws, {Sys}ReadOnlySpan<float> outputGradient, {Sys}Span<float> parameterGradients, {Sys}Span<float> inputGradient)"))
+            ApiEmitter.EmitTrainingSkeleton(w, m, plan, channelsLastRun: false, branches: true, () =>
             {
-                w.Line($"if (ws is null) throw new {Sys}ArgumentNullException(nameof(ws));");
-                w.Line("int batchSize = ws.BatchSize;");
-                w.Line($"if (batchSize == 0) throw new {Sys}InvalidOperationException(\"call ForwardTrain on this workspace before Backward\");");
-                w.Line("CheckWorkspace(ws, batchSize);");
-                ApiEmitter.Check(w, "outputGradient", "OutputSize", "outputGradient", m.Output.ToString());
-                w.Line($"if (parameterGradients.Length < ParameterCount) throw new {Sys}ArgumentException($\"parameterGradients holds {{parameterGradients.Length}} floats, but the model has {{ParameterCount}} parameters\", nameof(parameterGradients));");
-                w.Line("bool needInput = !inputGradient.IsEmpty;");
-                w.Line("if (needInput)");
-                w.Line("{");
-                ApiEmitter.Check(w, "inputGradient", "InputSize", "inputGradient", $"[{m.Input.C}, {m.Input.H}, {m.Input.W}]");
-                w.Line("}");
-                w.Line("int n = batchSize;");
-                using (w.Block("fixed (float* dy0 = outputGradient, dx0 = inputGradient, p = Parameters, g = parameterGradients, act0 = ws.Activations, col0 = ws.Scratch, ga0 = ws.GradientA, gb0 = ws.GradientB)"))
-                using (w.Block("fixed (int* idx = ws.Indices)"))
+                int k = 0;
+                for (int i = 0; i < m.Layers.Count; i++)
                 {
-                    w.Line($"float* act = {A}Align(act0), col = {A}Align(col0), ga = {A}Align(ga0), gb = {A}Align(gb0);");
-                    w.Line($"new {Sys}Span<float>(dy0, n * OutputSize).CopyTo(new {Sys}Span<float>(ga, n * OutputSize));");
-                    w.Line("long[]? ticks = ws.BackwardTicks;");
-                    w.Line("long t0 = ticks != null ? global::System.Diagnostics.Stopwatch.GetTimestamp() : 0;");
-                    string cur = "ga", other = "gb";
-                    int k = codeLayerCount;
-                    // Per open branch (innermost last): whether its shortcut has layers, decided at ShortcutBegin.
-                    var shortcutStack = new Stack<bool>();
-                    for (int i = m.Layers.Count - 1; i >= 0; i--)
+                    var l = m.Layers[i];
+                    string pre = LayerEmitter.MethodPrefix(l);
+                    switch (l.Spec.Kind)
                     {
-                        var l = m.Layers[i];
-                        string pre = LayerEmitter.MethodPrefix(l);
-                        switch (l.Spec.Kind)
-                        {
-                            case LayerKind.Add:
-                            {
-                                int d = plan.Depth[i];
-                                w.Line($"// {l.KeyPrefix}: d(out) goes to both branches; keep it while the shortcut runs");
-                                w.Line($"new {Sys}Span<float>({cur}, n * {l.Out.Size}).CopyTo(new {Sys}Span<float>({Act(plan.Stash(d, 0))}, n * {l.Out.Size}));");
-                                continue;
-                            }
-                            case LayerKind.Scale:
-                            {
-                                int d = plan.Depth[i];
-                                w.Line($"// {l.KeyPrefix}: y = x · s: d(x) direct part to the stash, d(s) on to the excitation branch");
-                                w.Line($"{L}ScaleChannelsBackward({Act(plan.SecondSlot[i])}, {Act(plan.InSlot[i])}, {cur}, {Act(plan.Stash(d, 0))}, {other}, n * {l.Out.C}, {l.Out.H * l.Out.W});");
-                                (cur, other) = (other, cur);
-                                continue;
-                            }
-                            case LayerKind.ShortcutBegin:
-                            {
-                                int d = plan.Depth[i];
-                                bool has = HasShortcutLayers(m, i);
-                                shortcutStack.Push(has);
-                                if (has)
-                                {
-                                    w.Line($"// {l.KeyPrefix}: the shortcut's input gradient aside, then the residual branch from d(out)");
-                                    w.Line($"new {Sys}Span<float>({cur}, n * {l.In.Size}).CopyTo(new {Sys}Span<float>({Act(plan.Stash(d, 1))}, n * {l.In.Size}));");
-                                    int outSize = JoinAfter(m, i).Out.Size;
-                                    w.Line($"new {Sys}Span<float>({Act(plan.Stash(d, 0))}, n * {outSize}).CopyTo(new {Sys}Span<float>({cur}, n * {outSize}));");
-                                }
-                                continue;
-                            }
-                            case LayerKind.BranchBegin:
-                            {
-                                int d = plan.Depth[i];
-                                bool has = shortcutStack.Pop();
-                                w.Line($"// {l.KeyPrefix}: sum the gradients of the two paths from the branch input");
-                                w.Line($"global::CnnGen.Kernels.Ops.AddTo({cur}, {Act(plan.Stash(d, has ? 1 : 0))}, n * {l.In.Size});");
-                                continue;
-                            }
-                        }
-                        if (NoCode(l.Spec.Kind)) continue;
-                        string needDx = i == first ? "needInput" : "true";
-                        if (l.Spec.Kind == LayerKind.BatchNorm2d)
-                            w.Line($"{pre}_Backward({Act(plan.InSlot[i])}, {cur}, {other}, p, g, {ApiEmitter.Mask(plan, i)}, n, {needDx});");
-                        else
-                            w.Line($"{pre}_Backward({ApiEmitter.Args(plan, i)}, {cur}, {other}, p, g, col, {ApiEmitter.Idx(plan, i)}, {ApiEmitter.Mask(plan, i)}, n, {needDx});");
-                        w.Line($"if (ticks != null) {{ long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[{--k}] += t1 - t0; t0 = t1; }}");
-                        (cur, other) = (other, cur);
+                        case LayerKind.Add:
+                            w.Line($"{L}Add({Act(plan.InSlot[i])}, {Act(plan.SecondSlot[i])}, {Act(plan.OutSlot[i])}, n * {l.Out.Size}); // {l.KeyPrefix}: residual + shortcut");
+                            continue;
+                        case LayerKind.Scale:
+                            w.Line($"{L}ScaleChannels({Act(plan.SecondSlot[i])}, {Act(plan.InSlot[i])}, {Act(plan.OutSlot[i])}, n * {l.Out.C}, {l.Out.H * l.Out.W}); // {l.KeyPrefix}: x · s");
+                            continue;
+                        case LayerKind.BranchBegin:
+                            w.Line($"// {l.KeyPrefix}: branch from {Act(plan.InSlot[i])}");
+                            continue;
+                        case LayerKind.ShortcutBegin:
+                            w.Line($"// {l.KeyPrefix}: shortcut from {Act(plan.InSlot[i])}");
+                            continue;
                     }
-                    w.Line($"if (needInput) new {Sys}Span<float>({cur}, n * InputSize).CopyTo(inputGradient);");
+                    if (NoCode(l.Spec.Kind)) continue;
+                    if (l.Spec.Kind == LayerKind.BatchNorm2d)
+                        w.Line($"{pre}_Forward({ApiEmitter.Args(plan, i)}, p, rb + {plan.BufferSlot[i]}, {ApiEmitter.Mask(plan, i)}, n, ws.UpdateBatchNormStatistics);");
+                    else
+                        w.Line($"{pre}_Forward({ApiEmitter.Args(plan, i)}, p, col, {ApiEmitter.Idx(plan, i)}, {ApiEmitter.Mask(plan, i)}, n, true, ws);");
+                    w.Line($"if (ticks != null) {{ long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[{k++}] += t1 - t0; t0 = t1; }}");
                 }
-            }
+            }, () =>
+            {
+                string cur = "ga", other = "gb";
+                int k = codeLayers.Count;
+                // Per open branch (innermost last): whether its shortcut has layers, decided at ShortcutBegin.
+                var shortcutStack = new Stack<bool>();
+                for (int i = m.Layers.Count - 1; i >= 0; i--)
+                {
+                    var l = m.Layers[i];
+                    string pre = LayerEmitter.MethodPrefix(l);
+                    switch (l.Spec.Kind)
+                    {
+                        case LayerKind.Add:
+                        {
+                            int d = plan.Depth[i];
+                            w.Line($"// {l.KeyPrefix}: d(out) goes to both branches; keep it while the shortcut runs");
+                            w.Line($"new {Sys}Span<float>({cur}, n * {l.Out.Size}).CopyTo(new {Sys}Span<float>({Act(plan.Stash(d, 0))}, n * {l.Out.Size}));");
+                            continue;
+                        }
+                        case LayerKind.Scale:
+                        {
+                            int d = plan.Depth[i];
+                            w.Line($"// {l.KeyPrefix}: y = x · s: d(x) direct part to the stash, d(s) on to the excitation branch");
+                            w.Line($"{L}ScaleChannelsBackward({Act(plan.SecondSlot[i])}, {Act(plan.InSlot[i])}, {cur}, {Act(plan.Stash(d, 0))}, {other}, n * {l.Out.C}, {l.Out.H * l.Out.W});");
+                            (cur, other) = (other, cur);
+                            continue;
+                        }
+                        case LayerKind.ShortcutBegin:
+                        {
+                            int d = plan.Depth[i];
+                            bool has = HasShortcutLayers(m, i);
+                            shortcutStack.Push(has);
+                            if (has)
+                            {
+                                w.Line($"// {l.KeyPrefix}: the shortcut's input gradient aside, then the residual branch from d(out)");
+                                w.Line($"new {Sys}Span<float>({cur}, n * {l.In.Size}).CopyTo(new {Sys}Span<float>({Act(plan.Stash(d, 1))}, n * {l.In.Size}));");
+                                int outSize = JoinAfter(m, i).Out.Size;
+                                w.Line($"new {Sys}Span<float>({Act(plan.Stash(d, 0))}, n * {outSize}).CopyTo(new {Sys}Span<float>({cur}, n * {outSize}));");
+                            }
+                            continue;
+                        }
+                        case LayerKind.BranchBegin:
+                        {
+                            int d = plan.Depth[i];
+                            bool has = shortcutStack.Pop();
+                            w.Line($"// {l.KeyPrefix}: sum the gradients of the two paths from the branch input");
+                            w.Line($"global::CnnGen.Kernels.Ops.AddTo({cur}, {Act(plan.Stash(d, has ? 1 : 0))}, n * {l.In.Size});");
+                            continue;
+                        }
+                    }
+                    if (NoCode(l.Spec.Kind)) continue;
+                    string needDx = i == first ? "needInput" : "true";
+                    if (l.Spec.Kind == LayerKind.BatchNorm2d)
+                        w.Line($"{pre}_Backward({Act(plan.InSlot[i])}, {cur}, {other}, p, g, {ApiEmitter.Mask(plan, i)}, n, {needDx});");
+                    else
+                        w.Line($"{pre}_Backward({ApiEmitter.Args(plan, i)}, {cur}, {other}, p, g, col, {ApiEmitter.Idx(plan, i)}, {ApiEmitter.Mask(plan, i)}, n, {needDx});");
+                    w.Line($"if (ticks != null) {{ long t1 = global::System.Diagnostics.Stopwatch.GetTimestamp(); ticks[{--k}] += t1 - t0; t0 = t1; }}");
+                    (cur, other) = (other, cur);
+                }
+                return cur;
+            });
         }
 
         /// <summary>The join (Add or Scale) that closes the branch whose ShortcutBegin is at <paramref name="shortcutBegin"/>.</summary>

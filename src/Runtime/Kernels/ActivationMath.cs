@@ -6,7 +6,8 @@ namespace CnnGen.Kernels
     /// <summary>
     /// Lane-wise float math for <see cref="ActivationOps"/>: exp and erf (and 1 + erf, without its cancellation), written
     /// once per vector width (Vector256, Vector512) with the same formulas and constants, so both widths give the same
-    /// bits. NaN lanes stay NaN. The tests measure every function against float64 references.
+    /// bits. NaN lanes stay NaN. tests/Runtime.Tests/Kernels/ActivationMathTests.cs measures every function against
+    /// float64 (max errors measured there: exp 1 ulp, erf 7.7e-8 relative, 1 + erf 3.7e-7 relative down to 1e-38).
     /// </summary>
     internal static class ActivationMath
     {
@@ -14,7 +15,7 @@ namespace CnnGen.Kernels
         // exp(x) = 2^n · exp(r), n = round(x·log2 e), r = x − n·ln 2 in two parts (Cody–Waite: n·Ln2Hi is exact),
         // |r| ≤ ln 2 / 2; exp(r) = 1 + r + r²·p(r), p of degree 5: Cephes' expf polynomial (S. L. Moshier, Cephes Math
         // Library, expf.c). 2^n is applied as two factors 2^(n/2)·2^(n − n/2), so that n in [−150, 129] (x clamped to
-        // [−104, 89]) gives subnormal results, 0 and +∞ correctly. Measured error: ≤ 2 ulp (tests).
+        // [−104, 89]) gives subnormal results, 0 and +∞ correctly.
         private const float ExpMin = -104f, ExpMax = 89f;
         private const float Log2E = 1.44269504088896341f;
         private const float Ln2Hi = 0.693359375f, Ln2Lo = -2.12194440e-4f;
@@ -23,22 +24,26 @@ namespace CnnGen.Kernels
         private const float E3 = 4.1665795894e-2f, E4 = 1.6666665459e-1f, E5 = 5.0000001201e-1f;
 
         // ---- erf --------------------------------------------------------------------------------------------
-        // |x| < 1: erf(x) = x·P(x²), P of degree 6, a minimax fit of erf(x)/x with relative error 5.4e-8 in exact
-        // arithmetic (tools/golden/fit_erf.py made the coefficients).
-        // |x| ≥ 1: erfc(z) = t·exp(−z² + Q(t)), z = |x|, t = 1/(1 + z/2): W. H. Press et al., Numerical Recipes in C, 2nd ed.,
-        // §6.2, function erfcc (a Chebyshev fit; fractional error below 1.2e-7 for every z ≥ 0, measured 1.05e-7), so
-        // erf = 1 − erfc has error ≤ 1.7e-8 there. Float evaluation adds rounding: measured max error of erf 1.2e-7
-        // relative (tests).
-        private const float P0 = 1.1283791065216064f, P1 = -0.37612220644950867f, P2 = 0.11278998106718063f;
-        private const float P3 = -0.02666226029396057f, P4 = 0.004824887961149216f, P5 = -0.0004820924368686974f;
-        private const float P6 = -2.6667958081816323e-05f;
+        // |x| < 1: erf(x) = x·P(x²), P of degree 6, a minimax fit of erf(x)/x with relative error 1.5e-9 in exact
+        // arithmetic (tools/golden/fit_erf.py made the coefficients); P0 = 2/√π is carried as hi + lo and x·P0Hi is
+        // the last fused multiply-add, so the result is rounded about once.
+        // |x| ≥ 1: erfc(z) = t·exp(−z² + Q(t)), z = |x|, t = 1/(1 + z/2): W. H. Press et al., Numerical Recipes in C, 2nd
+        // ed., §6.2, function erfcc (a Chebyshev fit; fractional error below 1.2e-7 for every z ≥ 0, measured 1.05e-7),
+        // so erf = 1 − erfc has error ≤ 1.7e-8 there. −z² + Q(t) reaches −100; rounded to one float it would cost up to
+        // half an ulp of 100 (4e-6) relative in erfc, so z² is split as zh² (exact: zh keeps 12 significant bits of z)
+        // plus (z − zh)(z + zh), and exp takes the sum as hi + lo (ExpCore).
+        private const float P0Hi = 1.128379225730896f, P0Lo = -5.8635382771399236e-08f;
+        private const float P1 = -0.3761262893676758f, P2 = 0.11283603310585022f, P3 = -0.026854202151298523f;
+        private const float P4 = 0.005188598297536373f, P5 = -0.0008009398588910699f, P6 = 7.842548802727833e-05f;
         private const float Q0 = -1.26551223f, Q1 = 1.00002368f, Q2 = 0.37409196f, Q3 = 0.09678418f, Q4 = -0.18628806f;
         private const float Q5 = 0.27886807f, Q6 = -1.13520398f, Q7 = 1.48851587f, Q8 = -0.82215223f, Q9 = 0.17087277f;
+        private const float ErfcZMax = 10f; // erfc(10) = 2.1e-45, the smallest float subnormal: 0 beyond
+        private const int Keep12Bits = unchecked((int)0xFFFFF000);
 
         // ================================================ Vector256 ================================================
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
-            Vector256.FusedMultiplyAdd(a, b, c);
+        private static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector256<float> Poly(Vector256<float> x, float c0, float c1, float c2, float c3, float c4, float c5) =>
@@ -47,14 +52,18 @@ namespace CnnGen.Kernels
 
         /// <summary>e^x per lane.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<float> Exp(Vector256<float> x)
+        public static Vector256<float> Exp(Vector256<float> x) =>
+            ExpCore(Vector256.Min(Vector256.Max(x, Vector256.Create(ExpMin)), Vector256.Create(ExpMax)), Vector256<float>.Zero); // NaN stays NaN
+
+        /// <summary>e^(hi + lo) for hi + lo in [ExpMin, ExpMax] and small lo: r = hi − n·ln 2 is exact, lo joins it after.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> ExpCore(Vector256<float> hi, Vector256<float> lo)
         {
-            x = Vector256.Min(Vector256.Max(x, Vector256.Create(ExpMin)), Vector256.Create(ExpMax)); // NaN stays NaN
-            Vector256<float> t = Fma(x, Vector256.Create(Log2E), Vector256.Create(Round));
+            Vector256<float> t = Fma(hi + lo, Vector256.Create(Log2E), Vector256.Create(Round));
             Vector256<float> n = t - Vector256.Create(Round);
             Vector256<int> ni = t.AsInt32() - Vector256.Create(Round).AsInt32();
-            Vector256<float> r = Fma(n, Vector256.Create(-Ln2Hi), x);
-            r = Fma(n, Vector256.Create(-Ln2Lo), r);
+            Vector256<float> r = Fma(n, Vector256.Create(-Ln2Hi), hi);
+            r = Fma(n, Vector256.Create(-Ln2Lo), r) + lo;
             Vector256<float> p = Poly(r, E5, E4, E3, E2, E1, E0);
             Vector256<float> e = Fma(p, r * r, r) + Vector256<float>.One;
             Vector256<int> half = Vector256.ShiftRightArithmetic(ni, 1);
@@ -63,15 +72,18 @@ namespace CnnGen.Kernels
             return e * s1 * s2;
         }
 
-        /// <summary>erfc(z) for z = |x| ≥ 0 (Numerical Recipes' erfcc; accurate for z ≥ 1, used there).</summary>
+        /// <summary>erfc(z) for z = |x| ≥ 0 (Numerical Recipes' erfcc; accurate for z ≥ 1, where it is used), 0 beyond 10.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector256<float> Erfc(Vector256<float> z)
         {
-            Vector256<float> t = Vector256<float>.One / Fma(z, Vector256.Create(0.5f), Vector256<float>.One);
+            Vector256<float> zc = Vector256.Min(z, Vector256.Create(ErfcZMax));
+            Vector256<float> t = Vector256<float>.One / Fma(zc, Vector256.Create(0.5f), Vector256<float>.One);
             Vector256<float> q = Poly(t, Q4, Q5, Q6, Q7, Q8, Q9);
-            q = Fma(Fma(Fma(Fma(q, t, Vector256.Create(Q3)), t, Vector256.Create(Q2)), t, Vector256.Create(Q1)), t,
-                Vector256.Create(Q0));
-            return t * Exp(Fma(-z, z, q));
+            q = Fma(Fma(Fma(Fma(q, t, Vector256.Create(Q3)), t, Vector256.Create(Q2)), t, Vector256.Create(Q1)), t, Vector256.Create(Q0));
+            Vector256<float> zh = (zc.AsInt32() & Vector256.Create(Keep12Bits)).AsSingle();
+            Vector256<float> lo = Fma(zh - zc, zc + zh, q); // −z² + Q = −zh² + (zh − z)(z + zh) + Q
+            Vector256<float> c = t * ExpCore(-(zh * zh), lo);
+            return Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256.Create(ErfcZMax)), Vector256<float>.Zero, c);
         }
 
         /// <summary>x·P(x²): erf(x) for |x| &lt; 1.</summary>
@@ -79,8 +91,8 @@ namespace CnnGen.Kernels
         private static Vector256<float> ErfSmall(Vector256<float> x)
         {
             Vector256<float> x2 = x * x;
-            Vector256<float> p = Poly(x2, P1, P2, P3, P4, P5, P6);
-            return x * Fma(p, x2, Vector256.Create(P0));
+            Vector256<float> p = Fma(Poly(x2, P1, P2, P3, P4, P5, P6), x2, Vector256.Create(P0Lo));
+            return Vector256.CopySign(Fma(x, Vector256.Create(P0Hi), x * p), x); // erf(−0) = −0
         }
 
         /// <summary>erf(x) per lane.</summary>
@@ -94,8 +106,8 @@ namespace CnnGen.Kernels
         }
 
         /// <summary>
-        /// 1 + erf(x) per lane: for x ≤ −0.5 it is erfc(|x|) itself (no cancellation), so small values keep their
-        /// relative accuracy; x·P(x²) + 1 on (−0.5, 1); 2 − erfc(x) from 1.
+        /// 1 + erf(x) per lane: erfc(|x|) itself for x ≤ −0.5 (no cancellation: small values keep their relative
+        /// accuracy), x·P(x²) + 1 on (−0.5, 1), 2 − erfc(x) from 1 on.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> OnePlusErf(Vector256<float> x)
@@ -108,10 +120,10 @@ namespace CnnGen.Kernels
         }
 
         // ================================================ Vector512 ================================================
-        // The same formulas as above, lane for lane.
+        // The same formulas, lane for lane.
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) =>
-            Vector512.FusedMultiplyAdd(a, b, c);
+        private static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector512<float> Poly(Vector512<float> x, float c0, float c1, float c2, float c3, float c4, float c5) =>
@@ -120,14 +132,18 @@ namespace CnnGen.Kernels
 
         /// <summary>e^x per lane.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Exp(Vector512<float> x)
+        public static Vector512<float> Exp(Vector512<float> x) =>
+            ExpCore(Vector512.Min(Vector512.Max(x, Vector512.Create(ExpMin)), Vector512.Create(ExpMax)), Vector512<float>.Zero); // NaN stays NaN
+
+        /// <summary>e^(hi + lo) for hi + lo in [ExpMin, ExpMax] and small lo: r = hi − n·ln 2 is exact, lo joins it after.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> ExpCore(Vector512<float> hi, Vector512<float> lo)
         {
-            x = Vector512.Min(Vector512.Max(x, Vector512.Create(ExpMin)), Vector512.Create(ExpMax));
-            Vector512<float> t = Fma(x, Vector512.Create(Log2E), Vector512.Create(Round));
+            Vector512<float> t = Fma(hi + lo, Vector512.Create(Log2E), Vector512.Create(Round));
             Vector512<float> n = t - Vector512.Create(Round);
             Vector512<int> ni = t.AsInt32() - Vector512.Create(Round).AsInt32();
-            Vector512<float> r = Fma(n, Vector512.Create(-Ln2Hi), x);
-            r = Fma(n, Vector512.Create(-Ln2Lo), r);
+            Vector512<float> r = Fma(n, Vector512.Create(-Ln2Hi), hi);
+            r = Fma(n, Vector512.Create(-Ln2Lo), r) + lo;
             Vector512<float> p = Poly(r, E5, E4, E3, E2, E1, E0);
             Vector512<float> e = Fma(p, r * r, r) + Vector512<float>.One;
             Vector512<int> half = Vector512.ShiftRightArithmetic(ni, 1);
@@ -136,22 +152,27 @@ namespace CnnGen.Kernels
             return e * s1 * s2;
         }
 
+        /// <summary>erfc(z) for z = |x| ≥ 0 (Numerical Recipes' erfcc; accurate for z ≥ 1, where it is used), 0 beyond 10.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector512<float> Erfc(Vector512<float> z)
         {
-            Vector512<float> t = Vector512<float>.One / Fma(z, Vector512.Create(0.5f), Vector512<float>.One);
+            Vector512<float> zc = Vector512.Min(z, Vector512.Create(ErfcZMax));
+            Vector512<float> t = Vector512<float>.One / Fma(zc, Vector512.Create(0.5f), Vector512<float>.One);
             Vector512<float> q = Poly(t, Q4, Q5, Q6, Q7, Q8, Q9);
-            q = Fma(Fma(Fma(Fma(q, t, Vector512.Create(Q3)), t, Vector512.Create(Q2)), t, Vector512.Create(Q1)), t,
-                Vector512.Create(Q0));
-            return t * Exp(Fma(-z, z, q));
+            q = Fma(Fma(Fma(Fma(q, t, Vector512.Create(Q3)), t, Vector512.Create(Q2)), t, Vector512.Create(Q1)), t, Vector512.Create(Q0));
+            Vector512<float> zh = (zc.AsInt32() & Vector512.Create(Keep12Bits)).AsSingle();
+            Vector512<float> lo = Fma(zh - zc, zc + zh, q); // −z² + Q = −zh² + (zh − z)(z + zh) + Q
+            Vector512<float> c = t * ExpCore(-(zh * zh), lo);
+            return Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512.Create(ErfcZMax)), Vector512<float>.Zero, c);
         }
 
+        /// <summary>x·P(x²): erf(x) for |x| &lt; 1.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector512<float> ErfSmall(Vector512<float> x)
         {
             Vector512<float> x2 = x * x;
-            Vector512<float> p = Poly(x2, P1, P2, P3, P4, P5, P6);
-            return x * Fma(p, x2, Vector512.Create(P0));
+            Vector512<float> p = Fma(Poly(x2, P1, P2, P3, P4, P5, P6), x2, Vector512.Create(P0Lo));
+            return Vector512.CopySign(Fma(x, Vector512.Create(P0Hi), x * p), x); // erf(−0) = −0
         }
 
         /// <summary>erf(x) per lane.</summary>
@@ -164,7 +185,10 @@ namespace CnnGen.Kernels
             return Vector512.ConditionalSelect(Vector512.LessThan(z, Vector512<float>.One), ErfSmall(x), big);
         }
 
-        /// <summary>1 + erf(x) per lane (see the Vector256 overload).</summary>
+        /// <summary>
+        /// 1 + erf(x) per lane: erfc(|x|) itself for x ≤ −0.5 (no cancellation: small values keep their relative
+        /// accuracy), x·P(x²) + 1 on (−0.5, 1), 2 − erfc(x) from 1 on.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> OnePlusErf(Vector512<float> x)
         {

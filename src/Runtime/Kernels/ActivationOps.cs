@@ -176,10 +176,10 @@ namespace CnnGen.Kernels
             public static Vector256<float> F(Vector256<float> x, Vector256<float> dy)
             {
                 Vector256<float> k = x * Vector256.FusedMultiplyAdd(Vector256.Create(C2), x * x, Vector256.Create(C1));
-                // e ≤ e^80 keeps s·s·e = σ(1 − σ) finite (it underflows to 0 for k ≤ −80 instead of ∞·0).
-                Vector256<float> e = ActivationMath.Exp(Vector256.Min(-k, Vector256.Create(80f)));
+                // σ(1 − σ) = s·s·e; capping e keeps it 0 rather than 0·∞ where e overflows (s·s underflows to 0 long before).
+                Vector256<float> e = ActivationMath.Exp(-k);
                 Vector256<float> s = Vector256<float>.One / (Vector256<float>.One + e);
-                Vector256<float> q = s * s * e;
+                Vector256<float> q = s * s * Vector256.Min(e, Vector256.Create(1e30f));
                 // σ(1 − σ) is exactly 0 for |x| ≥ 20; clamping x in k' keeps it finite where x² would overflow.
                 Vector256<float> xc = Vector256.Min(Vector256.Max(x, Vector256.Create(-20f)), Vector256.Create(20f));
                 Vector256<float> kp = Vector256.FusedMultiplyAdd(Vector256.Create(C2x3), xc * xc, Vector256.Create(C1));
@@ -189,9 +189,9 @@ namespace CnnGen.Kernels
             public static Vector512<float> F(Vector512<float> x, Vector512<float> dy)
             {
                 Vector512<float> k = x * Vector512.FusedMultiplyAdd(Vector512.Create(C2), x * x, Vector512.Create(C1));
-                Vector512<float> e = ActivationMath.Exp(Vector512.Min(-k, Vector512.Create(80f)));
+                Vector512<float> e = ActivationMath.Exp(-k);
                 Vector512<float> s = Vector512<float>.One / (Vector512<float>.One + e);
-                Vector512<float> q = s * s * e;
+                Vector512<float> q = s * s * Vector512.Min(e, Vector512.Create(1e30f));
                 Vector512<float> xc = Vector512.Min(Vector512.Max(x, Vector512.Create(-20f)), Vector512.Create(20f));
                 Vector512<float> kp = Vector512.FusedMultiplyAdd(Vector512.Create(C2x3), xc * xc, Vector512.Create(C1));
                 return dy * Vector512.FusedMultiplyAdd(x * q, kp, s);

@@ -637,57 +637,13 @@ internal static class RefLayers
         return s * (1.0 + v * (1.0 - s));
     });
 
-    /// <summary>
-    /// erf in float64 (no Math.Erf in .NET): the Maclaurin series for |z| &lt; 4 (cancellation costs up to ~5 of the 16
-    /// digits near 4), else 1 − erfc(|z|) from its asymptotic series cut at its smallest term. Checked against Python's
-    /// math.erf on [−10, 10] in steps of 0.01: absolute error below 4e-11.
-    /// </summary>
-    public static double Erf(double z)
-    {
-        if (double.IsNaN(z)) return z;
-        double a = Math.Abs(z);
-        if (a < 4)
-        {
-            double term = a, sum = a, z2 = a * a;
-            for (int n = 1; n < 400 && Math.Abs(term) > 1e-17 * Math.Abs(sum); n++)
-            {
-                term *= -z2 / n;
-                sum += term / (2 * n + 1);
-            }
-            return Math.Sign(z) * 2 / Math.Sqrt(Math.PI) * sum;
-        }
-        double inv = 1 / (2 * a * a), series = 1, t = 1;
-        for (int n = 1; n < 100; n++)
-        {
-            double next = t * -(2 * n - 1) * inv;
-            if (Math.Abs(next) >= Math.Abs(t)) break; // the asymptotic series diverges from here on
-            t = next;
-            series += t;
-        }
-        double erfc = Math.Exp(-a * a) / (a * Math.Sqrt(Math.PI)) * series;
-        return Math.Sign(z) * (1 - erfc);
-    }
-
-    private const double GeluK = 0.7978845608028654; // √(2/π)
-
-    public static RefTensor GeluForward(RefTensor x, bool tanh) => Map(x, v => tanh
-        ? 0.5 * v * (1 + Math.Tanh(GeluK * (v + 0.044715 * v * v * v)))
-        : 0.5 * v * (1 + Erf(v / Math.Sqrt(2))));
-
-    public static RefTensor GeluBackward(RefTensor x, bool tanh, RefTensor dy) => MapGrad(x, x, dy, (v, _) =>
-    {
-        if (!tanh) return 0.5 * (1 + Erf(v / Math.Sqrt(2))) + v * Math.Exp(-0.5 * v * v) / Math.Sqrt(2 * Math.PI);
-        double t = Math.Tanh(GeluK * (v + 0.044715 * v * v * v));
-        return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GeluK * (1 + 3 * 0.044715 * v * v);
-    });
-
-    public static RefTensor HardswishForward(RefTensor x) => Map(x, v => v * Math.Min(Math.Max(v + 3, 0.0), 6.0) / 6);
-    // PyTorch's hardswish_backward: 0 below −3, x/3 + 1/2 on [−3, 3], 1 above.
-    public static RefTensor HardswishBackward(RefTensor x, RefTensor dy) => MapGrad(x, x, dy, (v, _) => v < -3 ? 0.0 : v <= 3 ? v / 3 + 0.5 : 1.0);
-
-    public static RefTensor HardsigmoidForward(RefTensor x) => Map(x, v => Math.Min(Math.Max(v + 3, 0.0), 6.0) / 6);
-    // PyTorch's hardsigmoid_backward: 1/6 strictly inside (−3, 3), else 0.
-    public static RefTensor HardsigmoidBackward(RefTensor x, RefTensor dy) => MapGrad(x, x, dy, (v, _) => v > -3 && v < 3 ? 1.0 / 6 : 0.0);
+    // Issue 14's activations: the float64 references of RefActivations (PyTorch's semantics at the kinks).
+    public static RefTensor GeluForward(RefTensor x, bool tanh) => tanh ? RefActivations.GeluTanhForward(x) : RefActivations.GeluForward(x);
+    public static RefTensor GeluBackward(RefTensor x, bool tanh, RefTensor dy) => tanh ? RefActivations.GeluTanhBackward(x, dy) : RefActivations.GeluBackward(x, dy);
+    public static RefTensor HardswishForward(RefTensor x) => RefActivations.HardswishForward(x);
+    public static RefTensor HardswishBackward(RefTensor x, RefTensor dy) => RefActivations.HardswishBackward(x, dy);
+    public static RefTensor HardsigmoidForward(RefTensor x) => RefActivations.HardsigmoidForward(x);
+    public static RefTensor HardsigmoidBackward(RefTensor x, RefTensor dy) => RefActivations.HardsigmoidBackward(x, dy);
 
     public static RefTensor Relu6Forward(RefTensor x) => Map(x, v => Math.Min(Math.Max(v, 0.0), 6.0));
     // PyTorch's hardtanh backward: no gradient at the kinks.

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Linq;
 using System.Threading.Tasks;
 using CnnGen.Generator.Analysis;
 using Microsoft.CodeAnalysis;
@@ -48,6 +49,31 @@ namespace CnnGen.Analyzer.Tests
             test.TestState.Sources.Add("using CnnGen;\n[Block]\n[{|#0:Conv2d(3, 4, 3)|}]\npublic class B { }\n");
             test.ExpectedDiagnostics.Add(Verify.Diagnostic("CNN0020").WithLocation(0));
             await test.RunAsync();
+        }
+
+        /// <summary>
+        /// An editor analyzes one file at a time: it shows what the symbols declared in that file report there. An error
+        /// inside a [Block] in another file must come from the block's file, and a whole build must still see it once.
+        /// </summary>
+        [Fact]
+        public async Task An_error_inside_a_block_is_reported_when_the_blocks_file_is_analyzed_and_once_in_a_build()
+        {
+            var model = CSharpSyntaxTree.ParseText("using CnnGen;\n[Model]\n[Input(4, 8, 8)]\n[Sequential(typeof(B))]\npublic partial class M { }\n",
+                new CSharpParseOptions(LanguageVersion.Latest), path: "M.cs");
+            var block = CSharpSyntaxTree.ParseText("using CnnGen;\n[Block]\n[Conv2d(3, 4, 3, Padding = 1)]\npublic class B { }\n",
+                new CSharpParseOptions(LanguageVersion.Latest), path: "B.cs");
+            var compilation = CSharpCompilation.Create("T", new[] { model, block }, CnnFixTest<CnnAnalyzer, EmptyCodeFixProvider>.References,
+                new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true));
+            var analyzers = ImmutableArray.Create<DiagnosticAnalyzer>(new CnnAnalyzer());
+
+            var inBlockFile = await compilation.WithAnalyzers(analyzers).GetAnalyzerSemanticDiagnosticsAsync(compilation.GetSemanticModel(block), null, default);
+            var inModelFile = await compilation.WithAnalyzers(analyzers).GetAnalyzerSemanticDiagnosticsAsync(compilation.GetSemanticModel(model), null, default);
+            var build = await compilation.WithAnalyzers(analyzers).GetAnalyzerDiagnosticsAsync();
+
+            Assert.Equal(1, inBlockFile.Count(d => d.Id == "CNN0020" && d.Location.SourceTree == block));
+            Assert.DoesNotContain(inModelFile, d => d.Id == "CNN0020");
+            Assert.Equal(1, build.Count(d => d.Id == "CNN0020"));
+            Assert.All(build.Where(d => d.Id == "CNN0020"), d => Assert.Equal(2, d.Location.GetLineSpan().StartLinePosition.Line));
         }
 
         private static DiagnosticResult Hint(int location, string text) =>

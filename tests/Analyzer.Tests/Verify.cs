@@ -22,7 +22,7 @@ namespace CnnGen.Analyzer.Tests
         where TAnalyzer : DiagnosticAnalyzer, new()
         where TFix : CodeFixProvider, new()
     {
-        private static readonly ImmutableArray<MetadataReference> Framework = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!)
+        internal static readonly ImmutableArray<MetadataReference> References = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!)
             .Split(Path.PathSeparator)
             .Where(p => Path.GetFileName(p) is var n && (n.StartsWith("System.", StringComparison.Ordinal) || n is "mscorlib.dll" or "netstandard.dll"))
             .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
@@ -32,8 +32,8 @@ namespace CnnGen.Analyzer.Tests
         public CnnFixTest(bool hints = false)
         {
             ReferenceAssemblies = new ReferenceAssemblies("net10.0");
-            TestState.AdditionalReferences.AddRange(Framework);
-            FixedState.AdditionalReferences.AddRange(Framework);
+            TestState.AdditionalReferences.AddRange(References);
+            FixedState.AdditionalReferences.AddRange(References);
             if (!hints) DisabledDiagnostics.Add(CnnAnalyzer.LayerShape.Id);
             SolutionTransforms.Add((solution, id) =>
             {

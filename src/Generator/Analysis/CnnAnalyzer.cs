@@ -82,7 +82,9 @@ namespace CnnGen.Generator.Analysis
             private readonly Compilation compilation;
             private readonly AnalyzerOptions options;
             private readonly bool allowUnsafe;
-            private readonly ConcurrentDictionary<ISymbol, ImmutableArray<BlockSpec>> blocks = new(SymbolEqualityComparer.Default);
+            private readonly ConcurrentDictionary<ISymbol, ImmutableArray<UsedBlock>> blocks = new(SymbolEqualityComparer.Default);
+            private readonly ConcurrentDictionary<ISymbol, List<(Diagnostic, INamedTypeSymbol?)>> results = new(SymbolEqualityComparer.Default);
+            private INamedTypeSymbol[]? models;
             private readonly object gate = new();
             private WeightsFileSpec[]? weights;
             private Dictionary<string, SyntaxTree>? trees;
@@ -98,6 +100,51 @@ namespace CnnGen.Generator.Analysis
             {
                 var symbol = (INamedTypeSymbol)context.Symbol;
                 var ct = context.CancellationToken;
+                // A diagnostic inside a [Block] class is reported from that block's symbol (an editor analyzing the
+                // block's file shows only what the symbols declared there report); everything else from the model's.
+                if (Has(symbol, Parser.ModelAttribute, "ModelAttribute"))
+                {
+                    foreach (var (d, owner) in Results(symbol, ct))
+                    {
+                        if (owner is null) context.ReportDiagnostic(d);
+                    }
+                }
+                if (Has(symbol, Parser.BlockAttribute, "BlockAttribute"))
+                {
+                    foreach (var model in Models(ct))
+                    {
+                        foreach (var (d, owner) in Results(model, ct))
+                        {
+                            if (SymbolEqualityComparer.Default.Equals(owner, symbol)) context.ReportDiagnostic(d);
+                        }
+                    }
+                }
+            }
+
+            private static bool Has(INamedTypeSymbol type, string attribute, string name) =>
+                type.GetAttributes().Any(a => a.AttributeClass is { } c && c.Name == name && c.ToDisplayString() == attribute);
+
+            /// <summary>Every model of this compilation's source (for a block, to find the models that use it).</summary>
+            private ImmutableArray<INamedTypeSymbol> Models(CancellationToken ct)
+            {
+                lock (gate)
+                {
+                    if (models is null)
+                    {
+                        models = compilation.GetSymbolsWithName(_ => true, SymbolFilter.Type, ct).OfType<INamedTypeSymbol>()
+                            .Where(t => Has(t, Parser.ModelAttribute, "ModelAttribute")).ToArray();
+                    }
+                    return models.ToImmutableArray();
+                }
+            }
+
+            /// <summary>The diagnostics of a model, each with the [Block] class whose declaration it lies in (null: none).</summary>
+            private List<(Diagnostic Diagnostic, INamedTypeSymbol? Owner)> Results(INamedTypeSymbol symbol, CancellationToken ct) =>
+                results.GetOrAdd(symbol, s => Analyze((INamedTypeSymbol)s, ct));
+
+            private List<(Diagnostic, INamedTypeSymbol?)> Analyze(INamedTypeSymbol symbol, CancellationToken ct)
+            {
+                var output = new List<(Diagnostic, INamedTypeSymbol?)>();
                 // One parse per declaration that carries [Model], like the generator's ForAttributeWithMetadataName.
                 var byDeclaration = new Dictionary<TypeDeclarationSyntax, List<AttributeData>>();
                 var order = new List<TypeDeclarationSyntax>();
@@ -112,12 +159,22 @@ namespace CnnGen.Generator.Analysis
                     }
                     list.Add(a);
                 }
+                var blocksUsed = BlocksOf(symbol, ct);
+                var specs = blocksUsed.Select(b => b.Spec).ToImmutableArray();
+                INamedTypeSymbol? Owner(Location location)
+                {
+                    foreach (var b in blocksUsed)
+                    {
+                        if (b.Declaration.SyntaxTree == location.SourceTree && b.Declaration.Span.Contains(location.SourceSpan)) return b.Symbol;
+                    }
+                    return null;
+                }
                 foreach (var decl in order)
                 {
                     ct.ThrowIfCancellationRequested();
                     // The generator's own guarded steps (Firewall): an unexpected exception is CNN0079 here too, never AD0001.
                     var spec = Firewall.Parse(symbol, decl, byDeclaration[decl].ToImmutableArray(), compilation, ct);
-                    var shaped = Firewall.Infer(spec, BlocksOf(symbol, ct));
+                    var shaped = Firewall.Infer(spec, specs);
                     var bound = Firewall.Bind(shaped, Weights(ct));
                     ShapedModel model;
                     List<DiagnosticInfo> diagnostics;
@@ -132,16 +189,18 @@ namespace CnnGen.Generator.Analysis
                     }
                     foreach (var d in diagnostics)
                     {
-                        context.ReportDiagnostic(Diagnostic.Create(Diagnostics.ById(d.Id), Map(d.Location), FixProperties.For(d), d.Args.ToArray()));
+                        var location = Map(d.Location);
+                        output.Add((Diagnostic.Create(Diagnostics.ById(d.Id), location, FixProperties.For(d), d.Args.ToArray()), Owner(location)));
                     }
                     if (model.Ok)
                     {
                         foreach (var (location, text) in FixProperties.LayerHints(spec, model))
                         {
-                            context.ReportDiagnostic(Diagnostic.Create(LayerShape, Map(location), text));
+                            output.Add((Diagnostic.Create(LayerShape, Map(location), text), null));
                         }
                     }
                 }
+                return output;
             }
 
             /// <summary>A source location in this compilation's tree of that path (code fixes need one), else the path-only form.</summary>
@@ -187,9 +246,9 @@ namespace CnnGen.Generator.Analysis
             /// The [Block] classes declared in this compilation's source that <paramref name="type"/>'s layer attributes name
             /// (typeof arguments), transitively: the blocks the generator would look the model's composite layers up in.
             /// </summary>
-            private ImmutableArray<BlockSpec> BlocksOf(INamedTypeSymbol type, CancellationToken ct)
+            private List<UsedBlock> BlocksOf(INamedTypeSymbol type, CancellationToken ct)
             {
-                var result = ImmutableArray.CreateBuilder<BlockSpec>();
+                var result = new List<UsedBlock>();
                 var seen = new HashSet<ISymbol>(SymbolEqualityComparer.Default) { type };
                 var queue = new Queue<INamedTypeSymbol>();
                 queue.Enqueue(type);
@@ -205,22 +264,25 @@ namespace CnnGen.Generator.Analysis
                         queue.Enqueue(referenced);
                     }
                 }
-                return result.ToImmutable();
+                return result;
             }
 
-            private ImmutableArray<BlockSpec> ParseBlock(INamedTypeSymbol type, CancellationToken ct)
+            private ImmutableArray<UsedBlock> ParseBlock(INamedTypeSymbol type, CancellationToken ct)
             {
-                var specs = ImmutableArray.CreateBuilder<BlockSpec>();
+                var specs = ImmutableArray.CreateBuilder<UsedBlock>();
                 var done = new HashSet<SyntaxNode>();
                 foreach (var a in type.GetAttributes())
                 {
                     if (a.AttributeClass is not { Name: "BlockAttribute" } cls || cls.ToDisplayString() != Parser.BlockAttribute) continue;
                     if (a.ApplicationSyntaxReference?.GetSyntax(ct).FirstAncestorOrSelf<TypeDeclarationSyntax>() is not { } decl) continue;
                     if (!compilation.ContainsSyntaxTree(decl.SyntaxTree) || !done.Add(decl)) continue;
-                    specs.Add(Firewall.ParseBlock(type, decl, ct));
+                    specs.Add(new UsedBlock(Firewall.ParseBlock(type, decl, ct), type, decl));
                 }
                 return specs.ToImmutable();
             }
+
+            /// <summary>A [Block] declaration: its parsed form, its class and the declaration node.</summary>
+            private sealed record UsedBlock(BlockSpec Spec, INamedTypeSymbol Symbol, TypeDeclarationSyntax Declaration);
 
             private static IEnumerable<INamedTypeSymbol> TypeArguments(INamedTypeSymbol type)
             {

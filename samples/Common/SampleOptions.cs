@@ -37,8 +37,18 @@ public sealed class SampleOptions
     /// <summary>A sample's own option: a switch (no value) or a valued option.</summary>
     public sealed record Extra(string Flag, string Help, bool TakesValue = false);
 
-    /// <summary>Parses the command line; prints help or an error and returns null (exit code in <paramref name="exitCode"/>) when the program should stop.</summary>
-    public static SampleOptions? Parse(string[] args, string program, string description, SampleOptions defaults, out int exitCode, params Extra[] extras)
+    /// <summary>The exit code of every bad input (option, data, checkpoint, file) in the samples.</summary>
+    public const int ErrorExit = 2;
+
+    /// <summary>
+    /// Parses the command line; prints help or an error (one line naming the option and the problem) and returns null (exit code
+    /// in <paramref name="exitCode"/>: 0 after --help, <see cref="ErrorExit"/> after an error) when the program should stop.
+    /// </summary>
+    public static SampleOptions? Parse(string[] args, string program, string description, SampleOptions defaults, out int exitCode, params Extra[] extras) =>
+        Parse(args, program, description, defaults, Console.Out, Console.Error, out exitCode, extras);
+
+    /// <summary>As <see cref="Parse(string[], string, string, SampleOptions, out int, Extra[])"/>, writing to the given streams.</summary>
+    public static SampleOptions? Parse(string[] args, string program, string description, SampleOptions defaults, TextWriter stdout, TextWriter stderr, out int exitCode, params Extra[] extras)
     {
         SampleOptions o = defaults;
         exitCode = 0;
@@ -60,15 +70,32 @@ public sealed class SampleOptions
                     if (i + 1 >= args.Length) throw new FormatException($"{a} needs a value.");
                     return args[++i];
                 }
-                int Int() => int.Parse(Next(), NumberStyles.Integer, CultureInfo.InvariantCulture);
+                int Int()
+                {
+                    string v = Next();
+                    return int.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int n)
+                        ? n : throw new FormatException($"{a} takes a whole number, not '{v}'.");
+                }
                 switch (a)
                 {
-                    case "-h": case "--help": Console.WriteLine(Help(program, description, o, extras)); return null;
+                    case "-h": case "--help": stdout.WriteLine(Help(program, description, o, extras)); return null;
                     case "--epochs": o.Epochs = Positive(a, Int()); break;
                     case "--batch-size": o.BatchSize = Positive(a, Int()); break;
-                    case "--lr": o.LearningRate = float.Parse(Next(), NumberStyles.Float, CultureInfo.InvariantCulture); break;
+                    case "--lr":
+                    {
+                        string v = Next();
+                        o.LearningRate = float.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out float lr)
+                            ? lr : throw new FormatException($"--lr takes a number, not '{v}'.");
+                        break;
+                    }
                     case "--threads": o.Threads = Positive(a, Int()); break;
-                    case "--seed": o.Seed = ulong.Parse(Next(), NumberStyles.Integer, CultureInfo.InvariantCulture); break;
+                    case "--seed":
+                    {
+                        string v = Next();
+                        o.Seed = ulong.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out ulong seed)
+                            ? seed : throw new FormatException($"--seed takes a whole number from 0 to {ulong.MaxValue}, not '{v}'.");
+                        break;
+                    }
                     case "--data": o.Data = Next(); break;
                     case "--save": o.Save = Next(); break;
                     case "--checkpoint": o.CheckpointOverride = Next(); break;
@@ -93,14 +120,8 @@ public sealed class SampleOptions
         }
         catch (FormatException ex)
         {
-            Console.Error.WriteLine($"{program}: {ex.Message} (see --help)");
-            exitCode = 64;
-            return null;
-        }
-        catch (OverflowException ex)
-        {
-            Console.Error.WriteLine($"{program}: {ex.Message} (see --help)");
-            exitCode = 64;
+            stderr.WriteLine($"{program}: {ex.Message} (see --help)");
+            exitCode = ErrorExit;
             return null;
         }
     }

@@ -66,8 +66,37 @@ public static class SampleRunner
         }
     }
 
-    /// <summary>Runs a sample; returns the process exit code.</summary>
+    /// <summary>
+    /// Runs a sample; returns the process exit code. A bad input (a damaged data, checkpoint or weights file, a path that cannot be
+    /// written) is one line on stderr naming the file and the problem, and exit code <see cref="SampleOptions.ErrorExit"/>.
+    /// </summary>
     public static int Run(string program, SampleOptions o, DataSource source, Recipe recipe)
+    {
+        try
+        {
+            return RunCore(program, o, source, recipe);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException)
+        {
+            Console.Out.Flush();
+            Console.Error.WriteLine($"{program}: error: {OneLine(ex.Message)}");
+            return SampleOptions.ErrorExit;
+        }
+    }
+
+    /// <summary>A message as one line (multi-problem messages, such as a weights file's, joined with "; ").</summary>
+    public static string OneLine(string message)
+    {
+        var parts = new List<string>();
+        foreach (string line in message.Replace("\r", "", StringComparison.Ordinal).Split('\n'))
+        {
+            string p = line.Trim();
+            if (p.Length > 0) parts.Add(p.StartsWith("- ", StringComparison.Ordinal) ? p[2..] : p);
+        }
+        return string.Join("; ", parts).Replace(":;", ":", StringComparison.Ordinal);
+    }
+
+    private static int RunCore(string program, SampleOptions o, DataSource source, Recipe recipe)
     {
         Normalization? norm = recipe.Normalization;
         Console.WriteLine($"{program}: {source.Name} from {source.Directory}; {recipe.Description}");
@@ -154,8 +183,8 @@ public static class SampleRunner
         catch (TrainingDivergedException ex)
         {
             Console.Out.Flush();
-            Console.Error.WriteLine($"{program}: error: {ex.Message}");
-            return 2;
+            Console.Error.WriteLine($"{program}: error: {OneLine(ex.Message)}");
+            return SampleOptions.ErrorExit;
         }
         return 0;
     }

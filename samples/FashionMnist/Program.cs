@@ -41,18 +41,18 @@ if (o.Values.TryGetValue("--momentum", out string? m)
     && !float.TryParse(m, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out momentum))
 {
     Console.Error.WriteLine($"{Program}: --momentum must be a number, not '{m}' (see --help)");
-    return 64;
+    return SampleOptions.ErrorExit;
 }
 string schedule = o.Values.TryGetValue("--schedule", out string? sch) ? sch : plain || adam ? "constant" : "cosine";
 if (schedule is not ("constant" or "cosine" or "onecycle"))
 {
     Console.Error.WriteLine($"{Program}: --schedule must be constant, cosine or onecycle, not '{schedule}' (see --help)");
-    return 64;
+    return SampleOptions.ErrorExit;
 }
 if (plain && adam)
 {
     Console.Error.WriteLine($"{Program}: --plain (the example's SGD recipe) and --adam exclude each other (see --help)");
-    return 64;
+    return SampleOptions.ErrorExit;
 }
 
 DataSource source;
@@ -63,7 +63,7 @@ try
 catch (DatasetNotFoundException ex)
 {
     Console.Error.WriteLine($"{Program}: {ex.Message}");
-    return 1;
+    return SampleOptions.ErrorExit;
 }
 
 bool raw = o.Has("--raw");

@@ -33,7 +33,7 @@ try
 catch (Exception ex) when (ex is DatasetNotFoundException or ArgumentException)
 {
     Console.Error.WriteLine($"{Program}: {ex.Message}");
-    return 1;
+    return SampleOptions.ErrorExit;
 }
 
 Console.WriteLine(KerasCnn.KerasSummary());

@@ -37,14 +37,30 @@ if (args.Length > 0 && (args[0] == "mbconv" || args[0] == "resnext"))
     string dataset = "fashion-mnist";
     for (int i = 1; i < args.Length; i++)
     {
-        if (args[i] == "--steps" && i + 1 < args.Length) trainSteps = int.Parse(args[++i]);
+        if (args[i] == "--steps" && i + 1 < args.Length)
+        {
+            if (!int.TryParse(args[++i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out trainSteps) || trainSteps < 1)
+            {
+                Console.Error.WriteLine($"ResNet: --steps takes a whole number above 0, not '{args[i]}'");
+                return 2;
+            }
+        }
         else if (args[i] == "--data" && i + 1 < args.Length) data = args[++i];
         else if (args[i] == "--mnist") dataset = "mnist";
         else { Console.Error.WriteLine($"unknown option '{args[i]}' (--steps N, --data DIR, --mnist)"); return 2; }
     }
     var norm = dataset == "mnist" ? CnnGen.Data.Normalization.Mnist : CnnGen.Data.Normalization.FashionMnist;
-    var train = CnnGen.Training.LabeledData.From(CnnGen.Data.MnistDataset.Load(dataset, train: true, data, norm));
-    var test = CnnGen.Training.LabeledData.From(CnnGen.Data.MnistDataset.Load(dataset, train: false, data, norm));
+    CnnGen.Training.LabeledData train, test;
+    try
+    {
+        train = CnnGen.Training.LabeledData.From(CnnGen.Data.MnistDataset.Load(dataset, train: true, data, norm));
+        test = CnnGen.Training.LabeledData.From(CnnGen.Data.MnistDataset.Load(dataset, train: false, data, norm));
+    }
+    catch (Exception ex) when (ex is System.IO.IOException or System.IO.InvalidDataException or UnauthorizedAccessException)
+    {
+        Console.Error.WriteLine($"ResNet: {ex.Message}");
+        return 2;
+    }
     CnnGen.ICnnModel model = args[0] == "mbconv" ? new MBConvNet(seed: 1) : new ResNeXtNet(seed: 1);
     Console.Write(args[0] == "mbconv" ? MBConvNet.Summary() : ResNeXtNet.Summary());
     Console.WriteLine($"{dataset}: {train.Count} training samples, {test.Count} test samples; {trainSteps} steps of batch {ImageTraining.Batch}");
@@ -91,7 +107,11 @@ if (args.Length > 0 && args[0] == "bench")
 int steps = 300;
 for (int i = 0; i + 1 < args.Length; i++)
 {
-    if (args[i] == "--steps") steps = int.Parse(args[i + 1]);
+    if (args[i] == "--steps" && (!int.TryParse(args[i + 1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out steps) || steps < 1))
+    {
+        Console.Error.WriteLine($"ResNet: --steps takes a whole number above 0, not '{args[i + 1]}'");
+        return 2;
+    }
 }
 Console.Write(CifarResNet.Summary());
 Console.Write(CifarResNet.SummaryTree());

@@ -258,7 +258,7 @@ namespace CnnGen.Generator.Tests
         [InlineData("[Conv2d(1, 8, 2147483647, Padding = 1073741823)]", "Conv2d-1: the kernel's tap count (height × width) is 2147483647×2147483647 = 4611686014132420609, but must be at most 4096")]
         [InlineData("[Conv2d(1, 1, 1, KernelWidth = 4097)]", "Conv2d-1: the kernel's tap count (height × width) is 1×4097 = 4097, but must be at most 4096")]
         [InlineData("[Conv2d(1, 8, 3, Padding = 2147483647)]", "Conv2d-1: the size of its output [8, 2147483647, 2147483647] is 9223372036854775807 floats, but must be at most 2147483591 floats")]
-        [InlineData("[Conv2d(1, 8, 3, Padding = 1073741824, Stride = 1073741824)]", "Conv2d-1: the padded input height (28 + 2·1073741824) is 2147483676, but must be at most 2147483647")]
+        [InlineData("[Conv2d(1, 8, 3, Padding = 30000, Stride = 30000)]", "Conv2d-1: the size of its padded input [1, 60028, 60028] is 3603360784 floats, but must be at most 2147483591 floats")]
         [InlineData("[Conv2d(1, 2147483647, 3, Padding = 1)]", "Conv2d-1: the parameter count is 21474836470 floats, but must be at most 2147483591 floats")]
         [InlineData("[BatchNorm2d(1, Eps = 1e308)]", "BatchNorm2d-1: Eps is 1E+308, but must be a positive number within float's range (1.4E-45 to 3.4028235E+38)")]
         [InlineData("[BatchNorm2d(1, Eps = 1e-50)]", "BatchNorm2d-1: Eps is 1E-50, but must be a positive number within float's range (1.4E-45 to 3.4028235E+38)")]

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
+using System.Numerics;
 using System.Text;
 using CsCheck;
 using Microsoft.CodeAnalysis;
@@ -26,7 +27,7 @@ namespace CnnGen.Generator.Tests
         private readonly ITestOutputHelper _out;
         public FuzzDeclarationTests(ITestOutputHelper output) { _out = output; }
 
-        private const int DefaultCases = 200;
+        private const int DefaultCases = 150;
         private static int Cases => int.TryParse(Environment.GetEnvironmentVariable("CNNGEN_FUZZ_CASES"), out int n) && n > 0 ? n : DefaultCases;
         private static string? Seed => Environment.GetEnvironmentVariable("CNNGEN_FUZZ_SEED") is { Length: > 0 } s ? s : null;
 
@@ -94,17 +95,17 @@ namespace CnnGen.Generator.Tests
             }
             Assert.True(errors.Count == 0, "accepted model does not compile:\n" + string.Join("\n", errors.Take(5)) + Context());
             Assert.True(count != null, "accepted model has no ParameterCount" + Context());
-            Assert.Equal(c.Parameters, Convert.ToInt64(count!.ConstantValue, CultureInfo.InvariantCulture));
+            Assert.Equal(c.Parameters, new BigInteger(Convert.ToInt64(count!.ConstantValue, CultureInfo.InvariantCulture)));
             return (true, Array.Empty<string>());
         }
 
         // ------------------------------------------------------------------ the declaration sampler
 
         /// <summary>One drawn case: the source (one file: blocks and model T.M) and the parameter count its layers declare.</summary>
-        internal sealed record FuzzCase(int Seed, string Source, long Parameters);
+        internal sealed record FuzzCase(int Seed, string Source, BigInteger Parameters);
 
         /// <summary>A layer attribute as text, and the parameters it declares (counted here, from the arguments written).</summary>
-        private sealed record Layer(string Text, long Parameters);
+        private sealed record Layer(string Text, BigInteger Parameters);
 
         private static readonly int[] OddInts = { 0, -1, 1, 2, int.MaxValue, int.MaxValue - 1, 1073741823, 1073741824, 46341, 65536, 4097, int.MinValue };
 
@@ -119,6 +120,9 @@ namespace CnnGen.Generator.Tests
             "conv1", "features.0", "a.b.c", "", ".", "a..b", "a.", ".a", "x\"y", "back\\slash", "\u00fcn\u00efcode", "with space", "0", "1", "a\nb",
             "dup", "dup", "tab\t", "\"); System.Console.WriteLine(\"", new string('n', 101), new string('k', 100), "_", "9lives",
         };
+
+        /// <summary>Counts are exact (BigInteger): odd arguments make counts beyond any integer type, which the generator must reject.</summary>
+        private static BigInteger Total(IEnumerable<Layer> layers) => layers.Aggregate(BigInteger.Zero, (a, l) => a + l.Parameters);
 
         private static string I(long v) => v.ToString(CultureInfo.InvariantCulture);
 
@@ -182,7 +186,7 @@ namespace CnnGen.Generator.Tests
                 sb.Append($"    [Input({I(c)}, {I(h)}, {I(w)})]\n");
                 foreach (var l in layers) sb.Append("    ").Append(l.Text).Append('\n');
                 sb.Append("    ").Append(declaration).Append("\n    {\n").Append(members).Append("    }\n}\n");
-                return new FuzzCase(seed, sb.ToString(), layers.Sum(l => l.Parameters));
+                return new FuzzCase(seed, sb.ToString(), Total(layers));
             }
 
             /// <summary>The class declaration: usually a plain partial class, sometimes a shape CnnGen must refuse or accept.</summary>
@@ -235,7 +239,7 @@ namespace CnnGen.Generator.Tests
                                 int o = Int(1, 6);
                                 bool bias = !Chance(0.2);
                                 list.Add(new Layer(Attr("Linear", $"{I(Chance(0.9) ? c : Int(1, 9))}, {I(o)}", (bias ? "" : ", Bias = false") + NameArg()),
-                                    (long)o * c + (bias ? o : 0)));
+                                    (BigInteger)o * c + (bias ? o : 0)));
                                 c = o;
                                 break;
                             }
@@ -260,7 +264,7 @@ namespace CnnGen.Generator.Tests
                             if (g > 1) named += $", Groups = {I(g)}";
                             if (!bias) named += ", Bias = false";
                             long inPerGroup = g > 0 ? c / g : 0;
-                            list.Add(new Layer(Attr("Conv2d", $"{I(c)}, {I(o)}, {I(kk)}", named + NameArg()), (long)o * inPerGroup * kk * kk + (bias ? o : 0)));
+                            list.Add(new Layer(Attr("Conv2d", $"{I(c)}, {I(o)}, {I(kk)}", named + NameArg()), (BigInteger)o * inPerGroup * kk * kk + (bias ? o : 0)));
                             c = o;
                             h = OutSize(h, kk, st, p, dl);
                             w = OutSize(w, kk, st, p, dl);
@@ -280,7 +284,7 @@ namespace CnnGen.Generator.Tests
                             bool affine = !Chance(0.2);
                             string named = (Chance(0.3) ? $", Eps = {Double(1e-6, 1e-3)}" : "") + (Chance(0.2) ? $", Momentum = {Double(0, 1)}" : "")
                                 + (affine ? "" : ", Affine = false");
-                            list.Add(new Layer(Attr("BatchNorm2d", I(c), named + NameArg()), affine ? 2L * c : 0));
+                            list.Add(new Layer(Attr("BatchNorm2d", I(c), named + NameArg()), affine ? (BigInteger)2 * c : 0));
                             break;
                         }
                         case 5: list.Add(new Layer(Attr("LeakyReLU", Chance(0.5) ? Double(-1, 1) : "", NameArg()), 0)); break;
@@ -289,19 +293,19 @@ namespace CnnGen.Generator.Tests
                         case 8:
                         {
                             int red = Chance(0.8) ? 1 : Int(1, 2);
-                            long sq = red > 0 ? c / red : 0;
+                            BigInteger sq = red > 0 ? c / red : 0;
                             list.Add(new Layer(Attr("SqueezeExcitation", $"{I(c)}, {I(red)}", NameArg()), 2 * sq * c + sq + c));
                             break;
                         }
                         case 9:
                         {
                             // A residual around shape-keeping layers (3×3 convolutions with padding 1), sometimes a projection shortcut.
-                            var body = Block(depth, c, () => new Layer(Attr("Conv2d", $"{I(c)}, {I(c)}, 3", ", Padding = 1" + NameArg()), 9L * c * c + c));
+                            var body = Block(depth, c, () => new Layer(Attr("Conv2d", $"{I(c)}, {I(c)}, 3", ", Padding = 1" + NameArg()), (BigInteger)9 * c * c + c));
                             string shortcut = "";
-                            long sp = 0;
+                            BigInteger sp = 0;
                             if (Chance(0.3))
                             {
-                                var sc = Block(depth, c, () => new Layer(Attr("Conv2d", $"{I(c)}, {I(c)}, 1", ", Bias = false" + NameArg()), (long)c * c));
+                                var sc = Block(depth, c, () => new Layer(Attr("Conv2d", $"{I(c)}, {I(c)}, 1", ", Bias = false" + NameArg()), (BigInteger)c * c));
                                 shortcut = $", Shortcut = typeof({sc.Name})";
                                 sp = sc.Parameters;
                             }
@@ -353,7 +357,7 @@ namespace CnnGen.Generator.Tests
                 return (int)Math.Min(int.MaxValue, span / stride + 1);
             }
 
-            private sealed record BlockRef(string Name, long Parameters);
+            private sealed record BlockRef(string Name, BigInteger Parameters);
 
             /// <summary>A [Block] of one to three layers drawn by <paramref name="layer"/>, sometimes wrapping a nested Sequential block.</summary>
             private BlockRef Block(int depth, int c, Func<Layer> layer)
@@ -369,7 +373,7 @@ namespace CnnGen.Generator.Tests
                 if (Chance(_odd / 2)) layers.Clear(); // an empty block
                 string module = Chance(_odd) ? $"(ModuleName = {Lit(OddNames[_r.Next(OddNames.Length)])})" : Chance(0.2) ? "(ModuleName = \"Unit\")" : "";
                 string name = NewBlock(string.Join(" ", layers.Select(l => l.Text)), module);
-                return new BlockRef(name, layers.Sum(l => l.Parameters));
+                return new BlockRef(name, Total(layers));
             }
 
             private string NewBlock(string attributes, string module = "")

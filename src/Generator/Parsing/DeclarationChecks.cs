@@ -109,7 +109,11 @@ namespace CnnGen.Generator.Parsing
                     cannotEmit |= CheckConstructor(symbol, ctor, baked, diagnostics, ct);
                     continue;
                 }
-                if (!IsGeneratedName(member.Name) || IsOverload(member)) continue;
+                // An explicit implementation (ICnnModel.InputSize) clashes only with CnnGen's own implementation of ICnnModel.
+                string name = member.Name;
+                int dot = name.LastIndexOf('.');
+                if (dot >= 0 && !name.Contains("CnnGen.ICnnModel.")) continue;
+                if (!IsGeneratedName(name.Substring(dot + 1)) || (dot < 0 && IsOverload(member))) continue;
                 var location = member.Locations.FirstOrDefault(l => l.IsInSource);
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.MemberClash, location is null ? classLocation : LocationInfo.From(location),
                     symbol.Name, KindName(member), member.Name, "member"));

@@ -273,9 +273,10 @@ namespace CnnGen.Generator.Shapes
                     int channels = s.Kind == LayerKind.Conv2d ? s.Out : input.C;
                     var output = Shape.Spatial(channels, oh, ow);
                     if (!CheckSize(diags, s.Location, layer, "the size of its output " + output, Mul(channels, oh, ow))) return null;
-                    // Positions in the padded input are ints in the generated code (and in the emitters): with a large stride
-                    // the output can be small while input + 2·padding is not.
-                    if (!CheckExtent(diags, s, layer, "height", input.H, s.PadH) || !CheckExtent(diags, s, layer, "width", input.W, s.PadW)) return null;
+                    // The padded input must fit a float[] too (positions in it are ints, and the channels-last kernels copy it):
+                    // with a large stride the output can be small while input + 2·padding is not.
+                    long ph = input.H + 2L * s.PadH, pw = input.W + 2L * s.PadW;
+                    if (!CheckSize(diags, s.Location, layer, $"the size of its padded input [{input.C}, {ph}, {pw}]", Mul(input.C, ph, pw))) return null;
                     return output;
                 }
                 case LayerKind.Linear:
@@ -330,16 +331,6 @@ namespace CnnGen.Generator.Shapes
                 default:
                     return input; // element-wise layers
             }
-        }
-
-        /// <summary>The padded input extent (input + 2·padding) must be an int: reports CNN0010 otherwise.</summary>
-        private static bool CheckExtent(List<DiagnosticInfo> diags, LayerSpec s, string layer, string dim, int input, int padding)
-        {
-            long extent = input + 2L * padding;
-            if (extent <= int.MaxValue) return true;
-            diags.Add(DiagnosticInfo.Create(Diagnostics.InvalidValue, s.Location, layer, $"the padded input {dim} ({input} + 2·{padding})",
-                extent.ToString(CultureInfo.InvariantCulture), "at most " + int.MaxValue.ToString(CultureInfo.InvariantCulture)));
-            return false;
         }
 
         private static string Pair(int h, int w) => h == w ? h.ToString(CultureInfo.InvariantCulture) : $"({h}, {w})";

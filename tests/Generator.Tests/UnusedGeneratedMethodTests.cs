@@ -66,13 +66,13 @@ namespace CnnGen.Generator.Tests
         public static TheoryData<string> Sources()
         {
             var data = new TheoryData<string> { "Models.Mnist", "Issue6Tests.LeafLayers" };
-            foreach (var dir in new[] { "Mnist", "FashionMnist", "KerasStyle", "ResNet" }) data.Add("samples/" + dir);
+            foreach (var dir in new[] { "Mnist", "FashionMnist", "KerasStyle", "ResNet", "EfficientNet" }) data.Add("samples/" + dir);
             foreach (var edge in RandomModelTests.EdgeArchitectures) data.Add(edge);
             for (int seed = 0; seed < RandomModelTests.ModelCount; seed++) data.Add(RandomModelTests.Draw(seed).Attributes);
             return data;
         }
 
-        private static string[] Load(string which) => which switch
+        internal static string[] Load(string which) => which switch
         {
             "Models.Mnist" => new[] { Models.Mnist },
             "Issue6Tests.LeafLayers" => new[] { Issue6Tests.LeafLayers },

@@ -12,15 +12,22 @@ namespace CnnGen.Generator.Emit
         /// <summary>What C# reads as the end of a line (a // comment ends there).</summary>
         private static readonly char[] s_lineBreaks = { '\n', '\r', '\u0085', '\u2028', '\u2029' };
 
-        /// <summary>One line; a line break inside <paramref name="text"/> (a user string in a comment) becomes a space.</summary>
+        /// <summary>
+        /// One line; a line break inside <paramref name="text"/> (a user string in a comment) becomes a space, and a line
+        /// longer than <see cref="LineWrap.MaxLength"/> is split where C# allows it (<see cref="LineWrap"/>).
+        /// </summary>
         public CodeWriter Line(string text = "")
         {
             if (text.IndexOfAny(s_lineBreaks) >= 0)
             {
                 foreach (char c in s_lineBreaks) text = text.Replace(c, ' ');
             }
-            if (text.Length > 0) _sb.Append(' ', _indent * 4).Append(text);
-            _sb.Append('\n');
+            if (text.Length == 0)
+            {
+                _sb.Append('\n');
+                return this;
+            }
+            foreach (string line in LineWrap.Wrap(new string(' ', _indent * 4), text)) _sb.Append(line).Append('\n');
             return this;
         }
 

@@ -142,7 +142,8 @@ namespace T
             BakedWeights.CopyTo(Parameters);
         }
 
-        /// <summary>Creates the model with parameters initialized as PyTorch initializes the same modules, deterministically for <paramref name="seed"/> (not the compiled-in weights: use the parameterless constructor for those).</summary>
+        /// <summary>Creates the model with parameters initialized as PyTorch initializes the same modules, deterministically for <paramref name="seed"/> (not the compiled-in weights: use the
+        /// parameterless constructor for those).</summary>
         public M(int seed)
         {
             global::CnnGen.RuntimeInfo.CheckInstructionSet();
@@ -227,9 +228,11 @@ namespace T
         private static void CheckWorkspace(global::CnnGen.TrainingWorkspace ws, int batchSize)
         {
             if (ws is null) throw new global::System.ArgumentNullException(nameof(ws));
-            if (batchSize < 1 || batchSize > ws.MaxBatchSize) throw new global::System.ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"batch size must be between 1 and the workspace's {ws.MaxBatchSize}");
+            if (batchSize < 1 || batchSize > ws.MaxBatchSize) throw new global::System.ArgumentOutOfRangeException(nameof(batchSize), batchSize,
+                $"batch size must be between 1 and the workspace's {ws.MaxBatchSize}");
             const int slack = global::CnnGen.Kernels.AlignedMemory.Slack; // room to align the float buffers to 64 bytes
-            if (ws.Activations.Length < (long)ws.MaxBatchSize * ActivationsPerSample + slack || ws.Indices.Length < (long)ws.MaxBatchSize * IndicesPerSample || ws.GradientA.Length < (long)ws.MaxBatchSize * 9 + slack || ws.GradientB.Length < (long)ws.MaxBatchSize * 9 + slack || ws.Scratch.Length < ColumnScratch + slack)
+            if (ws.Activations.Length < (long)ws.MaxBatchSize * ActivationsPerSample + slack || ws.Indices.Length < (long)ws.MaxBatchSize * IndicesPerSample ||
+                ws.GradientA.Length < (long)ws.MaxBatchSize * 9 + slack || ws.GradientB.Length < (long)ws.MaxBatchSize * 9 + slack || ws.Scratch.Length < ColumnScratch + slack)
                 throw new global::System.ArgumentException("this workspace was not created by M.CreateWorkspace", nameof(ws));
         }
 
@@ -270,7 +273,8 @@ namespace T
         /// Backward pass of the last <see cref="ForwardTrain"/> on <paramref name="ws"/>: takes d(loss)/d(output) [batch, OutputSize],
         /// ADDS d(loss)/d(parameters) into <paramref name="parameterGradients"/> and, when it is not empty, writes d(loss)/d(input) into <paramref name="inputGradient"/>.
         /// </summary>
-        public unsafe void Backward(global::CnnGen.TrainingWorkspace ws, global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> parameterGradients, global::System.Span<float> inputGradient)
+        public unsafe void Backward(global::CnnGen.TrainingWorkspace ws, global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> parameterGradients,
+            global::System.Span<float> inputGradient)
         {
             if (ws is null) throw new global::System.ArgumentNullException(nameof(ws));
             int batchSize = ws.BatchSize;
@@ -278,15 +282,18 @@ namespace T
             CheckWorkspace(ws, batchSize);
             if (outputGradient.Length < (long)batchSize * OutputSize)
             {
-                throw new global::System.ArgumentException($"outputGradient holds {outputGradient.Length} floats, but {batchSize} sample(s) of [3] need {(long)batchSize * OutputSize}", nameof(outputGradient));
+                throw new global::System.ArgumentException($"outputGradient holds {outputGradient.Length} floats, but {batchSize} sample(s) of [3] need {(long)batchSize * OutputSize}",
+                    nameof(outputGradient));
             }
-            if (parameterGradients.Length < ParameterCount) throw new global::System.ArgumentException($"parameterGradients holds {parameterGradients.Length} floats, but the model has {ParameterCount} parameters", nameof(parameterGradients));
+            if (parameterGradients.Length < ParameterCount)
+                throw new global::System.ArgumentException($"parameterGradients holds {parameterGradients.Length} floats, but the model has {ParameterCount} parameters", nameof(parameterGradients));
             bool needInput = !inputGradient.IsEmpty;
             if (needInput)
             {
             if (inputGradient.Length < (long)batchSize * InputSize)
             {
-                throw new global::System.ArgumentException($"inputGradient holds {inputGradient.Length} floats, but {batchSize} sample(s) of [1, 3, 3] need {(long)batchSize * InputSize}", nameof(inputGradient));
+                throw new global::System.ArgumentException($"inputGradient holds {inputGradient.Length} floats, but {batchSize} sample(s) of [1, 3, 3] need {(long)batchSize * InputSize}",
+                    nameof(inputGradient));
             }
             }
             int n = batchSize;
@@ -294,7 +301,8 @@ namespace T
             {
                 fixed (int* idx = ws.Indices)
                 {
-                    float* act = global::CnnGen.Kernels.AlignedMemory.Align(act0), col = global::CnnGen.Kernels.AlignedMemory.Align(col0), ga = global::CnnGen.Kernels.AlignedMemory.Align(ga0), gb = global::CnnGen.Kernels.AlignedMemory.Align(gb0);
+                    float* act = global::CnnGen.Kernels.AlignedMemory.Align(act0), col = global::CnnGen.Kernels.AlignedMemory.Align(col0), ga = global::CnnGen.Kernels.AlignedMemory.Align(ga0),
+                        gb = global::CnnGen.Kernels.AlignedMemory.Align(gb0);
                     new global::System.Span<float>(dy0, n * OutputSize).CopyTo(new global::System.Span<float>(ga, n * OutputSize));
                     long[]? ticks = ws.BackwardTicks;
                     long t0 = ticks != null ? global::System.Diagnostics.Stopwatch.GetTimestamp() : 0;
@@ -309,13 +317,15 @@ namespace T
             }
         }
 
-        /// <summary>Loads weights from a safetensors file with PyTorch <c>nn.Sequential</c> keys. Strict: a missing or extra key, wrong shape or dtype, or a damaged file throws and leaves the weights unchanged.</summary>
+        /// <summary>Loads weights from a safetensors file with PyTorch <c>nn.Sequential</c> keys. Strict: a missing or extra key, wrong shape or dtype, or a damaged file throws and leaves the weights
+        /// unchanged.</summary>
         public void LoadWeights(string path) => global::CnnGen.IO.SafeTensors.LoadInto(path, s_slots, Parameters);
 
         /// <summary>Saves the weights as safetensors with PyTorch <c>nn.Sequential</c> keys, atomically (the previous file survives a crash).</summary>
         public void SaveWeights(string path) => global::CnnGen.IO.SafeTensors.Save(path, s_slots, Parameters);
 
-        // ---- Conv2d-1: x [n, 1, 3, 3] -> y [n, 2, 2, 2]; kernel 2×2, stride (1, 1), padding (0, 0), dilation (1, 1), groups 1; weight [2, 1, 2, 2] at p[0], bias [2] at p[8]; then ReLU (the next layer's, fused) ----
+        // ---- Conv2d-1: x [n, 1, 3, 3] -> y [n, 2, 2, 2]; kernel 2×2, stride (1, 1), padding (0, 0), dilation (1, 1), groups 1; weight [2, 1, 2, 2] at p[0], bias [2] at p[8]; then ReLU (the next
+        // layer's, fused) ----
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_1_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
         {
@@ -363,7 +373,8 @@ namespace T
                 int b0 = ci * n / chunks, s = (ci + 1) * n / chunks - b0;
                 int used = s * 4, ld = (used + 15) & ~15;
                 for (int t = 0; t < s; t++) Conv2d_1_Im2Col(x + (b0 + t) * 9, col + t * 4, ld);
-                for (int t = 0; t < s; t++) global::CnnGen.Kernels.Ops.CopyRowsReluBackward(dy + (b0 + t) * 8, y + (b0 + t) * 8, 4, stage + t * 4, ld, 2, 4); // the fused ReLU's backward: dy where y > 0
+                // the fused ReLU's backward: dy where y > 0
+                for (int t = 0; t < s; t++) global::CnnGen.Kernels.Ops.CopyRowsReluBackward(dy + (b0 + t) * 8, y + (b0 + t) * 8, 4, stage + t * 4, ld, 2, 4);
                 if (ld > used)
                 {
                     global::CnnGen.Kernels.Ops.ClearColumns(stage + used, ld, 2, ld - used);
@@ -517,7 +528,8 @@ namespace T
             if (needDx) global::CnnGen.Kernels.Gemm.MultiplyNN(n, 8, 3, dy, 3, 1, p + 10, 8, dx, 8, false);
         }
 
-        /// <summary>The weights compiled in from <c>tiny.safetensors</c> (SHA-256 2c491e0176a1850b781a63a2a4ec59caf959edeaca0ac679a3f53f5df12f89b2), every parameter in <see cref="Parameters"/> order. Read-only data in the binary.</summary>
+        /// <summary>The weights compiled in from <c>tiny.safetensors</c> (SHA-256 2c491e0176a1850b781a63a2a4ec59caf959edeaca0ac679a3f53f5df12f89b2), every parameter in <see cref="Parameters"/> order.
+        /// Read-only data in the binary.</summary>
         public static global::System.ReadOnlySpan<float> BakedWeights => new float[]
         {
             // 0.weight [2, 1, 2, 2] (Conv2d-1): 8 values from offset 0

@@ -150,7 +150,8 @@ namespace T
             new global::CnnGen.IO.TensorSlot("1.num_batches_tracked", new int[0], 32) { DType = global::CnnGen.IO.SafeTensorDType.I64 },
         };
 
-        /// <summary>Every tensor of the <c>state_dict</c> in PyTorch's order: parameters at their offset in <see cref="Parameters"/>, buffers at ParameterCount + their offset in <see cref="Buffers"/>.</summary>
+        /// <summary>Every tensor of the <c>state_dict</c> in PyTorch's order: parameters at their offset in <see cref="Parameters"/>, buffers at ParameterCount + their offset in <see
+        /// cref="Buffers"/>.</summary>
         private static readonly global::CnnGen.IO.TensorSlot[] s_state =
         {
             new global::CnnGen.IO.TensorSlot("0.weight", new int[] { 16, 3, 3, 3 }, 0),
@@ -287,7 +288,8 @@ namespace T
             {
                 for (int start = 0; start < batchSize; start += Chunk)
                 {
-                    float* pa = global::CnnGen.Kernels.AlignedMemory.Align(a0), pb = global::CnnGen.Kernels.AlignedMemory.Align(b0), col = global::CnnGen.Kernels.AlignedMemory.Align(c0), fp = global::CnnGen.Kernels.AlignedMemory.Align(f0);
+                    float* pa = global::CnnGen.Kernels.AlignedMemory.Align(a0), pb = global::CnnGen.Kernels.AlignedMemory.Align(b0), col = global::CnnGen.Kernels.AlignedMemory.Align(c0),
+                        fp = global::CnnGen.Kernels.AlignedMemory.Align(f0);
                     int n = global::System.Math.Min(Chunk, batchSize - start);
                     float* x0 = xin + start * InputSize;
                     float* y0 = yout + start * OutputSize;
@@ -309,9 +311,11 @@ namespace T
         private static void CheckWorkspace(global::CnnGen.TrainingWorkspace ws, int batchSize)
         {
             if (ws is null) throw new global::System.ArgumentNullException(nameof(ws));
-            if (batchSize < 1 || batchSize > ws.MaxBatchSize) throw new global::System.ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"batch size must be between 1 and the workspace's {ws.MaxBatchSize}");
+            if (batchSize < 1 || batchSize > ws.MaxBatchSize) throw new global::System.ArgumentOutOfRangeException(nameof(batchSize), batchSize,
+                $"batch size must be between 1 and the workspace's {ws.MaxBatchSize}");
             const int slack = global::CnnGen.Kernels.AlignedMemory.Slack; // room to align the float buffers to 64 bytes
-            if (ws.Activations.Length < (long)ws.MaxBatchSize * ActivationsPerSample + slack || ws.Indices.Length < (long)ws.MaxBatchSize * IndicesPerSample || ws.GradientA.Length < (long)ws.MaxBatchSize * 16384 + slack || ws.GradientB.Length < (long)ws.MaxBatchSize * 16384 + slack || ws.Scratch.Length < ColumnScratch + slack)
+            if (ws.Activations.Length < (long)ws.MaxBatchSize * ActivationsPerSample + slack || ws.Indices.Length < (long)ws.MaxBatchSize * IndicesPerSample ||
+                ws.GradientA.Length < (long)ws.MaxBatchSize * 16384 + slack || ws.GradientB.Length < (long)ws.MaxBatchSize * 16384 + slack || ws.Scratch.Length < ColumnScratch + slack)
                 throw new global::System.ArgumentException("this workspace was not created by Leaf.CreateWorkspace", nameof(ws));
         }
 
@@ -362,7 +366,8 @@ namespace T
         /// Backward pass of the last <see cref="ForwardTrain"/> on <paramref name="ws"/>: takes d(loss)/d(output) [batch, OutputSize],
         /// ADDS d(loss)/d(parameters) into <paramref name="parameterGradients"/> and, when it is not empty, writes d(loss)/d(input) into <paramref name="inputGradient"/>.
         /// </summary>
-        public unsafe void Backward(global::CnnGen.TrainingWorkspace ws, global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> parameterGradients, global::System.Span<float> inputGradient)
+        public unsafe void Backward(global::CnnGen.TrainingWorkspace ws, global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> parameterGradients,
+            global::System.Span<float> inputGradient)
         {
             if (ws is null) throw new global::System.ArgumentNullException(nameof(ws));
             int batchSize = ws.BatchSize;
@@ -370,15 +375,18 @@ namespace T
             CheckWorkspace(ws, batchSize);
             if (outputGradient.Length < (long)batchSize * OutputSize)
             {
-                throw new global::System.ArgumentException($"outputGradient holds {outputGradient.Length} floats, but {batchSize} sample(s) of [10] need {(long)batchSize * OutputSize}", nameof(outputGradient));
+                throw new global::System.ArgumentException($"outputGradient holds {outputGradient.Length} floats, but {batchSize} sample(s) of [10] need {(long)batchSize * OutputSize}",
+                    nameof(outputGradient));
             }
-            if (parameterGradients.Length < ParameterCount) throw new global::System.ArgumentException($"parameterGradients holds {parameterGradients.Length} floats, but the model has {ParameterCount} parameters", nameof(parameterGradients));
+            if (parameterGradients.Length < ParameterCount)
+                throw new global::System.ArgumentException($"parameterGradients holds {parameterGradients.Length} floats, but the model has {ParameterCount} parameters", nameof(parameterGradients));
             bool needInput = !inputGradient.IsEmpty;
             if (needInput)
             {
             if (inputGradient.Length < (long)batchSize * InputSize)
             {
-                throw new global::System.ArgumentException($"inputGradient holds {inputGradient.Length} floats, but {batchSize} sample(s) of [3, 32, 32] need {(long)batchSize * InputSize}", nameof(inputGradient));
+                throw new global::System.ArgumentException($"inputGradient holds {inputGradient.Length} floats, but {batchSize} sample(s) of [3, 32, 32] need {(long)batchSize * InputSize}",
+                    nameof(inputGradient));
             }
             }
             int n = batchSize;
@@ -386,7 +394,8 @@ namespace T
             {
                 fixed (int* idx = ws.Indices)
                 {
-                    float* act = global::CnnGen.Kernels.AlignedMemory.Align(act0), col = global::CnnGen.Kernels.AlignedMemory.Align(col0), ga = global::CnnGen.Kernels.AlignedMemory.Align(ga0), gb = global::CnnGen.Kernels.AlignedMemory.Align(gb0);
+                    float* act = global::CnnGen.Kernels.AlignedMemory.Align(act0), col = global::CnnGen.Kernels.AlignedMemory.Align(col0), ga = global::CnnGen.Kernels.AlignedMemory.Align(ga0),
+                        gb = global::CnnGen.Kernels.AlignedMemory.Align(gb0);
                     new global::System.Span<float>(dy0, n * OutputSize).CopyTo(new global::System.Span<float>(ga, n * OutputSize));
                     long[]? ticks = ws.BackwardTicks;
                     long t0 = ticks != null ? global::System.Diagnostics.Stopwatch.GetTimestamp() : 0;
@@ -411,7 +420,8 @@ namespace T
             }
         }
 
-        /// <summary>Loads weights and batch-norm buffers from a safetensors file with PyTorch <c>state_dict</c> keys (<c>num_batches_tracked</c> as I64). Strict: a missing or extra key, wrong shape or dtype, or a damaged file throws and leaves the model unchanged.</summary>
+        /// <summary>Loads weights and batch-norm buffers from a safetensors file with PyTorch <c>state_dict</c> keys (<c>num_batches_tracked</c> as I64). Strict: a missing or extra key, wrong shape
+        /// or dtype, or a damaged file throws and leaves the model unchanged.</summary>
         public void LoadWeights(string path)
         {
             var state = new float[ParameterCount + BufferCount];
@@ -761,7 +771,8 @@ namespace T
             global::CnnGen.Kernels.LayerOps.BatchNormTrainBackward(x, dy, dx, p + 432, g + 432, g + 448, stats, n, 16, 1024, needDx);
 
         // ---- ReLU6-3: x [n, 16, 32, 32] -> y [n, 16, 32, 32] ----
-        private static void ReLU6_3_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws) => global::CnnGen.Kernels.LayerOps.Relu6(x, y, n * 16384);
+        private static void ReLU6_3_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws) =>
+            global::CnnGen.Kernels.LayerOps.Relu6(x, y, n * 16384);
 
         private static void ReLU6_3_Backward(float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx)
         {
@@ -1009,7 +1020,8 @@ namespace T
         }
 
         // ---- SiLU-5: x [n, 16, 32, 32] -> y [n, 16, 32, 32] ----
-        private static void SiLU_5_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws) => global::CnnGen.Kernels.LayerOps.Silu(x, y, n * 16384);
+        private static void SiLU_5_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws) =>
+            global::CnnGen.Kernels.LayerOps.Silu(x, y, n * 16384);
 
         private static void SiLU_5_Backward(float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx)
         {
@@ -1018,7 +1030,8 @@ namespace T
 
         // ---- Identity-6: x [n, 16, 32, 32] -> y [n, 16, 32, 32] ----
         // Training only (inference skips it): y = x, dx = dy.
-        private static void Identity_6_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws) => new global::System.Span<float>(x, n * 16384).CopyTo(new global::System.Span<float>(y, n * 16384));
+        private static void Identity_6_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws) =>
+            new global::System.Span<float>(x, n * 16384).CopyTo(new global::System.Span<float>(y, n * 16384));
 
         private static void Identity_6_Backward(float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx)
         {
@@ -1027,7 +1040,8 @@ namespace T
 
         // ---- AdaptiveAvgPool2d-7: x [n, 16, 32, 32] -> y [n, 16, 1, 1] ----
         // y[n, 16, 1, 1] = the mean of each 32×32 plane
-        private static void AdaptiveAvgPool2d_7_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws) => global::CnnGen.Kernels.LayerOps.GlobalAvgPool(x, y, n * 16, 1024);
+        private static void AdaptiveAvgPool2d_7_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws) =>
+            global::CnnGen.Kernels.LayerOps.GlobalAvgPool(x, y, n * 16, 1024);
 
         private static void AdaptiveAvgPool2d_7_Backward(float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx)
         {

@@ -253,7 +253,8 @@ namespace Samples
             return c.Packed;
         }
 
-        /// <summary>Inference for one sample (NCHW floats of <see cref="InputSize"/>, dropout off). Thread-safe; no allocation after a thread's first call (nor after the first, unless the convolution weights changed: then they are repacked once).</summary>
+        /// <summary>Inference for one sample (NCHW floats of <see cref="InputSize"/>, dropout off). Thread-safe; no allocation after a thread's first call (nor after the first, unless the convolution
+        /// weights changed: then they are repacked once).</summary>
         public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output) => Forward(input, output, 1);
 
         /// <summary>Inference for <paramref name="batchSize"/> samples, NCHW (dropout off). Thread-safe: each thread uses its own buffers.</summary>
@@ -279,7 +280,8 @@ namespace Samples
             {
                 for (int start = 0; start < batchSize; start += Chunk)
                 {
-                    float* pa = global::CnnGen.Kernels.AlignedMemory.Align(a0), pb = global::CnnGen.Kernels.AlignedMemory.Align(b0), col = global::CnnGen.Kernels.AlignedMemory.Align(c0), wt = global::CnnGen.Kernels.AlignedMemory.Align(cl0);
+                    float* pa = global::CnnGen.Kernels.AlignedMemory.Align(a0), pb = global::CnnGen.Kernels.AlignedMemory.Align(b0), col = global::CnnGen.Kernels.AlignedMemory.Align(c0),
+                        wt = global::CnnGen.Kernels.AlignedMemory.Align(cl0);
                     int n = global::System.Math.Min(Chunk, batchSize - start);
                     float* x0 = xin + start * InputSize;
                     float* y0 = yout + start * OutputSize;
@@ -303,9 +305,11 @@ namespace Samples
         private static void CheckWorkspace(global::CnnGen.TrainingWorkspace ws, int batchSize)
         {
             if (ws is null) throw new global::System.ArgumentNullException(nameof(ws));
-            if (batchSize < 1 || batchSize > ws.MaxBatchSize) throw new global::System.ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"batch size must be between 1 and the workspace's {ws.MaxBatchSize}");
+            if (batchSize < 1 || batchSize > ws.MaxBatchSize) throw new global::System.ArgumentOutOfRangeException(nameof(batchSize), batchSize,
+                $"batch size must be between 1 and the workspace's {ws.MaxBatchSize}");
             const int slack = global::CnnGen.Kernels.AlignedMemory.Slack; // room to align the float buffers to 64 bytes
-            if (ws.Activations.Length < (long)ws.MaxBatchSize * ActivationsPerSample + slack || ws.Indices.Length < (long)ws.MaxBatchSize * IndicesPerSample || ws.GradientA.Length < (long)ws.MaxBatchSize * 10816 + slack || ws.GradientB.Length < (long)ws.MaxBatchSize * 10816 + slack || ws.Scratch.Length < ColumnScratch + slack)
+            if (ws.Activations.Length < (long)ws.MaxBatchSize * ActivationsPerSample + slack || ws.Indices.Length < (long)ws.MaxBatchSize * IndicesPerSample ||
+                ws.GradientA.Length < (long)ws.MaxBatchSize * 10816 + slack || ws.GradientB.Length < (long)ws.MaxBatchSize * 10816 + slack || ws.Scratch.Length < ColumnScratch + slack)
                 throw new global::System.ArgumentException("this workspace was not created by MnistCnn.CreateWorkspace", nameof(ws));
         }
 
@@ -326,7 +330,8 @@ namespace Samples
             {
                 fixed (int* idx = ws.Indices)
                 {
-                    float* act = global::CnnGen.Kernels.AlignedMemory.Align(act0), col = global::CnnGen.Kernels.AlignedMemory.Align(col0), ga = global::CnnGen.Kernels.AlignedMemory.Align(ga0); // ga: scratch for the channels-last run's last output
+                    // ga: scratch for the channels-last run's last output
+                    float* act = global::CnnGen.Kernels.AlignedMemory.Align(act0), col = global::CnnGen.Kernels.AlignedMemory.Align(col0), ga = global::CnnGen.Kernels.AlignedMemory.Align(ga0);
                     new global::System.Span<float>(x0, n * InputSize).CopyTo(new global::System.Span<float>(act + 0 * n, n * InputSize));
                     long[]? ticks = ws.ForwardTicks;
                     long t0 = ticks != null ? global::System.Diagnostics.Stopwatch.GetTimestamp() : 0;
@@ -362,7 +367,8 @@ namespace Samples
         /// Backward pass of the last <see cref="ForwardTrain"/> on <paramref name="ws"/>: takes d(loss)/d(output) [batch, OutputSize],
         /// ADDS d(loss)/d(parameters) into <paramref name="parameterGradients"/> and, when it is not empty, writes d(loss)/d(input) into <paramref name="inputGradient"/>.
         /// </summary>
-        public unsafe void Backward(global::CnnGen.TrainingWorkspace ws, global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> parameterGradients, global::System.Span<float> inputGradient)
+        public unsafe void Backward(global::CnnGen.TrainingWorkspace ws, global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> parameterGradients,
+            global::System.Span<float> inputGradient)
         {
             if (ws is null) throw new global::System.ArgumentNullException(nameof(ws));
             int batchSize = ws.BatchSize;
@@ -370,15 +376,18 @@ namespace Samples
             CheckWorkspace(ws, batchSize);
             if (outputGradient.Length < (long)batchSize * OutputSize)
             {
-                throw new global::System.ArgumentException($"outputGradient holds {outputGradient.Length} floats, but {batchSize} sample(s) of [10] need {(long)batchSize * OutputSize}", nameof(outputGradient));
+                throw new global::System.ArgumentException($"outputGradient holds {outputGradient.Length} floats, but {batchSize} sample(s) of [10] need {(long)batchSize * OutputSize}",
+                    nameof(outputGradient));
             }
-            if (parameterGradients.Length < ParameterCount) throw new global::System.ArgumentException($"parameterGradients holds {parameterGradients.Length} floats, but the model has {ParameterCount} parameters", nameof(parameterGradients));
+            if (parameterGradients.Length < ParameterCount)
+                throw new global::System.ArgumentException($"parameterGradients holds {parameterGradients.Length} floats, but the model has {ParameterCount} parameters", nameof(parameterGradients));
             bool needInput = !inputGradient.IsEmpty;
             if (needInput)
             {
             if (inputGradient.Length < (long)batchSize * InputSize)
             {
-                throw new global::System.ArgumentException($"inputGradient holds {inputGradient.Length} floats, but {batchSize} sample(s) of [1, 28, 28] need {(long)batchSize * InputSize}", nameof(inputGradient));
+                throw new global::System.ArgumentException($"inputGradient holds {inputGradient.Length} floats, but {batchSize} sample(s) of [1, 28, 28] need {(long)batchSize * InputSize}",
+                    nameof(inputGradient));
             }
             }
             int n = batchSize;
@@ -386,7 +395,8 @@ namespace Samples
             {
                 fixed (int* idx = ws.Indices)
                 {
-                    float* act = global::CnnGen.Kernels.AlignedMemory.Align(act0), col = global::CnnGen.Kernels.AlignedMemory.Align(col0), ga = global::CnnGen.Kernels.AlignedMemory.Align(ga0), gb = global::CnnGen.Kernels.AlignedMemory.Align(gb0);
+                    float* act = global::CnnGen.Kernels.AlignedMemory.Align(act0), col = global::CnnGen.Kernels.AlignedMemory.Align(col0), ga = global::CnnGen.Kernels.AlignedMemory.Align(ga0),
+                        gb = global::CnnGen.Kernels.AlignedMemory.Align(gb0);
                     new global::System.Span<float>(dy0, n * OutputSize).CopyTo(new global::System.Span<float>(ga, n * OutputSize));
                     long[]? ticks = ws.BackwardTicks;
                     long t0 = ticks != null ? global::System.Diagnostics.Stopwatch.GetTimestamp() : 0;
@@ -417,13 +427,15 @@ namespace Samples
             }
         }
 
-        /// <summary>Loads weights from a safetensors file with PyTorch <c>nn.Sequential</c> keys. Strict: a missing or extra key, wrong shape or dtype, or a damaged file throws and leaves the weights unchanged.</summary>
+        /// <summary>Loads weights from a safetensors file with PyTorch <c>nn.Sequential</c> keys. Strict: a missing or extra key, wrong shape or dtype, or a damaged file throws and leaves the weights
+        /// unchanged.</summary>
         public void LoadWeights(string path) => global::CnnGen.IO.SafeTensors.LoadInto(path, s_slots, Parameters);
 
         /// <summary>Saves the weights as safetensors with PyTorch <c>nn.Sequential</c> keys, atomically (the previous file survives a crash).</summary>
         public void SaveWeights(string path) => global::CnnGen.IO.SafeTensors.Save(path, s_slots, Parameters);
 
-        // ---- Conv2d-1: x [n, 1, 28, 28] -> y [n, 16, 26, 26]; kernel 3×3, stride (1, 1), padding (0, 0), dilation (1, 1), groups 1; weight [16, 1, 3, 3] at p[0], bias [16] at p[144]; then ReLU (the next layer's, fused) ----
+        // ---- Conv2d-1: x [n, 1, 28, 28] -> y [n, 16, 26, 26]; kernel 3×3, stride (1, 1), padding (0, 0), dilation (1, 1), groups 1; weight [16, 1, 3, 3] at p[0], bias [16] at p[144]; then ReLU (the
+        // next layer's, fused) ----
         // Runs channels-last only, in inference and in training: its methods are the channels-last ones below.
 
         // ---- ReLU-2: x [n, 16, 26, 26] -> y [n, 16, 26, 26]: applied by the convolution before it (output and gradient) ----
@@ -431,7 +443,8 @@ namespace Samples
         // ---- MaxPool2d-3: x [n, 16, 26, 26] -> y [n, 16, 14, 14]; window 2×2, stride (2, 2), padding (1, 1), dilation (1, 1) ----
         // Runs channels-last only, in inference and in training: its methods are the channels-last ones below.
 
-        // ---- Conv2d-4: x [n, 16, 14, 14] -> y [n, 32, 12, 12]; kernel 3×3, stride (1, 1), padding (0, 0), dilation (1, 1), groups 1; weight [32, 16, 3, 3] at p[160], bias [32] at p[4768]; then ReLU (the next layer's, fused) ----
+        // ---- Conv2d-4: x [n, 16, 14, 14] -> y [n, 32, 12, 12]; kernel 3×3, stride (1, 1), padding (0, 0), dilation (1, 1), groups 1; weight [32, 16, 3, 3] at p[160], bias [32] at p[4768]; then ReLU
+        // (the next layer's, fused) ----
         // Runs channels-last only, in inference and in training: its methods are the channels-last ones below.
 
         // ---- ReLU-5: x [n, 32, 12, 12] -> y [n, 32, 12, 12]: applied by the convolution before it (output and gradient) ----
@@ -459,7 +472,8 @@ namespace Samples
         }
 
         // ---- ReLU-8: x [n, 32] -> y [n, 32] ----
-        private static void ReLU_8_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws) => global::CnnGen.Kernels.Ops.Relu(x, y, n * 32);
+        private static void ReLU_8_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws) =>
+            global::CnnGen.Kernels.Ops.Relu(x, y, n * 32);
 
         private static void ReLU_8_Backward(float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx)
         {
@@ -530,7 +544,8 @@ namespace Samples
                                 int by = 0, bx = cb * 13; // the block's first output row and column
                                 float* xo = xb + (by * 28 + bx) * 1;
                                 float* yo = yb + (by * 26 + bx) * 16;
-                                Vector512<float> a0_0 = Vector512.Load(p + 144), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0, a10_0 = a0_0, a11_0 = a0_0, a12_0 = a0_0;
+                                Vector512<float> a0_0 = Vector512.Load(p + 144), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0,
+                                    a10_0 = a0_0, a11_0 = a0_0, a12_0 = a0_0;
                                 for (int ky = 0; ky < 3; ky++)
                                 {
                                     float* xt = xo + ky * 28;
@@ -748,8 +763,10 @@ namespace Samples
                             // Vector512: blocks of 1 × 12 pixels × 2 vector(s) of 16 output channels (24 accumulators).
                             float* xo = xb + (0 + 0) * 16;
                             float* yo = yb + (0 + 0) * 32;
-                            Vector512<float> a0_0 = Vector512.Load(p + 4768), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0, a10_0 = a0_0, a11_0 = a0_0;
-                            Vector512<float> a0_1 = Vector512.Load(p + 4784), a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1, a4_1 = a0_1, a5_1 = a0_1, a6_1 = a0_1, a7_1 = a0_1, a8_1 = a0_1, a9_1 = a0_1, a10_1 = a0_1, a11_1 = a0_1;
+                            Vector512<float> a0_0 = Vector512.Load(p + 4768), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0,
+                                a10_0 = a0_0, a11_0 = a0_0;
+                            Vector512<float> a0_1 = Vector512.Load(p + 4784), a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1, a4_1 = a0_1, a5_1 = a0_1, a6_1 = a0_1, a7_1 = a0_1, a8_1 = a0_1, a9_1 = a0_1,
+                                a10_1 = a0_1, a11_1 = a0_1;
                             for (int ky = 0; ky < 3; ky++)
                             {
                                 float* xt = xo + ky * 224;
@@ -978,7 +995,8 @@ namespace Samples
                             int by = rb * 2, bx = global::System.Math.Min(cb * 9, 17); // the block's first output row and column (the last block moves back to fit; its overlap is computed twice)
                             float* xo = xb + (by * 28 + bx) * 1;
                             float* yo = yb + (by * 26 + bx) * 16;
-                            Vector512<float> a0_0 = Vector512.Load(p + 144), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0, a10_0 = a0_0, a11_0 = a0_0, a12_0 = a0_0, a13_0 = a0_0, a14_0 = a0_0, a15_0 = a0_0, a16_0 = a0_0, a17_0 = a0_0;
+                            Vector512<float> a0_0 = Vector512.Load(p + 144), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0,
+                                a10_0 = a0_0, a11_0 = a0_0, a12_0 = a0_0, a13_0 = a0_0, a14_0 = a0_0, a15_0 = a0_0, a16_0 = a0_0, a17_0 = a0_0;
                             for (int ky = 0; ky < 3; ky++)
                             {
                                 float* xt = xo + ky * 28;
@@ -1086,8 +1104,10 @@ namespace Samples
                         int by = rb, bx = 0; // the block's first output row and column
                         float* xo = xb + (by * 14 + bx) * 16;
                         float* yo = yb + (by * 12 + bx) * 32;
-                        Vector512<float> a0_0 = Vector512.Load(p + 4768), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0, a10_0 = a0_0, a11_0 = a0_0;
-                        Vector512<float> a0_1 = Vector512.Load(p + 4784), a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1, a4_1 = a0_1, a5_1 = a0_1, a6_1 = a0_1, a7_1 = a0_1, a8_1 = a0_1, a9_1 = a0_1, a10_1 = a0_1, a11_1 = a0_1;
+                        Vector512<float> a0_0 = Vector512.Load(p + 4768), a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0,
+                            a10_0 = a0_0, a11_0 = a0_0;
+                        Vector512<float> a0_1 = Vector512.Load(p + 4784), a1_1 = a0_1, a2_1 = a0_1, a3_1 = a0_1, a4_1 = a0_1, a5_1 = a0_1, a6_1 = a0_1, a7_1 = a0_1, a8_1 = a0_1, a9_1 = a0_1,
+                            a10_1 = a0_1, a11_1 = a0_1;
                         for (int ky = 0; ky < 3; ky++)
                         {
                             float* xt = xo + ky * 224;
@@ -1200,7 +1220,8 @@ namespace Samples
                     // Vector512: 9 rows × 1 vector(s) of 16 output channels per block.
                     float* dwr = dw + (0) * 16;
                     float* xk = xb;
-                    Vector512<float> a0_0 = Vector512.Load(dwr + 0), a1_0 = Vector512.Load(dwr + 16), a2_0 = Vector512.Load(dwr + 32), a3_0 = Vector512.Load(dwr + 48), a4_0 = Vector512.Load(dwr + 64), a5_0 = Vector512.Load(dwr + 80), a6_0 = Vector512.Load(dwr + 96), a7_0 = Vector512.Load(dwr + 112), a8_0 = Vector512.Load(dwr + 128);
+                    Vector512<float> a0_0 = Vector512.Load(dwr + 0), a1_0 = Vector512.Load(dwr + 16), a2_0 = Vector512.Load(dwr + 32), a3_0 = Vector512.Load(dwr + 48),
+                        a4_0 = Vector512.Load(dwr + 64), a5_0 = Vector512.Load(dwr + 80), a6_0 = Vector512.Load(dwr + 96), a7_0 = Vector512.Load(dwr + 112), a8_0 = Vector512.Load(dwr + 128);
                     for (int oy = 0; oy < 26; oy++)
                     {
                         float* xp = xk + oy * 28;
@@ -1340,16 +1361,20 @@ namespace Samples
                             var at = Vector256.Load(ib + o);
                             { int iy = oy * 2 + -1, ix = ox * 2 + -1;
                               if ((uint)iy < 26u && (uint)ix < 26u)
-                              { int e = (iy * 26 + ix) * 16 + c; Vector256.Store(Vector256.ConditionalSelect(Vector256.AsSingle(Vector256.Equals(at, lanes + Vector256.Create(e))), d, Vector256<float>.Zero), dxb + e); } }
+                              { int e = (iy * 26 + ix) * 16 + c; Vector256.Store(Vector256.ConditionalSelect(Vector256.AsSingle(Vector256.Equals(at, lanes + Vector256.Create(e))), d,
+                                  Vector256<float>.Zero), dxb + e); } }
                             { int iy = oy * 2 + -1, ix = ox * 2 + 0;
                               if ((uint)iy < 26u && (uint)ix < 26u)
-                              { int e = (iy * 26 + ix) * 16 + c; Vector256.Store(Vector256.ConditionalSelect(Vector256.AsSingle(Vector256.Equals(at, lanes + Vector256.Create(e))), d, Vector256<float>.Zero), dxb + e); } }
+                              { int e = (iy * 26 + ix) * 16 + c; Vector256.Store(Vector256.ConditionalSelect(Vector256.AsSingle(Vector256.Equals(at, lanes + Vector256.Create(e))), d,
+                                  Vector256<float>.Zero), dxb + e); } }
                             { int iy = oy * 2 + 0, ix = ox * 2 + -1;
                               if ((uint)iy < 26u && (uint)ix < 26u)
-                              { int e = (iy * 26 + ix) * 16 + c; Vector256.Store(Vector256.ConditionalSelect(Vector256.AsSingle(Vector256.Equals(at, lanes + Vector256.Create(e))), d, Vector256<float>.Zero), dxb + e); } }
+                              { int e = (iy * 26 + ix) * 16 + c; Vector256.Store(Vector256.ConditionalSelect(Vector256.AsSingle(Vector256.Equals(at, lanes + Vector256.Create(e))), d,
+                                  Vector256<float>.Zero), dxb + e); } }
                             { int iy = oy * 2 + 0, ix = ox * 2 + 0;
                               if ((uint)iy < 26u && (uint)ix < 26u)
-                              { int e = (iy * 26 + ix) * 16 + c; Vector256.Store(Vector256.ConditionalSelect(Vector256.AsSingle(Vector256.Equals(at, lanes + Vector256.Create(e))), d, Vector256<float>.Zero), dxb + e); } }
+                              { int e = (iy * 26 + ix) * 16 + c; Vector256.Store(Vector256.ConditionalSelect(Vector256.AsSingle(Vector256.Equals(at, lanes + Vector256.Create(e))), d,
+                                  Vector256<float>.Zero), dxb + e); } }
                         }
                     }
                 }
@@ -1377,8 +1402,12 @@ namespace Samples
                         {
                             float* dwr = dw + (ky * 48 + tb) * 32;
                             float* xk = xb + ky * 224 + tb;
-                            Vector512<float> a0_0 = Vector512.Load(dwr + 0), a1_0 = Vector512.Load(dwr + 32), a2_0 = Vector512.Load(dwr + 64), a3_0 = Vector512.Load(dwr + 96), a4_0 = Vector512.Load(dwr + 128), a5_0 = Vector512.Load(dwr + 160), a6_0 = Vector512.Load(dwr + 192), a7_0 = Vector512.Load(dwr + 224), a8_0 = Vector512.Load(dwr + 256), a9_0 = Vector512.Load(dwr + 288), a10_0 = Vector512.Load(dwr + 320), a11_0 = Vector512.Load(dwr + 352);
-                            Vector512<float> a0_1 = Vector512.Load(dwr + 16), a1_1 = Vector512.Load(dwr + 48), a2_1 = Vector512.Load(dwr + 80), a3_1 = Vector512.Load(dwr + 112), a4_1 = Vector512.Load(dwr + 144), a5_1 = Vector512.Load(dwr + 176), a6_1 = Vector512.Load(dwr + 208), a7_1 = Vector512.Load(dwr + 240), a8_1 = Vector512.Load(dwr + 272), a9_1 = Vector512.Load(dwr + 304), a10_1 = Vector512.Load(dwr + 336), a11_1 = Vector512.Load(dwr + 368);
+                            Vector512<float> a0_0 = Vector512.Load(dwr + 0), a1_0 = Vector512.Load(dwr + 32), a2_0 = Vector512.Load(dwr + 64), a3_0 = Vector512.Load(dwr + 96),
+                                a4_0 = Vector512.Load(dwr + 128), a5_0 = Vector512.Load(dwr + 160), a6_0 = Vector512.Load(dwr + 192), a7_0 = Vector512.Load(dwr + 224),
+                                a8_0 = Vector512.Load(dwr + 256), a9_0 = Vector512.Load(dwr + 288), a10_0 = Vector512.Load(dwr + 320), a11_0 = Vector512.Load(dwr + 352);
+                            Vector512<float> a0_1 = Vector512.Load(dwr + 16), a1_1 = Vector512.Load(dwr + 48), a2_1 = Vector512.Load(dwr + 80), a3_1 = Vector512.Load(dwr + 112),
+                                a4_1 = Vector512.Load(dwr + 144), a5_1 = Vector512.Load(dwr + 176), a6_1 = Vector512.Load(dwr + 208), a7_1 = Vector512.Load(dwr + 240),
+                                a8_1 = Vector512.Load(dwr + 272), a9_1 = Vector512.Load(dwr + 304), a10_1 = Vector512.Load(dwr + 336), a11_1 = Vector512.Load(dwr + 368);
                             for (int oy = 0; oy < 12; oy++)
                             {
                                 float* xp = xk + oy * 224;
@@ -1426,8 +1455,10 @@ namespace Samples
                             {
                                 float* dwr = dw + (ky * 48 + tb) * 32 + co;
                                 float* xk = xb + ky * 224 + tb;
-                                Vector256<float> a0_0 = Vector256.Load(dwr + 0), a1_0 = Vector256.Load(dwr + 32), a2_0 = Vector256.Load(dwr + 64), a3_0 = Vector256.Load(dwr + 96), a4_0 = Vector256.Load(dwr + 128), a5_0 = Vector256.Load(dwr + 160);
-                                Vector256<float> a0_1 = Vector256.Load(dwr + 8), a1_1 = Vector256.Load(dwr + 40), a2_1 = Vector256.Load(dwr + 72), a3_1 = Vector256.Load(dwr + 104), a4_1 = Vector256.Load(dwr + 136), a5_1 = Vector256.Load(dwr + 168);
+                                Vector256<float> a0_0 = Vector256.Load(dwr + 0), a1_0 = Vector256.Load(dwr + 32), a2_0 = Vector256.Load(dwr + 64), a3_0 = Vector256.Load(dwr + 96),
+                                    a4_0 = Vector256.Load(dwr + 128), a5_0 = Vector256.Load(dwr + 160);
+                                Vector256<float> a0_1 = Vector256.Load(dwr + 8), a1_1 = Vector256.Load(dwr + 40), a2_1 = Vector256.Load(dwr + 72), a3_1 = Vector256.Load(dwr + 104),
+                                    a4_1 = Vector256.Load(dwr + 136), a5_1 = Vector256.Load(dwr + 168);
                                 for (int oy = 0; oy < 12; oy++)
                                 {
                                     float* xp = xk + oy * 224;
@@ -1475,7 +1506,8 @@ namespace Samples
                         int by = rb, bx = 0; // the block's first output row and column
                         float* xo = xb + (by * 16 + bx) * 32;
                         float* yo = yb + (by * 14 + bx) * 16;
-                        Vector512<float> a0_0 = Vector512<float>.Zero, a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0, a10_0 = a0_0, a11_0 = a0_0, a12_0 = a0_0, a13_0 = a0_0;
+                        Vector512<float> a0_0 = Vector512<float>.Zero, a1_0 = a0_0, a2_0 = a0_0, a3_0 = a0_0, a4_0 = a0_0, a5_0 = a0_0, a6_0 = a0_0, a7_0 = a0_0, a8_0 = a0_0, a9_0 = a0_0,
+                            a10_0 = a0_0, a11_0 = a0_0, a12_0 = a0_0, a13_0 = a0_0;
                         for (int ky = global::System.Math.Max(0, 2 - by), kyEnd = global::System.Math.Min(3, 14 - by); ky < kyEnd; ky++)
                         {
                             float* xt = xo + ky * 512;
@@ -1620,16 +1652,20 @@ namespace Samples
                             var at = Vector256.Load(ib + o);
                             { int iy = oy * 2 + -1, ix = ox * 2 + -1;
                               if ((uint)iy < 12u && (uint)ix < 12u)
-                              { int e = (iy * 12 + ix) * 32 + c; Vector256.Store(Vector256.ConditionalSelect(Vector256.AsSingle(Vector256.Equals(at, lanes + Vector256.Create(e))), d, Vector256<float>.Zero), dxb + e); } }
+                              { int e = (iy * 12 + ix) * 32 + c; Vector256.Store(Vector256.ConditionalSelect(Vector256.AsSingle(Vector256.Equals(at, lanes + Vector256.Create(e))), d,
+                                  Vector256<float>.Zero), dxb + e); } }
                             { int iy = oy * 2 + -1, ix = ox * 2 + 0;
                               if ((uint)iy < 12u && (uint)ix < 12u)
-                              { int e = (iy * 12 + ix) * 32 + c; Vector256.Store(Vector256.ConditionalSelect(Vector256.AsSingle(Vector256.Equals(at, lanes + Vector256.Create(e))), d, Vector256<float>.Zero), dxb + e); } }
+                              { int e = (iy * 12 + ix) * 32 + c; Vector256.Store(Vector256.ConditionalSelect(Vector256.AsSingle(Vector256.Equals(at, lanes + Vector256.Create(e))), d,
+                                  Vector256<float>.Zero), dxb + e); } }
                             { int iy = oy * 2 + 0, ix = ox * 2 + -1;
                               if ((uint)iy < 12u && (uint)ix < 12u)
-                              { int e = (iy * 12 + ix) * 32 + c; Vector256.Store(Vector256.ConditionalSelect(Vector256.AsSingle(Vector256.Equals(at, lanes + Vector256.Create(e))), d, Vector256<float>.Zero), dxb + e); } }
+                              { int e = (iy * 12 + ix) * 32 + c; Vector256.Store(Vector256.ConditionalSelect(Vector256.AsSingle(Vector256.Equals(at, lanes + Vector256.Create(e))), d,
+                                  Vector256<float>.Zero), dxb + e); } }
                             { int iy = oy * 2 + 0, ix = ox * 2 + 0;
                               if ((uint)iy < 12u && (uint)ix < 12u)
-                              { int e = (iy * 12 + ix) * 32 + c; Vector256.Store(Vector256.ConditionalSelect(Vector256.AsSingle(Vector256.Equals(at, lanes + Vector256.Create(e))), d, Vector256<float>.Zero), dxb + e); } }
+                              { int e = (iy * 12 + ix) * 32 + c; Vector256.Store(Vector256.ConditionalSelect(Vector256.AsSingle(Vector256.Equals(at, lanes + Vector256.Create(e))), d,
+                                  Vector256<float>.Zero), dxb + e); } }
                         }
                     }
                 }

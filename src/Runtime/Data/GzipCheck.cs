@@ -32,22 +32,11 @@ internal static class GzipCheck
         return new Checked(decompressed, name, BinaryPrimitives.ReadUInt32LittleEndian(trailer), BinaryPrimitives.ReadUInt32LittleEndian(trailer.Slice(4)));
     }
 
-    private sealed class Checked(Stream inner, string name, uint expectedCrc, uint expectedSize) : Stream
+    private sealed class Checked(Stream inner, string name, uint expectedCrc, uint expectedSize) : ReadOnlyStream
     {
         private uint _crc = 0xFFFFFFFF;
         private long _size;
         private bool _verified;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {

@@ -253,20 +253,9 @@ public static class IdxReader
     }
 
     /// <summary>A read-only stream that yields a few prefix bytes and then the inner stream.</summary>
-    private sealed class PrefixStream(byte[] prefix, Stream inner, bool leaveOpen) : Stream
+    private sealed class PrefixStream(byte[] prefix, Stream inner, bool leaveOpen) : ReadOnlyStream
     {
         private int _pos;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {

@@ -68,7 +68,7 @@ namespace CnnGen.Generator.Emit
                 var pair = new Pair(i, f.Count, foldFrom);
                 f._byConv[i] = pair;
                 f._byBatchNorm[i + 1] = pair;
-                f.Count += (conv.WeightCount + conv.Spec.Out + 15) / 16 * 16;
+                f.Count += checked((int)Alignment.Up(conv.WeightCount + conv.Spec.Out));
                 if (f._prefixes.Count > 0 && f._prefixes[f._prefixes.Count - 1].From == foldFrom) f._prefixes[f._prefixes.Count - 1] = (foldFrom, f.Count);
                 else f._prefixes.Add((foldFrom, f.Count));
             }

@@ -63,7 +63,7 @@ namespace CnnGen.Generator.Emit
                     if (run[j].Spec.Kind == LayerKind.Conv2d)
                     {
                         cl.PackOffset[run[j]] = cl.PackedFloats;
-                        cl.PackedFloats += (PackedCount(run[j]) + 15) / 16 * 16;
+                        cl.PackedFloats += Alignment.Up(PackedCount(run[j]));
                     }
                     j++;
                 }
@@ -78,7 +78,7 @@ namespace CnnGen.Generator.Emit
                         var ps = pool.Spec;
                         if (c.Spec.Kind != LayerKind.Conv2d || ps.Kind != LayerKind.MaxPool2d || ps.StrideH != ps.KernelH || ps.DilationH != 1) continue;
                         cl.FusedPool[c] = pool;
-                        long padded = c.Spec.PadH > 0 || c.Spec.PadW > 0 ? (PaddedInput(c) + 15) / 16 * 16 : 0;
+                        long padded = c.Spec.PadH > 0 || c.Spec.PadW > 0 ? Alignment.Up(PaddedInput(c)) : 0;
                         cl.FusedScratch = Math.Max(cl.FusedScratch, padded + (long)ps.KernelH * c.Out.W * c.Spec.Out);
                         k++;
                     }
@@ -261,7 +261,7 @@ namespace CnnGen.Generator.Emit
             var ps = pool.Spec;
             int KO = d.KO, OWc = d.OW, OHc = d.OH, OHp = pool.Out.H;
             long band = (long)OWc * KO;
-            long paddedFloats = d.Padded ? (PaddedInput(conv) + 15) / 16 * 16 : 0;
+            long paddedFloats = d.Padded ? Alignment.Up(PaddedInput(conv)) : 0;
             w.Line($"// {conv.SummaryName} and {pool.SummaryName}, channels-last and fused: x [n, {d.H}, {d.W}, {d.C}] -> [n, {pool.Out.H}, {pool.Out.W}, {KO}];");
             w.Line($"// for each output row of the pool, the convolution first writes the {ps.KernelH} row(s) it pools into a band buffer.");
             w.Line(Hot);

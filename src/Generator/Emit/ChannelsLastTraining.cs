@@ -87,7 +87,7 @@ namespace CnnGen.Generator.Emit
             return t;
         }
 
-        private static long Align(long floats) => (floats + 15) / 16 * 16;
+        private static long Align(long floats) => Alignment.Up(floats);
 
         public static string Prefix(ShapedLayer l) => LayerEmitter.MethodPrefix(l);
 

@@ -27,7 +27,7 @@ namespace CnnGen.Generator.Emit
         }
 
         /// <summary>Row length of a chunk's column matrix: samples × output pixels, padded to a multiple of 16 floats.</summary>
-        private static long PaddedColumns(long columns) => (columns + 15) / 16 * 16;
+        private static long PaddedColumns(long columns) => Alignment.Up(columns);
 
         /// <summary>
         /// Scratch floats a convolution needs: the im2col matrix [C·KH·KW, ld] of a chunk, plus (when batched) the staged

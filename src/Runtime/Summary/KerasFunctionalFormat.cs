@@ -59,7 +59,7 @@ namespace CnnGen
         /// <summary>The functional table: <paramref name="rows"/> in CnnGen's order with their branch markers, the model's input shape.</summary>
         public static string Text(IReadOnlyList<SummaryRow> rows, int[] inputShape, string modelName = "model")
         {
-            var input = new Node { Name = "input_1", Type = "InputLayer", Shape = "[" + ShapeText(inputShape) + "]" };
+            var input = new Node { Name = "input_1", Type = "InputLayer", Shape = "[" + SummaryFormat.KerasShape(inputShape) + "]" };
             var nodes = new List<Node> { input };
             var current = input;
             var branches = new Stack<(Node Input, Node? Body)>();
@@ -76,7 +76,7 @@ namespace CnnGen
                     }
                     continue; // functional ops, a block's container row: no Keras layer
                 }
-                var node = new Node { Name = row.KerasName, Type = row.KerasType, Shape = ShapeText(row.Shape), Params = row.Parameters + row.KerasNonTrainable, NonTrainable = row.KerasNonTrainable };
+                var node = new Node { Name = row.KerasName, Type = row.KerasType, Shape = SummaryFormat.KerasShape(row.Shape), Params = row.Parameters + row.KerasNonTrainable, NonTrainable = row.KerasNonTrainable };
                 if (row.KerasType == "Add" || row.KerasType == "Multiply")
                 {
                     var b = branches.Pop();
@@ -115,10 +115,7 @@ namespace CnnGen
             const int lineLength = 98;
             int[] positions = { 32, 53, 65, 98 };
             var sb = new StringBuilder();
-            sb.Append("Model: \"").Append(modelName).Append("\"\n");
-            sb.Append('_', lineLength).Append('\n');
-            SummaryFormat.KerasRow(sb, new[] { "Layer (type)", "Output Shape", "Param #", "Connected to" }, positions);
-            sb.Append('=', lineLength).Append('\n');
+            SummaryFormat.KerasHeader(sb, modelName, new[] { "Layer (type)", "Output Shape", "Param #", "Connected to" }, positions);
             long total = 0, nonTrainable = 0;
             foreach (var n in ordered)
             {
@@ -134,21 +131,8 @@ namespace CnnGen
                 total += n.Params;
                 nonTrainable += n.NonTrainable;
             }
-            sb.Append('=', lineLength).Append('\n');
-            sb.Append("Total params: ").Append(total.ToString("N0", CultureInfo.InvariantCulture)).Append('\n');
-            sb.Append("Trainable params: ").Append((total - nonTrainable).ToString("N0", CultureInfo.InvariantCulture)).Append('\n');
-            sb.Append("Non-trainable params: ").Append(nonTrainable.ToString("N0", CultureInfo.InvariantCulture)).Append('\n');
-            sb.Append('_', lineLength).Append('\n');
+            SummaryFormat.KerasTotals(sb, lineLength, total, nonTrainable);
             return sb.ToString();
-        }
-
-        /// <summary>Keras' channels-last tuple: [C, H, W] → "(None, H, W, C)", [F] → "(None, F)".</summary>
-        internal static string ShapeText(int[] s)
-        {
-            var shape = new StringBuilder("(None");
-            if (s.Length == 3) shape.Append(", ").Append(s[1]).Append(", ").Append(s[2]).Append(", ").Append(s[0]);
-            else foreach (int d in s) shape.Append(", ").Append(d);
-            return shape.Append(')').ToString();
         }
     }
 }

@@ -167,37 +167,48 @@ namespace CnnGen
             const int lineLength = 65;
             int[] positions = { 29, 55, 65 }; // int(65 * p) for p in [0.45, 0.85, 1.0]
             var sb = new StringBuilder();
-            sb.Append("Model: \"").Append(modelName).Append("\"\n");
-            sb.Append('_', lineLength).Append('\n');
-            KerasRow(sb, new[] { "Layer (type)", "Output Shape", "Param #" }, positions);
-            sb.Append('=', lineLength).Append('\n');
+            KerasHeader(sb, modelName, new[] { "Layer (type)", "Output Shape", "Param #" }, positions);
             long total = 0, nonTrainable = 0;
             foreach (var row in rows)
             {
                 if (row.KerasName.Length == 0) continue; // torchsummary-only rows (a residual block's container row)
-                var shape = new StringBuilder("(None");
-                int[] s = row.Shape;
-                if (s.Length == 3)
-                {
-                    shape.Append(", ").Append(s[1]).Append(", ").Append(s[2]).Append(", ").Append(s[0]);
-                }
-                else
-                {
-                    foreach (int d in s) shape.Append(", ").Append(d);
-                }
-                shape.Append(')');
                 long count = row.Parameters + row.KerasNonTrainable;
-                KerasRow(sb, new[] { row.KerasName + " (" + row.KerasType + ")", shape.ToString(), count.ToString(CultureInfo.InvariantCulture) }, positions);
+                KerasRow(sb, new[] { row.KerasName + " (" + row.KerasType + ")", KerasShape(row.Shape), count.ToString(CultureInfo.InvariantCulture) }, positions);
                 sb.Append(' ', lineLength).Append('\n');
                 total += count;
                 nonTrainable += row.KerasNonTrainable;
             }
+            KerasTotals(sb, lineLength, total, nonTrainable);
+            return sb.ToString();
+        }
+
+        /// <summary>Keras' channels-last shape tuple: [C, H, W] → "(None, H, W, C)", [F] → "(None, F)".</summary>
+        internal static string KerasShape(int[] s)
+        {
+            var shape = new StringBuilder("(None");
+            if (s.Length == 3) shape.Append(", ").Append(s[1]).Append(", ").Append(s[2]).Append(", ").Append(s[0]);
+            else foreach (int d in s) shape.Append(", ").Append(d);
+            return shape.Append(')').ToString();
+        }
+
+        /// <summary>The title, the rule, the column headers and the double rule of a Keras table (line length = the last position).</summary>
+        internal static void KerasHeader(StringBuilder sb, string modelName, string[] headers, int[] positions)
+        {
+            int lineLength = positions[positions.Length - 1];
+            sb.Append("Model: \"").Append(modelName).Append("\"\n");
+            sb.Append('_', lineLength).Append('\n');
+            KerasRow(sb, headers, positions);
+            sb.Append('=', lineLength).Append('\n');
+        }
+
+        /// <summary>The double rule, the three parameter totals and the closing rule of a Keras table.</summary>
+        internal static void KerasTotals(StringBuilder sb, int lineLength, long total, long nonTrainable)
+        {
             sb.Append('=', lineLength).Append('\n');
             sb.Append("Total params: ").Append(total.ToString("N0", CultureInfo.InvariantCulture)).Append('\n');
             sb.Append("Trainable params: ").Append((total - nonTrainable).ToString("N0", CultureInfo.InvariantCulture)).Append('\n');
             sb.Append("Non-trainable params: ").Append(nonTrainable.ToString("N0", CultureInfo.InvariantCulture)).Append('\n');
             sb.Append('_', lineLength).Append('\n');
-            return sb.ToString();
         }
 
         // Keras' print_row: each column is cut to its width (less two spaces between columns), preferring

@@ -105,12 +105,18 @@ namespace CnnGen.Generator
             return DiagnosticInfo.Create(Diagnostics.InternalError, location, model, stage, e.GetType().FullName ?? e.GetType().Name, message);
         }
 
-        public static Diagnostic ToDiagnostic(DiagnosticInfo d)
+        public static Diagnostic ToDiagnostic(DiagnosticInfo d) =>
+            Diagnostic.Create(Diagnostics.ById(d.Id), d.Location?.ToLocation(), Properties(d), d.Args.ToArray());
+
+        /// <summary>
+        /// The properties a diagnostic carries (code fixes read them, e.g. CNN0080's "Suggestion"); they travel through the
+        /// pipeline as a flat key, value, key, value list.
+        /// </summary>
+        public static ImmutableDictionary<string, string?> Properties(DiagnosticInfo d)
         {
-            // Properties travel as a flat key, value, key, value list (code fixes read them, e.g. CNN0080's "Suggestion").
-            var properties = System.Collections.Immutable.ImmutableDictionary<string, string?>.Empty;
+            var properties = ImmutableDictionary<string, string?>.Empty;
             for (int i = 0; i + 1 < d.Properties.Count; i += 2) properties = properties.SetItem(d.Properties[i], d.Properties[i + 1]);
-            return Diagnostic.Create(Diagnostics.ById(d.Id), d.Location?.ToLocation(), properties, d.Args.ToArray());
+            return properties;
         }
 
         /// <summary>

@@ -22,9 +22,7 @@ namespace CnnGen.Generator.Analysis
             // The properties the diagnostic carries itself (CNN0080's Suggestion, Namespace), then the fix's own.
             var own = Fix(d);
             if (d.Properties.Count < 2) return own;
-            var all = own ?? ImmutableDictionary<string, string?>.Empty;
-            for (int i = 0; i + 1 < d.Properties.Count; i += 2) all = all.SetItem(d.Properties[i], d.Properties[i + 1]);
-            return all;
+            return own is null ? Firewall.Properties(d) : own.SetItems(Firewall.Properties(d));
         }
 
         private static ImmutableDictionary<string, string?>? Fix(DiagnosticInfo d)

@@ -27,6 +27,11 @@ namespace CnnGen.Generator.Emit
                 _sb.Append('\n');
                 return this;
             }
+            if (_indent * 4 + text.Length <= LineWrap.MaxLength)
+            {
+                _sb.Append(' ', _indent * 4).Append(text).Append('\n'); // the common case: no wrapping, no allocation
+                return this;
+            }
             foreach (string line in LineWrap.Wrap(new string(' ', _indent * 4), text)) _sb.Append(line).Append('\n');
             return this;
         }

@@ -29,7 +29,7 @@ namespace CnnGen.Generator.Tests
         public WeightsTests(ITestOutputHelper output) { _out = output; }
 
         // Conv2d(1, 2, 2): weight [2, 1, 2, 2] + bias [2]; input 1x3x3 -> [2, 2, 2] -> 8 features; Linear(8, 3): [3, 8] + [3].
-        private const string Small = @"using CnnGen;
+        internal const string Small = @"using CnnGen;
 namespace T
 {
     [Model(Weights = ""tiny.safetensors"")]

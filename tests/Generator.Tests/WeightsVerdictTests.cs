@@ -21,18 +21,9 @@ namespace CnnGen.Generator.Tests
         private readonly ITestOutputHelper _out;
         public WeightsVerdictTests(ITestOutputHelper output) { _out = output; }
 
-        private const string Model = @"using CnnGen;
-namespace T
-{
-    [Model(Weights = ""tiny.safetensors"")]
-    [Input(1, 3, 3)]
-    [Conv2d(1, 2, 2)]
-    [ReLU]
-    [Flatten]
-    [Linear(8, 3)]
-    public partial class M { }
-}
-";
+        // The model of WeightsTests: Conv2d(1, 2, 2) weight [2, 1, 2, 2] + bias [2], Linear(8, 3) [3, 8] + [3], from tiny.safetensors.
+        private const string Model = WeightsTests.Small;
+
         // The model's tensors: key, shape, bytes (F32). 0.weight [0, 32), 0.bias [32, 40), 3.weight [40, 136), 3.bias [136, 148).
         private static readonly (string Key, string Shape, int Bytes)[] Tensors =
         {

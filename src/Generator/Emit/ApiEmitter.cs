@@ -102,6 +102,7 @@ namespace CnnGen.Generator.Emit
             if (plan.BufferCount > 0)
             {
                 EmitStateIo(w);
+                OnnxEmitter.Emit(w, m, true);
                 foreach (var l in layers) EmitLayer(w, m, plan, steps, l);
                 channelsLast?.EmitMethods(w, run!, plan.FusesRelu, l => IndexOf(m, l));
                 EmitTrainingMethods(w, m, plan, channelsLast, training);
@@ -114,6 +115,7 @@ namespace CnnGen.Generator.Emit
             w.Line("/// <summary>Saves the weights as safetensors with PyTorch <c>nn.Sequential</c> keys, atomically (the previous file survives a crash).</summary>");
             w.Line("public void SaveWeights(string path) => global::CnnGen.IO.SafeTensors.Save(path, s_slots, Parameters);");
             w.Line();
+            OnnxEmitter.Emit(w, m, false);
             foreach (var l in layers) EmitLayer(w, m, plan, steps, l);
             channelsLast?.EmitMethods(w, run!, plan.FusesRelu, l => IndexOf(m, l));
             EmitTrainingMethods(w, m, plan, channelsLast, training);

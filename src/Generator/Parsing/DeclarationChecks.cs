@@ -24,11 +24,11 @@ namespace CnnGen.Generator.Parsing
             // public API
             "InputSize", "OutputSize", "ParameterCount", "Summary", "KerasSummary", "SummaryTree", "Parameters", "LayerNames",
             "ParameterSlots", "Buffers", "BufferSlots", "LoadWeights", "SaveWeights", "ResetParameters", "Forward", "ForwardTrain",
-            "Backward", "CreateWorkspace", "LoadBakedWeights", "BakedWeights", "BakedBuffers", "BakedWeightsFile", "BakedWeightsSha256",
+            "Backward", "CreateWorkspace", "LoadBakedWeights", "BakedWeights", "BakedBuffers", "BakedWeightsFile", "BakedWeightsSha256", "ExportOnnx",
             // private helpers
             "SummaryRows", "ActivationsPerSample", "IndicesPerSample", "MaxLayerSize", "ColumnScratch", "BufferCount", "CheckWorkspace",
             "FoldBatchNorm", "FoldedCount", "FoldedFloats", "ChannelsLastPack", "ChannelsLastWeights", "PackForTraining",
-            "PackFlippedForTraining", "AllocateBuffers", "s_slots", "s_layerNames", "s_bufferSlots", "s_state", "_channelsLast",
+            "PackFlippedForTraining", "AllocateBuffers", "s_slots", "s_layerNames", "s_bufferSlots", "s_state", "s_onnx", "_channelsLast",
             "t_bufferA", "t_bufferB", "t_buffers", "t_columns", "t_folded",
         };
 
@@ -43,6 +43,7 @@ namespace CnnGen.Generator.Parsing
             ["SummaryTree"] = new[] { new string[0] },
             ["LoadWeights"] = new[] { new[] { "string" } },
             ["SaveWeights"] = new[] { new[] { "string" } },
+            ["ExportOnnx"] = new[] { new[] { "string" }, new[] { "System.IO.Stream" } },
             ["LoadBakedWeights"] = new[] { new string[0] },
             ["ResetParameters"] = new[] { new[] { "int", "CnnGen.Initializer" } },
             ["CreateWorkspace"] = new[] { new[] { "int", "ulong" } },

@@ -324,6 +324,27 @@ namespace T
         /// <summary>Saves the weights as safetensors with PyTorch <c>nn.Sequential</c> keys, atomically (the previous file survives a crash).</summary>
         public void SaveWeights(string path) => global::CnnGen.IO.SafeTensors.Save(path, s_slots, Parameters);
 
+        /// <summary>Writes the model as an ONNX file (opset 17): its current weights as initializers named by the safetensors keys,
+        /// input <c>input</c> [batch, C, H, W], output <c>output</c>; atomically. A layer with no ONNX form throws NotSupportedException.</summary>
+        public void ExportOnnx(string path) => global::CnnGen.IO.OnnxExport.Save(path, "M", s_onnx, Parameters, global::System.ReadOnlySpan<float>.Empty);
+
+        /// <summary>Writes the model as ONNX (see <see cref="ExportOnnx(string)"/>) to a stream.</summary>
+        public void ExportOnnx(global::System.IO.Stream stream) => global::CnnGen.IO.OnnxExport.Save(stream, "M", s_onnx, Parameters, global::System.ReadOnlySpan<float>.Empty);
+
+        // ONNX rows: kind, key, input and output shape per sample,
+        // { kernel h, w, stride h, w, padding h, w, dilation h, w, groups, bias, parameter offset, buffer offset }, value, option.
+        private static readonly global::CnnGen.IO.OnnxLayer[] s_onnx =
+        {
+            new("Conv2d", "0", new[] { 1, 3, 3 }, new[] { 2, 2, 2 },
+                new[] { 2, 2, 1, 1, 0, 0, 1, 1, 1, 1, 0, -1 }, 0.0, "none"),
+            new("ReLU", "1", new[] { 2, 2, 2 }, new[] { 2, 2, 2 },
+                new[] { 0, 0, 1, 1, 0, 0, 1, 1, 1, 0, 10, -1 }, 0.0, "none"),
+            new("Flatten", "2", new[] { 2, 2, 2 }, new[] { 8 },
+                new[] { 0, 0, 1, 1, 0, 0, 1, 1, 1, 0, 10, -1 }, 0.0, "none"),
+            new("Linear", "3", new[] { 8 }, new[] { 3 },
+                new[] { 0, 0, 1, 1, 0, 0, 1, 1, 1, 1, 10, -1 }, 0.0, "none"),
+        };
+
         // ---- Conv2d-1: x [n, 1, 3, 3] -> y [n, 2, 2, 2]; kernel 2×2, stride (1, 1), padding (0, 0), dilation (1, 1), groups 1; weight [2, 1, 2, 2] at p[0], bias [2] at p[8]; then ReLU (the next
         // layer's, fused) ----
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -439,6 +439,37 @@ namespace T
             global::CnnGen.IO.SafeTensors.Save(path, s_state, state);
         }
 
+        /// <summary>Writes the model as an ONNX file (opset 17): its current weights as initializers named by the safetensors keys,
+        /// input <c>input</c> [batch, C, H, W], output <c>output</c>; atomically. A layer with no ONNX form throws NotSupportedException.</summary>
+        public void ExportOnnx(string path) => global::CnnGen.IO.OnnxExport.Save(path, "Leaf", s_onnx, Parameters, Buffers);
+
+        /// <summary>Writes the model as ONNX (see <see cref="ExportOnnx(string)"/>) to a stream.</summary>
+        public void ExportOnnx(global::System.IO.Stream stream) => global::CnnGen.IO.OnnxExport.Save(stream, "Leaf", s_onnx, Parameters, Buffers);
+
+        // ONNX rows: kind, key, input and output shape per sample,
+        // { kernel h, w, stride h, w, padding h, w, dilation h, w, groups, bias, parameter offset, buffer offset }, value, option.
+        private static readonly global::CnnGen.IO.OnnxLayer[] s_onnx =
+        {
+            new("Conv2d", "0", new[] { 3, 32, 32 }, new[] { 16, 32, 32 },
+                new[] { 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0, -1 }, 0.0, "none"),
+            new("BatchNorm2d", "1", new[] { 16, 32, 32 }, new[] { 16, 32, 32 },
+                new[] { 0, 0, 1, 1, 0, 0, 1, 1, 1, 1, 432, 0 }, 1E-05, "none"),
+            new("ReLU6", "2", new[] { 16, 32, 32 }, new[] { 16, 32, 32 },
+                new[] { 0, 0, 1, 1, 0, 0, 1, 1, 1, 0, 464, -1 }, 0.0, "none"),
+            new("Conv2d", "3", new[] { 16, 32, 32 }, new[] { 16, 32, 32 },
+                new[] { 3, 3, 1, 1, 1, 1, 1, 1, 16, 1, 464, -1 }, 0.0, "none"),
+            new("SiLU", "4", new[] { 16, 32, 32 }, new[] { 16, 32, 32 },
+                new[] { 0, 0, 1, 1, 0, 0, 1, 1, 1, 0, 624, -1 }, 0.0, "none"),
+            new("Identity", "5", new[] { 16, 32, 32 }, new[] { 16, 32, 32 },
+                new[] { 0, 0, 1, 1, 0, 0, 1, 1, 1, 0, 624, -1 }, 0.0, "none"),
+            new("GlobalAvgPool2d", "6", new[] { 16, 32, 32 }, new[] { 16, 1, 1 },
+                new[] { 0, 0, 1, 1, 0, 0, 1, 1, 1, 0, 624, -1 }, 0.0, "none"),
+            new("Flatten", "7", new[] { 16, 1, 1 }, new[] { 16 },
+                new[] { 0, 0, 1, 1, 0, 0, 1, 1, 1, 0, 624, -1 }, 0.0, "none"),
+            new("Linear", "8", new[] { 16 }, new[] { 10 },
+                new[] { 0, 0, 1, 1, 0, 0, 1, 1, 1, 1, 624, -1 }, 0.0, "none"),
+        };
+
         // ---- Conv2d-1: x [n, 3, 32, 32] -> y [n, 16, 32, 32]; kernel 3×3, stride (1, 1), padding (1, 1), dilation (1, 1), groups 1; weight [16, 3, 3, 3] at p[0], no bias ----
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_1_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)

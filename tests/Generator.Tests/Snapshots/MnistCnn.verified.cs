@@ -434,6 +434,41 @@ namespace Samples
         /// <summary>Saves the weights as safetensors with PyTorch <c>nn.Sequential</c> keys, atomically (the previous file survives a crash).</summary>
         public void SaveWeights(string path) => global::CnnGen.IO.SafeTensors.Save(path, s_slots, Parameters);
 
+        /// <summary>Writes the model as an ONNX file (opset 17): its current weights as initializers named by the safetensors keys,
+        /// input <c>input</c> [batch, C, H, W], output <c>output</c>; atomically. A layer with no ONNX form throws NotSupportedException.</summary>
+        public void ExportOnnx(string path) => global::CnnGen.IO.OnnxExport.Save(path, "MnistCnn", s_onnx, Parameters, global::System.ReadOnlySpan<float>.Empty);
+
+        /// <summary>Writes the model as ONNX (see <see cref="ExportOnnx(string)"/>) to a stream.</summary>
+        public void ExportOnnx(global::System.IO.Stream stream) => global::CnnGen.IO.OnnxExport.Save(stream, "MnistCnn", s_onnx, Parameters, global::System.ReadOnlySpan<float>.Empty);
+
+        // ONNX rows: kind, key, input and output shape per sample,
+        // { kernel h, w, stride h, w, padding h, w, dilation h, w, groups, bias, parameter offset, buffer offset }, value, option.
+        private static readonly global::CnnGen.IO.OnnxLayer[] s_onnx =
+        {
+            new("Conv2d", "0", new[] { 1, 28, 28 }, new[] { 16, 26, 26 },
+                new[] { 3, 3, 1, 1, 0, 0, 1, 1, 1, 1, 0, -1 }, 0.0, "none"),
+            new("ReLU", "1", new[] { 16, 26, 26 }, new[] { 16, 26, 26 },
+                new[] { 0, 0, 1, 1, 0, 0, 1, 1, 1, 0, 160, -1 }, 0.0, "none"),
+            new("MaxPool2d", "2", new[] { 16, 26, 26 }, new[] { 16, 14, 14 },
+                new[] { 2, 2, 2, 2, 1, 1, 1, 1, 1, 0, 160, -1 }, 0.0, "none"),
+            new("Conv2d", "3", new[] { 16, 14, 14 }, new[] { 32, 12, 12 },
+                new[] { 3, 3, 1, 1, 0, 0, 1, 1, 1, 1, 160, -1 }, 0.0, "none"),
+            new("ReLU", "4", new[] { 32, 12, 12 }, new[] { 32, 12, 12 },
+                new[] { 0, 0, 1, 1, 0, 0, 1, 1, 1, 0, 4800, -1 }, 0.0, "none"),
+            new("MaxPool2d", "5", new[] { 32, 12, 12 }, new[] { 32, 7, 7 },
+                new[] { 2, 2, 2, 2, 1, 1, 1, 1, 1, 0, 4800, -1 }, 0.0, "none"),
+            new("Flatten", "6", new[] { 32, 7, 7 }, new[] { 1568 },
+                new[] { 0, 0, 1, 1, 0, 0, 1, 1, 1, 0, 4800, -1 }, 0.0, "none"),
+            new("Linear", "7", new[] { 1568 }, new[] { 32 },
+                new[] { 0, 0, 1, 1, 0, 0, 1, 1, 1, 1, 4800, -1 }, 0.0, "none"),
+            new("ReLU", "8", new[] { 32 }, new[] { 32 },
+                new[] { 0, 0, 1, 1, 0, 0, 1, 1, 1, 0, 55008, -1 }, 0.0, "none"),
+            new("Dropout", "9", new[] { 32 }, new[] { 32 },
+                new[] { 0, 0, 1, 1, 0, 0, 1, 1, 1, 0, 55008, -1 }, 0.3, "none"),
+            new("Linear", "10", new[] { 32 }, new[] { 10 },
+                new[] { 0, 0, 1, 1, 0, 0, 1, 1, 1, 1, 55008, -1 }, 0.0, "none"),
+        };
+
         // ---- Conv2d-1: x [n, 1, 28, 28] -> y [n, 16, 26, 26]; kernel 3×3, stride (1, 1), padding (0, 0), dilation (1, 1), groups 1; weight [16, 1, 3, 3] at p[0], bias [16] at p[144]; then ReLU (the
         // next layer's, fused) ----
         // Runs channels-last only, in inference and in training: its methods are the channels-last ones below.

@@ -21,7 +21,10 @@ internal static class Importer
         var init = new Dictionary<string, Onnx.TensorProto>();
         foreach (var t in g.Initializer) init[t.Name] = t;
         var inputs = g.Input.Where(i => !init.ContainsKey(i.Name)).ToList();
-        if (inputs.Count != 1) throw new ImportException($"the graph has {inputs.Count} inputs; one image input is supported");
+        // The image is the first input; another non-initializer input is reported at the node that consumes it (e.g. a Conv
+        // whose weight is a graph input), or here when no node does.
+        if (inputs.Count == 0 || inputs.Skip(1).Any(x => !g.Node.Any(n => n.Input.Contains(x.Name))))
+            throw new ImportException($"the graph has {inputs.Count} inputs; one image input is supported");
         if (g.Output.Count != 1) throw new ImportException($"the graph has {g.Output.Count} outputs; one is supported");
         var s = new State(path, init, InputShape(inputs[0]));
         string current = inputs[0].Name;

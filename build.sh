@@ -44,7 +44,7 @@ Commands:
   build          restore and build the solution (Release)
   test           restore, build and run every test project in CnnGen.sln;
                  ends with a line "N passed, N failed, N skipped"; fails on any failure or if no test ran
-  pack           pack the CnnGen NuGet package into artifacts/packages/
+  pack           pack the CnnGen NuGet package and the CnnGen.Tool dotnet tool into artifacts/packages/
   mnist [args]   train the MNIST sample (samples/Mnist); args go to the sample
   bench [args]   run the benchmarks (bench/CnnGen.Bench); args go to the benchmark
   predictor      train the MNIST sample if mnist.safetensors is missing, then publish the Native AOT
@@ -162,10 +162,13 @@ cmd_pack() {
   [[ -n "${CNNGEN_ARTIFACTS_PATH:-}" ]] && out="$OUT_ROOT/packages"
   say "dotnet pack src/Runtime -c $CONFIG -o $out"
   dn pack src/Runtime/CnnGen.Runtime.csproj -c "$CONFIG" -o "$out"
+  # the second package: CnnGen.Tool, the `cnngen` dotnet tool (cnngen import model.onnx; docs/onnx.md)
+  say "dotnet pack src/Tool -c $CONFIG -o $out"
+  dn pack src/Tool/CnnGen.Tool.csproj -c "$CONFIG" -o "$out"
   ls -1 "$out"/*.nupkg
   # The version comes from git (docs/building.md, "Versions"): each pack of changed sources has a new one.
   local newest version
-  newest="$(ls -1t "$out"/CnnGen.*.nupkg | head -n 1)"
+  newest="$(ls -1t "$out"/CnnGen.*.nupkg | grep -v '/CnnGen\.Tool\.' | head -n 1)"
   version="$(basename "$newest" .nupkg)"; version="${version#CnnGen.}"
   say "newest: $newest"
   say "use it: add $out as a package source and reference <PackageReference Include=\"CnnGen\" Version=\"$version\" />"

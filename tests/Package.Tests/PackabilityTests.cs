@@ -5,7 +5,8 @@ using Xunit;
 
 namespace CnnGen.Package.Tests;
 
-/// <summary><c>dotnet pack CnnGen.sln</c> makes one package: only src/Runtime (the <c>CnnGen</c> package) is packable.</summary>
+/// <summary><c>dotnet pack CnnGen.sln</c> makes two packages: only src/Runtime (the <c>CnnGen</c> package) and src/Tool (the
+/// <c>CnnGen.Tool</c> dotnet tool, <c>cnngen</c>) are packable.</summary>
 [Collection(PackageCollection.Name)]
 public sealed class PackabilityTests
 {
@@ -14,7 +15,7 @@ public sealed class PackabilityTests
     public PackabilityTests(PackageFixture package) => _package = package;
 
     [Fact]
-    public void Only_the_CnnGen_project_of_the_solution_is_packable()
+    public void Only_the_CnnGen_and_CnnGen_Tool_projects_of_the_solution_are_packable()
     {
         ProcessResult list = DotNet.Run(_package.RepoRoot, "sln", "CnnGen.sln", "list");
         Assert.True(list.Succeeded, list.ToString());
@@ -31,7 +32,11 @@ public sealed class PackabilityTests
             Assert.True(value is "true" or "false", $"{p}: IsPackable is '{value}'\n{r}");
             return value == "true";
         }).ToArray();
-        Assert.Equal(new[] { "src/Runtime/CnnGen.Runtime.csproj" }, packable);
+        Assert.Equal(new[] { "src/Runtime/CnnGen.Runtime.csproj", "src/Tool/CnnGen.Tool.csproj" }, packable.OrderBy(p => p, StringComparer.Ordinal));
+        ProcessResult tool = DotNet.Run(_package.RepoRoot, "msbuild", "src/Tool/CnnGen.Tool.csproj", "-getProperty:PackAsTool", "-getProperty:ToolCommandName", "-nodeReuse:false");
+        Assert.True(tool.Succeeded, tool.ToString());
+        Assert.Contains("\"PackAsTool\": \"true\"", tool.Output);
+        Assert.Contains("\"ToolCommandName\": \"cnngen\"", tool.Output);
         Assert.True(File.Exists(_package.NupkgPath));
     }
 }

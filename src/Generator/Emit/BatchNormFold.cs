@@ -97,7 +97,9 @@ namespace CnnGen.Generator.Emit
         /// The inference code of a pair from x into y: the convolution on W', b' (reading fp, the aligned folded buffer);
         /// for a pair that folds only from some batch size on, that or the convolution and the batch norm as declared.
         /// </summary>
-        public static IEnumerable<string> ConvCall(ShapedModel m, MemoryPlan plan, Pair pair, string x, string y)
+        /// <para><paramref name="relu"/>: the ReLU after the batch norm runs with the folded bias (<see cref="ReluFusion"/>; only
+        /// for a pair that always folds and a convolution without a bias of its own).</para>
+        public static IEnumerable<string> ConvCall(ShapedModel m, MemoryPlan plan, Pair pair, string x, string y, bool relu = false)
         {
             var conv = m.Layers[pair.Conv];
             var bn = m.Layers[pair.BatchNorm];
@@ -108,7 +110,9 @@ namespace CnnGen.Generator.Emit
             };
             if (!conv.Spec.Bias)
             {
-                folded.Add($"global::CnnGen.Kernels.LayerOps.AddChannelBias({y}, {Plus("fp", pair.Offset + conv.WeightCount)}, n, {S(conv.Out.C)}, {S(conv.Out.H * conv.Out.W)}); // the folded bias b'");
+                string op = relu ? "AddChannelBiasRelu" : "AddChannelBias";
+                folded.Add($"global::CnnGen.Kernels.LayerOps.{op}({y}, {Plus("fp", pair.Offset + conv.WeightCount)}, n, {S(conv.Out.C)}, {S(conv.Out.H * conv.Out.W)}); // the folded bias b'" +
+                           (relu ? ", then the ReLU" : ""));
             }
             if (pair.FoldFrom == 1)
             {

@@ -58,6 +58,7 @@ namespace CnnGen.Generator.Emit
             }
             bool Writable(string b) => b != "x0" && !pins.ContainsKey(b);
 
+            var relus = ReluFusion.For(m, folds);
             var body = new List<string>();
             var frames = new Stack<(string Input, string BodyOut)>();
             string cur = "x0";
@@ -89,7 +90,8 @@ namespace CnnGen.Generator.Emit
                         if (k == LayerKind.Add)
                         {
                             string y = Writable(f.BodyOut) ? f.BodyOut : Writable(cur) ? cur : Free(cur, f.BodyOut);
-                            body.Add($"{L}Add({f.BodyOut}, {cur}, {y}, n * {l.Out.Size}); // {l.KeyPrefix}: residual + shortcut {l.Out}");
+                            string op = relus.AppliesRelu(i) ? "AddRelu" : "Add", then = relus.AppliesRelu(i) ? ", then the ReLU" : "";
+                            body.Add($"{L}{op}({f.BodyOut}, {cur}, {y}, n * {l.Out.Size}); // {l.KeyPrefix}: residual + shortcut {l.Out}{then}");
                             cur = y;
                         }
                         else
@@ -101,10 +103,10 @@ namespace CnnGen.Generator.Emit
                         continue;
                     }
                 }
-                if (NoCode(k) || SkippedInInference(k) || folds.IsFoldedBatchNorm(i)) continue;
+                if (NoCode(k) || SkippedInInference(k) || folds.IsFoldedBatchNorm(i) || relus.IsFusedRelu(i)) continue;
                 string next = Kernels.LayerTable.Of(k).InPlace && Writable(cur) ? cur : Free(cur);
                 string pre = LayerEmitter.MethodPrefix(l);
-                if (folds.IsFoldedConv(i, out var pair)) body.AddRange(BatchNormFold.ConvCall(m, plan, pair, cur, next));
+                if (folds.IsFoldedConv(i, out var pair)) body.AddRange(BatchNormFold.ConvCall(m, plan, pair, cur, next, relus.AppliesRelu(i)));
                 else if (k == LayerKind.BatchNorm2d) body.Add($"{pre}_Inference({cur}, {next}, p, rb + {plan.BufferSlot[i]}, n);");
                 else body.Add($"{pre}_Forward({cur}, {next}, p, col, null, null, n, false, null);");
                 cur = next;

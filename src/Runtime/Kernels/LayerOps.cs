@@ -144,6 +144,12 @@ namespace CnnGen.Kernels
             }
         }
 
+        /// <summary>y[b, c, ·] = max(y[b, c, ·] + bias[c], 0): a folded convolution's bias and the ReLU after it in one pass.</summary>
+        public static void AddChannelBiasRelu(float* y, float* bias, int n, int channels, int hw)
+        {
+            for (int b = 0; b < n; b++) Ops.AddRowBiasRelu(y + (long)b * channels * hw, bias, channels, hw);
+        }
+
         /// <summary>y[b, c, ·] += bias[c] for <paramref name="n"/> samples of [channels, hw] (a folded convolution's bias).</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void AddChannelBias(float* y, float* bias, int n, int channels, int hw)
@@ -273,6 +279,14 @@ namespace CnnGen.Kernels
             int i = 0;
             for (; i + V <= n; i += V) (Vector256.Load(a + i) + Vector256.Load(b + i)).Store(y + i);
             for (; i < n; i++) y[i] = a[i] + b[i];
+        }
+
+        /// <summary>y = max(a + b, 0): a residual add and the ReLU after it in one pass; y may alias a or b.</summary>
+        public static void AddRelu(float* a, float* b, float* y, int n)
+        {
+            int i = 0;
+            for (; i + V <= n; i += V) Vector256.Max(Vector256.Load(a + i) + Vector256.Load(b + i), Vector256<float>.Zero).Store(y + i);
+            for (; i < n; i++) y[i] = MathF.Max(a[i] + b[i], 0f);
         }
 
         /// <summary>y[p, i] = x[p, i]·s[p] over <paramref name="planes"/> planes of <paramref name="hw"/>; y may alias x.</summary>

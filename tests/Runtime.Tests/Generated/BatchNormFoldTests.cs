@@ -54,6 +54,23 @@ public partial class FoldNet { }
 [BatchNorm2d(5, Name = "b3")]
 public partial class FoldSeq { }
 
+// FoldRelu (branches): every conv + BN folds at batch 1 (fewer weights than outputs), so inference runs the ReLU after
+// block.bn1 with the folded bias (LayerOps.AddChannelBiasRelu) and the block's ReLU with the residual add
+// (LayerOps.AddRelu): src/Generator/Emit/Plan/ReluFusion.cs.
+[Block]
+[Conv2d(4, 4, 3, Padding = 1, Bias = false, Name = "conv1")]
+[BatchNorm2d(4, Name = "bn1")]
+[ReLU]
+[Conv2d(4, 4, 3, Padding = 1, Bias = false, Name = "conv2")]
+[BatchNorm2d(4, Name = "bn2")]
+public partial class FoldReluBody { }
+
+[Model]
+[Input(4, 8, 8)]
+[Residual(typeof(FoldReluBody), ReLU = true, Name = "block")]
+[Conv2d(4, 3, 1, Name = "head")]
+public partial class FoldRelu { }
+
 /// <summary>
 /// Inference with batch norm folded into the preceding convolution (W' = W·γ/√(var + eps), b' = (b − mean)·γ/√(var + eps) + β)
 /// against the unfolded computation — convolution, then batch norm with the running statistics — in a naive float64
@@ -142,6 +159,16 @@ public class BatchNormFoldTests
         return r.Linear(Ref.GlobalAvgPool(x), "fc");
     }
 
+    private static RefTensor ReferenceFoldRelu(ICnnModel m, float[] input, int n)
+    {
+        var r = new Ref(m);
+        var x = Input(input, n, 4, 8, 8);
+        var body = Ref.Relu(r.BatchNorm(r.Conv(x, "block.conv1", Conv2dLayer.Square(4, 4, 3, padding: 1, bias: false)), "block.bn1"));
+        body = r.BatchNorm(r.Conv(body, "block.conv2", Conv2dLayer.Square(4, 4, 3, padding: 1, bias: false)), "block.bn2");
+        x = Ref.Relu(Ref.Add(body, x));
+        return r.Conv(x, "head", Conv2dLayer.Square(4, 3, 1));
+    }
+
     private static RefTensor ReferenceFoldSeq(ICnnModel m, float[] input, int n)
     {
         var r = new Ref(m);
@@ -211,12 +238,14 @@ public class BatchNormFoldTests
         // FoldSeq's c3 from 6): batch 1 runs them as convolution + batch norm, the larger batches folded.
         { "FoldNet", 1 }, { "FoldNet", 5 }, { "FoldNet", 70 },
         { "FoldSeq", 1 }, { "FoldSeq", 5 }, { "FoldSeq", 70 },
+        { "FoldRelu", 1 }, { "FoldRelu", 5 },
     };
 
     private static (ICnnModel Model, Func<ICnnModel, float[], int, RefTensor> Reference) Create(string name) => name switch
     {
         "FoldNet" => (new FoldNet(seed: 3), ReferenceFoldNet),
         "FoldSeq" => (new FoldSeq(seed: 4), ReferenceFoldSeq),
+        "FoldRelu" => (new FoldRelu(seed: 5), ReferenceFoldRelu),
         _ => throw new ArgumentException(name),
     };
 

@@ -199,12 +199,13 @@ namespace CnnGen.Generator.Emit.Plan
         private static List<PlanStep> BranchInference(ShapedModel m, BatchNormFold folds)
         {
             var steps = new List<PlanStep>();
+            var relus = ReluFusion.For(m, folds);
             for (int i = 0; i < m.Layers.Count; i++)
             {
                 var l = m.Layers[i];
                 var row = LayerTable.Of(l);
                 if (row.Role != KindRole.Layer || row.SkippedAtInference) continue;
-                if (folds.IsFoldedBatchNorm(i)) steps.Add(Step(m, i, Kernel.Fused, Layout.ChannelsFirst, -1));
+                if (folds.IsFoldedBatchNorm(i) || relus.IsFusedRelu(i)) steps.Add(Step(m, i, Kernel.Fused, Layout.ChannelsFirst, -1));
                 else if (folds.IsFoldedConv(i, out _)) steps.Add(Step(m, i, Kernel.FoldedConvolution, Layout.ChannelsFirst, -1));
                 else if (l.Spec.Kind == LayerKind.BatchNorm2d) steps.Add(Step(m, i, Kernel.BatchNormInference, Layout.ChannelsFirst, -1));
                 else steps.Add(Step(m, i, Kernel.Forward, Layout.ChannelsFirst, -1));

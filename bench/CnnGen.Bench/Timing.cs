@@ -8,10 +8,10 @@ public sealed record TimingResult(double min_us, double median_us, double[] reps
 
 public static class Timing
 {
-    /// <summary>min and median over reps of (median µs per call over seconds, at least minCalls calls), after 2 warm-up calls.</summary>
-    public static TimingResult Reps(Action fn, int reps, double seconds, int minCalls)
+    /// <summary>min and median over reps of (median µs per call over seconds, at least minCalls calls), after warmup calls.</summary>
+    public static TimingResult Reps(Action fn, int reps, double seconds, int minCalls, int warmup = 2)
     {
-        fn(); fn();
+        for (int i = 0; i < warmup; i++) fn();
         var v = new List<double>();
         double tick = 1e6 / Stopwatch.Frequency;
         for (int rep = 0; rep < reps; rep++)

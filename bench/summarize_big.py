@@ -21,7 +21,7 @@ for m, title in [("resnet18", "ResNet-18 (224², 1000 classes)"), ("effb0", "Eff
     fl = load(m + ".flops.json").get("forward_flop_per_image")
     if not fl:
         continue
-    res = {k: load(f"{p}_{m}.json") for _, p in ENGINES}
+    res = {p: load(f"{p}_{m}.json") for _, p in ENGINES}
     print(f"### {title}: {fl / 1e9:.3f} GFLOP forward per image")
     print("| figure | " + " | ".join(e for e, _ in ENGINES) + " |")
     print("|---|" + "---|" * len(ENGINES))

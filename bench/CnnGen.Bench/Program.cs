@@ -32,6 +32,9 @@ static class Program
         string outPath = Arg(args, "--out", Path.Combine("bench", "results", "cnngen.json"));
         Console.WriteLine($"CnnGen bench: .NET {Environment.Version}, {Environment.ProcessorCount} cores, Vector256 accelerated: {System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated}, Vector512: {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
         if (Array.IndexOf(args, "--gemm") >= 0) return GemmBench(Arg(args, "--gemm", "64,608,288"));
+        if (Array.IndexOf(args, "--big") >= 0)
+            return Big.Run(Arg(args, "--big", "cifar,resnet18,effb0").Split(','), Arg(args, "--dir", Path.Combine("bench", "results", "big")),
+                int.Parse(Arg(args, "--reps", "3")), s_seconds);
         if (!args.Contains("--no-wait")) WaitIdle();
         var results = new Dictionary<string, object>();
         foreach (var name in names)

@@ -1,0 +1,115 @@
+// Issue 19's ResNet-class comparison, CnnGen side: the samples' ResNet-18, EfficientNet-B0 and CIFAR ResNet with the
+// weights bench/big_torch.py exported from PyTorch; outputs checked against PyTorch's (max |Δ| ≤ 1e-3) before timing.
+//   dotnet run -c Release --project bench/CnnGen.Bench -- --big cifar,resnet18,effb0 [--reps 3] [--seconds 1] [--dir bench/results/big]
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using System.Threading.Tasks;
+using CnnGen;
+using CnnGen.IO;
+using CnnGen.Losses;
+using CnnGen.Optim;
+
+static class Big
+{
+    public static int Run(string[] names, string dir, int reps, double seconds)
+    {
+        foreach (string name in names)
+        {
+            ICnnModel model = name switch
+            {
+                "cifar" => new CnnGen.Samples.ResNet.CifarResNet(1),
+                "resnet18" => new CnnGen.Samples.ResNet.ResNet18(1),
+                "effb0" => new CnnGen.Samples.EfficientNet.EfficientNetB0(1),
+                _ => throw new ArgumentException(name),
+            };
+            model.LoadWeights(Path.Combine(dir, name + ".weights.safetensors"));
+            var check = SafeTensors.Read(Path.Combine(dir, name + ".check.safetensors"));
+            float[] cx = check["x"].Data, cy = check["y"].Data;
+            var got = new float[cy.Length];
+            model.Forward(cx, got, 2);
+            double maxDiff = cy.Zip(got, (a, b) => Math.Abs((double)a - b)).Max();
+            Console.WriteLine($"\n== CnnGen {name}: {model.ParameterCount:N0} parameters; max |CnnGen - PyTorch| over 2x{model.OutputSize} logits = {maxDiff:E2} ==");
+            var r = new Dictionary<string, object> { ["max_abs_diff_vs_torch"] = maxDiff };
+            if (!(maxDiff <= 1e-3)) { Console.WriteLine("  MISMATCH > 1e-3: not timed"); r["error"] = "mismatch"; Save(dir, name, r); continue; }
+            foreach (int threads in new[] { 1, 2 })
+                foreach (int batch in new[] { 1, 8 })
+                {
+                    var x = Rand(batch * model.InputSize);
+                    var y = new float[batch * model.OutputSize];
+                    Action run = threads == 1 || batch == 1
+                        ? () => model.Forward(x, y, batch)
+                        : () => Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+                        {
+                            int per = batch / threads, start = t * per, count = t == threads - 1 ? batch - start : per;
+                            model.Forward(x.AsSpan(start * model.InputSize, count * model.InputSize), y.AsSpan(start * model.OutputSize, count * model.OutputSize), count);
+                        });
+                    // Batch 1 has no intra-op parallelism in CnnGen today: the 2-thread batch-1 figure is the 1-thread code.
+                    var t2 = Timing.Reps(run, reps, seconds, 3);
+                    r[$"infer_b{batch}_{threads}t"] = t2;
+                    Console.WriteLine($"  CnnGen {name} inference b{batch} {threads}t: min {t2.min_us:F0} µs, median {t2.median_us:F0} µs");
+                }
+            if (name != "effb0")
+                foreach (int threads in new[] { 1, 2 })
+                    foreach (int batch in name == "resnet18" ? new[] { 32 } : new[] { 32, 64 })
+                    {
+                        var t3 = Train(model, batch, threads, reps, name == "resnet18" ? 0 : seconds);
+                        r[$"train_b{batch}_{threads}t"] = t3;
+                        Console.WriteLine($"  CnnGen {name} training b{batch} {threads}t: min {t3.min_us / 1e3:F1} ms, median {t3.median_us / 1e3:F1} ms");
+                    }
+            Save(dir, name, r);
+        }
+        return 0;
+    }
+
+    static void Save(string dir, string name, Dictionary<string, object> r) =>
+        File.WriteAllText(Path.Combine(dir, $"cnngen_{name}.json"), JsonSerializer.Serialize(r, new JsonSerializerOptions { WriteIndented = true }));
+
+    /// <summary>One training step: forward (training mode), cross-entropy (mean), backward, SGD momentum 0.9; data-parallel shards.</summary>
+    static TimingResult Train(ICnnModel model, int batch, int threads, int reps, double seconds)
+    {
+        var x = Rand(batch * model.InputSize);
+        var labels = new int[batch];
+        for (int i = 0; i < batch; i++) labels[i] = (i * 7) % model.OutputSize;
+        var saved = (float[])model.Parameters.Clone();
+        var savedBuf = (float[])model.Buffers.Clone();
+        var sgd = new Sgd(model.ParameterCount, 0.01f, 0.9f);
+        var ws = Enumerable.Range(0, threads).Select(s => model.CreateWorkspace(batch / threads + 1, (ulong)s)).ToArray();
+        var grads = Enumerable.Range(0, threads).Select(_ => new float[model.ParameterCount]).ToArray();
+        var logits = new float[batch * model.OutputSize];
+        var dlogits = new float[batch * model.OutputSize];
+        void Shard(int s)
+        {
+            int per = batch / threads, start = s * per, count = s == threads - 1 ? batch - start : per;
+            Array.Clear(grads[s]);
+            var lo = logits.AsSpan(start * model.OutputSize, count * model.OutputSize);
+            var dl = dlogits.AsSpan(start * model.OutputSize, count * model.OutputSize);
+            model.ForwardTrain(ws[s], x.AsSpan(start * model.InputSize, count * model.InputSize), lo, count);
+            Loss.CrossEntropy(lo, labels.AsSpan(start, count), count, model.OutputSize, dl, Reduction.Sum);
+            for (int i = 0; i < dl.Length; i++) dl[i] /= batch;
+            model.Backward(ws[s], dl, grads[s], Span<float>.Empty);
+        }
+        Action step = () =>
+        {
+            if (threads == 1) Shard(0);
+            else Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, Shard);
+            for (int s = 1; s < threads; s++) CnnGen.Kernels.Ops.AddTo(grads[0], grads[s]);
+            sgd.Step(model.Parameters, grads[0]);
+        };
+        var t = seconds == 0 ? Timing.Reps(step, reps, 0, 1, 1) : Timing.Reps(step, reps, seconds, 3);
+        saved.CopyTo(model.Parameters, 0);
+        savedBuf.CopyTo(model.Buffers, 0);
+        return t;
+    }
+
+    static float[] Rand(int n)
+    {
+        var rng = new Rng(5);
+        var x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = rng.NextFloat() * 2 - 1;
+        return x;
+    }
+}

@@ -77,28 +77,7 @@ static class Big
         var saved = (float[])model.Parameters.Clone();
         var savedBuf = (float[])model.Buffers.Clone();
         var sgd = new Sgd(model.ParameterCount, 0.01f, 0.9f);
-        var ws = Enumerable.Range(0, threads).Select(s => model.CreateWorkspace(batch / threads + 1, (ulong)s)).ToArray();
-        var grads = Enumerable.Range(0, threads).Select(_ => new float[model.ParameterCount]).ToArray();
-        var logits = new float[batch * model.OutputSize];
-        var dlogits = new float[batch * model.OutputSize];
-        void Shard(int s)
-        {
-            int per = batch / threads, start = s * per, count = s == threads - 1 ? batch - start : per;
-            Array.Clear(grads[s]);
-            var lo = logits.AsSpan(start * model.OutputSize, count * model.OutputSize);
-            var dl = dlogits.AsSpan(start * model.OutputSize, count * model.OutputSize);
-            model.ForwardTrain(ws[s], x.AsSpan(start * model.InputSize, count * model.InputSize), lo, count);
-            Loss.CrossEntropy(lo, labels.AsSpan(start, count), count, model.OutputSize, dl, Reduction.Sum);
-            for (int i = 0; i < dl.Length; i++) dl[i] /= batch;
-            model.Backward(ws[s], dl, grads[s], Span<float>.Empty);
-        }
-        Action step = () =>
-        {
-            if (threads == 1) Shard(0);
-            else Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, Shard);
-            for (int s = 1; s < threads; s++) CnnGen.Kernels.Ops.AddTo(grads[0], grads[s]);
-            sgd.Step(model.Parameters, grads[0]);
-        };
+        Action step = TrainStep.Create(model, x, labels, batch, threads, (p, g) => sgd.Step(p, g));
         var t = seconds == 0 ? Timing.Reps(step, reps, 0, 1, 1) : Timing.Reps(step, reps, seconds, 3);
         saved.CopyTo(model.Parameters, 0);
         savedBuf.CopyTo(model.Buffers, 0);

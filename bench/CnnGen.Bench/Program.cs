@@ -164,30 +164,7 @@ static class Program
         for (int i = 0; i < batch; i++) labels[i] = rng.NextInt(10);
         var saved = (float[])model.Parameters.Clone();
         var adam = new Adam(model.ParameterCount, 1e-3f);
-        int shards = threads;
-        var ws = Enumerable.Range(0, shards).Select(s => model.CreateWorkspace(batch / shards + 1, (ulong)s)).ToArray();
-        var grads = Enumerable.Range(0, shards).Select(_ => new float[model.ParameterCount]).ToArray();
-        var logits = new float[batch * model.OutputSize];
-        var dlogits = new float[batch * model.OutputSize];
-        void Shard(int s)
-        {
-            int per = batch / shards, start = s * per, count = s == shards - 1 ? batch - start : per;
-            Array.Clear(grads[s]);
-            var lo = logits.AsSpan(start * model.OutputSize, count * model.OutputSize);
-            var dl = dlogits.AsSpan(start * model.OutputSize, count * model.OutputSize);
-            model.ForwardTrain(ws[s], x.AsSpan(start * model.InputSize, count * model.InputSize), lo, count);
-            // Mean over the whole batch: sum over the shard, scaled by 1/batch.
-            Loss.CrossEntropy(lo, labels.AsSpan(start, count), count, model.OutputSize, dl, Reduction.Sum);
-            for (int i = 0; i < dl.Length; i++) dl[i] /= batch;
-            model.Backward(ws[s], dl, grads[s], Span<float>.Empty);
-        }
-        Action step = () =>
-        {
-            if (shards == 1) Shard(0);
-            else Parallel.For(0, shards, new ParallelOptions { MaxDegreeOfParallelism = threads }, Shard);
-            for (int s = 1; s < shards; s++) CnnGen.Kernels.Ops.AddTo(grads[0], grads[s]);
-            adam.Step(model.Parameters, grads[0]);
-        };
+        Action step = TrainStep.Create(model, x, labels, batch, threads, (p, g) => adam.Step(p, g));
         var (med, foreign) = Time(step, 10, 20);
         saved.CopyTo(model.Parameters, 0);
         double ips = batch / (med * 1e-6);

@@ -47,34 +47,26 @@ internal sealed class ImportResult
         return sb.ToString();
     }
 
-    /// <summary>Writes Name.cs and Name.safetensors into <paramref name="dir"/>: both to temporary files first, then moved, so a
-    /// failure leaves neither.</summary>
+    /// <summary>Writes Name.cs and Name.safetensors into <paramref name="dir"/> with the runtime's atomic writer: both are
+    /// complete in their temporary files before either replaces its target, so a failure while writing leaves neither.</summary>
     public void WriteTo(string dir)
     {
         Directory.CreateDirectory(dir);
-        string cs = Path.Combine(dir, ClassName + ".cs"), st = Path.Combine(dir, ClassName + ".safetensors");
-        string csTmp = cs + ".tmp", stTmp = st + ".tmp";
-        try
-        {
-            var slots = new List<TensorSlot>();
-            var all = new List<float>();
-            foreach (var l in Layers)
-                foreach (var t in l.Tensors)
-                {
-                    slots.Add(new TensorSlot(t.Key, t.Shape, all.Count) { DType = t.DType });
-                    all.AddRange(t.Values);
-                }
-            SafeTensors.Save(stTmp, slots.ToArray(), all.ToArray(),
-                new Dictionary<string, string> { ["source"] = "cnngen import " + Path.GetFileName(Source) });
-            File.WriteAllText(csTmp, Declaration());
-            File.Move(stTmp, st, overwrite: true);
-            File.Move(csTmp, cs, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(csTmp)) File.Delete(csTmp);
-            if (File.Exists(stTmp)) File.Delete(stTmp);
-        }
+        var slots = new List<TensorSlot>();
+        var all = new List<float>();
+        foreach (var l in Layers)
+            foreach (var t in l.Tensors)
+            {
+                slots.Add(new TensorSlot(t.Key, t.Shape, all.Count) { DType = t.DType });
+                all.AddRange(t.Values);
+            }
+        using var st = AtomicFile.Create(Path.Combine(dir, ClassName + ".safetensors"));
+        using var cs = AtomicFile.Create(Path.Combine(dir, ClassName + ".cs"));
+        SafeTensors.Write(st.Stream, slots.ToArray(), all.ToArray(),
+            new Dictionary<string, string> { ["source"] = "cnngen import " + Path.GetFileName(Source) });
+        using (var text = new StreamWriter(cs.Stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true)) text.Write(Declaration());
+        st.Commit();
+        cs.Commit();
     }
 }
 

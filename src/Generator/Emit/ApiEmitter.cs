@@ -87,7 +87,7 @@ namespace CnnGen.Generator.Emit
             if (folds.Any) folds.EmitFoldMethod(w, m, plan);
             if (branchy)
             {
-                BranchEmitter.EmitInference(w, m, plan, folds);
+                BranchEmitter.EmitInference(w, m, plan, folds, lowered.BranchRelus!);
                 w.Line();
                 BranchEmitter.EmitTraining(w, m, plan, layers);
             }

@@ -39,7 +39,7 @@ namespace CnnGen.Generator.Emit
         }
 
         // ================================ inference ================================
-        public static void EmitInference(CodeWriter w, ShapedModel m, MemoryPlan plan, BatchNormFold folds)
+        public static void EmitInference(CodeWriter w, ShapedModel m, MemoryPlan plan, BatchNormFold folds, ReluFusion relus)
         {
             // Allocate buffers at compile time: "x0" is the caller's input (read-only), q0, q1, ... are per-thread buffers.
             var pins = new Dictionary<string, int>();
@@ -58,7 +58,6 @@ namespace CnnGen.Generator.Emit
             }
             bool Writable(string b) => b != "x0" && !pins.ContainsKey(b);
 
-            var relus = ReluFusion.For(m, folds);
             var body = new List<string>();
             var frames = new Stack<(string Input, string BodyOut)>();
             string cur = "x0";

@@ -13,15 +13,18 @@ namespace CnnGen.Generator.Emit.Plan
     /// </summary>
     internal sealed class Lowered
     {
-        public Lowered(ShapedModel model, MemoryPlan memory, BatchNormFold folds, List<ShapedLayer> layers, List<ShapedLayer>? run,
-            ChannelsLast? channelsLast, ChannelsLastTraining? training, ExecutionPlan plan)
+        public Lowered(ShapedModel model, MemoryPlan memory, BatchNormFold folds, ReluFusion? branchRelus, List<ShapedLayer> layers,
+            List<ShapedLayer>? run, ChannelsLast? channelsLast, ChannelsLastTraining? training, ExecutionPlan plan)
         {
-            Model = model; Memory = memory; Folds = folds; Layers = layers; Run = run; ChannelsLast = channelsLast; Training = training; Plan = plan;
+            Model = model; Memory = memory; Folds = folds; BranchRelus = branchRelus; Layers = layers; Run = run; ChannelsLast = channelsLast;
+            Training = training; Plan = plan;
         }
 
         public ShapedModel Model { get; }
         public MemoryPlan Memory { get; }
         public BatchNormFold Folds { get; }
+        /// <summary>Branching models: the ReLUs inference runs inside the pass before them (null for sequential models).</summary>
+        public ReluFusion? BranchRelus { get; }
         /// <summary>The layers that run code: summary rows, but not a block's container row.</summary>
         public List<ShapedLayer> Layers { get; }
         /// <summary>Sequential models: the layers inference executes, in order (null for branching models).</summary>
@@ -53,7 +56,8 @@ namespace CnnGen.Generator.Emit.Plan
             var training = ChannelsLastTraining.For(m, memory);
             memory.Seal(System.Math.Max(training?.ScratchFloats ?? 0, channelsLast?.FusedScratch ?? 0));
 
-            var inference = memory.Branchy ? BranchInference(m, folds) : SequentialInference(m, memory, run!, folds, channelsLast!, index);
+            var branchRelus = memory.Branchy ? ReluFusion.For(m, folds) : null;
+            var inference = memory.Branchy ? BranchInference(m, folds, branchRelus!) : SequentialInference(m, memory, run!, folds, channelsLast!, index);
             var forward = new List<PlanStep>();
             var backward = new List<PlanStep>();
             for (int i = 0; i < m.Layers.Count; i++)
@@ -95,7 +99,7 @@ namespace CnnGen.Generator.Emit.Plan
             }
             var plan = new ExecutionPlan(memory.Branchy, new EquatableArray<PlanStep>(inference), new EquatableArray<PlanStep>(forward),
                 new EquatableArray<PlanStep>(backward), new EquatableArray<int>(variants));
-            return new Lowered(m, memory, folds, layers, run, channelsLast, training, plan);
+            return new Lowered(m, memory, folds, branchRelus, layers, run, channelsLast, training, plan);
         }
 
         /// <summary>
@@ -196,10 +200,9 @@ namespace CnnGen.Generator.Emit.Plan
         private static Buffer Other(Buffer b) => b == Buffer.A ? Buffer.B : Buffer.A;
 
         /// <summary>Branching models (BranchEmitter runs them through the arena): each layer's forward, folds applied.</summary>
-        private static List<PlanStep> BranchInference(ShapedModel m, BatchNormFold folds)
+        private static List<PlanStep> BranchInference(ShapedModel m, BatchNormFold folds, ReluFusion relus)
         {
             var steps = new List<PlanStep>();
-            var relus = ReluFusion.For(m, folds);
             for (int i = 0; i < m.Layers.Count; i++)
             {
                 var l = m.Layers[i];

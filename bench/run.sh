@@ -57,7 +57,8 @@ if [[ $BIG == 1 ]]; then
   echo "==> ONNX Runtime 1.32 (C#, IoBinding)"
   (cd bench/peers-big/ort && dotnet run -c Release -- --models "$BIGM" --dir ../../results/big --reps $REPS --seconds $BSECS) | tee bench/results/big/ort.log
   echo "==> TorchSharp-cpu 0.107 (LibTorch 2.10)"
-  (cd bench/peers-big/torchsharp && dotnet run -c Release -- --models "$BIGM" --dir ../../results/big --reps $REPS --seconds $BSECS) 2>&1 | tail -20 | tee bench/results/big/torchsharp.log || true
+  # run.sh supplies Debian 13's glibc/libstdc++ where the system's is too old for LibTorch 2.10 (see that script).
+  (cd bench/peers-big/torchsharp && ./run.sh --models "$BIGM" --dir ../../results/big --reps $REPS --seconds $BSECS) 2>&1 | tee bench/results/big/torchsharp.log || true
   echo "==> PyTorch 1.13 tuned"
   "${TUNED[@]}" /usr/bin/python3 bench/big_torch.py --models "$BIGM" --time --reps $REPS --seconds $BSECS 2>&1 | grep -v Warning | tee bench/results/big/torch.log
   /usr/bin/python3 bench/summarize_big.py bench/results/big | tee bench/results/big/summary.md

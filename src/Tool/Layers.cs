@@ -46,7 +46,7 @@ internal static class Layers
                 return Simple("GlobalAvgPool2d");
             case "Flatten":
                 if (OnnxFile.Int(n, "axis", 1) != 1) throw ImportException.AtNode(n, "only Flatten with axis 1 is supported");
-                NeedImage(s, n);
+                if (s.Features > 0) return null; // [N, F] flattened again: the identity
                 s.Features = s.C * s.H * s.W;
                 return Simple("Flatten");
             case "Reshape": return Reshape(s, n);

@@ -9,7 +9,7 @@ PyTorch's output are written as little-endian float32 (.input.bin, .output.bin):
 fashion_cnn_bn.onnx: the same with BatchNorm2d after conv1, exported with training=PRESERVE so the BN node stays.
 resnet18.graph.onnx: torchvision 0.14 resnet18() exported with training=PRESERVE (BatchNormalization nodes and
 torchvision's initializer names kept, opset 13), then every initializer's data STRIPPED (raw_data emptied; names, dims
-and types kept): 4 KB instead of 46 MB. The C# test fills the initializers with a seeded formula (ImportTests.Fill) and
+and types kept): 20 KB instead of 46 MB. The C# test fills the initializers with a seeded formula (ImportTests.Fill) and
 uses ONNX Runtime on the filled file as the reference.
 resnet18_fused.graph.onnx: the same exported with the default training=EVAL, which fuses each batch norm into the conv
 before it (initializers named onnx::Conv_NNN): imports as convolutions with bias. Stripped the same way.

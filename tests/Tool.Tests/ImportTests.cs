@@ -252,4 +252,16 @@ public sealed class ImportTests : IDisposable
         });
         AssertRejected(p, "node '/add' (Add)", "[10, 12, 12]", "[10, 24, 24]");
     }
+
+    [Fact]
+    public void Fork_whose_branches_never_join_is_an_error()
+    {
+        string p = Mutated(m =>
+        {
+            // the first pool's output also feeds a Relu whose result is never used
+            var pool = m.Graph.Node[1];
+            m.Graph.Node.Insert(2, Node("Relu", "/dangling", "dangling", pool.Output[0]));
+        });
+        AssertRejected(p, "feeds two nodes", "'/dangling' (Relu)", "do not join in a residual Add");
+    }
 }

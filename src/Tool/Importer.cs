@@ -6,11 +6,13 @@ using System.Linq;
 namespace CnnGen.Tool;
 
 /// <summary>
-/// Pattern-matches an ONNX graph into CnnGen layers. This version imports chains: every node takes the previous node's output
-/// (plus initializers); Sigmoid followed by Mul(x, Sigmoid(x)) is SiLU and MatMul followed by Add(bias) is Linear.
-/// Branching graphs (residual Add, SE Mul) are reported as unsupported, naming the node.
+/// Pattern-matches an ONNX graph into CnnGen layers. The graph is walked from the image input: a value that feeds one node
+/// continues the chain; a value that feeds two is a fork, which must be SiLU (x * Sigmoid(x)), a squeeze-excitation gate
+/// (x * Sigmoid(Conv(act(Conv(GlobalAveragePool(x)))))) or a residual block (two branches, one possibly the identity, joined
+/// by an Add; a Relu right after the Add is the residual's ReLU). MatMul followed by Add(bias) is Linear. Anything else is an
+/// error naming the node, its op type and why (Graph.cs holds the fork patterns).
 /// </summary>
-internal static class Importer
+internal static partial class Importer
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -27,55 +29,28 @@ internal static class Importer
             throw new ImportException($"the graph has {inputs.Count} inputs; one image input is supported");
         if (g.Output.Count != 1) throw new ImportException($"the graph has {g.Output.Count} outputs; one is supported");
         var s = new State(path, init, InputShape(inputs[0]));
-        string current = inputs[0].Name;
-        var layers = new List<ImportedLayer>();
-        var nodes = g.Node;
-        for (int i = 0; i < nodes.Count; i++)
+        var nodes = new List<Onnx.NodeProto>();
+        foreach (var n in g.Node)
         {
-            var n = nodes[i];
             if (n.Domain is not ("" or "ai.onnx")) throw ImportException.AtNode(n, $"domain '{n.Domain}' is not supported");
+            if (n.Output.Count < 1) throw ImportException.AtNode(n, "has no output");
             if (n.OpType == "Constant")
             {
                 var a = n.Attribute.FirstOrDefault(x => x.Name == "value" && x.T is not null)
                     ?? throw ImportException.AtNode(n, "only a tensor 'value' Constant is supported");
                 s.Constants[n.Output[0]] = OnnxFile.Load(a.T, path);
-                continue;
             }
-            var data = n.Input.Where(x => x.Length > 0 && !s.IsConstant(x)).ToList();
-            // SiLU: y = Sigmoid(x); z = Mul(x, y)
-            if (n.OpType == "Sigmoid" && i + 1 < nodes.Count && nodes[i + 1].OpType == "Mul"
-                && nodes[i + 1].Input.Contains(current) && nodes[i + 1].Input.Contains(n.Output[0]) && data.SequenceEqual(new[] { current }))
-            {
-                layers.Add(new ImportedLayer("SiLU", Array.Empty<WeightTensor>()));
-                current = nodes[++i].Output[0];
-                continue;
-            }
-            if (data.Count != 1 || data[0] != current)
-            {
-                string why = n.OpType is "Add" or "Mul" or "Concat"
-                    ? $"takes {string.Join(", ", data.Select(d => "'" + d + "'"))}: branching graphs (residual Add, SE gate Mul) are not supported by this importer yet"
-                    : $"takes {string.Join(", ", data.Select(d => "'" + d + "'"))}, not the previous layer's output '{current}' alone (only a chain of layers is supported)";
-                if (n.OpType == "Conv" && n.Input.Count > 1 && !s.IsConstant(n.Input[1]))
-                    why = $"its weight '{n.Input[1]}' is not an initializer";
-                throw ImportException.AtNode(n, why);
-            }
-            if (n.Output.Count < 1) throw ImportException.AtNode(n, "has no output");
-            if (n.OpType == "MatMul")
-            {
-                if (i + 1 >= nodes.Count || nodes[i + 1].OpType != "Add" || !nodes[i + 1].Input.Contains(n.Output[0]))
-                    throw ImportException.AtNode(n, "MatMul is supported only followed by Add of a bias initializer (Linear)");
-                var add = nodes[++i];
-                string bias = add.Input.First(x => x != n.Output[0]);
-                layers.Add(Layers.MatMulAdd(s, n, add, bias));
-                current = add.Output[0];
-                continue;
-            }
-            ImportedLayer? layer = Layers.Map(s, n);
-            if (layer is not null) layers.Add(layer);
-            current = n.Output[0];
+            else if (n.OpType == "Identity" && n.Input.Count == 1 && s.IsConstant(n.Input[0]))
+                // torch.onnx shares equal initializers (fresh batch norms) through Identity nodes: the output is the
+                // constant under its own name (layer4.1.bn2.weight), so the keys keep torchvision's names
+                s.Aliases[n.Output[0]] = n.Input[0];
+            else nodes.Add(n);
         }
-        if (current != g.Output[0].Name)
-            throw new ImportException($"the graph output '{g.Output[0].Name}' is not the last layer's output '{current}'");
+        var graph = new Graph(nodes, s, g.Output[0].Name);
+        var layers = new List<ImportedItem>();
+        string end = graph.Walk(inputs[0].Name, null, null, layers);
+        if (end != g.Output[0].Name)
+            throw new ImportException($"the graph output '{g.Output[0].Name}' is not the last layer's output '{end}'");
         if (layers.Count == 0) throw new ImportException("the graph has no layers");
         return new ImportResult(className, ns, s.Input, layers, path);
     }
@@ -107,19 +82,36 @@ internal static class Importer
         public string Path { get; }
         public Dictionary<string, Onnx.TensorProto> Init { get; }
         public Dictionary<string, OnnxTensor> Constants { get; } = new();
+        public Dictionary<string, string> Aliases { get; } = new();
+        public (int C, int H, int W, int F) Shape { get => (C, H, W, Features); set => (C, H, W, Features) = value; }
         public int[] Input { get; }
         public int C, H, W;            // current shape; Features > 0 once flattened
         public int Features;
         public HashSet<string> Names { get; } = new();
+        /// <summary>The names made up for layers whose initializers have no usable name (onnx::Conv_193).</summary>
+        public HashSet<string> Generated { get; } = new();
         public Dictionary<string, int> Counters { get; } = new();
 
-        public bool IsConstant(string name) => Init.ContainsKey(name) || Constants.ContainsKey(name);
+        public bool IsConstant(string name) => Init.ContainsKey(name) || Constants.ContainsKey(name) || Aliases.ContainsKey(name);
 
         public OnnxTensor Tensor(Onnx.NodeProto n, int input, string what)
         {
             if (input >= n.Input.Count || n.Input[input].Length == 0) throw ImportException.AtNode(n, $"has no {what}");
             string name = n.Input[input];
             if (Constants.TryGetValue(name, out var c)) return c;
+            if (Aliases.TryGetValue(name, out string? source))
+            {
+                var a = Tensor(source, n, what) with { Name = name };
+                Constants[name] = a;
+                return a;
+            }
+            return Tensor(name, n, what);
+        }
+
+        private OnnxTensor Tensor(string name, Onnx.NodeProto n, string what)
+        {
+            if (Constants.TryGetValue(name, out var c)) return c;
+            if (Aliases.TryGetValue(name, out string? source)) return Tensor(source, n, what);
             if (!Init.TryGetValue(name, out var t)) throw ImportException.AtNode(n, $"its {what} '{name}' is not an initializer");
             var r = OnnxFile.Load(t, Path);
             Constants[name] = r;
@@ -127,21 +119,26 @@ internal static class Importer
         }
 
         /// <summary>The layer's key prefix: the initializer's name without ".weight" (torchvision's "layer1.0.conv1"), else kindN.</summary>
-        public string Prefix(string weightName, string kind)
+        public string Prefix(string weightName, string kind, string suffix = ".weight")
         {
             string p;
-            if (weightName.EndsWith(".weight", StringComparison.Ordinal) && weightName.Length > 7 && !weightName.Contains("::"))
-                p = weightName[..^7];
+            if (weightName.EndsWith(suffix, StringComparison.Ordinal) && weightName.Length > suffix.Length && IsKey(weightName))
+                p = weightName[..^suffix.Length];
             else
             {
                 Counters.TryGetValue(kind, out int k);
                 do { k++; p = kind + k.ToString(Inv); } while (Names.Contains(p));
                 Counters[kind] = k;
+                Generated.Add(p);
             }
             if (!Names.Add(p)) throw new ImportException($"two layers would be named '{p}'");
             return p;
         }
     }
+
+    /// <summary>A name CnnGen accepts as a key path (CNN0051): dot-separated segments of ASCII letters, digits, underscores.</summary>
+    internal static bool IsKey(string name) =>
+        name.Length <= 100 && name.Split('.').All(seg => seg.Length > 0 && seg.All(c => c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_'));
 
     internal static string F(double v) => v.ToString("R", Inv);
 }

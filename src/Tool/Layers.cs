@@ -46,7 +46,7 @@ internal static class Layers
                 return Simple("GlobalAvgPool2d");
             case "Flatten":
                 if (OnnxFile.Int(n, "axis", 1) != 1) throw ImportException.AtNode(n, "only Flatten with axis 1 is supported");
-                NeedImage(s, n);
+                if (s.Features > 0) return null; // [N, F] flattened again: the identity
                 s.Features = s.C * s.H * s.W;
                 return Simple("Flatten");
             case "Reshape": return Reshape(s, n);
@@ -56,7 +56,7 @@ internal static class Layers
         }
     }
 
-    private static ImportedLayer Simple(string attribute) => new(attribute, None);
+    internal static ImportedLayer Simple(string attribute) => new(attribute, None);
 
     private static void NeedImage(State s, Onnx.NodeProto n)
     {
@@ -99,7 +99,7 @@ internal static class Layers
     private static string Hw(string name, int h, int w, int dflt) =>
         h == w ? (h == dflt ? "" : $", {name} = {h}") : $", {name}Height = {h}, {name}Width = {w}";
 
-    private static ImportedLayer Conv(State s, Onnx.NodeProto n)
+    internal static ImportedLayer Conv(State s, Onnx.NodeProto n)
     {
         NeedImage(s, n);
         OnnxTensor w = s.Tensor(n, 1, "weight");
@@ -115,24 +115,24 @@ internal static class Layers
         var (ph, pw) = Pads(s, n, kh, kw, (int)sh, (int)sw, (int)dh, (int)dw);
         bool bias = n.Input.Count > 2 && n.Input[2].Length > 0;
         string prefix = s.Prefix(w.Name, "conv");
-        var tensors = new List<WeightTensor> { new(prefix + ".weight", new[] { cout, cinPerGroup, kh, kw }, w.Floats!, true) };
+        var tensors = new List<WeightTensor> { new("weight", new[] { cout, cinPerGroup, kh, kw }, w.Floats!, true) };
         if (bias)
         {
             OnnxTensor b = s.Tensor(n, 2, "bias");
             if (b.Count != cout) throw ImportException.AtNode(n, $"bias '{b.Name}' has {b.Count} values, the weight has {cout} output channels");
-            tensors.Add(new(prefix + ".bias", new[] { cout }, b.Floats!, true));
+            tensors.Add(new("bias", new[] { cout }, b.Floats!, true));
         }
         var a = new StringBuilder($"Conv2d({s.C}, {cout}, {(kh == kw ? kh : kh)}");
         if (kh != kw) a.Append($", KernelHeight = {kh}, KernelWidth = {kw}");
         a.Append(Hw("Stride", (int)sh, (int)sw, 1)).Append(Hw("Padding", ph, pw, 0)).Append(Hw("Dilation", (int)dh, (int)dw, 1));
         if (group != 1) a.Append($", Groups = {group}");
         if (!bias) a.Append(", Bias = false");
-        a.Append($", Name = \"{prefix}\")");
+        a.Append(')');
         s.C = cout;
         s.H = (int)((s.H + 2 * ph - dh * (kh - 1) - 1) / sh + 1);
         s.W = (int)((s.W + 2 * pw - dw * (kw - 1) - 1) / sw + 1);
         if (s.H <= 0 || s.W <= 0) throw ImportException.AtNode(n, "the output would be empty");
-        return new ImportedLayer(a.ToString(), tensors);
+        return new ImportedLayer(a.ToString(), tensors, prefix);
     }
 
     private static ImportedLayer BatchNorm(State s, Onnx.NodeProto n)
@@ -146,14 +146,14 @@ internal static class Layers
         string prefix = s.Prefix(scale.Name, "bn");
         var tensors = new List<WeightTensor>
         {
-            new(prefix + ".weight", new[] { s.C }, scale.Floats!, true),
-            new(prefix + ".bias", new[] { s.C }, bias.Floats!, true),
-            new(prefix + ".running_mean", new[] { s.C }, mean.Floats!, false),
-            new(prefix + ".running_var", new[] { s.C }, var.Floats!, false),
-            new(prefix + ".num_batches_tracked", Array.Empty<int>(), new[] { 0f }, false, SafeTensorDType.I64),
+            new("weight", new[] { s.C }, scale.Floats!, true),
+            new("bias", new[] { s.C }, bias.Floats!, true),
+            new("running_mean", new[] { s.C }, mean.Floats!, false),
+            new("running_var", new[] { s.C }, var.Floats!, false),
+            new("num_batches_tracked", Array.Empty<int>(), new[] { 0f }, false, SafeTensorDType.I64),
         };
         string epsText = Math.Abs(eps - 1e-5) < 1e-12 ? "" : $", Eps = {F((float)eps)}";
-        return new ImportedLayer($"BatchNorm2d({s.C}{epsText}, Name = \"{prefix}\")", tensors);
+        return new ImportedLayer($"BatchNorm2d({s.C}{epsText})", tensors, prefix);
     }
 
     private static ImportedLayer Pool(State s, Onnx.NodeProto n, bool max)
@@ -212,14 +212,14 @@ internal static class Layers
             for (int i = 0; i < inF; i++) for (int o = 0; o < outF; o++) wt[o * inF + i] = w.Floats[i * outF + o];
         }
         string prefix = s.Prefix(w.Name, "fc");
-        var tensors = new List<WeightTensor> { new(prefix + ".weight", new[] { outF, inF }, wt, true) };
+        var tensors = new List<WeightTensor> { new("weight", new[] { outF, inF }, wt, true) };
         if (b is not null)
         {
             if (b.Count != outF) throw ImportException.AtNode(n, $"bias '{b.Name}' has {b.Count} values, the layer has {outF} outputs");
-            tensors.Add(new(prefix + ".bias", new[] { outF }, b.Floats!, true));
+            tensors.Add(new("bias", new[] { outF }, b.Floats!, true));
         }
         s.Features = outF;
-        return new ImportedLayer($"Linear({inF}, {outF}{(b is null ? ", Bias = false" : "")}, Name = \"{prefix}\")", tensors);
+        return new ImportedLayer($"Linear({inF}, {outF}{(b is null ? ", Bias = false" : "")})", tensors, prefix);
     }
 
     private static ImportedLayer Gemm(State s, Onnx.NodeProto n)

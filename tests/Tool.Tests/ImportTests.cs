@@ -72,9 +72,9 @@ public sealed class ImportTests : IDisposable
         }
     }
 
-    private string Mutated(Action<Onnx.ModelProto> change)
+    private string Mutated(Action<Onnx.ModelProto> change, string file = "fashion_cnn.onnx")
     {
-        var m = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(Golden("fashion_cnn.onnx")));
+        var m = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(Golden(file)));
         change(m);
         Directory.CreateDirectory(_dir);
         string p = Path.Combine(_dir, "bad.onnx");
@@ -148,11 +148,11 @@ public sealed class ImportTests : IDisposable
     }
 
     [Fact]
-    public void Residual_add_is_reported_unsupported_not_imported_wrongly()
+    public void Residual_add_of_a_layer_and_its_input_imports_and_matches_OnnxRuntime()
     {
+        // y = Relu(x) + x after the first pool: a residual whose body is one ReLU (was "not supported" before branching import)
         string p = Mutated(m =>
         {
-            // y = Relu(x) + x after the first pool: a residual branch
             var relu = m.Graph.Node[2];
             var add = new Onnx.NodeProto { Name = "/add", OpType = "Add" };
             add.Input.Add(relu.Output[0]);
@@ -161,6 +161,107 @@ public sealed class ImportTests : IDisposable
             m.Graph.Node.Insert(3, add);
             m.Graph.Node[4].Input[0] = "added";
         });
-        AssertRejected(p, "node '/add' (Add)", "branching graphs");
+        var (cs, model) = GraphImportTests.ImportAndCompile(p, _dir, "M");
+        Assert.Contains("[Residual(typeof(MBlock1), Name = \"residual1\")]", cs);
+        float[] x = Floats(Golden("fashion_cnn.input.bin"));
+        var y = new float[model.OutputSize];
+        model.Forward(x, y);
+        float[] ort = GraphImportTests.Ort(p, x, new[] { 1, 1, 28, 28 });
+        for (int i = 0; i < y.Length; i++) Assert.True(Math.Abs(y[i] - ort[i]) <= 1e-4, $"output {i}: CnnGen {y[i]}, ONNX Runtime {ort[i]}");
+    }
+
+    private static Onnx.NodeProto Node(string op, string name, string output, params string[] inputs)
+    {
+        var n = new Onnx.NodeProto { Name = name, OpType = op };
+        n.Input.AddRange(inputs);
+        n.Output.Add(output);
+        return n;
+    }
+
+    [Fact]
+    public void Add_whose_operands_do_not_share_a_fork_is_an_error()
+    {
+        string p = Mutated(m =>
+        {
+            var relu = m.Graph.Node[2];
+            var other = m.Graph.Input[0].Clone();
+            other.Name = "other";
+            m.Graph.Input.Add(other);
+            m.Graph.Node.Insert(3, Node("Add", "/add", "added", relu.Output[0], "other"));
+            m.Graph.Node[4].Input[0] = "added";
+        });
+        AssertRejected(p, "node '/add' (Add)", "residual Add whose operands", "do not come from a common fork");
+    }
+
+    [Fact]
+    public void Mul_that_is_not_an_SE_gate_is_an_error()
+    {
+        string p = Mutated(m =>
+        {
+            // y = x * Relu(x)
+            var relu = m.Graph.Node[2];
+            m.Graph.Node.Insert(3, Node("Mul", "/mul", "gated", relu.Input[0], relu.Output[0]));
+            m.Graph.Node[4].Input[0] = "gated";
+        });
+        AssertRejected(p, "node '/mul' (Mul)", "not an SE gate");
+    }
+
+    [Fact]
+    public void SE_gate_with_HardSigmoid_is_an_error_naming_the_gate()
+    {
+        string p = Mutated(m => m.Graph.Node.Single(n => n.Name == "/blocks/blocks.0/se/scale_activation/Sigmoid").OpType = "HardSigmoid", "mbconv_se.onnx");
+        AssertRejected(p, "node '/blocks/blocks.0/se/scale_activation/Sigmoid' (HardSigmoid)", "SE gate must be Sigmoid");
+    }
+
+    [Fact]
+    public void SE_with_a_strided_conv_is_an_error_naming_the_conv()
+    {
+        string p = Mutated(m =>
+        {
+            var fc1 = m.Graph.Node.Single(n => n.Name == "/blocks/blocks.0/se/fc1/Conv");
+            var a = new Onnx.AttributeProto { Name = "strides", Type = Onnx.AttributeProto.Types.AttributeType.Ints };
+            a.Ints.AddRange(new long[] { 2, 2 });
+            foreach (var old in fc1.Attribute.Where(x => x.Name == "strides").ToList()) fc1.Attribute.Remove(old);
+            fc1.Attribute.Add(a);
+        }, "mbconv_se.onnx");
+        AssertRejected(p, "node '/blocks/blocks.0/se/fc1/Conv' (Conv)", "an SE convolution must be 1×1");
+    }
+
+    [Fact]
+    public void Value_feeding_three_nodes_is_an_error()
+    {
+        string p = Mutated(m =>
+        {
+            var relu = m.Graph.Node[2];
+            m.Graph.Node.Insert(3, Node("Relu", "/r2", "r2", relu.Input[0]));
+            m.Graph.Node.Insert(4, Node("Add", "/add", "added", relu.Output[0], relu.Input[0]));
+            m.Graph.Node[5].Input[0] = "added";
+        });
+        AssertRejected(p, "feeds 3 nodes", "'/r2' (Relu)");
+    }
+
+    [Fact]
+    public void Residual_branches_of_different_shapes_are_an_error()
+    {
+        string p = Mutated(m =>
+        {
+            // the first pool's input added to its output: [10, 24, 24] + [10, 12, 12]
+            var pool = m.Graph.Node[1];
+            m.Graph.Node.Insert(2, Node("Add", "/add", "added", pool.Output[0], pool.Input[0]));
+            m.Graph.Node[3].Input[0] = "added";
+        });
+        AssertRejected(p, "node '/add' (Add)", "[10, 12, 12]", "[10, 24, 24]");
+    }
+
+    [Fact]
+    public void Fork_whose_branches_never_join_is_an_error()
+    {
+        string p = Mutated(m =>
+        {
+            // the first pool's output also feeds a Relu whose result is never used
+            var pool = m.Graph.Node[1];
+            m.Graph.Node.Insert(2, Node("Relu", "/dangling", "dangling", pool.Output[0]));
+        });
+        AssertRejected(p, "feeds two nodes", "'/dangling' (Relu)", "do not join in a residual Add");
     }
 }

@@ -94,6 +94,11 @@ internal sealed class Graph
             into.Add(Layers.MatMulAdd(_s, n, add, bias));
             return add.Output[0];
         }
+        if (Layers.HasExporterFoldedBatchNorm(_s, n))
+        {
+            into.AddRange(Layers.ConvWithUnfoldedBatchNorm(_s, n));
+            return n.Output[0];
+        }
         ImportedLayer? layer = Layers.Map(_s, n);
         if (layer is not null) into.Add(layer);
         return n.Output[0];

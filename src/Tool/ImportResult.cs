@@ -114,6 +114,8 @@ internal sealed class ImportResult
     public IReadOnlyList<ImportedItem> Layers { get; }
     public string Source { get; }
     public int LayerCount => Layers.Count;
+    /// <summary>Batch norms the exporter had folded into convolutions, restored as BatchNorm2d layers.</summary>
+    public int UnfoldedBatchNorms { get; init; }
 
     public long ParameterCount { get { long n = 0; foreach (var l in Layers) n += l.ParameterCount; return n; } }
 

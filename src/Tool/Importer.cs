@@ -16,7 +16,7 @@ internal static partial class Importer
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static ImportResult ImportFile(string path, string className, string? ns)
+    public static ImportResult ImportFile(string path, string className, string? ns, bool keepFusedBatchNorm = false)
     {
         Onnx.ModelProto model = OnnxFile.Read(path);
         var g = model.Graph;
@@ -28,7 +28,7 @@ internal static partial class Importer
         if (inputs.Count == 0 || inputs.Skip(1).Any(x => !g.Node.Any(n => n.Input.Contains(x.Name))))
             throw new ImportException($"the graph has {inputs.Count} inputs; one image input is supported");
         if (g.Output.Count != 1) throw new ImportException($"the graph has {g.Output.Count} outputs; one is supported");
-        var s = new State(path, init, InputShape(inputs[0]));
+        var s = new State(path, init, InputShape(inputs[0])) { KeepFusedBatchNorm = keepFusedBatchNorm };
         var nodes = new List<Onnx.NodeProto>();
         foreach (var n in g.Node)
         {
@@ -52,7 +52,7 @@ internal static partial class Importer
         if (end != g.Output[0].Name)
             throw new ImportException($"the graph output '{g.Output[0].Name}' is not the last layer's output '{end}'");
         if (layers.Count == 0) throw new ImportException("the graph has no layers");
-        return new ImportResult(className, ns, s.Input, layers, path);
+        return new ImportResult(className, ns, s.Input, layers, path) { UnfoldedBatchNorms = s.UnfoldedBatchNorms };
     }
 
     private static int[] InputShape(Onnx.ValueInfoProto v)
@@ -91,6 +91,10 @@ internal static partial class Importer
         /// <summary>The names made up for layers whose initializers have no usable name (onnx::Conv_193).</summary>
         public HashSet<string> Generated { get; } = new();
         public Dictionary<string, int> Counters { get; } = new();
+        /// <summary>Import exporter-folded conv+BN pairs as one convolution with bias (--keep-fused-bn) instead of restoring the BN.</summary>
+        public bool KeepFusedBatchNorm { get; init; }
+        /// <summary>How many exporter-folded batch norms were restored (see Layers.ConvWithUnfoldedBatchNorm).</summary>
+        public int UnfoldedBatchNorms { get; set; }
 
         public bool IsConstant(string name) => Init.ContainsKey(name) || Constants.ContainsKey(name) || Aliases.ContainsKey(name);
 

@@ -99,7 +99,41 @@ internal static class Layers
     private static string Hw(string name, int h, int w, int dflt) =>
         h == w ? (h == dflt ? "" : $", {name} = {h}") : $", {name}Height = {h}, {name}Width = {w}";
 
-    internal static ImportedLayer Conv(State s, Onnx.NodeProto n)
+    /// <summary>
+    /// A convolution whose batch norm the exporter folded into it: torch.onnx's default export (training=EVAL) replaces
+    /// Conv(bias=False) + BatchNorm2d by one Conv with bias whose weight and bias are new constants named onnx::Conv_NNN.
+    /// </summary>
+    internal static bool HasExporterFoldedBatchNorm(State s, Onnx.NodeProto n) =>
+        !s.KeepFusedBatchNorm && n.OpType == "Conv" && n.Input.Count > 2 && n.Input[2].Length > 0
+        && n.Input[1].StartsWith("onnx::", StringComparison.Ordinal) && n.Input[2].StartsWith("onnx::", StringComparison.Ordinal);
+
+    /// <summary>
+    /// The folded batch norm restored: Conv2d(Bias = false) with the folded weight, then BatchNorm2d with scale 1, shift = the
+    /// folded bias, running mean 0 and running variance 1 − eps, so (x − 0) / √(var + eps) · 1 + shift is the folded function
+    /// (to float rounding). CnnGen folds it back at inference; training gets the batch norm the source model had, and the
+    /// parameter count is the source model's (torchvision resnet18: 11,689,512).
+    /// </summary>
+    internal static IEnumerable<ImportedLayer> ConvWithUnfoldedBatchNorm(State s, Onnx.NodeProto n)
+    {
+        OnnxTensor b = s.Tensor(n, 2, "bias");
+        ImportedLayer conv = Conv(s, n, withoutBias: true);
+        if (b.Count != s.C) throw ImportException.AtNode(n, $"bias '{b.Name}' has {b.Count} values, the weight has {s.C} output channels");
+        const float eps = 1e-5f;
+        var ones = new float[s.C]; Array.Fill(ones, 1f);
+        var variance = new float[s.C]; Array.Fill(variance, 1f - eps);
+        var tensors = new List<WeightTensor>
+        {
+            new("weight", new[] { s.C }, ones, true),
+            new("bias", new[] { s.C }, (float[])b.Floats!.Clone(), true),
+            new("running_mean", new[] { s.C }, new float[s.C], false),
+            new("running_var", new[] { s.C }, variance, false),
+            new("num_batches_tracked", Array.Empty<int>(), new[] { 0f }, false, SafeTensorDType.I64),
+        };
+        s.UnfoldedBatchNorms++;
+        return new[] { conv, new ImportedLayer($"BatchNorm2d({s.C})", tensors, s.Prefix("", "bn")) };
+    }
+
+    internal static ImportedLayer Conv(State s, Onnx.NodeProto n, bool withoutBias = false)
     {
         NeedImage(s, n);
         OnnxTensor w = s.Tensor(n, 1, "weight");
@@ -113,7 +147,7 @@ internal static class Layers
         var (sh, sw) = Pair(n, "strides", 1);
         var (dh, dw) = Pair(n, "dilations", 1);
         var (ph, pw) = Pads(s, n, kh, kw, (int)sh, (int)sw, (int)dh, (int)dw);
-        bool bias = n.Input.Count > 2 && n.Input[2].Length > 0;
+        bool bias = !withoutBias && n.Input.Count > 2 && n.Input[2].Length > 0;
         string prefix = s.Prefix(w.Name, "conv");
         var tensors = new List<WeightTensor> { new("weight", new[] { cout, cinPerGroup, kh, kw }, w.Floats!, true) };
         if (bias)

@@ -100,11 +100,15 @@ public sealed class GraphImportTests : IDisposable
         return results.First().AsEnumerable<float>().ToArray();
     }
 
-    internal static (string Declaration, ICnnModel Model) ImportAndCompile(string onnx, string dir, string cls)
+    internal static (string Declaration, ICnnModel Model) ImportAndCompile(string onnx, string dir, string cls, params string[] options) =>
+        ImportAndCompile(onnx, dir, cls, out _, options);
+
+    internal static (string Declaration, ICnnModel Model) ImportAndCompile(string onnx, string dir, string cls, out string stdout, params string[] options)
     {
         var o = new StringWriter();
         var e = new StringWriter();
-        int rc = Cli.Run(new[] { "import", onnx, "--out", dir, "--class", cls, "--namespace", "Imported" }, o, e);
+        int rc = Cli.Run(new[] { "import", onnx, "--out", dir, "--class", cls, "--namespace", "Imported" }.Concat(options).ToArray(), o, e);
+        stdout = o.ToString();
         Assert.True(rc == 0, e.ToString());
         string cs = File.ReadAllText(Path.Combine(dir, cls + ".cs"));
         var r = GeneratorHarness.Run(cs);
@@ -122,19 +126,26 @@ public sealed class GraphImportTests : IDisposable
     }
 
     [Theory]
-    [InlineData("resnet18", 11_689_512L)]
-    [InlineData("resnet18_fused", 11_684_712L)] // each batch norm folded into its conv: a bias (C) instead of weight + bias (2C)
-    public void Torchvision_resnet18_imports_and_matches_OnnxRuntime(string name, long parameters)
+    [InlineData("resnet18", 11_689_512L, false)]
+    // torch.onnx's default export folded each batch norm into its conv; by default the importer restores them (Conv2d without
+    // bias + BatchNorm2d of the same function), so the model has torchvision's 11,689,512 parameters again ...
+    [InlineData("resnet18_fused", 11_689_512L, false)]
+    // ... and with --keep-fused-bn each stays a conv bias (C) instead of weight + bias (2C): 4,800 fewer
+    [InlineData("resnet18_fused", 11_684_712L, true)]
+    public void Torchvision_resnet18_imports_and_matches_OnnxRuntime(string name, long parameters, bool keepFused)
     {
         var m = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(Golden(name + ".graph.onnx")));
         Assert.All(m.Graph.Initializer, t => Assert.True(t.RawData.IsEmpty && t.FloatData.Count == 0)); // committed stripped
         Fill(m);
         string onnx = Path.Combine(_dir, name + ".onnx");
         File.WriteAllBytes(onnx, m.ToByteArray());
-        Assert.Equal(parameters, InitializerParameters(m));
+        bool restored = name == "resnet18_fused" && !keepFused;
+        Assert.Equal(restored ? parameters - 4_800 : parameters, InitializerParameters(m));
 
-        var (cs, model) = ImportAndCompile(onnx, _dir, "R");
+        var (cs, model) = ImportAndCompile(onnx, _dir, "R", out string stdout, keepFused ? new[] { "--keep-fused-bn" } : Array.Empty<string>());
         Assert.Equal(parameters, model.ParameterCount);
+        Assert.Equal(restored, stdout.Contains("note: 20 convolutions had a batch norm folded in by the exporter", StringComparison.Ordinal));
+        Assert.Equal(name == "resnet18" || restored, cs.Contains("[BatchNorm2d(", StringComparison.Ordinal));
         // repeated structure is declared once: 8 BasicBlocks, 7 distinct bodies (the 4 identity ones of layer1-layer4 + the
         // 3 downsampling ones), 3 projection shortcuts
         Assert.Equal(8, cs.Split('\n').Count(l => l.StartsWith("[Residual(", StringComparison.Ordinal)));

@@ -47,6 +47,16 @@ namespace CnnGen.Kernels
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void MultiplyNN(int M, int N, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate)
         {
+            // Large products (ResNet-class convolutions) run cache-blocked; the sizes are constants at generated call sites, so
+            // the JIT keeps one of the two paths.
+            if (GemmBlocked.Applies(M, N, K)) GemmBlocked.Multiply(M, N, K, a, aRow, aCol, b, ldb, c, ldc, accumulate);
+            else MultiplyNNPlain(M, N, K, a, aRow, aCol, b, ldb, c, ldc, accumulate);
+        }
+
+        /// <summary>MultiplyNN without cache blocking: 4-row tiles over the whole K (small products; the blocked kernel's reference in the bench).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void MultiplyNNPlain(int M, int N, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate)
+        {
             int m = 0;
             for (; m + 4 <= M; m += 4)
             {

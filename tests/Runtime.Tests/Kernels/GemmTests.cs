@@ -40,7 +40,7 @@ public unsafe class GemmTests
     /// Runs MultiplyNN for one shape. layoutT: A stored [K, M] (aRow = 1, aCol = lda with lda ≥ M); else A stored
     /// [M, K] (aRow = lda ≥ K, aCol = 1).
     /// </summary>
-    private static void RunNN(int M, int N, int K, bool layoutT, bool accumulate, int padA, int padB, int padC, Rng rng)
+    private static void RunNN(int M, int N, int K, bool layoutT, bool accumulate, int padA, int padB, int padC, Rng rng, bool blocked = false)
     {
         int lda = (layoutT ? M : K) + padA;
         int ldb = N + padB, ldc = N + padC;
@@ -75,9 +75,10 @@ public unsafe class GemmTests
                 magnitude[m * N + n] = mag;
             }
 
-        Gemm.MultiplyNN(M, N, K, a.Ptr, aRow, aCol, b.Ptr, ldb, c.Ptr, ldc, accumulate);
+        if (blocked) GemmBlocked.Multiply(M, N, K, a.Ptr, aRow, aCol, b.Ptr, ldb, c.Ptr, ldc, accumulate);
+        else Gemm.MultiplyNN(M, N, K, a.Ptr, aRow, aCol, b.Ptr, ldb, c.Ptr, ldc, accumulate);
         Assert.True(a.GuardsIntact() && b.GuardsIntact(), "MultiplyNN wrote into A or B's guards");
-        CheckC($"MultiplyNN(M={M}, N={N}, K={K}, {(layoutT ? "Aᵀ" : "A")}, lda={lda}, ldb={ldb}, ldc={ldc}, accumulate={accumulate})",
+        CheckC($"{(blocked ? "GemmBlocked.Multiply" : "MultiplyNN")}(M={M}, N={N}, K={K}, {(layoutT ? "Aᵀ" : "A")}, lda={lda}, ldb={ldb}, ldc={ldc}, accumulate={accumulate})",
             c, M, N, ldc, expected, magnitude);
     }
 
@@ -128,6 +129,34 @@ public unsafe class GemmTests
             for (int N = 1; N <= 50; N++)
                 for (int K = 1; K <= 20; K++)
                     RunNN(M, N, K, layoutT, accumulate, padA: 0, padB: 0, padC: 0, rng);
+    }
+
+    /// <summary>
+    /// The cache-blocked kernel directly, whatever its size threshold: every row tail of its 8-row tiles, its 48- and 16-wide
+    /// strips and the zero-padded tail panel (N mod 16), K below, at and across its 128-row blocks, padded leading dimensions.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Layouts))]
+    public void MultiplyNN_Blocked_EveryTileStripAndKBlock(bool layoutT, bool accumulate)
+    {
+        var rng = new Rng(5000 + (layoutT ? 2 : 0) + (accumulate ? 1 : 0));
+        foreach (int M in new[] { 1, 7, 8, 9, 16, 17 })
+            foreach (int N in new[] { 1, 15, 16, 17, 47, 48, 49, 63, 64, 65, 97 })
+                foreach (int K in new[] { 1, 16, 127, 128, 129, 257 })
+                    RunNN(M, N, K, layoutT, accumulate, padA: N % 3, padB: M % 2 * 5, padC: K % 2 * 3, rng, blocked: true);
+    }
+
+    /// <summary>Shapes large enough that MultiplyNN itself dispatches to the blocked kernel (ResNet-class convolutions).</summary>
+    [Theory]
+    [MemberData(nameof(Layouts))]
+    public void MultiplyNN_LargeShapesThroughTheDispatch(bool layoutT, bool accumulate)
+    {
+        var rng = new Rng(6000 + (layoutT ? 2 : 0) + (accumulate ? 1 : 0));
+        foreach (var (M, N, K) in new[] { (64, 196, 300), (33, 49, 1153), (128, 100, 64) })
+        {
+            Assert.True(!Gemm.UseVector512 || GemmBlocked.Applies(M, N, K));
+            RunNN(M, N, K, layoutT, accumulate, padA: 0, padB: 3, padC: 0, rng);
+        }
     }
 
     [Theory]

@@ -1,0 +1,184 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace CnnGen.Kernels
+{
+    /// <summary>
+    /// The cache-blocked form of <see cref="Gemm.MultiplyNN"/> for large products (ResNet-class convolutions: M = output
+    /// channels, N = output pixels, K = input channels × taps), on <see cref="Vector512{T}"/>.
+    /// <para>Loop order: for each strip of 48 columns of B and C, for each block of <see cref="KBlock"/> rows of B, for every
+    /// 8 rows of A: an 8 × 48 register tile (24 accumulators; per k 3 loads of B, 8 broadcasts of A, 24 FMAs). The strip's
+    /// block of B (KBlock × 48 floats = 24 KB) is read from memory once and then served from L1 to all M rows, where the
+    /// plain kernel streams all of B once per 4 rows of A. C's tile is re-read once per K block (K / 128 times).</para>
+    /// <para>Columns that do not fill a 48-strip run as 16-wide strips; the last &lt; 16 columns are copied into a zero-padded
+    /// 16-wide panel (thread-static scratch, grown once), computed as a strip, and only the real columns are stored.</para>
+    /// </summary>
+    internal static unsafe class GemmBlocked
+    {
+        /// <summary>Rows of B per block: 128 × 48 floats = 24 KB, inside a 32 KB L1 with room for A's 8 rows and C's tile.</summary>
+        internal const int KBlock = 128;
+
+        [ThreadStatic] private static float[]? t_panel;
+
+        /// <summary>Whether the blocked kernel is used for this shape (it needs 8 rows and 16 columns to pay off).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static bool Applies(int M, int N, int K) =>
+            Gemm.UseVector512 && M >= 8 && N >= 16 && K >= 16 && (long)M * N * K >= 1 << 18;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        internal static void Multiply(int M, int N, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate)
+        {
+            int n = 0;
+            for (; n + 48 <= N; n += 48) Strip48(M, K, a, aRow, aCol, b + n, ldb, c + n, ldc, accumulate);
+            for (; n + 16 <= N; n += 16) Strip16(M, K, a, aRow, aCol, b + n, ldb, c + n, ldc, accumulate);
+            if (n < N) Tail(M, N - n, K, a, aRow, aCol, b + n, ldb, c + n, ldc, accumulate);
+        }
+
+        /// <summary>The last w &lt; 16 columns: B's columns copied into a zero-padded [K, 16] panel, C computed into [M, 16].</summary>
+        private static void Tail(int M, int w, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate)
+        {
+            long need = (long)K * 16 + (long)M * 16 + AlignedMemory.Slack;
+            if (t_panel is null || t_panel.Length < need) t_panel = AlignedMemory.Allocate(need);
+            fixed (float* raw = t_panel)
+            {
+                float* pb = AlignedMemory.Align(raw), pc = pb + (long)K * 16;
+                for (int k = 0; k < K; k++)
+                {
+                    float* src = b + (long)k * ldb, dst = pb + (long)k * 16;
+                    int j = 0;
+                    for (; j < w; j++) dst[j] = src[j];
+                    for (; j < 16; j++) dst[j] = 0f;
+                }
+                Strip16(M, K, a, aRow, aCol, pb, 16, pc, 16, accumulate: false);
+                for (int m = 0; m < M; m++)
+                {
+                    float* src = pc + (long)m * 16, dst = c + (long)m * ldc;
+                    if (accumulate) for (int j = 0; j < w; j++) dst[j] += src[j];
+                    else for (int j = 0; j < w; j++) dst[j] = src[j];
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Fmadd(Vector512<float> x, Vector512<float> y, Vector512<float> s) =>
+            Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(x, y, s) : Vector512.Add(Vector512.Multiply(x, y), s);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Put(float* p, Vector512<float> v, bool add)
+        {
+            if (add) v = Vector512.Add(v, Vector512.Load(p));
+            v.Store(p);
+        }
+
+        private static void Strip48(int M, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate)
+        {
+            for (int k0 = 0; k0 < K; k0 += KBlock)
+            {
+                int kc = Math.Min(KBlock, K - k0);
+                bool add = accumulate || k0 > 0;
+                float* bk = b + (long)k0 * ldb, ak = a + (long)k0 * aCol;
+                int m = 0;
+                for (; m + 8 <= M; m += 8) Tile8x48(kc, ak + (long)m * aRow, aRow, aCol, bk, ldb, c + (long)m * ldc, ldc, add);
+                for (; m < M; m++) Tile1x48(kc, ak + (long)m * aRow, aCol, bk, ldb, c + (long)m * ldc, add);
+            }
+        }
+
+        private static void Strip16(int M, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate)
+        {
+            for (int k0 = 0; k0 < K; k0 += KBlock)
+            {
+                int kc = Math.Min(KBlock, K - k0);
+                bool add = accumulate || k0 > 0;
+                float* bk = b + (long)k0 * ldb, ak = a + (long)k0 * aCol;
+                int m = 0;
+                for (; m + 8 <= M; m += 8) Tile8x16(kc, ak + (long)m * aRow, aRow, aCol, bk, ldb, c + (long)m * ldc, ldc, add);
+                for (; m < M; m++) Tile1x16(kc, ak + (long)m * aRow, aCol, bk, ldb, c + (long)m * ldc, add);
+            }
+        }
+
+        private static void Tile8x48(int kc, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool add)
+        {
+            float* a0 = a, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow, a4 = a3 + aRow, a5 = a4 + aRow, a6 = a5 + aRow, a7 = a6 + aRow;
+            Vector512<float> s00 = default, s01 = default, s02 = default, s10 = default, s11 = default, s12 = default;
+            Vector512<float> s20 = default, s21 = default, s22 = default, s30 = default, s31 = default, s32 = default;
+            Vector512<float> s40 = default, s41 = default, s42 = default, s50 = default, s51 = default, s52 = default;
+            Vector512<float> s60 = default, s61 = default, s62 = default, s70 = default, s71 = default, s72 = default;
+            float* bp = b;
+            long ak = 0;
+            for (int k = 0; k < kc; k++, bp += ldb, ak += aCol)
+            {
+                var b0 = Vector512.Load(bp);
+                var b1 = Vector512.Load(bp + 16);
+                var b2 = Vector512.Load(bp + 32);
+                var x = Vector512.Create(a0[ak]);
+                s00 = Fmadd(x, b0, s00); s01 = Fmadd(x, b1, s01); s02 = Fmadd(x, b2, s02);
+                x = Vector512.Create(a1[ak]);
+                s10 = Fmadd(x, b0, s10); s11 = Fmadd(x, b1, s11); s12 = Fmadd(x, b2, s12);
+                x = Vector512.Create(a2[ak]);
+                s20 = Fmadd(x, b0, s20); s21 = Fmadd(x, b1, s21); s22 = Fmadd(x, b2, s22);
+                x = Vector512.Create(a3[ak]);
+                s30 = Fmadd(x, b0, s30); s31 = Fmadd(x, b1, s31); s32 = Fmadd(x, b2, s32);
+                x = Vector512.Create(a4[ak]);
+                s40 = Fmadd(x, b0, s40); s41 = Fmadd(x, b1, s41); s42 = Fmadd(x, b2, s42);
+                x = Vector512.Create(a5[ak]);
+                s50 = Fmadd(x, b0, s50); s51 = Fmadd(x, b1, s51); s52 = Fmadd(x, b2, s52);
+                x = Vector512.Create(a6[ak]);
+                s60 = Fmadd(x, b0, s60); s61 = Fmadd(x, b1, s61); s62 = Fmadd(x, b2, s62);
+                x = Vector512.Create(a7[ak]);
+                s70 = Fmadd(x, b0, s70); s71 = Fmadd(x, b1, s71); s72 = Fmadd(x, b2, s72);
+            }
+            float* c0 = c;
+            Put(c0, s00, add); Put(c0 + 16, s01, add); Put(c0 + 32, s02, add); c0 += ldc;
+            Put(c0, s10, add); Put(c0 + 16, s11, add); Put(c0 + 32, s12, add); c0 += ldc;
+            Put(c0, s20, add); Put(c0 + 16, s21, add); Put(c0 + 32, s22, add); c0 += ldc;
+            Put(c0, s30, add); Put(c0 + 16, s31, add); Put(c0 + 32, s32, add); c0 += ldc;
+            Put(c0, s40, add); Put(c0 + 16, s41, add); Put(c0 + 32, s42, add); c0 += ldc;
+            Put(c0, s50, add); Put(c0 + 16, s51, add); Put(c0 + 32, s52, add); c0 += ldc;
+            Put(c0, s60, add); Put(c0 + 16, s61, add); Put(c0 + 32, s62, add); c0 += ldc;
+            Put(c0, s70, add); Put(c0 + 16, s71, add); Put(c0 + 32, s72, add);
+        }
+
+        private static void Tile1x48(int kc, float* a, int aCol, float* b, int ldb, float* c, bool add)
+        {
+            Vector512<float> s0 = default, s1 = default, s2 = default;
+            float* bp = b;
+            long ak = 0;
+            for (int k = 0; k < kc; k++, bp += ldb, ak += aCol)
+            {
+                var x = Vector512.Create(a[ak]);
+                s0 = Fmadd(x, Vector512.Load(bp), s0); s1 = Fmadd(x, Vector512.Load(bp + 16), s1); s2 = Fmadd(x, Vector512.Load(bp + 32), s2);
+            }
+            Put(c, s0, add); Put(c + 16, s1, add); Put(c + 32, s2, add);
+        }
+
+        private static void Tile8x16(int kc, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool add)
+        {
+            float* a0 = a, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow, a4 = a3 + aRow, a5 = a4 + aRow, a6 = a5 + aRow, a7 = a6 + aRow;
+            Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+            float* bp = b;
+            long ak = 0;
+            for (int k = 0; k < kc; k++, bp += ldb, ak += aCol)
+            {
+                var b0 = Vector512.Load(bp);
+                s0 = Fmadd(Vector512.Create(a0[ak]), b0, s0); s1 = Fmadd(Vector512.Create(a1[ak]), b0, s1);
+                s2 = Fmadd(Vector512.Create(a2[ak]), b0, s2); s3 = Fmadd(Vector512.Create(a3[ak]), b0, s3);
+                s4 = Fmadd(Vector512.Create(a4[ak]), b0, s4); s5 = Fmadd(Vector512.Create(a5[ak]), b0, s5);
+                s6 = Fmadd(Vector512.Create(a6[ak]), b0, s6); s7 = Fmadd(Vector512.Create(a7[ak]), b0, s7);
+            }
+            float* c0 = c;
+            Put(c0, s0, add); c0 += ldc; Put(c0, s1, add); c0 += ldc; Put(c0, s2, add); c0 += ldc; Put(c0, s3, add); c0 += ldc;
+            Put(c0, s4, add); c0 += ldc; Put(c0, s5, add); c0 += ldc; Put(c0, s6, add); c0 += ldc; Put(c0, s7, add);
+        }
+
+        private static void Tile1x16(int kc, float* a, int aCol, float* b, int ldb, float* c, bool add)
+        {
+            Vector512<float> s0 = default;
+            float* bp = b;
+            long ak = 0;
+            for (int k = 0; k < kc; k++, bp += ldb, ak += aCol) s0 = Fmadd(Vector512.Create(a[ak]), Vector512.Load(bp), s0);
+            Put(c, s0, add);
+        }
+    }
+}

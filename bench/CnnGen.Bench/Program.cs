@@ -111,9 +111,12 @@ static class Program
             double Gflops(Action f) => flops / Time(f, 20, 50).Median / 1e3; // Time gives µs
             double nn = Gflops(() => CnnGen.Kernels.Gemm.MultiplyNN(M, N, K, w, K, 1, col, N, c, N, false)); // y = W · col
             double plain = Gflops(() => CnnGen.Kernels.Gemm.MultiplyNNPlain(M, N, K, w, K, 1, col, N, c, N, false)); // without blocking
+            CnnGen.Kernels.Parallelism.IntraOpThreads = 2;
+            double nn2 = Gflops(() => CnnGen.Kernels.Gemm.MultiplyNN(M, N, K, w, K, 1, col, N, c, N, false));
+            CnnGen.Kernels.Parallelism.IntraOpThreads = 1;
             double nt = Gflops(() => CnnGen.Kernels.Gemm.MultiplyNT(M, K, N, dy, N, col, N, c, K, true)); // dW += dy · colᵀ
             double tn = Gflops(() => CnnGen.Kernels.Gemm.MultiplyNN(K, N, M, w, 1, K, dy, N, c, N, false)); // dcol = Wᵀ · dy
-            Console.WriteLine($"gemm M={M} N={N} K={K}: forward A·B {nn:F1} GFLOP/s (unblocked {plain:F1}), weight gradient A·Bᵀ {nt:F1}, input gradient Aᵀ·B {tn:F1} (Vector512 {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated})");
+            Console.WriteLine($"gemm M={M} N={N} K={K}: forward A·B {nn:F1} GFLOP/s (unblocked {plain:F1}, 2 threads {nn2:F1}), weight gradient A·Bᵀ {nt:F1}, input gradient Aᵀ·B {tn:F1} (Vector512 {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated})");
             System.Runtime.InteropServices.NativeMemory.AlignedFree(w);
             System.Runtime.InteropServices.NativeMemory.AlignedFree(col);
             System.Runtime.InteropServices.NativeMemory.AlignedFree(dy);

@@ -27,8 +27,30 @@ namespace CnnGen.Kernels
         internal static bool Applies(int M, int N, int K) =>
             Gemm.UseVector512 && M >= 8 && N >= 16 && K >= 16 && (long)M * N * K >= 1 << 18;
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        /// <summary>Multiply-adds below which a product stays on one thread (≈ 8 MFLOP, some 50 µs: the hand-off costs a few µs).</summary>
+        internal const long ParallelThreshold = 1L << 22;
+
         internal static void Multiply(int M, int N, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate)
+        {
+            if (Parallelism.IntraOpThreads > 1 && (long)M * N * K >= ParallelThreshold)
+            {
+                // Two halves: split the columns (at a 48-strip boundary) when B is the larger operand, so each core reads half
+                // of it; else the rows (a multiple of 8), so each reads half of the weights.
+                int n1 = N / 48 / 2 * 48, m1 = M / 16 * 8;
+                if (N >= M && n1 >= 48)
+                {
+                    if (GemmWorker.TryRunPair(M, n1, K, a, aRow, aCol, b, ldb, c, ldc, accumulate, M, N - n1, a, b + n1, c + n1)) return;
+                }
+                else if (m1 >= 8)
+                {
+                    if (GemmWorker.TryRunPair(m1, N, K, a, aRow, aCol, b, ldb, c, ldc, accumulate, M - m1, N, a + (long)m1 * aRow, b, c + (long)m1 * ldc)) return;
+                }
+            }
+            MultiplySerial(M, N, K, a, aRow, aCol, b, ldb, c, ldc, accumulate);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        internal static void MultiplySerial(int M, int N, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate)
         {
             int n = 0;
             for (; n + 48 <= N; n += 48) Strip48(M, K, a, aRow, aCol, b + n, ldb, c + n, ldc, accumulate);

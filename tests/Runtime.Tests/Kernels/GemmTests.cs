@@ -159,6 +159,50 @@ public unsafe class GemmTests
         }
     }
 
+    /// <summary>
+    /// Intra-op parallelism: with 2 threads a large product is split by columns (B larger) or rows (A larger) between the
+    /// caller and the helper thread; four threads multiplying at once (the helper taken by one, the others alone) all agree
+    /// with the reference.
+    /// </summary>
+    [Fact]
+    public void MultiplyNN_TwoIntraOpThreads_SplitsAndConcurrentCallersAreCorrect()
+    {
+        int before = Parallelism.IntraOpThreads;
+        Parallelism.IntraOpThreads = 2;
+        try
+        {
+            // column split (N ≥ M), row split (M > N), odd sizes on both
+            var shapes = new[] { (40, 1000, 150, false), (520, 49, 300, true), (17, 197, 1300, false), (64, 96, 700, true) };
+            foreach (var (M, N, K, t) in shapes)
+            {
+                Assert.True(!Gemm.UseVector512 || (long)M * N * K >= GemmBlocked.ParallelThreshold);
+                RunNN(M, N, K, t, accumulate: M % 2 == 0, padA: 1, padB: 2, padC: 3, new Rng(M + N + K));
+            }
+            var errors = new System.Collections.Concurrent.ConcurrentBag<Exception>();
+            var threads = new System.Threading.Thread[4];
+            for (int i = 0; i < threads.Length; i++)
+            {
+                int seed = i;
+                threads[i] = new System.Threading.Thread(() =>
+                {
+                    try { for (int r = 0; r < 3; r++) RunNN(48 + 8 * seed, 500 + seed, 200, seed % 2 == 1, r % 2 == 0, 0, 0, 0, new Rng(100 * seed + r)); }
+                    catch (Exception e) { errors.Add(e); }
+                });
+                threads[i].Start();
+            }
+            foreach (var th in threads) th.Join();
+            Assert.Empty(errors);
+        }
+        finally { Parallelism.IntraOpThreads = before; }
+    }
+
+    [Fact]
+    public void IntraOpThreads_OutOfRange_Throws()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => Parallelism.IntraOpThreads = 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Parallelism.IntraOpThreads = 3);
+    }
+
     [Theory]
     [MemberData(nameof(Layouts))]
     public void MultiplyNN_PaddedLeadingDimensions(bool layoutT, bool accumulate)

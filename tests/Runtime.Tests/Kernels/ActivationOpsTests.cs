@@ -32,7 +32,7 @@ public unsafe class ActivationOpsTests
     private delegate void Forward(float* x, float* y, int n, bool wide);
     private delegate void Backward(float* x, float* dy, float* dx, int n, bool wide);
 
-    public static TheoryData<string> Names() => new() { "Gelu", "GeluTanh", "Hardswish", "Hardsigmoid" };
+    public static TheoryData<string> Names() => new() { "Gelu", "GeluTanh", "Hardswish", "Hardsigmoid", "Silu" };
 
     private static (Forward F, Backward B, Func<double, double> RefF, Func<double, double, double> RefB) Of(string name) => name switch
     {
@@ -44,6 +44,8 @@ public unsafe class ActivationOpsTests
             RefActivations.Hardswish, RefActivations.HardswishBackward),
         "Hardsigmoid" => ((x, y, n, w) => ActivationOps.Hardsigmoid(x, y, n, w),
             (x, dy, dx, n, w) => ActivationOps.HardsigmoidBackward(x, dy, dx, n, w), RefActivations.Hardsigmoid, RefActivations.HardsigmoidBackward),
+        "Silu" => ((x, y, n, w) => ActivationOps.Silu(x, y, n, w), (x, dy, dx, n, w) => ActivationOps.SiluBackward(x, dy, dx, n, w),
+            RefActivations.Silu, (x, dy) => dy * RefActivations.SiluGrad(x)),
         _ => throw new ArgumentException(name),
     };
 
@@ -190,6 +192,8 @@ public unsafe class ActivationOpsTests
             ActivationOps.HardswishBackward(px, pdy, pw, n, w); ActivationOps.HardswishBackward(px, pdy, pg, n); Same("HardswishBackward");
             ActivationOps.Hardsigmoid(px, pw, n, w); ActivationOps.Hardsigmoid(px, pg, n); Same("Hardsigmoid");
             ActivationOps.HardsigmoidBackward(px, pdy, pw, n, w); ActivationOps.HardsigmoidBackward(px, pdy, pg, n); Same("HardsigmoidBackward");
+            ActivationOps.Silu(px, pw, n, w); ActivationOps.Silu(px, pg, n); Same("Silu");
+            ActivationOps.SiluBackward(px, pdy, pw, n, w); ActivationOps.SiluBackward(px, pdy, pg, n); Same("SiluBackward");
         }
     }
 
@@ -228,6 +232,12 @@ public unsafe class ActivationOpsTests
     [InlineData("GeluTanh", float.NaN, 1f, float.NaN, float.NaN)]
     [InlineData("GeluTanh", 1e19f, 1f, 1e19f, 1f)]
     [InlineData("GeluTanh", -1e19f, 1f, 0f, 0f)]
+    [InlineData("Silu", 0f, 1f, 0f, 0.5f)]
+    [InlineData("Silu", float.PositiveInfinity, 1f, float.PositiveInfinity, float.NaN)]
+    [InlineData("Silu", float.NegativeInfinity, 1f, float.NaN, float.NaN)]
+    [InlineData("Silu", float.NaN, 1f, float.NaN, float.NaN)]
+    [InlineData("Silu", 1e30f, 1f, 1e30f, 1f)]
+    [InlineData("Silu", -1e30f, 1f, -0f, 0f)]
     [InlineData("GeluTanh", 1e30f, 1f, 1e30f, 1f)]      // PyTorch float32 gives NaN (x² overflows), float64 gives 1
     [InlineData("GeluTanh", -1e30f, 1f, 0f, 0f)]        // PyTorch float32 NaN, float64 0
     public void PyTorchEdgeValues(string name, float x, float dy, float y, float dx)
@@ -304,6 +314,7 @@ public unsafe class ActivationOpsTests
             ("GeluTanh", RefActivations.GeluTanh, RefActivations.GeluTanhGrad),
             ("Hardswish", RefActivations.Hardswish, v => RefActivations.HardswishBackward(v, 1)),
             ("Hardsigmoid", RefActivations.Hardsigmoid, v => RefActivations.HardsigmoidBackward(v, 1)),
+            ("Silu", RefActivations.Silu, RefActivations.SiluGrad),
         };
         foreach (var (name, f, g) in cases)
         {

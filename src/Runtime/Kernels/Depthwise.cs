@@ -1,0 +1,111 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace CnnGen.Kernels
+{
+    /// <summary>
+    /// The depthwise convolution's forward pass (groups = channels, one KH×KW filter per channel), NCHW, streaming: per
+    /// channel plane, the input is copied once into a zero-bordered scratch plane (split into <c>strideW</c> column phases,
+    /// so that every tap of a strided convolution reads consecutive floats), then each run of 8 outputs of a row is
+    /// accumulated in a register over all taps, gets its bias and activation (the epilogue) and is stored once.
+    /// <para>Taps accumulate in row-major order (i, j) with fused multiply-adds starting from 0, then the bias is added and
+    /// the activation applied: the same operations, in the same order, as a tap-by-tap pass over the plane followed by a
+    /// bias pass and an activation pass (a tap over the zero border adds w·0). SiLU is x/(1 + e^(−x)) with the kernels'
+    /// exp, as <see cref="ActivationOps.Silu(float*, float*, int)"/>. Tests: tests/Runtime.Tests/Kernels/DepthwiseTests.cs
+    /// (a float64 reference).</para>
+    /// </summary>
+    public static unsafe class Depthwise
+    {
+        /// <summary>Epilogues: nothing, max(·, 0), x·σ(x).</summary>
+        public const int None = 0, Relu = 1, Silu = 2;
+
+        private const int V = 8;
+
+        [ThreadStatic] private static float[]? t_scratch;
+
+        /// <summary>
+        /// y[p] = act(conv(x[p], w[p mod channels]) + bias[p mod channels]) for <paramref name="planes"/> planes (samples ×
+        /// channels) of [h, width] into [oh, ow]; <paramref name="bias"/> may be null; x and y must not overlap.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void Forward(float* x, float* y, float* w, float* bias, int planes, int channels, int h, int width, int oh, int ow,
+            int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int act)
+        {
+            int owv = (ow + V - 1) / V * V;
+            // Phase rows: column c of the bordered row (c = input column + pw) sits in phase c mod sw at index c / sw.
+            int pl = Math.Max((width + 2 * pw + sw - 1) / sw, owv + (kw - 1) * dw / sw + 1);
+            pl = (pl + V - 1) / V * V;
+            int rows = Math.Max(h + 2 * ph, (oh - 1) * sh + (kh - 1) * dh + 1);
+            long need = (long)rows * sw * pl;
+            float[] buf = t_scratch is { } cached && cached.Length >= need + AlignedMemory.Slack ? cached : (t_scratch = AlignedMemory.Allocate(need));
+            int taps = kh * kw;
+            int* tapAt = stackalloc int[taps];
+            for (int i = 0; i < kh; i++)
+                for (int j = 0; j < kw; j++)
+                {
+                    int off = j * dw;
+                    tapAt[i * kw + j] = (i * dh * sw + off % sw) * pl + off / sw;
+                }
+            Vector256<float>* wv = stackalloc Vector256<float>[taps];
+            long total = (long)planes * oh * ow;
+            fixed (float* b0 = buf)
+            {
+                float* s = AlignedMemory.Align(b0);
+                new Span<float>(s, checked((int)need)).Clear(); // the border stays 0: each plane writes only the interior
+                for (int p = 0; p < planes; p++)
+                {
+                    int c = p % channels;
+                    float* xp = x + (long)p * h * width;
+                    float* yp = y + (long)p * oh * ow;
+                    for (int t = 0; t < taps; t++) wv[t] = Vector256.Create(w[(long)c * taps + t]);
+                    var vb = Vector256.Create(bias != null ? bias[c] : 0f);
+                    Fill(xp, s, h, width, ph, pw, sw, pl);
+                    for (int o = 0; o < oh; o++)
+                    {
+                        float* rowBase = s + (long)o * sh * sw * pl;
+                        float* yr = yp + o * ow;
+                        for (int q = 0; q < ow; q += V)
+                        {
+                            float* at = rowBase + q;
+                            Vector256<float> acc = Vector256<float>.Zero;
+                            for (int t = 0; t < taps; t++) acc = Vector256.FusedMultiplyAdd(Vector256.Load(at + tapAt[t]), wv[t], acc);
+                            acc = Epilogue(acc + vb, act);
+                            // A full vector past the row's end writes the next row's (or plane's) first outputs, computed later.
+                            if (q + V <= ow || (yr - y) + q + V <= total) acc.Store(yr + q);
+                            else for (int k = 0; q + k < ow; k++) yr[q + k] = acc.GetElement(k);
+                        }
+                    }
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> Epilogue(Vector256<float> v, int act) => act switch
+        {
+            Relu => Vector256.Max(v, Vector256<float>.Zero),
+            Silu => v / (Vector256.Create(1f) + ActivationMath.Exp(-v)),
+            _ => v,
+        };
+
+        /// <summary>Copies plane xp [h, width] into the bordered, phase-split scratch s (row r + ph, column c + pw).</summary>
+        private static void Fill(float* xp, float* s, int h, int width, int ph, int pw, int sw, int pl)
+        {
+            for (int r = 0; r < h; r++)
+            {
+                float* src = xp + (long)r * width;
+                float* dst = s + (long)(r + ph) * sw * pl;
+                if (sw == 1)
+                {
+                    Buffer.MemoryCopy(src, dst + pw, (long)width * 4, (long)width * 4);
+                    continue;
+                }
+                for (int c = 0; c < width; c++)
+                {
+                    int bc = c + pw;
+                    dst[bc % sw * pl + bc / sw] = src[c];
+                }
+            }
+        }
+    }
+}

@@ -76,7 +76,23 @@ namespace CnnGen.Kernels
         /// <summary>dx = dy·s·(1 + x·(1 − s)), s = σ(x), for the forward input x; dx may alias dy.</summary>
         public static void SiluBackward(float* x, float* dy, float* dx, int n) => Map2<SiluGradOp>(x, dy, dx, n, Gemm.UseVector512);
 
+        /// <summary>y[i] = SiLU(y[i] + bias): a folded convolution's bias and the SiLU after it in one pass, the same bits as the two passes.</summary>
+        public static void AddBiasSilu(float* y, float bias, int n) => AddBiasSilu(y, bias, n, Gemm.UseVector512);
+
         // ---- explicit vector width (the tests run both in one process) ----------------------------------------
+        internal static void AddBiasSilu(float* y, float bias, int n, bool wide)
+        {
+            int i = 0;
+            if (wide)
+            {
+                var b16 = Vector512.Create(bias);
+                for (; i + W <= n; i += W) SiluOp.F(Vector512.Load(y + i) + b16).Store(y + i);
+            }
+            var b8 = Vector256.Create(bias);
+            for (; i + V <= n; i += V) SiluOp.F(Vector256.Load(y + i) + b8).Store(y + i);
+            if (i < n) StoreTail(SiluOp.F(LoadTail(y + i, n - i) + b8), y + i, n - i);
+        }
+
         internal static void Silu(float* x, float* y, int n, bool wide) => Map<SiluOp>(x, y, n, wide);
         internal static void SiluBackward(float* x, float* dy, float* dx, int n, bool wide) => Map2<SiluGradOp>(x, dy, dx, n, wide);
         internal static void Gelu(float* x, float* y, int n, bool wide) => Map<GeluOp>(x, y, n, wide);

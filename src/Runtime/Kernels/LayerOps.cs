@@ -135,6 +135,13 @@ namespace CnnGen.Kernels
             for (int b = 0; b < n; b++) Ops.AddRowBiasRelu(y + (long)b * channels * hw, bias, channels, hw);
         }
 
+        /// <summary>y[b, c, ·] = SiLU(y[b, c, ·] + bias[c]): a folded convolution's bias and the SiLU after it in one pass.</summary>
+        public static void AddChannelBiasSilu(float* y, float* bias, int n, int channels, int hw)
+        {
+            for (int b = 0; b < n; b++)
+                for (int c = 0; c < channels; c++) ActivationOps.AddBiasSilu(y + ((long)b * channels + c) * hw, bias[c], hw);
+        }
+
         /// <summary>y[b, c, ·] += bias[c] for <paramref name="n"/> samples of [channels, hw] (a folded convolution's bias).</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void AddChannelBias(float* y, float* bias, int n, int channels, int hw)

@@ -303,6 +303,27 @@ public unsafe class ActivationOpsTests
         _out.WriteLine($"{name}: max |backward − central difference| = {worst:E2} over {n} points (tolerance 5e-4)");
     }
 
+    /// <summary>AddBiasSilu (a folded convolution's bias and SiLU in one pass) gives the bits of the bias add, then SiLU.</summary>
+    [Fact]
+    public void AddBiasSiluEqualsBiasThenSilu()
+    {
+        var rng = new Rng(3);
+        foreach (bool wide in Widths)
+        foreach (int n in Lengths())
+        {
+            float[] x = Inputs(n, rng);
+            float bias = rng.NextFloat() * 2 - 1;
+            var want = new float[n];
+            for (int i = 0; i < n; i++) want[i] = x[i] + bias;
+            fixed (float* pw = want) ActivationOps.Silu(pw, pw, n, wide);
+            using var yb = new GuardedBuffer(n);
+            x.CopyTo(yb.Span);
+            ActivationOps.AddBiasSilu(yb.Ptr, bias, n, wide);
+            Assert.True(yb.GuardsIntact());
+            for (int i = 0; i < n; i++) Assert.True(BitConverter.SingleToInt32Bits(want[i]) == BitConverter.SingleToInt32Bits(yb[i]), $"n={n} wide={wide} [{i}]");
+        }
+    }
+
     /// <summary>The reference's derivatives against central differences of the reference forwards, in float64 (h = 1e-5).</summary>
     [Fact]
     public void ReferenceDerivativesMatchFiniteDifferences()

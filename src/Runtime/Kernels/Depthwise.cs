@@ -100,10 +100,30 @@ namespace CnnGen.Kernels
                     Buffer.MemoryCopy(src, dst + pw, (long)width * 4, (long)width * 4);
                     continue;
                 }
-                for (int c = 0; c < width; c++)
+                if (sw == 2)
                 {
-                    int bc = c + pw;
-                    dst[bc % sw * pl + bc / sw] = src[c];
+                    // Even input columns c = 2k go to phase pw mod 2 at index k + ⌊pw/2⌋, odd ones to the other phase at k + ⌊(pw + 1)/2⌋.
+                    float* even = dst + (pw & 1) * pl + (pw >> 1), odd = dst + ((pw + 1) & 1) * pl + ((pw + 1) >> 1);
+                    int k = 0;
+                    var split = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+                    for (; 2 * k + 2 * V <= width; k += V)
+                    {
+                        var a = Vector256.Shuffle(Vector256.Load(src + 2 * k), split);
+                        var b = Vector256.Shuffle(Vector256.Load(src + 2 * k + V), split);
+                        Vector256.Create(a.GetLower(), b.GetLower()).Store(even + k);
+                        Vector256.Create(a.GetUpper(), b.GetUpper()).Store(odd + k);
+                    }
+                    for (; 2 * k < width; k++)
+                    {
+                        even[k] = src[2 * k];
+                        if (2 * k + 1 < width) odd[k] = src[2 * k + 1];
+                    }
+                    continue;
+                }
+                for (int c = 0, phase = pw % sw, at = pw / sw; c < width; c++)
+                {
+                    dst[phase * pl + at] = src[c];
+                    if (++phase == sw) { phase = 0; at++; }
                 }
             }
         }

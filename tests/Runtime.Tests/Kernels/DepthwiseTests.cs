@@ -6,7 +6,7 @@ namespace CnnGen.Runtime.Tests.Kernels;
 
 /// <summary>
 /// <see cref="Depthwise.Forward"/> against a naive float64 depthwise convolution (bias, then ReLU / SiLU in float64):
-/// 3×3, 5×5 and rectangular kernels, strides 1 and 2 (also different per axis), padding 0 to 2, dilation 2, odd plane
+/// 3×3, 5×5 and rectangular kernels, strides 1, 2 and 3 (also different per axis), padding 0 to 2, dilation 2, odd plane
 /// sizes (output widths below, at and above the vector width), several samples × channels, writes only inside y (guards).
 /// The kernel is Vector256 only, so CNNGEN_DISABLE_VECTOR512 does not change its results.
 /// </summary>
@@ -26,6 +26,9 @@ public unsafe class DepthwiseTests
         new[] { 3, 5, 5, 5, 5, 1, 1, 2, 2, 1, 1 },
         new[] { 1, 40, 37, 3, 3, 2, 2, 1, 1, 2, 1 },
         new[] { 2, 6, 6, 1, 1, 1, 1, 0, 0, 1, 1 },
+        new[] { 2, 33, 35, 3, 3, 2, 2, 0, 0, 1, 1 },
+        new[] { 1, 12, 26, 3, 3, 3, 3, 1, 1, 1, 1 },
+        new[] { 1, 56, 56, 5, 5, 2, 2, 2, 2, 1, 1 },
     };
 
     private static int Out(int size, int k, int s, int pad, int dil) => (size + 2 * pad - dil * (k - 1) - 1) / s + 1;

@@ -24,8 +24,28 @@ static class Big
                 "cifar" => new CnnGen.Samples.ResNet.CifarResNet(1),
                 "resnet18" => new CnnGen.Samples.ResNet.ResNet18(1),
                 "effb0" => new CnnGen.Samples.EfficientNet.EfficientNetB0(1),
+                "mbconv" => new CnnGen.Samples.ResNet.MBConvNet(1), // the MBConv sample (1×28×28): its own initial weights, no PyTorch check
                 _ => throw new ArgumentException(name),
             };
+            if (name == "mbconv")
+            {
+                if (profile) { Profile(model, name, seconds); continue; }
+                Console.WriteLine($"\n== CnnGen {name}: {model.ParameterCount:N0} parameters (initial weights; not checked against PyTorch) ==");
+                var rm = new Dictionary<string, object>();
+                foreach (int batch in new[] { 1, 8 })
+                {
+                    var xm = Rand(batch * model.InputSize);
+                    var ym = new float[batch * model.OutputSize];
+                    var tm = Timing.Reps(() => model.Forward(xm, ym, batch), reps, seconds, 3);
+                    rm[$"infer_b{batch}_1t"] = tm;
+                    Console.WriteLine($"  CnnGen {name} inference b{batch} 1t: min {tm.min_us:F0} µs, median {tm.median_us:F0} µs");
+                }
+                var tt = Train(model, 32, 1, reps, seconds);
+                rm["train_b32_1t"] = tt;
+                Console.WriteLine($"  CnnGen {name} training b32 1t: min {tt.min_us / 1e3:F1} ms, median {tt.median_us / 1e3:F1} ms");
+                Save(dir, name, rm);
+                continue;
+            }
             model.LoadWeights(Path.Combine(dir, name + ".weights.safetensors"));
             var check = SafeTensors.Read(Path.Combine(dir, name + ".check.safetensors"));
             float[] cx = check["x"].Data, cy = check["y"].Data;

@@ -28,14 +28,20 @@ namespace CnnGen.Kernels
         /// y[p] = act(conv(x[p], w[p mod channels]) + bias[p mod channels]) for <paramref name="planes"/> planes (samples ×
         /// channels) of [h, width] into [oh, ow]; <paramref name="bias"/> may be null; x and y must not overlap.
         /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void Forward(float* x, float* y, float* w, float* bias, int planes, int channels, int h, int width, int oh, int ow,
-            int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int act)
+            int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int act) =>
+            Forward(x, y, w, bias, planes, channels, h, width, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, act, Gemm.UseVector512);
+
+        /// <summary>As above, Vector512 runs of 16 outputs when <paramref name="wide"/> (the same bits: lane-wise identical math).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        internal static void Forward(float* x, float* y, float* w, float* bias, int planes, int channels, int h, int width, int oh, int ow,
+            int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int act, bool wide)
         {
-            int owv = (ow + V - 1) / V * V;
+            int vw = wide ? 2 * V : V;
+            int owv = (ow + vw - 1) / vw * vw;
             // Phase rows: column c of the bordered row (c = input column + pw) sits in phase c mod sw at index c / sw.
             int pl = Math.Max((width + 2 * pw + sw - 1) / sw, owv + (kw - 1) * dw / sw + 1);
-            pl = (pl + V - 1) / V * V;
+            pl = (pl + vw - 1) / vw * vw;
             int rows = Math.Max(h + 2 * ph, (oh - 1) * sh + (kh - 1) * dh + 1);
             long need = (long)rows * sw * pl;
             float[] buf = t_scratch is { } cached && cached.Length >= need + AlignedMemory.Slack ? cached : (t_scratch = AlignedMemory.Allocate(need));
@@ -48,6 +54,7 @@ namespace CnnGen.Kernels
                     tapAt[i * kw + j] = (i * dh * sw + off % sw) * pl + off / sw;
                 }
             Vector256<float>* wv = stackalloc Vector256<float>[taps];
+            Vector512<float>* wv16 = stackalloc Vector512<float>[wide ? taps : 0];
             long total = (long)planes * oh * ow;
             fixed (float* b0 = buf)
             {
@@ -61,6 +68,12 @@ namespace CnnGen.Kernels
                     for (int t = 0; t < taps; t++) wv[t] = Vector256.Create(w[(long)c * taps + t]);
                     var vb = Vector256.Create(bias != null ? bias[c] : 0f);
                     Fill(xp, s, h, width, ph, pw, sw, pl);
+                    if (wide)
+                    {
+                        for (int t = 0; t < taps; t++) wv16[t] = Vector512.Create(w[(long)c * taps + t]);
+                        Rows512(s, yp, y, total, tapAt, wv16, taps, oh, ow, sh * sw * pl, Vector512.Create(bias != null ? bias[c] : 0f), act);
+                        continue;
+                    }
                     for (int o = 0; o < oh; o++)
                     {
                         float* rowBase = s + (long)o * sh * sw * pl;
@@ -76,6 +89,30 @@ namespace CnnGen.Kernels
                             else for (int k = 0; q + k < ow; k++) yr[q + k] = acc.GetElement(k);
                         }
                     }
+                }
+            }
+        }
+
+        /// <summary>One plane's output rows in runs of 16 (Vector512); <paramref name="rowStep"/> floats of scratch per output row.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Rows512(float* s, float* yp, float* y, long total, int* tapAt, Vector512<float>* wv, int taps, int oh, int ow,
+            int rowStep, Vector512<float> vb, int act)
+        {
+            const int W = 2 * V;
+            for (int o = 0; o < oh; o++)
+            {
+                float* rowBase = s + (long)o * rowStep;
+                float* yr = yp + o * ow;
+                for (int q = 0; q < ow; q += W)
+                {
+                    float* at = rowBase + q;
+                    Vector512<float> acc = Vector512<float>.Zero;
+                    for (int t = 0; t < taps; t++) acc = Vector512.FusedMultiplyAdd(Vector512.Load(at + tapAt[t]), wv[t], acc);
+                    acc += vb;
+                    if (act == Relu) acc = Vector512.Max(acc, Vector512<float>.Zero);
+                    else if (act == Silu) acc /= Vector512.Create(1f) + ActivationMath.Exp(-acc);
+                    if (q + W <= ow || (yr - y) + q + W <= total) acc.Store(yr + q);
+                    else for (int k = 0; q + k < ow; k++) yr[q + k] = acc.GetElement(k);
                 }
             }
         }

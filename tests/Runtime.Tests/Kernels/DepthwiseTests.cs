@@ -8,7 +8,8 @@ namespace CnnGen.Runtime.Tests.Kernels;
 /// <see cref="Depthwise.Forward"/> against a naive float64 depthwise convolution (bias, then ReLU / SiLU in float64):
 /// 3×3, 5×5 and rectangular kernels, strides 1, 2 and 3 (also different per axis), padding 0 to 2, dilation 2, odd plane
 /// sizes (output widths below, at and above the vector width), several samples × channels, writes only inside y (guards).
-/// The kernel is Vector256 only, so CNNGEN_DISABLE_VECTOR512 does not change its results.
+/// Both widths (Vector256, and Vector512 where accelerated; CNNGEN_DISABLE_VECTOR512 picks the former in production) are
+/// checked against the reference and against each other, bit for bit.
 /// </summary>
 public unsafe class DepthwiseTests
 {
@@ -40,6 +41,7 @@ public unsafe class DepthwiseTests
         int channels = g[0], h = g[1], w = g[2], kh = g[3], kw = g[4], sh = g[5], sw = g[6], ph = g[7], pw = g[8], dh = g[9], dw = g[10];
         int oh = Out(h, kh, sh, ph, dh), ow = Out(w, kw, sw, pw, dw);
         var rng = new Rng(channels * 1000 + h * 31 + w * 7 + kh + sw);
+        bool[] widths = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? new[] { false, true } : new[] { false };
         foreach (int n in new[] { 1, 2 })
         foreach (int act in new[] { Depthwise.None, Depthwise.Relu, Depthwise.Silu })
         foreach (bool withBias in new[] { false, true })
@@ -52,9 +54,15 @@ public unsafe class DepthwiseTests
             for (int i = 0; i < wt.Length; i++) wt[i] = rng.NextFloat() * 2 - 1;
             for (int i = 0; i < b.Length; i++) b[i] = rng.NextFloat() - 0.5f;
             using var yb = new GuardedBuffer(planes * oh * ow);
-            fixed (float* px = x, pw0 = wt, pb = b)
-                Depthwise.Forward(px, yb.Ptr, pw0, withBias ? pb : null, planes, channels, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, act);
-            Assert.True(yb.GuardsIntact(), "wrote outside y");
+            float[]? narrow = null;
+            foreach (bool wide in widths)
+            {
+                fixed (float* px = x, pw0 = wt, pb = b)
+                    Depthwise.Forward(px, yb.Ptr, pw0, withBias ? pb : null, planes, channels, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, act, wide);
+                Assert.True(yb.GuardsIntact(), $"wrote outside y (wide={wide})");
+                if (narrow is null) narrow = yb.Span.ToArray();
+                else for (int i = 0; i < narrow.Length; i++) Assert.True(BitConverter.SingleToInt32Bits(narrow[i]) == BitConverter.SingleToInt32Bits(yb[i]), $"Vector512 differs at {i}");
+            }
             for (int p = 0; p < planes; p++)
             {
                 int c = p % channels;

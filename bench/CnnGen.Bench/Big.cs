@@ -15,7 +15,7 @@ using CnnGen.Optim;
 
 static class Big
 {
-    public static int Run(string[] names, string dir, int reps, double seconds)
+    public static int Run(string[] names, string dir, int reps, double seconds, bool profile = false)
     {
         foreach (string name in names)
         {
@@ -24,8 +24,28 @@ static class Big
                 "cifar" => new CnnGen.Samples.ResNet.CifarResNet(1),
                 "resnet18" => new CnnGen.Samples.ResNet.ResNet18(1),
                 "effb0" => new CnnGen.Samples.EfficientNet.EfficientNetB0(1),
+                "mbconv" => new CnnGen.Samples.ResNet.MBConvNet(1), // the MBConv sample (1×28×28): its own initial weights, no PyTorch check
                 _ => throw new ArgumentException(name),
             };
+            if (name == "mbconv")
+            {
+                if (profile) { Profile(model, name, seconds); continue; }
+                Console.WriteLine($"\n== CnnGen {name}: {model.ParameterCount:N0} parameters (initial weights; not checked against PyTorch) ==");
+                var rm = new Dictionary<string, object>();
+                foreach (int batch in new[] { 1, 8 })
+                {
+                    var xm = Rand(batch * model.InputSize);
+                    var ym = new float[batch * model.OutputSize];
+                    var tm = Timing.Reps(() => model.Forward(xm, ym, batch), reps, seconds, 3);
+                    rm[$"infer_b{batch}_1t"] = tm;
+                    Console.WriteLine($"  CnnGen {name} inference b{batch} 1t: min {tm.min_us:F0} µs, median {tm.median_us:F0} µs");
+                }
+                var tt = Train(model, 32, 1, reps, seconds);
+                rm["train_b32_1t"] = tt;
+                Console.WriteLine($"  CnnGen {name} training b32 1t: min {tt.min_us / 1e3:F1} ms, median {tt.median_us / 1e3:F1} ms");
+                Save(dir, name, rm);
+                continue;
+            }
             model.LoadWeights(Path.Combine(dir, name + ".weights.safetensors"));
             var check = SafeTensors.Read(Path.Combine(dir, name + ".check.safetensors"));
             float[] cx = check["x"].Data, cy = check["y"].Data;
@@ -35,6 +55,7 @@ static class Big
             Console.WriteLine($"\n== CnnGen {name}: {model.ParameterCount:N0} parameters; max |CnnGen - PyTorch| over 2x{model.OutputSize} logits = {maxDiff:E2} ==");
             var r = new Dictionary<string, object> { ["max_abs_diff_vs_torch"] = maxDiff };
             if (!(maxDiff <= 1e-3)) { Console.WriteLine("  MISMATCH > 1e-3: not timed"); r["error"] = "mismatch"; Save(dir, name, r); continue; }
+            if (profile) { Profile(model, name, seconds); continue; }
             foreach (int threads in new[] { 1, 2 })
                 foreach (int batch in new[] { 1, 8 })
                 {
@@ -66,6 +87,49 @@ static class Big
             Save(dir, name, r);
         }
         return 0;
+    }
+
+    /// <summary>
+    /// Where a batch-1 forward pass spends its time, per layer kind (depthwise and dense convolutions apart) and the slowest
+    /// layers: the per-layer ticks of ForwardTrain (training mode: batch norm normalizes with batch statistics instead of
+    /// being folded, otherwise the inference kernels), 1 thread. --big effb0 --profile
+    /// </summary>
+    static void Profile(ICnnModel model, string name, double seconds)
+    {
+        var x = Rand(model.InputSize);
+        var y = new float[model.OutputSize];
+        var ws = model.CreateWorkspace(1);
+        for (int i = 0; i < 5; i++) model.ForwardTrain(ws, x, y, 1);
+        int layers = model.LayerNames.Length;
+        ws.ForwardTicks = new long[layers];
+        int iters = 0;
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed.TotalSeconds < Math.Max(seconds, 1) || iters < 5) { model.ForwardTrain(ws, x, y, 1); iters++; }
+        double toMs = 1e3 / Stopwatch.Frequency / iters;
+        // Conv weights [out, in/groups, kh, kw] in layer order: in/groups = 1 with a kernel over 1×1 is depthwise.
+        var convShapes = model.ParameterSlots.Where(s => s.Key.EndsWith(".weight") && s.Shape.Length == 4).Select(s => s.Shape).ToList();
+        var byKind = new Dictionary<string, (double Ms, int Count)>();
+        var rows = new List<(string Layer, double Ms)>();
+        int conv = 0;
+        for (int i = 0; i < layers; i++)
+        {
+            string layer = model.LayerNames[i];
+            string kind = layer.Split('-')[0];
+            if (kind == "Conv2d" && conv < convShapes.Count)
+            {
+                int[] s = convShapes[conv++];
+                kind = s[1] == 1 && s[2] > 1 ? $"Conv2d depthwise" : s[2] == 1 ? "Conv2d 1x1" : "Conv2d dense kxk";
+            }
+            double ms = ws.ForwardTicks[i] * toMs;
+            byKind[kind] = byKind.TryGetValue(kind, out var v) ? (v.Ms + ms, v.Count + 1) : (ms, 1);
+            rows.Add((layer, ms));
+        }
+        double total = rows.Sum(r => r.Ms);
+        Console.WriteLine($"  {name} batch-1 forward (training mode), {iters} passes: {total:F2} ms per image; by kind:");
+        foreach (var (kind, (ms, count)) in byKind.OrderByDescending(k => k.Value.Ms))
+            Console.WriteLine($"    {kind,-20} {count,4} layers {ms,8:F2} ms {100 * ms / total,5:F1}%");
+        Console.WriteLine("  slowest layers:");
+        foreach (var (layer, ms) in rows.OrderByDescending(r => r.Ms).Take(12)) Console.WriteLine($"    {layer,-24} {ms,8:F3} ms");
     }
 
     static void Save(string dir, string name, Dictionary<string, object> r) =>

@@ -34,7 +34,7 @@ static class Program
         if (Array.IndexOf(args, "--gemm") >= 0) return GemmBench(Arg(args, "--gemm", "64,608,288"));
         if (Array.IndexOf(args, "--big") >= 0)
             return Big.Run(Arg(args, "--big", "cifar,resnet18,effb0").Split(','), Arg(args, "--dir", Path.Combine("bench", "results", "big")),
-                int.Parse(Arg(args, "--reps", "3")), s_seconds);
+                int.Parse(Arg(args, "--reps", "3")), s_seconds, args.Contains("--profile"));
         if (!args.Contains("--no-wait")) WaitIdle();
         var results = new Dictionary<string, object>();
         foreach (var name in names)

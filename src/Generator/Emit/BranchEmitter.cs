@@ -105,7 +105,7 @@ namespace CnnGen.Generator.Emit
                 if (NoCode(k) || SkippedInInference(k) || folds.IsFoldedBatchNorm(i) || relus.IsFusedRelu(i)) continue;
                 string next = Kernels.LayerTable.Of(k).InPlace && Writable(cur) ? cur : Free(cur);
                 string pre = LayerEmitter.MethodPrefix(l);
-                if (folds.IsFoldedConv(i, out var pair)) body.AddRange(BatchNormFold.ConvCall(m, plan, pair, cur, next, relus.AppliesRelu(i)));
+                if (folds.IsFoldedConv(i, out var pair)) body.AddRange(BatchNormFold.ConvCall(m, plan, pair, cur, next, relus.Epilogue(i)));
                 else if (k == LayerKind.BatchNorm2d) body.Add($"{pre}_Inference({cur}, {next}, p, rb + {plan.BufferSlot[i]}, n);");
                 else body.Add($"{pre}_Forward({cur}, {next}, p, col, null, null, n, false, null);");
                 cur = next;

@@ -69,7 +69,32 @@ namespace CnnGen.Kernels
         public static void HardsigmoidBackward(float* x, float* dy, float* dx, int n) =>
             Map2<HardsigmoidGradOp>(x, dy, dx, n, Gemm.UseVector512);
 
+        // ---- SiLU ---------------------------------------------------------------------------------------------
+        /// <summary>y = x·σ(x) = x/(1 + e^(−x)), as PyTorch's <c>nn.SiLU()</c>; x and y may alias.</summary>
+        public static void Silu(float* x, float* y, int n) => Map<SiluOp>(x, y, n, Gemm.UseVector512);
+
+        /// <summary>dx = dy·s·(1 + x·(1 − s)), s = σ(x), for the forward input x; dx may alias dy.</summary>
+        public static void SiluBackward(float* x, float* dy, float* dx, int n) => Map2<SiluGradOp>(x, dy, dx, n, Gemm.UseVector512);
+
+        /// <summary>y[i] = SiLU(y[i] + bias): a folded convolution's bias and the SiLU after it in one pass, the same bits as the two passes.</summary>
+        public static void AddBiasSilu(float* y, float bias, int n) => AddBiasSilu(y, bias, n, Gemm.UseVector512);
+
         // ---- explicit vector width (the tests run both in one process) ----------------------------------------
+        internal static void AddBiasSilu(float* y, float bias, int n, bool wide)
+        {
+            int i = 0;
+            if (wide)
+            {
+                var b16 = Vector512.Create(bias);
+                for (; i + W <= n; i += W) SiluOp.F(Vector512.Load(y + i) + b16).Store(y + i);
+            }
+            var b8 = Vector256.Create(bias);
+            for (; i + V <= n; i += V) SiluOp.F(Vector256.Load(y + i) + b8).Store(y + i);
+            if (i < n) StoreTail(SiluOp.F(LoadTail(y + i, n - i) + b8), y + i, n - i);
+        }
+
+        internal static void Silu(float* x, float* y, int n, bool wide) => Map<SiluOp>(x, y, n, wide);
+        internal static void SiluBackward(float* x, float* dy, float* dx, int n, bool wide) => Map2<SiluGradOp>(x, dy, dx, n, wide);
         internal static void Gelu(float* x, float* y, int n, bool wide) => Map<GeluOp>(x, y, n, wide);
         internal static void GeluBackward(float* x, float* dy, float* dx, int n, bool wide) => Map2<GeluGradOp>(x, dy, dx, n, wide);
         internal static void GeluTanh(float* x, float* y, int n, bool wide) => Map<GeluTanhOp>(x, y, n, wide);
@@ -244,6 +269,28 @@ namespace CnnGen.Kernels
             {
                 Vector512<float> inside = Vector512.GreaterThan(x, Vector512.Create(-3f)) & Vector512.LessThan(x, Vector512.Create(3f));
                 return Vector512.ConditionalSelect(inside, dy * Vector512.Create(1f / 6f), Vector512<float>.Zero);
+            }
+        }
+
+        // x/(1 + e^(−x)): e^(−x) overflows to ∞ for x < −88.7, giving −0 (and NaN at x = −∞: ∞/∞), as the scalar form.
+        private struct SiluOp : IUnary
+        {
+            public static Vector256<float> F(Vector256<float> x) => x / (Vector256.Create(1f) + ActivationMath.Exp(-x));
+            public static Vector512<float> F(Vector512<float> x) => x / (Vector512.Create(1f) + ActivationMath.Exp(-x));
+        }
+
+        private struct SiluGradOp : IBinary
+        {
+            public static Vector256<float> F(Vector256<float> x, Vector256<float> dy)
+            {
+                Vector256<float> one = Vector256.Create(1f), s = one / (one + ActivationMath.Exp(-x));
+                return dy * s * Vector256.FusedMultiplyAdd(x, one - s, one);
+            }
+
+            public static Vector512<float> F(Vector512<float> x, Vector512<float> dy)
+            {
+                Vector512<float> one = Vector512.Create(1f), s = one / (one + ActivationMath.Exp(-x));
+                return dy * s * Vector512.FusedMultiplyAdd(x, one - s, one);
             }
         }
 

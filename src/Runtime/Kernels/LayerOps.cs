@@ -50,26 +50,11 @@ namespace CnnGen.Kernels
             for (int i = 0; i < n; i++) dx[i] = y[i] > 0f && y[i] < 6f ? dy[i] : 0f;
         }
 
-        /// <summary>y = x·sigmoid(x); x and y may alias.</summary>
-        public static void Silu(float* x, float* y, int n)
-        {
-            for (int i = 0; i < n; i++)
-            {
-                float v = x[i];
-                y[i] = v / (1f + MathF.Exp(-v));
-            }
-        }
+        /// <summary>y = x·sigmoid(x); x and y may alias. Vectorized: <see cref="ActivationOps.Silu(float*, float*, int)"/>.</summary>
+        public static void Silu(float* x, float* y, int n) => ActivationOps.Silu(x, y, n);
 
-        /// <summary>dx = dy·s·(1 + x·(1 − s)), s = sigmoid(x).</summary>
-        public static void SiluBackward(float* x, float* dy, float* dx, int n)
-        {
-            for (int i = 0; i < n; i++)
-            {
-                float v = x[i];
-                float s = 1f / (1f + MathF.Exp(-v));
-                dx[i] = dy[i] * s * (1f + v * (1f - s));
-            }
-        }
+        /// <summary>dx = dy·s·(1 + x·(1 − s)), s = sigmoid(x); dx may alias dy. Vectorized: <see cref="ActivationOps.SiluBackward(float*, float*, float*, int)"/>.</summary>
+        public static void SiluBackward(float* x, float* dy, float* dx, int n) => ActivationOps.SiluBackward(x, dy, dx, n);
 
         // ---- global average pooling ---------------------------------------------------------------------
         /// <summary>y[p] = mean of plane p of x, for <paramref name="planes"/> planes of <paramref name="hw"/> floats.</summary>
@@ -148,6 +133,13 @@ namespace CnnGen.Kernels
         public static void AddChannelBiasRelu(float* y, float* bias, int n, int channels, int hw)
         {
             for (int b = 0; b < n; b++) Ops.AddRowBiasRelu(y + (long)b * channels * hw, bias, channels, hw);
+        }
+
+        /// <summary>y[b, c, ·] = SiLU(y[b, c, ·] + bias[c]): a folded convolution's bias and the SiLU after it in one pass.</summary>
+        public static void AddChannelBiasSilu(float* y, float* bias, int n, int channels, int hw)
+        {
+            for (int b = 0; b < n; b++)
+                for (int c = 0; c < channels; c++) ActivationOps.AddBiasSilu(y + ((long)b * channels + c) * hw, bias[c], hw);
         }
 
         /// <summary>y[b, c, ·] += bias[c] for <paramref name="n"/> samples of [channels, hw] (a folded convolution's bias).</summary>

@@ -811,110 +811,16 @@ namespace T
         }
 
         // ---- Conv2d-4: x [n, 16, 32, 32] -> y [n, 16, 32, 32]; kernel 3×3, stride (1, 1), padding (1, 1), dilation (1, 1), groups 16; weight [16, 1, 3, 3] at p[464], bias [16] at p[608] ----
-        // Depthwise (groups = channels): each channel is convolved with its own filter, tap by tap over the
-        // output rows each tap reaches (ranges resolved at compile time, padding never read).
+        // Depthwise (groups = channels): each channel is convolved with its own filter by the streaming runtime kernel
+        // (all taps of 8 outputs in a register, bias and activation applied in the store); _Run takes the weights, the
+        // bias (or null) and the epilogue (0 none, 1 ReLU, 2 SiLU): inference passes the folded W', b' and the fused activation.
+        private static void Conv2d_4_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws) => Conv2d_4_Run(x, y,
+            p + 464, p + 608, n, 0);
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2d_4_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
-        {
-            for (int bc = 0; bc < n * 16; bc++)
-            {
-                int c = bc % 16;
-                float* xc = x + bc * 1024;
-                float* yc = y + bc * 1024;
-                float* wc = p + 464 + c * 9;
-                new global::System.Span<float>(yc, 1024).Fill(p[608 + c]);
-                // tap (0, 0): output rows [1, 32), columns [1, 32)
-                {
-                    float wt = wc[0];
-                    for (int oh = 1; oh < 32; oh++)
-                    {
-                        float* src = xc + (oh * 1 + -1) * 32 + 0;
-                        float* dst = yc + oh * 32 + 1;
-                        global::CnnGen.Kernels.LayerOps.Axpy(dst, src, wt, 31);
-                    }
-                }
-                // tap (0, 1): output rows [1, 32), columns [0, 32)
-                {
-                    float wt = wc[1];
-                    for (int oh = 1; oh < 32; oh++)
-                    {
-                        float* src = xc + (oh * 1 + -1) * 32 + 0;
-                        float* dst = yc + oh * 32 + 0;
-                        global::CnnGen.Kernels.LayerOps.Axpy(dst, src, wt, 32);
-                    }
-                }
-                // tap (0, 2): output rows [1, 32), columns [0, 31)
-                {
-                    float wt = wc[2];
-                    for (int oh = 1; oh < 32; oh++)
-                    {
-                        float* src = xc + (oh * 1 + -1) * 32 + 1;
-                        float* dst = yc + oh * 32 + 0;
-                        global::CnnGen.Kernels.LayerOps.Axpy(dst, src, wt, 31);
-                    }
-                }
-                // tap (1, 0): output rows [0, 32), columns [1, 32)
-                {
-                    float wt = wc[3];
-                    for (int oh = 0; oh < 32; oh++)
-                    {
-                        float* src = xc + (oh * 1 + 0) * 32 + 0;
-                        float* dst = yc + oh * 32 + 1;
-                        global::CnnGen.Kernels.LayerOps.Axpy(dst, src, wt, 31);
-                    }
-                }
-                // tap (1, 1): output rows [0, 32), columns [0, 32)
-                {
-                    float wt = wc[4];
-                    for (int oh = 0; oh < 32; oh++)
-                    {
-                        float* src = xc + (oh * 1 + 0) * 32 + 0;
-                        float* dst = yc + oh * 32 + 0;
-                        global::CnnGen.Kernels.LayerOps.Axpy(dst, src, wt, 32);
-                    }
-                }
-                // tap (1, 2): output rows [0, 32), columns [0, 31)
-                {
-                    float wt = wc[5];
-                    for (int oh = 0; oh < 32; oh++)
-                    {
-                        float* src = xc + (oh * 1 + 0) * 32 + 1;
-                        float* dst = yc + oh * 32 + 0;
-                        global::CnnGen.Kernels.LayerOps.Axpy(dst, src, wt, 31);
-                    }
-                }
-                // tap (2, 0): output rows [0, 31), columns [1, 32)
-                {
-                    float wt = wc[6];
-                    for (int oh = 0; oh < 31; oh++)
-                    {
-                        float* src = xc + (oh * 1 + 1) * 32 + 0;
-                        float* dst = yc + oh * 32 + 1;
-                        global::CnnGen.Kernels.LayerOps.Axpy(dst, src, wt, 31);
-                    }
-                }
-                // tap (2, 1): output rows [0, 31), columns [0, 32)
-                {
-                    float wt = wc[7];
-                    for (int oh = 0; oh < 31; oh++)
-                    {
-                        float* src = xc + (oh * 1 + 1) * 32 + 0;
-                        float* dst = yc + oh * 32 + 0;
-                        global::CnnGen.Kernels.LayerOps.Axpy(dst, src, wt, 32);
-                    }
-                }
-                // tap (2, 2): output rows [0, 31), columns [0, 31)
-                {
-                    float wt = wc[8];
-                    for (int oh = 0; oh < 31; oh++)
-                    {
-                        float* src = xc + (oh * 1 + 1) * 32 + 1;
-                        float* dst = yc + oh * 32 + 0;
-                        global::CnnGen.Kernels.LayerOps.Axpy(dst, src, wt, 31);
-                    }
-                }
-            }
-        }
+        private static void Conv2d_4_Run(float* x, float* y, float* w, float* b, int n, int act) =>
+            global::CnnGen.Kernels.Depthwise.Forward(x, y, w, b, n * 16, 16, 32, 32, 32, 32, 3, 3,
+                1, 1, 1, 1, 1, 1, act);
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_4_Backward(float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx)

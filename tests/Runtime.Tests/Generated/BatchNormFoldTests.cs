@@ -71,6 +71,32 @@ public partial class FoldReluBody { }
 [Conv2d(4, 3, 1, Name = "head")]
 public partial class FoldRelu { }
 
+// FoldSilu (branches): the epilogues of src/Generator/Emit/Plan/ReluFusion.cs beyond ReLU: a 1×1 conv + BN + SiLU (bias and
+// SiLU in one pass: LayerOps.AddChannelBiasSilu), depthwise convs + BN + SiLU / ReLU, one with a declared bias (folded
+// bias and activation in the depthwise kernel's store: Depthwise.Forward), a stride-2 depthwise conv + BN + SiLU; odd sizes.
+[Block]
+[Conv2d(4, 8, 1, Bias = false, Name = "expand")]
+[BatchNorm2d(8, Name = "expand_bn")]
+[SiLU]
+[Conv2d(8, 8, 3, Padding = 1, Groups = 8, Name = "dw3")]
+[BatchNorm2d(8, Name = "dw3_bn")]
+[SiLU]
+[Conv2d(8, 8, 5, Padding = 2, Groups = 8, Bias = false, Name = "dw5")]
+[BatchNorm2d(8, Name = "dw5_bn")]
+[ReLU]
+[Conv2d(8, 4, 1, Bias = false, Name = "project")]
+[BatchNorm2d(4, Name = "project_bn")]
+public partial class FoldSiluBody { }
+
+[Model]
+[Input(4, 9, 11)]
+[Residual(typeof(FoldSiluBody), Name = "block")]
+[Conv2d(4, 4, 3, Stride = 2, Padding = 1, Groups = 4, Bias = false, Name = "down")]
+[BatchNorm2d(4, Name = "down_bn")]
+[SiLU]
+[Conv2d(4, 3, 1, Name = "head")]
+public partial class FoldSilu { }
+
 /// <summary>
 /// Inference with batch norm folded into the preceding convolution (W' = W·γ/√(var + eps), b' = (b − mean)·γ/√(var + eps) + β)
 /// against the unfolded computation — convolution, then batch norm with the running statistics — in a naive float64
@@ -125,6 +151,7 @@ public class BatchNormFoldTests
         }
 
         public static RefTensor Relu(RefTensor x) => RefLayers.ReluForward(x);
+        public static RefTensor Silu(RefTensor x) => new(x.Shape, x.Data.Select(v => v / (1 + Math.Exp(-v))).ToArray());
         public static RefTensor Relu6(RefTensor x) => new(x.Shape, x.Data.Select(v => Math.Min(Math.Max(v, 0), 6)).ToArray());
         public static RefTensor Add(RefTensor a, RefTensor b) => new(a.Shape, a.Data.Zip(b.Data, (u, v) => u + v).ToArray());
 
@@ -166,6 +193,19 @@ public class BatchNormFoldTests
         var body = Ref.Relu(r.BatchNorm(r.Conv(x, "block.conv1", Conv2dLayer.Square(4, 4, 3, padding: 1, bias: false)), "block.bn1"));
         body = r.BatchNorm(r.Conv(body, "block.conv2", Conv2dLayer.Square(4, 4, 3, padding: 1, bias: false)), "block.bn2");
         x = Ref.Relu(Ref.Add(body, x));
+        return r.Conv(x, "head", Conv2dLayer.Square(4, 3, 1));
+    }
+
+    private static RefTensor ReferenceFoldSilu(ICnnModel m, float[] input, int n)
+    {
+        var r = new Ref(m);
+        var x = Input(input, n, 4, 9, 11);
+        var body = Ref.Silu(r.BatchNorm(r.Conv(x, "block.expand", Conv2dLayer.Square(4, 8, 1, bias: false)), "block.expand_bn"));
+        body = Ref.Silu(r.BatchNorm(r.Conv(body, "block.dw3", Conv2dLayer.Square(8, 8, 3, padding: 1, groups: 8)), "block.dw3_bn"));
+        body = Ref.Relu(r.BatchNorm(r.Conv(body, "block.dw5", Conv2dLayer.Square(8, 8, 5, padding: 2, groups: 8, bias: false)), "block.dw5_bn"));
+        body = r.BatchNorm(r.Conv(body, "block.project", Conv2dLayer.Square(8, 4, 1, bias: false)), "block.project_bn");
+        x = Ref.Add(body, x);
+        x = Ref.Silu(r.BatchNorm(r.Conv(x, "down", Conv2dLayer.Square(4, 4, 3, stride: 2, padding: 1, groups: 4, bias: false)), "down_bn"));
         return r.Conv(x, "head", Conv2dLayer.Square(4, 3, 1));
     }
 
@@ -239,6 +279,7 @@ public class BatchNormFoldTests
         { "FoldNet", 1 }, { "FoldNet", 5 }, { "FoldNet", 70 },
         { "FoldSeq", 1 }, { "FoldSeq", 5 }, { "FoldSeq", 70 },
         { "FoldRelu", 1 }, { "FoldRelu", 5 },
+        { "FoldSilu", 1 }, { "FoldSilu", 5 },
     };
 
     private static (ICnnModel Model, Func<ICnnModel, float[], int, RefTensor> Reference) Create(string name) => name switch
@@ -246,6 +287,7 @@ public class BatchNormFoldTests
         "FoldNet" => (new FoldNet(seed: 3), ReferenceFoldNet),
         "FoldSeq" => (new FoldSeq(seed: 4), ReferenceFoldSeq),
         "FoldRelu" => (new FoldRelu(seed: 5), ReferenceFoldRelu),
+        "FoldSilu" => (new FoldSilu(seed: 6), ReferenceFoldSilu),
         _ => throw new ArgumentException(name),
     };
 

@@ -32,7 +32,7 @@ public unsafe class ActivationOpsTests
     private delegate void Forward(float* x, float* y, int n, bool wide);
     private delegate void Backward(float* x, float* dy, float* dx, int n, bool wide);
 
-    public static TheoryData<string> Names() => new() { "Gelu", "GeluTanh", "Hardswish", "Hardsigmoid" };
+    public static TheoryData<string> Names() => new() { "Gelu", "GeluTanh", "Hardswish", "Hardsigmoid", "Silu" };
 
     private static (Forward F, Backward B, Func<double, double> RefF, Func<double, double, double> RefB) Of(string name) => name switch
     {
@@ -44,6 +44,8 @@ public unsafe class ActivationOpsTests
             RefActivations.Hardswish, RefActivations.HardswishBackward),
         "Hardsigmoid" => ((x, y, n, w) => ActivationOps.Hardsigmoid(x, y, n, w),
             (x, dy, dx, n, w) => ActivationOps.HardsigmoidBackward(x, dy, dx, n, w), RefActivations.Hardsigmoid, RefActivations.HardsigmoidBackward),
+        "Silu" => ((x, y, n, w) => ActivationOps.Silu(x, y, n, w), (x, dy, dx, n, w) => ActivationOps.SiluBackward(x, dy, dx, n, w),
+            RefActivations.Silu, (x, dy) => dy * RefActivations.SiluGrad(x)),
         _ => throw new ArgumentException(name),
     };
 
@@ -190,6 +192,8 @@ public unsafe class ActivationOpsTests
             ActivationOps.HardswishBackward(px, pdy, pw, n, w); ActivationOps.HardswishBackward(px, pdy, pg, n); Same("HardswishBackward");
             ActivationOps.Hardsigmoid(px, pw, n, w); ActivationOps.Hardsigmoid(px, pg, n); Same("Hardsigmoid");
             ActivationOps.HardsigmoidBackward(px, pdy, pw, n, w); ActivationOps.HardsigmoidBackward(px, pdy, pg, n); Same("HardsigmoidBackward");
+            ActivationOps.Silu(px, pw, n, w); ActivationOps.Silu(px, pg, n); Same("Silu");
+            ActivationOps.SiluBackward(px, pdy, pw, n, w); ActivationOps.SiluBackward(px, pdy, pg, n); Same("SiluBackward");
         }
     }
 
@@ -228,6 +232,12 @@ public unsafe class ActivationOpsTests
     [InlineData("GeluTanh", float.NaN, 1f, float.NaN, float.NaN)]
     [InlineData("GeluTanh", 1e19f, 1f, 1e19f, 1f)]
     [InlineData("GeluTanh", -1e19f, 1f, 0f, 0f)]
+    [InlineData("Silu", 0f, 1f, 0f, 0.5f)]
+    [InlineData("Silu", float.PositiveInfinity, 1f, float.PositiveInfinity, float.NaN)]
+    [InlineData("Silu", float.NegativeInfinity, 1f, float.NaN, float.NaN)]
+    [InlineData("Silu", float.NaN, 1f, float.NaN, float.NaN)]
+    [InlineData("Silu", 1e30f, 1f, 1e30f, 1f)]
+    [InlineData("Silu", -1e30f, 1f, -0f, 0f)]
     [InlineData("GeluTanh", 1e30f, 1f, 1e30f, 1f)]      // PyTorch float32 gives NaN (x² overflows), float64 gives 1
     [InlineData("GeluTanh", -1e30f, 1f, 0f, 0f)]        // PyTorch float32 NaN, float64 0
     public void PyTorchEdgeValues(string name, float x, float dy, float y, float dx)
@@ -293,6 +303,27 @@ public unsafe class ActivationOpsTests
         _out.WriteLine($"{name}: max |backward − central difference| = {worst:E2} over {n} points (tolerance 5e-4)");
     }
 
+    /// <summary>AddBiasSilu (a folded convolution's bias and SiLU in one pass) gives the bits of the bias add, then SiLU.</summary>
+    [Fact]
+    public void AddBiasSiluEqualsBiasThenSilu()
+    {
+        var rng = new Rng(3);
+        foreach (bool wide in Widths)
+        foreach (int n in Lengths())
+        {
+            float[] x = Inputs(n, rng);
+            float bias = rng.NextFloat() * 2 - 1;
+            var want = new float[n];
+            for (int i = 0; i < n; i++) want[i] = x[i] + bias;
+            fixed (float* pw = want) ActivationOps.Silu(pw, pw, n, wide);
+            using var yb = new GuardedBuffer(n);
+            x.CopyTo(yb.Span);
+            ActivationOps.AddBiasSilu(yb.Ptr, bias, n, wide);
+            Assert.True(yb.GuardsIntact());
+            for (int i = 0; i < n; i++) Assert.True(BitConverter.SingleToInt32Bits(want[i]) == BitConverter.SingleToInt32Bits(yb[i]), $"n={n} wide={wide} [{i}]");
+        }
+    }
+
     /// <summary>The reference's derivatives against central differences of the reference forwards, in float64 (h = 1e-5).</summary>
     [Fact]
     public void ReferenceDerivativesMatchFiniteDifferences()
@@ -304,6 +335,7 @@ public unsafe class ActivationOpsTests
             ("GeluTanh", RefActivations.GeluTanh, RefActivations.GeluTanhGrad),
             ("Hardswish", RefActivations.Hardswish, v => RefActivations.HardswishBackward(v, 1)),
             ("Hardsigmoid", RefActivations.Hardsigmoid, v => RefActivations.HardsigmoidBackward(v, 1)),
+            ("Silu", RefActivations.Silu, RefActivations.SiluGrad),
         };
         foreach (var (name, f, g) in cases)
         {

@@ -86,6 +86,18 @@ internal static class RefActivations
 
     private static double Sigmoid(double k) => k >= 0 ? 1.0 / (1.0 + Math.Exp(-k)) : Math.Exp(k) / (1.0 + Math.Exp(k));
 
+    // ------------------------------------------------------------------ SiLU
+
+    /// <summary>x·σ(x) (NaN at −∞: −∞·0).</summary>
+    public static double Silu(double x) => x * Sigmoid(x);
+
+    /// <summary>d/dx x·σ(x) = σ(x) + x·σ(x)·(1 − σ(x)) (NaN at ±∞: ∞·0).</summary>
+    public static double SiluGrad(double x)
+    {
+        double e = Math.Exp(-Math.Abs(x));
+        return Sigmoid(x) + x * (e / ((1 + e) * (1 + e)));
+    }
+
     // ------------------------------------------------------------------ Hardswish, Hardsigmoid
 
     /// <summary>x·min(max(x + 3, 0), 6)/6 (−∞·0 = NaN at −∞, as PyTorch).</summary>

@@ -316,23 +316,15 @@ namespace CnnGen.Generator.Emit
             var s = l.Spec;
             int C = l.In.C, H = l.In.H, W = l.In.W, OH = l.Out.H, OW = l.Out.W, KH = s.KernelH, KW = s.KernelW;
             int wOff = l.ParamOffset, bOff = l.ParamOffset + l.WeightCount;
-            w.Line("// Depthwise (groups = channels): each channel is convolved with its own filter, tap by tap over the");
-            w.Line("// output rows each tap reaches (ranges resolved at compile time, padding never read).");
+            w.Line("// Depthwise (groups = channels): each channel is convolved with its own filter by the streaming runtime kernel");
+            w.Line("// (all taps of 8 outputs in a register, bias and activation applied in the store); _Run takes the weights, the");
+            w.Line("// bias (or null) and the epilogue (0 none, 1 ReLU, 2 SiLU): inference passes the folded W', b' and the fused activation.");
+            w.Line($"private static void {pre}_Forward({ForwardParams}) => {pre}_Run(x, y, p + {wOff}, {(s.Bias ? $"p + {bOff}" : "null")}, n, 0);");
+            w.Line();
             w.Line(Hot);
-            using (w.Block($"private static void {pre}_Forward({ForwardParams})"))
-            {
-                using (w.Block($"for (int bc = 0; bc < n * {C}; bc++)"))
-                {
-                    w.Line($"int c = bc % {C};");
-                    w.Line($"float* xc = x + bc * {H * W};");
-                    w.Line($"float* yc = y + bc * {OH * OW};");
-                    w.Line($"float* wc = p + {wOff} + c * {KH * KW};");
-                    w.Line(s.Bias ? $"new global::System.Span<float>(yc, {OH * OW}).Fill(p[{bOff} + c]);" : $"new global::System.Span<float>(yc, {OH * OW}).Clear();");
-                    DepthwiseTaps(w, l, (len, stride) => stride == 1
-                        ? $"{L}Axpy(dst, src, wt, {len});"
-                        : $"for (int q = 0; q < {len}; q++) dst[q] = global::System.MathF.FusedMultiplyAdd(src[q * {stride}], wt, dst[q]);");
-                }
-            }
+            w.Line($"private static void {pre}_Run(float* x, float* y, float* w, float* b, int n, int act) =>");
+            w.Line($"    {K}Depthwise.Forward(x, y, w, b, n * {C}, {C}, {H}, {W}, {OH}, {OW}, {KH}, {KW},");
+            w.Line($"        {s.StrideH}, {s.StrideW}, {s.PadH}, {s.PadW}, {s.DilationH}, {s.DilationW}, act);");
             w.Line();
             w.Line(Hot);
             using (w.Block($"private static void {pre}_Backward({BackwardParams})"))

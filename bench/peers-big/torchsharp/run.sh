@@ -36,7 +36,8 @@ if [[ ! -f "$LIBS/libstdc++.so.6" || ! -f "$LIBS/ld-linux-x86-64.so.2" ]]; then
   for d in "$TRIXIE"/debs/*.deb; do dpkg-deb -x "$d" "$TRIXIE/root"; done
 fi
 if ! command -v patchelf >/dev/null; then
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq patchelf >/dev/null
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq patchelf >/dev/null 2>&1 ||
+    { $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq patchelf >/dev/null; }
 fi
 
 # A dotnet host whose interpreter is Debian 13's loader; host/, fxr/ and shared/ are the installed SDK's.

@@ -16,6 +16,8 @@ public sealed class SampleOptions
     public ulong Seed { get; set; } = 1;
     public string? Data { get; set; }
     public string Save { get; set; } = "model.safetensors";
+    /// <summary>--evaluate PATH: no training; load these weights, report on the test (or held-out) set, export ONNX next to them.</summary>
+    public string? Evaluate { get; set; }
     public string? CheckpointOverride { get; set; }
     public bool Resume { get; set; }
     public int LogInterval { get; set; } = 10;
@@ -98,6 +100,7 @@ public sealed class SampleOptions
                     }
                     case "--data": o.Data = Next(); break;
                     case "--save": o.Save = Next(); break;
+                    case "--evaluate": o.Evaluate = Next(); break;
                     case "--checkpoint": o.CheckpointOverride = Next(); break;
                     case "--resume": o.Resume = true; break;
                     case "--log-interval": o.LogInterval = Math.Max(0, Int()); break;
@@ -143,6 +146,7 @@ public sealed class SampleOptions
         Row("--data DIR", "data directory (else $CNNGEN_DATA, then ~/.cache/cnngen/<name>, then a download)");
         Row("--save PATH", $"where to save the trained weights, safetensors (default {d.Save})");
         Row("--checkpoint PATH", "checkpoint written after every epoch (default: --save with .ckpt); plots go next to it");
+        Row("--evaluate PATH", "no training: load the weights in PATH (e.g. fine-tuned in PyTorch), report accuracy, export ONNX beside them");
         Row("--resume", "continue from the checkpoint if it exists (same seed and batch size)");
         Row("--log-interval N", $"a 'Train Epoch' line every N batches (default {d.LogInterval}; 0 for none)");
         Row("--limit N", "train on the first N training samples only (quick runs)");

@@ -22,6 +22,11 @@ public sealed class Recipe
     public Normalization? Normalization { get; init; }
     /// <summary>One line describing the recipe, printed at the start.</summary>
     public string Description { get; init; } = "";
+    /// <summary>
+    /// (model, path) → the generated model's ExportOnnx; when set, the trained model is also written as ONNX next to
+    /// the weights (the --save path with .onnx), for ONNX Runtime or Triton.
+    /// </summary>
+    public Action<ICnnModel, string>? ExportOnnx { get; init; }
 }
 
 /// <summary>The shared flow of the samples: data, training with checkpoints and plots, the final report.</summary>
@@ -114,6 +119,8 @@ public static class SampleRunner
             train = train.Take(o.Limit);
 
         ICnnModel model = recipe.CreateModel();
+        if (o.Evaluate is not null)
+            return EvaluateSaved(program, model, o.Evaluate, test, evalName, recipe);
         int batchesPerEpoch = (train.Count + o.BatchSize - 1) / o.BatchSize;
         (Optimizer optimizer, LRScheduler? scheduler) = recipe.CreateOptimizer(model, batchesPerEpoch);
         var options = new TrainerOptions
@@ -172,6 +179,7 @@ public static class SampleRunner
                     $"Training time: {perEpoch / timed:F1} s per epoch ({train.Count * timed / perEpoch:F0} samples/s, {trainer.Threads} thread(s))"));
             model.SaveWeights(o.Save);
             Console.WriteLine($"Saved weights to {o.Save}; checkpoint {o.CheckpointPath}");
+            ExportOnnx(model, o.Save, recipe);
             if (written.Count > 0)
                 Console.WriteLine("Plots: " + string.Join(", ", written));
         };
@@ -187,5 +195,44 @@ public static class SampleRunner
             return SampleOptions.ErrorExit;
         }
         return 0;
+    }
+
+    /// <summary>--evaluate: the saved weights (strictly loaded: a wrong key, shape or a damaged file is an error naming it) on the evaluation set.</summary>
+    private static int EvaluateSaved(string program, ICnnModel model, string weights, LabeledData test, string evalName, Recipe recipe)
+    {
+        try
+        {
+            model.LoadWeights(weights);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or FormatException)
+        {
+            Console.Error.WriteLine($"{program}: error: {OneLine(ex.Message)}");
+            return SampleOptions.ErrorExit;
+        }
+        EvaluationResult r = Trainer.Evaluate(model, test, recipe.Loss, Environment.ProcessorCount);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{weights} on {evalName}: accuracy {r.Accuracy * 100:F2}% ({(int)Math.Round(r.Accuracy * test.Count)}/{test.Count}), average loss {r.Loss:F4}"));
+        ExportOnnx(model, weights, recipe);
+        return 0;
+    }
+
+    /// <summary>The trained model as ONNX next to its weights (same name, .onnx), when the recipe can export it.</summary>
+    private static void ExportOnnx(ICnnModel model, string weightsPath, Recipe recipe)
+    {
+        if (recipe.ExportOnnx is null)
+            return;
+        Normalization? norm = recipe.Normalization;
+        string onnx = Path.ChangeExtension(weightsPath, ".onnx");
+        try
+        {
+            recipe.ExportOnnx(model, onnx);
+            Console.WriteLine(norm is { } n
+                ? string.Create(CultureInfo.InvariantCulture, $"Exported ONNX (opset 17) to {onnx}; its input is normalized as in training: (pixel / 255 - {n.Mean}) / {n.Std}")
+                : $"Exported ONNX (opset 17) to {onnx}; its input is pixel / 255");
+        }
+        catch (Exception ex) when (ex is NotSupportedException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"Could not export ONNX to {onnx}: {ex.Message}");
+        }
     }
 }

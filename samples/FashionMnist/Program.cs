@@ -78,6 +78,7 @@ string name = plain ? "the example's recipe (--plain)" : adam ? "Adam (--adam)" 
 var recipe = new Recipe
 {
     CreateModel = () => new FashionCnn((int)o.Seed),
+    ExportOnnx = (model, path) => ((FashionCnn)model).ExportOnnx(path),
     Normalization = raw ? null : Normalization.FashionMnist,
     CreateOptimizer = (model, batches) =>
     {

@@ -45,6 +45,7 @@ var recipe = new Recipe
         model.ResetParameters((int)o.Seed, Initializer.GlorotUniform);
         return model;
     },
+    ExportOnnx = (model, path) => ((KerasCnn)model).ExportOnnx(path),
     Loss = LossFunction.SparseCategoricalCrossEntropy,
     // keras.optimizers.Adam's defaults (beta 0.9/0.999, epsilon 1e-7 on the uncorrected sqrt(v)).
     CreateOptimizer = (model, batches) => (new KerasAdam(model.ParameterCount, o.LearningRate), null),

@@ -46,6 +46,7 @@ bool fashion = source.Name == "fashion-mnist";
 var recipe = new Recipe
 {
     CreateModel = () => new MnistCnn((int)o.Seed),
+    ExportOnnx = (model, path) => ((MnistCnn)model).ExportOnnx(path),
     Normalization = plain ? null : fashion ? Normalization.FashionMnist : Normalization.Mnist,
     CreateOptimizer = (model, batches) =>
     {

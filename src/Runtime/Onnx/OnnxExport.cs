@@ -54,10 +54,12 @@ public static class OnnxExport
                 case "Add": cur = b.Node("Add", new[] { bodies.Pop(), cur }); kept.Pop(); break;
                 case "Scale": cur = b.Node("Mul", new[] { cur, bodies.Pop() }); kept.Pop(); break;
                 case "BlockEnd": case "Dropout": case "Dropout2d": case "Identity": break;
-                case "Flatten": if (!flat) cur = b.Node("Flatten", cur, B.Int("axis", 1)); break;
+                case "Flatten": if (!flat) { cur = b.Node("Flatten", cur, B.Int("axis", 1)); flat = true; } break;
                 default: cur = b.Layer(l, cur, parameters, buffers); break;
             }
             bool outFlat = l.Out.Length == 1;
+            // A layer that ends flat (a [Flatten] done above, Linear) needs no Flatten node of its own; one whose table row says
+            // flat but whose ONNX form kept [C, 1, 1] (a global pool before a head) gets one.
             if (outFlat && !flat && l.Kind != "BranchBegin" && l.Kind != "ShortcutBegin") cur = b.Node("Flatten", cur, B.Int("axis", 1));
             flat = outFlat;
         }

@@ -119,6 +119,8 @@ public class OnnxExportTests
             .Sum(t => t.Dims.Aggregate(1L, (a, d) => a * d));
         Assert.Equal(s.Model.ParameterCount, exported);
         Assert.DoesNotContain(g.Node, n => n.OpType is "Dropout" or "Identity");
+        // One Flatten where the model goes from [C, H, W] to a vector (none when it stays spatial), never one per layer.
+        Assert.InRange(g.Node.Count(n => n.OpType == "Flatten"), 0, 1);
     }
 
     private static readonly int[] NoArgs = { 0, 0, 1, 1, 0, 0, 1, 1, 1, 0, 0, -1 };

@@ -28,6 +28,7 @@ public class SampleOptionsTests
     [InlineData("--threads", "Sample: --threads needs a value.")]
     [InlineData("--mode", "Sample: --mode needs a value.")]
     [InlineData("--frob", "Sample: Unknown option --frob.")]
+    [InlineData("--evaluate", "Sample: --evaluate needs a value.")]
     public void Bad_options_are_one_line_naming_the_option_and_exit_code_2(string args, string expected)
     {
         var (o, code, err) = Parse(args.Split(' '));
@@ -44,5 +45,7 @@ public class SampleOptionsTests
         Assert.NotNull(o);
         Assert.Equal((0, ""), (code, err));
         Assert.Equal((3, 0.5f, 7UL, "fast"), (o!.Epochs, o.LearningRate, o.Seed, o.Values["--mode"]));
+        Assert.Null(o.Evaluate);
+        Assert.Equal("tuned.safetensors", Parse("--evaluate", "tuned.safetensors").Options!.Evaluate);
     }
 }

@@ -13,7 +13,7 @@ PEERS_SRC="$SHARED/bench/peers"
 [[ -d "$PEERS_SRC" ]] || { echo "bench/run.sh: peers harness not found at $PEERS_SRC" >&2; exit 1; }
 QUICK=0; SMALL=1; BIG=1
 for a in "$@"; do case "$a" in --quick) QUICK=1;; --big-only) SMALL=0;; --small-only) BIG=0;; esac; done
-mkdir -p bench/results
+mkdir -p bench/results bench/results/big
 
 if ! /usr/bin/python3 -c 'import torch' 2>/dev/null || [[ ! -d /usr/lib/x86_64-linux-gnu/openblas-openmp ]]; then
   echo "==> installing PyTorch (Debian python3-torch) and OpenBLAS for the peers"

@@ -32,6 +32,7 @@ static class Program
         string outPath = Arg(args, "--out", Path.Combine("bench", "results", "cnngen.json"));
         Console.WriteLine($"CnnGen bench: .NET {Environment.Version}, {Environment.ProcessorCount} cores, Vector256 accelerated: {System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated}, Vector512: {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
         if (Array.IndexOf(args, "--gemm") >= 0) return GemmBench(Arg(args, "--gemm", "64,608,288"));
+        if (Array.IndexOf(args, "--depthwise") >= 0) return DepthwiseBench(Arg(args, "--depthwise", "96,112,112,3,2"));
         if (Array.IndexOf(args, "--big") >= 0)
             return Big.Run(Arg(args, "--big", "cifar,resnet18,effb0").Split(','), Arg(args, "--dir", Path.Combine("bench", "results", "big")),
                 int.Parse(Arg(args, "--reps", "3")), s_seconds, args.Contains("--profile"));
@@ -93,6 +94,37 @@ static class Program
             WaitIdle();
         }
         return best;
+    }
+
+    /// <summary>
+    /// --depthwise C,H,W,k,stride[;...]: the depthwise kernel (padding k/2, bias, SiLU epilogue) on one sample, one thread:
+    /// µs per call and the bytes it must move (input + output) per µs, next to a plain copy of the same bytes.
+    /// </summary>
+    static unsafe int DepthwiseBench(string spec)
+    {
+        foreach (string shape in spec.Split(';'))
+        {
+            int[] d = shape.Split(',').Select(int.Parse).ToArray();
+            int C = d[0], H = d[1], W = d[2], k = d[3], st = d[4], p = k / 2;
+            int oh = (H + 2 * p - k) / st + 1, ow = (W + 2 * p - k) / st + 1;
+            float[] x = new float[C * H * W], y = new float[C * oh * ow + 16], w = new float[C * k * k], b = new float[C];
+            new Random(1).NextBytes(new byte[1]);
+            for (int i = 0; i < x.Length; i++) x[i] = (i % 7) * 0.1f - 0.3f;
+            for (int i = 0; i < w.Length; i++) w[i] = (i % 5) * 0.05f;
+            double bytes = 4.0 * (x.Length + C * oh * ow);
+            double us, usPlain;
+            fixed (float* px = x, py = y, pw = w, pb = b)
+            {
+                float* cx = px, cy = py, cw = pw, cb = pb;
+                us = Time(() => CnnGen.Kernels.Depthwise.Forward(cx, cy, cw, cb, C, C, H, W, oh, ow, k, k, st, st, p, p, 1, 1, CnnGen.Kernels.Depthwise.Silu), 20, 50).Median;
+                usPlain = Time(() => CnnGen.Kernels.Depthwise.Forward(cx, cy, cw, cb, C, C, H, W, oh, ow, k, k, st, st, p, p, 1, 1, CnnGen.Kernels.Depthwise.None), 20, 50).Median;
+            }
+            var copy = new float[x.Length];
+            double usCopy = Time(() => x.AsSpan().CopyTo(copy), 20, 50).Median;
+            double macs = (double)C * oh * ow * k * k;
+            Console.WriteLine($"depthwise C={C} {H}x{W} k={k} s={st}: {us:F1} µs, {bytes / us / 1e3:F1} GB/s in+out, {2 * macs / us / 1e3:F1} GFLOP/s (no epilogue {usPlain:F1} µs; copying the input alone: {usCopy:F1} µs)");
+        }
+        return 0;
     }
 
     /// <summary>

@@ -29,13 +29,47 @@ namespace CnnGen.Kernels
         /// channels) of [h, width] into [oh, ow]; <paramref name="bias"/> may be null; x and y must not overlap.
         /// </summary>
         public static void Forward(float* x, float* y, float* w, float* bias, int planes, int channels, int h, int width, int oh, int ow,
-            int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int act) =>
+            int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int act)
+        {
+            // With Parallelism.IntraOpThreads = 2, a large call is split into two runs of whole planes (each with its own
+            // scratch, each keeping its stores inside its own planes): the same outputs, bit for bit.
+            if (planes >= 2 && Parallelism.IntraOpThreads > 1 && (long)planes * oh * ow * kh * kw >= ParallelThreshold)
+            {
+                var job = new Split
+                {
+                    X = x, Y = y, W = w, Bias = bias, Planes = planes, Channels = channels, H = h, Width = width, OH = oh, OW = ow,
+                    KH = kh, KW = kw, SH = sh, SW = sw, PH = ph, PW = pw, DH = dh, DW = dw, Act = act, Wide = Gemm.UseVector512,
+                };
+                if (PairWorker.TryRun(&RunHalf, &job)) return;
+            }
             Forward(x, y, w, bias, planes, channels, h, width, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, act, Gemm.UseVector512);
+        }
 
-        /// <summary>As above, Vector512 runs of 16 outputs when <paramref name="wide"/> (the same bits: lane-wise identical math).</summary>
+        /// <summary>Multiply-adds below which a call stays on one thread (≈ 0.5 MFLOP, some 20 µs).</summary>
+        internal const long ParallelThreshold = 1L << 18;
+
+        private struct Split
+        {
+            public float* X, Y, W, Bias;
+            public int Planes, Channels, H, Width, OH, OW, KH, KW, SH, SW, PH, PW, DH, DW, Act;
+            public bool Wide;
+        }
+
+        private static void RunHalf(void* args, int half)
+        {
+            ref Split j = ref *(Split*)args;
+            int first = half == 0 ? 0 : j.Planes / 2, count = half == 0 ? j.Planes / 2 : j.Planes - j.Planes / 2;
+            Forward(j.X + (long)first * j.H * j.Width, j.Y + (long)first * j.OH * j.OW, j.W, j.Bias, count, j.Channels, j.H, j.Width, j.OH, j.OW,
+                j.KH, j.KW, j.SH, j.SW, j.PH, j.PW, j.DH, j.DW, j.Act, j.Wide, first);
+        }
+
+        /// <summary>
+        /// As above on one thread, Vector512 runs of 16 outputs when <paramref name="wide"/> (the same bits: lane-wise identical
+        /// math); plane p of this call is plane <paramref name="firstPlane"/> + p of the whole (its channel).
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         internal static void Forward(float* x, float* y, float* w, float* bias, int planes, int channels, int h, int width, int oh, int ow,
-            int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int act, bool wide)
+            int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int act, bool wide, int firstPlane = 0)
         {
             int vw = wide ? 2 * V : V;
             int owv = (ow + vw - 1) / vw * vw;
@@ -62,7 +96,7 @@ namespace CnnGen.Kernels
                 new Span<float>(s, checked((int)need)).Clear(); // the border stays 0: each plane writes only the interior
                 for (int p = 0; p < planes; p++)
                 {
-                    int c = p % channels;
+                    int c = (firstPlane + p) % channels;
                     float* xp = x + (long)p * h * width;
                     float* yp = y + (long)p * oh * ow;
                     for (int t = 0; t < taps; t++) wv[t] = Vector256.Create(w[(long)c * taps + t]);
@@ -74,23 +108,73 @@ namespace CnnGen.Kernels
                         Rows512(s, yp, y, total, tapAt, wv16, taps, oh, ow, sh * sw * pl, Vector512.Create(bias != null ? bias[c] : 0f), act);
                         continue;
                     }
-                    for (int o = 0; o < oh; o++)
-                    {
-                        float* rowBase = s + (long)o * sh * sw * pl;
-                        float* yr = yp + o * ow;
-                        for (int q = 0; q < ow; q += V)
-                        {
-                            float* at = rowBase + q;
-                            Vector256<float> acc = Vector256<float>.Zero;
-                            for (int t = 0; t < taps; t++) acc = Vector256.FusedMultiplyAdd(Vector256.Load(at + tapAt[t]), wv[t], acc);
-                            acc = Epilogue(acc + vb, act);
-                            // A full vector past the row's end writes the next row's (or plane's) first outputs, computed later.
-                            if (q + V <= ow || (yr - y) + q + V <= total) acc.Store(yr + q);
-                            else for (int k = 0; q + k < ow; k++) yr[q + k] = acc.GetElement(k);
-                        }
-                    }
+                    Rows256(s, yp, y, total, tapAt, wv, taps, oh, ow, sh * sw * pl, vb, act);
                 }
             }
+        }
+
+        // Both row kernels compute four output rows at once (four independent accumulation chains: one row alone is bound by
+        // the latency of its chain of fused multiply-adds), each output still summing its taps in the same order, so the
+        // bits do not depend on the grouping. Columns go from the last run to the first: a full vector past a row's end
+        // spills into the next row's first outputs, and those are stored later (the q = 0 run of the same four rows, or of
+        // the next group), so every spill is overwritten with the right values. Past the call's last output, the tail is
+        // stored element by element.
+
+        /// <summary>One plane's output rows in runs of 8 (Vector256); <paramref name="rowStep"/> floats of scratch per output row.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Rows256(float* s, float* yp, float* y, long total, int* tapAt, Vector256<float>* wv, int taps, int oh, int ow,
+            int rowStep, Vector256<float> vb, int act)
+        {
+            int last = (ow - 1) / V * V;
+            int o = 0;
+            for (; o + 4 <= oh; o += 4)
+            {
+                float* r0 = s + (long)o * rowStep, r1 = r0 + rowStep, r2 = r1 + rowStep, r3 = r2 + rowStep;
+                float* y0 = yp + o * ow;
+                for (int q = last; q >= 0; q -= V)
+                {
+                    Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                    for (int t = 0; t < taps; t++)
+                    {
+                        int at = q + tapAt[t];
+                        var wt = wv[t];
+                        a0 = Vector256.FusedMultiplyAdd(Vector256.Load(r0 + at), wt, a0);
+                        a1 = Vector256.FusedMultiplyAdd(Vector256.Load(r1 + at), wt, a1);
+                        a2 = Vector256.FusedMultiplyAdd(Vector256.Load(r2 + at), wt, a2);
+                        a3 = Vector256.FusedMultiplyAdd(Vector256.Load(r3 + at), wt, a3);
+                    }
+                    Store256(y0 + q, Epilogue(a0 + vb, act), y, total, ow - q);
+                    Store256(y0 + ow + q, Epilogue(a1 + vb, act), y, total, ow - q);
+                    Store256(y0 + 2 * ow + q, Epilogue(a2 + vb, act), y, total, ow - q);
+                    Store256(y0 + 3 * ow + q, Epilogue(a3 + vb, act), y, total, ow - q);
+                }
+            }
+            for (; o < oh; o++)
+            {
+                float* r0 = s + (long)o * rowStep;
+                float* y0 = yp + o * ow;
+                for (int q = last; q >= 0; q -= V)
+                {
+                    Vector256<float> a0 = default;
+                    for (int t = 0; t < taps; t++) a0 = Vector256.FusedMultiplyAdd(Vector256.Load(r0 + q + tapAt[t]), wv[t], a0);
+                    Store256(y0 + q, Epilogue(a0 + vb, act), y, total, ow - q);
+                }
+            }
+        }
+
+        /// <summary>A run of outputs: the whole vector unless it would pass the call's last output, then the <paramref name="left"/> that are real.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store256(float* at, Vector256<float> v, float* y, long total, int left)
+        {
+            if ((at - y) + V <= total) v.Store(at);
+            else for (int k = 0; k < left && k < V; k++) at[k] = v.GetElement(k);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store512(float* at, Vector512<float> v, float* y, long total, int left)
+        {
+            if ((at - y) + 2 * V <= total) v.Store(at);
+            else for (int k = 0; k < left && k < 2 * V; k++) at[k] = v.GetElement(k);
         }
 
         /// <summary>One plane's output rows in runs of 16 (Vector512); <paramref name="rowStep"/> floats of scratch per output row.</summary>
@@ -99,23 +183,50 @@ namespace CnnGen.Kernels
             int rowStep, Vector512<float> vb, int act)
         {
             const int W = 2 * V;
-            for (int o = 0; o < oh; o++)
+            int last = (ow - 1) / W * W;
+            int o = 0;
+            for (; o + 4 <= oh; o += 4)
             {
-                float* rowBase = s + (long)o * rowStep;
-                float* yr = yp + o * ow;
-                for (int q = 0; q < ow; q += W)
+                float* r0 = s + (long)o * rowStep, r1 = r0 + rowStep, r2 = r1 + rowStep, r3 = r2 + rowStep;
+                float* y0 = yp + o * ow;
+                for (int q = last; q >= 0; q -= W)
                 {
-                    float* at = rowBase + q;
-                    Vector512<float> acc = Vector512<float>.Zero;
-                    for (int t = 0; t < taps; t++) acc = Vector512.FusedMultiplyAdd(Vector512.Load(at + tapAt[t]), wv[t], acc);
-                    acc += vb;
-                    if (act == Relu) acc = Vector512.Max(acc, Vector512<float>.Zero);
-                    else if (act == Silu) acc /= Vector512.Create(1f) + ActivationMath.Exp(-acc);
-                    if (q + W <= ow || (yr - y) + q + W <= total) acc.Store(yr + q);
-                    else for (int k = 0; q + k < ow; k++) yr[q + k] = acc.GetElement(k);
+                    Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                    for (int t = 0; t < taps; t++)
+                    {
+                        int at = q + tapAt[t];
+                        var wt = wv[t];
+                        a0 = Vector512.FusedMultiplyAdd(Vector512.Load(r0 + at), wt, a0);
+                        a1 = Vector512.FusedMultiplyAdd(Vector512.Load(r1 + at), wt, a1);
+                        a2 = Vector512.FusedMultiplyAdd(Vector512.Load(r2 + at), wt, a2);
+                        a3 = Vector512.FusedMultiplyAdd(Vector512.Load(r3 + at), wt, a3);
+                    }
+                    Store512(y0 + q, Epilogue(a0 + vb, act), y, total, ow - q);
+                    Store512(y0 + ow + q, Epilogue(a1 + vb, act), y, total, ow - q);
+                    Store512(y0 + 2 * ow + q, Epilogue(a2 + vb, act), y, total, ow - q);
+                    Store512(y0 + 3 * ow + q, Epilogue(a3 + vb, act), y, total, ow - q);
+                }
+            }
+            for (; o < oh; o++)
+            {
+                float* r0 = s + (long)o * rowStep;
+                float* y0 = yp + o * ow;
+                for (int q = last; q >= 0; q -= W)
+                {
+                    Vector512<float> a0 = default;
+                    for (int t = 0; t < taps; t++) a0 = Vector512.FusedMultiplyAdd(Vector512.Load(r0 + q + tapAt[t]), wv[t], a0);
+                    Store512(y0 + q, Epilogue(a0 + vb, act), y, total, ow - q);
                 }
             }
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Epilogue(Vector512<float> v, int act) => act switch
+        {
+            Relu => Vector512.Max(v, Vector512<float>.Zero),
+            Silu => v / (Vector512.Create(1f) + ActivationMath.Exp(-v)),
+            _ => v,
+        };
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector256<float> Epilogue(Vector256<float> v, int act) => act switch

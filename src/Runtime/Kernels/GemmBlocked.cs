@@ -37,16 +37,35 @@ namespace CnnGen.Kernels
                 // Two halves: split the columns (at a 48-strip boundary) when B is the larger operand, so each core reads half
                 // of it; else the rows (a multiple of 8), so each reads half of the weights.
                 int n1 = N / 48 / 2 * 48, m1 = M / 16 * 8;
-                if (N >= M && n1 >= 48)
-                {
-                    if (GemmWorker.TryRunPair(M, n1, K, a, aRow, aCol, b, ldb, c, ldc, accumulate, M, N - n1, a, b + n1, c + n1)) return;
-                }
-                else if (m1 >= 8)
-                {
-                    if (GemmWorker.TryRunPair(m1, N, K, a, aRow, aCol, b, ldb, c, ldc, accumulate, M - m1, N, a + (long)m1 * aRow, b, c + (long)m1 * ldc)) return;
-                }
+                var job = new Halves { M = M, N = N, K = K, A = a, ARow = aRow, ACol = aCol, B = b, Ldb = ldb, C = c, Ldc = ldc, Accumulate = accumulate };
+                if (N >= M && n1 >= 48) job.N1 = n1;
+                else if (m1 >= 8) job.M1 = m1;
+                if ((job.N1 > 0 || job.M1 > 0) && PairWorker.TryRun(&RunHalf, &job)) return;
             }
             MultiplySerial(M, N, K, a, aRow, aCol, b, ldb, c, ldc, accumulate);
+        }
+
+        /// <summary>A product split in two: the first N1 columns (or M1 rows) and the rest.</summary>
+        private struct Halves
+        {
+            public int M, N, K, ARow, ACol, Ldb, Ldc, N1, M1;
+            public float* A, B, C;
+            public bool Accumulate;
+        }
+
+        private static void RunHalf(void* args, int half)
+        {
+            ref Halves j = ref *(Halves*)args;
+            if (j.N1 > 0)
+            {
+                int n0 = half == 0 ? 0 : j.N1, n = half == 0 ? j.N1 : j.N - j.N1;
+                MultiplySerial(j.M, n, j.K, j.A, j.ARow, j.ACol, j.B + n0, j.Ldb, j.C + n0, j.Ldc, j.Accumulate);
+            }
+            else
+            {
+                int m0 = half == 0 ? 0 : j.M1, m = half == 0 ? j.M1 : j.M - j.M1;
+                MultiplySerial(m, j.N, j.K, j.A + (long)m0 * j.ARow, j.ARow, j.ACol, j.B, j.Ldb, j.C + (long)m0 * j.Ldc, j.Ldc, j.Accumulate);
+            }
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -28,32 +28,36 @@ namespace CnnGen.Kernels
         }
     }
 
-    /// <summary>The helper thread of <see cref="Parallelism"/>: runs one delegate-free work item at a time.</summary>
-    internal static unsafe class GemmWorker
+    /// <summary>
+    /// The helper thread of <see cref="Parallelism"/>: runs the second half of one job at a time while the caller runs the
+    /// first. A job is a static function pointer taking its arguments (a struct on the caller's stack, alive until the
+    /// caller returns, which is after the helper is done) and the half to run (0 or 1); no delegate, no allocation.
+    /// </summary>
+    internal static unsafe class PairWorker
     {
-        // The work item: the second half of a GemmBlocked product.
-        private static int s_M, s_N, s_K, s_aRow, s_aCol, s_ldb, s_ldc;
-        private static float* s_a, s_b, s_c;
-        private static bool s_accumulate;
+        private static delegate*<void*, int, void> s_job;
+        private static void* s_args;
 
         private static int s_busy; // 0: free; 1: taken by a caller
         private static readonly ManualResetEventSlim s_start = new(false, 2000), s_done = new(false, 2000);
         private static Thread? s_thread;
         private static readonly object s_startLock = new();
 
-        /// <summary>Runs the two halves on the caller and the helper; false (nothing done) if the helper is taken.</summary>
-        internal static bool TryRunPair(int M, int N, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate,
-            int M2, int N2, float* a2, float* b2, float* c2)
+        /// <summary>
+        /// Runs job(args, 0) on the calling thread and job(args, 1) on the helper; false (nothing run) when intra-op
+        /// parallelism is off or the helper is taken by another thread's job (the caller then runs the work serially).
+        /// </summary>
+        internal static bool TryRun(delegate*<void*, int, void> job, void* args)
         {
-            if (Interlocked.CompareExchange(ref s_busy, 1, 0) != 0) return false;
+            if (Parallelism.IntraOpThreads < 2 || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0) return false;
             try
             {
                 EnsureThread();
-                s_M = M2; s_N = N2; s_K = K; s_aRow = aRow; s_aCol = aCol; s_ldb = ldb; s_ldc = ldc;
-                s_a = a2; s_b = b2; s_c = c2; s_accumulate = accumulate;
+                s_job = job;
+                s_args = args;
                 s_done.Reset();
                 s_start.Set();
-                GemmBlocked.MultiplySerial(M, N, K, a, aRow, aCol, b, ldb, c, ldc, accumulate);
+                job(args, 0);
                 s_done.Wait();
             }
             finally { Volatile.Write(ref s_busy, 0); }
@@ -78,7 +82,7 @@ namespace CnnGen.Kernels
             {
                 s_start.Wait();
                 s_start.Reset();
-                GemmBlocked.MultiplySerial(s_M, s_N, s_K, s_a, s_aRow, s_aCol, s_b, s_ldb, s_c, s_ldc, s_accumulate);
+                s_job(s_args, 1);
                 s_done.Set();
             }
         }

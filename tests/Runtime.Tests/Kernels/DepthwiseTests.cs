@@ -104,4 +104,47 @@ public unsafe class DepthwiseTests
             Depthwise.Forward(px, py, pwt, pb, 2 * channels, channels, h, w, h, w, 3, 3, 1, 1, 1, 1, 1, 1, Depthwise.Silu);
         for (int i = 0; i < channels * h * w; i++) Assert.Equal(y[i], y[i + channels * h * w]);
     }
+
+    /// <summary>
+    /// With two intra-op threads a large call runs as two halves of whole planes (an odd count of planes, channels not
+    /// dividing the split point, rows that spill past a plane's end): the same bits as one thread, nothing written
+    /// outside y, and two callers at once (one of them then runs serially) both right.
+    /// </summary>
+    [Fact]
+    public void TwoIntraOpThreads_GiveTheSameBits()
+    {
+        const int channels = 7, n = 3, h = 76, w = 75, oh = 38, ow = 38; // 3x3, stride 2, padding 1
+        int planes = n * channels;
+        var rng = new Rng(77);
+        var x = new float[planes * h * w];
+        var wt = new float[channels * 9];
+        var b = new float[channels];
+        for (int i = 0; i < x.Length; i++) x[i] = rng.NextFloat() * 4 - 2;
+        for (int i = 0; i < wt.Length; i++) wt[i] = rng.NextFloat() * 2 - 1;
+        for (int i = 0; i < b.Length; i++) b[i] = rng.NextFloat() - 0.5f;
+        Assert.True((long)planes * oh * ow * 9 >= Depthwise.ParallelThreshold, "the case must be large enough to split");
+        using var serial = new GuardedBuffer(planes * oh * ow);
+        fixed (float* px = x, pw0 = wt, pb = b)
+            Depthwise.Forward(px, serial.Ptr, pw0, pb, planes, channels, h, w, oh, ow, 3, 3, 2, 2, 1, 1, 1, 1, Depthwise.Silu);
+        int before = Parallelism.IntraOpThreads;
+        try
+        {
+            Parallelism.IntraOpThreads = 2;
+            var results = new float[2][];
+            System.Threading.Tasks.Parallel.For(0, 2, k =>
+            {
+                for (int rep = 0; rep < 20; rep++)
+                {
+                    using var y = new GuardedBuffer(planes * oh * ow);
+                    fixed (float* px = x, pw0 = wt, pb = b)
+                        Depthwise.Forward(px, y.Ptr, pw0, pb, planes, channels, h, w, oh, ow, 3, 3, 2, 2, 1, 1, 1, 1, Depthwise.Silu);
+                    Assert.True(y.GuardsIntact(), "wrote outside y");
+                    results[k] = y.Span.ToArray();
+                    for (int i = 0; i < results[k].Length; i++)
+                        Assert.True(BitConverter.SingleToInt32Bits(results[k][i]) == BitConverter.SingleToInt32Bits(serial[i]), $"caller {k} rep {rep}: output {i} differs");
+                }
+            });
+        }
+        finally { Parallelism.IntraOpThreads = before; }
+    }
 }

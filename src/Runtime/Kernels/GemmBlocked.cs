@@ -13,7 +13,9 @@ namespace CnnGen.Kernels
     /// block of B (KBlock × 48 floats = 24 KB) is read from memory once and then served from L1 to all M rows, where the
     /// plain kernel streams all of B once per 4 rows of A. C's tile is re-read once per K block (K / 128 times).</para>
     /// <para>Columns that do not fill a 48-strip run as 16-wide strips; the last &lt; 16 columns are copied into a zero-padded
-    /// 16-wide panel (thread-static scratch, grown once), computed as a strip, and only the real columns are stored.</para>
+    /// 16-wide panel (thread-static scratch, grown once), computed as a strip, and only the real columns are stored. When
+    /// only 1 to <see cref="DotTailMax"/> columns are left after the 48-strips (N = 49, 196), they are dot products taken
+    /// in the last strip's pass instead.</para>
     /// </summary>
     internal static unsafe class GemmBlocked
     {
@@ -68,9 +70,40 @@ namespace CnnGen.Kernels
             }
         }
 
+        /// <summary>
+        /// Up to this many columns past the last 48-strip are dot products inside that strip's pass (see
+        /// <see cref="Strip48Dots"/>) instead of a zero-padded 16-wide panel, which would spend 16 lanes on each.
+        /// </summary>
+        internal const int DotTailMax = 4;
+
+        [ThreadStatic] private static float[]? t_dots;
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         internal static void MultiplySerial(int M, int N, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate)
         {
+            int w = N % 48;
+            if (aCol == 1 && w >= 1 && w <= DotTailMax && N >= 48)
+            {
+                // N = 48·s + w with a few w (ResNet-18's 7×7 = 49, 14×14 = 196 output pixels): the w columns of B are packed
+                // transposed, [w][K], and each of the last strip's 8-row tiles also takes their dot products along k while its
+                // A rows are in L1, so A is read once, not once more for a panel of 16 lanes of which w are real.
+                long need = (long)w * K + AlignedMemory.Slack;
+                if (t_dots is null || t_dots.Length < need) t_dots = AlignedMemory.Allocate(need);
+                fixed (float* raw = t_dots)
+                {
+                    float* bt = AlignedMemory.Align(raw);
+                    int n0 = N - w;
+                    for (int k = 0; k < K; k++)
+                    {
+                        float* src = b + (long)k * ldb + n0;
+                        for (int j = 0; j < w; j++) bt[(long)j * K + k] = src[j];
+                    }
+                    int last = n0 - 48;
+                    for (int n1 = 0; n1 < last; n1 += 48) Strip48(M, K, a, aRow, aCol, b + n1, ldb, c + n1, ldc, accumulate);
+                    Strip48Dots(M, K, a, aRow, b + last, ldb, c + last, ldc, accumulate, bt, w);
+                }
+                return;
+            }
             int n = 0;
             for (; n + 48 <= N; n += 48) Strip48(M, K, a, aRow, aCol, b + n, ldb, c + n, ldc, accumulate);
             for (; n + 16 <= N; n += 16) Strip16(M, K, a, aRow, aCol, b + n, ldb, c + n, ldc, accumulate);
@@ -123,6 +156,84 @@ namespace CnnGen.Kernels
                 int m = 0;
                 for (; m + 8 <= M; m += 8) Tile8x48(kc, ak + (long)m * aRow, aRow, aCol, bk, ldb, c + (long)m * ldc, ldc, add);
                 for (; m < M; m++) Tile1x48(kc, ak + (long)m * aRow, aCol, bk, ldb, c + (long)m * ldc, add);
+            }
+        }
+
+        /// <summary>
+        /// <see cref="Strip48"/> (A with unit column stride) whose tiles also compute C's <paramref name="w"/> columns right of
+        /// the strip: C[m, 48 + j] = Σ_k A[m, k] · bt[j, k], bt being those columns of B transposed ([w][K]).
+        /// </summary>
+        private static void Strip48Dots(int M, int K, float* a, int aRow, float* b, int ldb, float* c, int ldc, bool accumulate, float* bt, int w)
+        {
+            for (int k0 = 0; k0 < K; k0 += KBlock)
+            {
+                int kc = Math.Min(KBlock, K - k0);
+                bool add = accumulate || k0 > 0;
+                float* bk = b + (long)k0 * ldb, ak = a + k0, btk = bt + k0;
+                int m = 0;
+                for (; m + 8 <= M; m += 8)
+                {
+                    Tile8x48(kc, ak + (long)m * aRow, aRow, 1, bk, ldb, c + (long)m * ldc, ldc, add);
+                    Dots8(kc, ak + (long)m * aRow, aRow, btk, K, w, c + (long)m * ldc + 48, ldc, add);
+                }
+                for (; m < M; m++)
+                {
+                    Tile1x48(kc, ak + (long)m * aRow, 1, bk, ldb, c + (long)m * ldc, add);
+                    Dots1(kc, ak + (long)m * aRow, btk, K, w, c + (long)m * ldc + 48, add);
+                }
+            }
+        }
+
+        /// <summary>8 rows of A (contiguous along k) times w packed columns, over kc values of k: into (or onto) C.</summary>
+        private static void Dots8(int kc, float* a, int aRow, float* bt, int ldbt, int w, float* c, int ldc, bool add)
+        {
+            float* a0 = a, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow, a4 = a3 + aRow, a5 = a4 + aRow, a6 = a5 + aRow, a7 = a6 + aRow;
+            for (int j = 0; j < w; j++)
+            {
+                float* bj = bt + (long)j * ldbt;
+                Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+                int k = 0;
+                for (; k + 16 <= kc; k += 16)
+                {
+                    var y = Vector512.Load(bj + k);
+                    s0 = Fmadd(Vector512.Load(a0 + k), y, s0); s1 = Fmadd(Vector512.Load(a1 + k), y, s1);
+                    s2 = Fmadd(Vector512.Load(a2 + k), y, s2); s3 = Fmadd(Vector512.Load(a3 + k), y, s3);
+                    s4 = Fmadd(Vector512.Load(a4 + k), y, s4); s5 = Fmadd(Vector512.Load(a5 + k), y, s5);
+                    s6 = Fmadd(Vector512.Load(a6 + k), y, s6); s7 = Fmadd(Vector512.Load(a7 + k), y, s7);
+                }
+                float r0 = Vector512.Sum(s0), r1 = Vector512.Sum(s1), r2 = Vector512.Sum(s2), r3 = Vector512.Sum(s3);
+                float r4 = Vector512.Sum(s4), r5 = Vector512.Sum(s5), r6 = Vector512.Sum(s6), r7 = Vector512.Sum(s7);
+                for (; k < kc; k++)
+                {
+                    float y = bj[k];
+                    r0 += a0[k] * y; r1 += a1[k] * y; r2 += a2[k] * y; r3 += a3[k] * y;
+                    r4 += a4[k] * y; r5 += a5[k] * y; r6 += a6[k] * y; r7 += a7[k] * y;
+                }
+                float* cj = c + j;
+                if (add)
+                {
+                    cj[0] += r0; cj[ldc] += r1; cj[2 * ldc] += r2; cj[3 * ldc] += r3;
+                    cj[4 * ldc] += r4; cj[5 * ldc] += r5; cj[6 * ldc] += r6; cj[7 * ldc] += r7;
+                }
+                else
+                {
+                    cj[0] = r0; cj[ldc] = r1; cj[2 * ldc] = r2; cj[3 * ldc] = r3;
+                    cj[4 * ldc] = r4; cj[5 * ldc] = r5; cj[6 * ldc] = r6; cj[7 * ldc] = r7;
+                }
+            }
+        }
+
+        private static void Dots1(int kc, float* a, float* bt, int ldbt, int w, float* c, bool add)
+        {
+            for (int j = 0; j < w; j++)
+            {
+                float* bj = bt + (long)j * ldbt;
+                Vector512<float> s0 = default;
+                int k = 0;
+                for (; k + 16 <= kc; k += 16) s0 = Fmadd(Vector512.Load(a + k), Vector512.Load(bj + k), s0);
+                float r = Vector512.Sum(s0);
+                for (; k < kc; k++) r += a[k] * bj[k];
+                c[j] = add ? c[j] + r : r;
             }
         }
 

@@ -133,7 +133,7 @@ public unsafe class GemmTests
 
     /// <summary>
     /// The cache-blocked kernel directly, whatever its size threshold: every row tail of its 8-row tiles, its 48- and 16-wide
-    /// strips and the zero-padded tail panel (N mod 16), K below, at and across its 128-row blocks, padded leading dimensions.
+    /// strips and the zero-padded tail panel (N mod 16) or the dot-product tail (N mod 48 in 1..4), K below, at and across its 128-row blocks, padded leading dimensions.
     /// </summary>
     [Theory]
     [MemberData(nameof(Layouts))]
@@ -141,7 +141,7 @@ public unsafe class GemmTests
     {
         var rng = new Rng(5000 + (layoutT ? 2 : 0) + (accumulate ? 1 : 0));
         foreach (int M in new[] { 1, 7, 8, 9, 16, 17 })
-            foreach (int N in new[] { 1, 15, 16, 17, 47, 48, 49, 63, 64, 65, 97 })
+            foreach (int N in new[] { 1, 15, 16, 17, 47, 48, 49, 50, 52, 53, 63, 64, 65, 97, 100 })
                 foreach (int K in new[] { 1, 16, 127, 128, 129, 257 })
                     RunNN(M, N, K, layoutT, accumulate, padA: N % 3, padB: M % 2 * 5, padC: K % 2 * 3, rng, blocked: true);
     }

@@ -249,6 +249,15 @@ namespace CnnGen.Kernels
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void MultiplyNT(int M, int N, int K, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
         {
+            if (UseVector512 && M >= 32 && K < 256 && GemmBlocked.Applies(M, N, K))
+            {
+                // A large weight gradient over few pixels (dW[M, N] += dy[M, K] · colᵀ, N = in channels × taps, K = pixels < 256,
+                // ResNet's 14×14 and 7×7 layers, where the dot products below are short): B is transposed once
+                // into scratch, [K, N] (N·K floats against M·N·K multiply-adds), and the product runs on the cache-blocked
+                // A·B kernel, which keeps its speed when K is small. For many pixels the transpose costs more than it saves.
+                GemmBlocked.MultiplyTransposingB(M, N, K, a, lda, b, ldb, c, ldc, accumulate);
+                return;
+            }
             if (UseVector512 && K >= 64)
             {
                 MultiplyNT512(M, N, K, a, lda, b, ldb, c, ldc, accumulate);

@@ -70,6 +70,35 @@ namespace CnnGen.Kernels
             }
         }
 
+        [ThreadStatic] private static float[]? t_transposed;
+
+        /// <summary>C[M, N] (+)= A[M, K] · Bᵀ with B [N, K] (row stride ldb): B transposed into thread-static scratch [K, N], then <see cref="Multiply"/>.</summary>
+        internal static void MultiplyTransposingB(int M, int N, int K, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+        {
+            long need = (long)N * K + AlignedMemory.Slack;
+            if (t_transposed is null || t_transposed.Length < need) t_transposed = AlignedMemory.Allocate(need);
+            fixed (float* raw = t_transposed)
+            {
+                float* bt = AlignedMemory.Align(raw);
+                // 8×8 blocks: each reads 8 rows of B along k and writes 8 rows of Bᵀ along n, both a cache line at a time.
+                for (int n0 = 0; n0 < N; n0 += 8)
+                {
+                    int nn = Math.Min(8, N - n0);
+                    for (int k0 = 0; k0 < K; k0 += 8)
+                    {
+                        int kk = Math.Min(8, K - k0);
+                        for (int i = 0; i < nn; i++)
+                        {
+                            float* src = b + (long)(n0 + i) * ldb + k0;
+                            float* dst = bt + (long)k0 * N + n0 + i;
+                            for (int k = 0; k < kk; k++) dst[(long)k * N] = src[k];
+                        }
+                    }
+                }
+                Multiply(M, N, K, a, lda, 1, bt, N, c, ldc, accumulate);
+            }
+        }
+
         /// <summary>
         /// Up to this many columns past the last 48-strip are dot products inside that strip's pass (see
         /// <see cref="Strip48Dots"/>) instead of a zero-padded 16-wide panel, which would spend 16 lanes on each.

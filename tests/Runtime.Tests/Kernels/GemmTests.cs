@@ -274,6 +274,24 @@ public unsafe class GemmTests
         }
     }
 
+    /// <summary>
+    /// Weight gradients over few pixels (M ≥ 32, K &lt; 256, large enough for the blocked kernel) transpose B and run the
+    /// blocked A·B kernel: odd N and K (the transpose's 8×8 block tails, the strips' tails), padded leading dimensions.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void MultiplyNT_TransposedThroughTheBlockedKernel(bool accumulate)
+    {
+        var rng = new Rng(6100 + (accumulate ? 1 : 0));
+        foreach (var (M, N, K) in new[] { (512, 460, 49), (64, 577, 196), (33, 1001, 23), (40, 145, 255), (96, 49, 64) })
+        {
+            Assert.True(!Gemm.UseVector512 || GemmBlocked.Applies(M, N, K), $"({M}, {N}, {K}) must take the transposing path");
+            RunNT(M, N, K, accumulate, 0, 0, 0, rng);
+            RunNT(M, N, K, accumulate, 5, 3, 7, rng);
+        }
+    }
+
     /// <summary>Long rows (K ≥ 64) take the Vector512 4×4 dot-product blocks where AVX-512 is on: every M/N block tail, K tails 0..15.</summary>
     [Theory]
     [InlineData(false)]

@@ -132,12 +132,59 @@ namespace CnnGen.Kernels
         /// <summary>y[b, c, ·] = max(y[b, c, ·] + bias[c], 0): a folded convolution's bias and the ReLU after it in one pass.</summary>
         public static void AddChannelBiasRelu(float* y, float* bias, int n, int channels, int hw)
         {
-            for (int b = 0; b < n; b++) Ops.AddRowBiasRelu(y + (long)b * channels * hw, bias, channels, hw);
+            if (!SplitBias(y, bias, n, channels, hw, BiasRelu))
+                for (int b = 0; b < n; b++) Ops.AddRowBiasRelu(y + (long)b * channels * hw, bias, channels, hw);
+        }
+
+        private const int BiasOnly = 0, BiasRelu = 1, BiasSilu = 2;
+
+        /// <summary>Floats below which a bias pass stays on one thread (≈ 64K floats, some 10 µs of memory traffic).</summary>
+        internal const long ParallelThreshold = 1L << 16;
+
+        private struct BiasJob
+        {
+            public float* Y, Bias;
+            public int Planes, Channels, Hw, Kind;
+        }
+
+        /// <summary>
+        /// With Parallelism.IntraOpThreads = 2, a large bias pass (+ activation) as two halves of its (sample, channel) planes
+        /// on the caller and the helper thread: false when it is not split (the caller runs it). Element-wise: the same bits.
+        /// </summary>
+        private static bool SplitBias(float* y, float* bias, int n, int channels, int hw, int kind)
+        {
+            int planes = n * channels;
+            if (Parallelism.IntraOpThreads < 2 || planes < 2 || (long)planes * hw < ParallelThreshold) return false;
+            var job = new BiasJob { Y = y, Bias = bias, Planes = planes, Channels = channels, Hw = hw, Kind = kind };
+            return PairWorker.TryRun(&RunBiasHalf, &job);
+        }
+
+        private static void RunBiasHalf(void* args, int half)
+        {
+            ref BiasJob j = ref *(BiasJob*)args;
+            int from = half == 0 ? 0 : j.Planes / 2, to = half == 0 ? j.Planes / 2 : j.Planes;
+            for (int q = from; q < to; q++)
+            {
+                float* row = j.Y + (long)q * j.Hw;
+                float* b = j.Bias + q % j.Channels;
+                if (j.Kind == BiasSilu) ActivationOps.AddBiasSilu(row, *b, j.Hw);
+                else if (j.Kind == BiasRelu) Ops.AddRowBiasRelu(row, b, 1, j.Hw);
+                else AddBias(row, *b, j.Hw);
+            }
+        }
+
+        private static void AddBias(float* row, float bias, int hw)
+        {
+            var vb = Vector256.Create(bias);
+            int i = 0;
+            for (; i + V <= hw; i += V) (Vector256.Load(row + i) + vb).Store(row + i);
+            for (; i < hw; i++) row[i] += bias;
         }
 
         /// <summary>y[b, c, ·] = SiLU(y[b, c, ·] + bias[c]): a folded convolution's bias and the SiLU after it in one pass.</summary>
         public static void AddChannelBiasSilu(float* y, float* bias, int n, int channels, int hw)
         {
+            if (SplitBias(y, bias, n, channels, hw, BiasSilu)) return;
             for (int b = 0; b < n; b++)
                 for (int c = 0; c < channels; c++) ActivationOps.AddBiasSilu(y + ((long)b * channels + c) * hw, bias[c], hw);
         }
@@ -146,17 +193,9 @@ namespace CnnGen.Kernels
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void AddChannelBias(float* y, float* bias, int n, int channels, int hw)
         {
+            if (SplitBias(y, bias, n, channels, hw, BiasOnly)) return;
             for (int b = 0; b < n; b++)
-            {
-                for (int c = 0; c < channels; c++)
-                {
-                    float* row = y + ((long)b * channels + c) * hw;
-                    var vb = Vector256.Create(bias[c]);
-                    int i = 0;
-                    for (; i + V <= hw; i += V) (Vector256.Load(row + i) + vb).Store(row + i);
-                    for (; i < hw; i++) row[i] += bias[c];
-                }
-            }
+                for (int c = 0; c < channels; c++) AddBias(y + ((long)b * channels + c) * hw, bias[c], hw);
         }
 
         /// <summary>

@@ -46,6 +46,8 @@ fi
 if [[ $BIG == 1 ]]; then
   # Issue 19: ResNet-18, EfficientNet-B0, CIFAR ResNet; same weights in every engine, outputs checked before timing.
   BIGM="${CNNGEN_BIG_MODELS:-cifar,resnet18,effb0}"; REPS=3; BSECS=1; [[ $QUICK == 1 ]] && BSECS=0.3
+  # Results of an earlier run must not stand in for a peer that fails in this one (the summary shows "—" instead).
+  rm -f bench/results/big/{cnngen,ort,torchsharp,torch}_*.json bench/results/big/peak.json
   TUNED=(env GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=17179869184 LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp)
   echo "==> FMA peak (../shared/bench/peers/peak)"
   # The peak program waits (up to 15 min) for an idle machine; bounded here so a busy machine cannot stall the run.

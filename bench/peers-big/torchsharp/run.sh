@@ -16,7 +16,9 @@ ROOT="$(cd "$HERE/../../.." && pwd)"
 cd "$HERE"
 dotnet build -c Release -v q -nologo 2>&1 | grep -E "error|Warn|warn" || true
 DLL="$HERE/bin/Release/net10.0/TsBench.dll"
-SYS_STDCXX=$(ldconfig -p | awk '/libstdc\+\+\.so\.6 .*x86-64/ {print $NF; exit}')
+# (awk reads all of ldconfig's output: an early exit would kill ldconfig with SIGPIPE, which pipefail + set -e turn
+# into a silent exit of this script)
+SYS_STDCXX=$(ldconfig -p | awk '/libstdc\+\+\.so\.6 .*x86-64/ && !found {print $NF; found = 1}')
 
 if [[ -n "$SYS_STDCXX" ]] && grep -q GLIBCXX_3.4.32 "$SYS_STDCXX"; then
   exec dotnet "$DLL" "$@"

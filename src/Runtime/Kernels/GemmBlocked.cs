@@ -175,7 +175,14 @@ namespace CnnGen.Kernels
             v.Store(p);
         }
 
-        private static void Strip48(int M, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate)
+        private static void Strip48(int M, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate) =>
+            Strip(48, M, K, a, aRow, aCol, b, ldb, c, ldc, accumulate);
+
+        private static void Strip16(int M, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate) =>
+            Strip(16, M, K, a, aRow, aCol, b, ldb, c, ldc, accumulate);
+
+        /// <summary>One strip of <paramref name="width"/> (48 or 16) columns: K blocks outside, 8-row tiles (then single rows) inside.</summary>
+        private static void Strip(int width, int M, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate)
         {
             for (int k0 = 0; k0 < K; k0 += KBlock)
             {
@@ -183,8 +190,16 @@ namespace CnnGen.Kernels
                 bool add = accumulate || k0 > 0;
                 float* bk = b + (long)k0 * ldb, ak = a + (long)k0 * aCol;
                 int m = 0;
-                for (; m + 8 <= M; m += 8) Tile8x48(kc, ak + (long)m * aRow, aRow, aCol, bk, ldb, c + (long)m * ldc, ldc, add);
-                for (; m < M; m++) Tile1x48(kc, ak + (long)m * aRow, aCol, bk, ldb, c + (long)m * ldc, add);
+                if (width == 48)
+                {
+                    for (; m + 8 <= M; m += 8) Tile8x48(kc, ak + (long)m * aRow, aRow, aCol, bk, ldb, c + (long)m * ldc, ldc, add);
+                    for (; m < M; m++) Tile1x48(kc, ak + (long)m * aRow, aCol, bk, ldb, c + (long)m * ldc, add);
+                }
+                else
+                {
+                    for (; m + 8 <= M; m += 8) Tile8x16(kc, ak + (long)m * aRow, aRow, aCol, bk, ldb, c + (long)m * ldc, ldc, add);
+                    for (; m < M; m++) Tile1x16(kc, ak + (long)m * aRow, aCol, bk, ldb, c + (long)m * ldc, add);
+                }
             }
         }
 
@@ -266,18 +281,6 @@ namespace CnnGen.Kernels
             }
         }
 
-        private static void Strip16(int M, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate)
-        {
-            for (int k0 = 0; k0 < K; k0 += KBlock)
-            {
-                int kc = Math.Min(KBlock, K - k0);
-                bool add = accumulate || k0 > 0;
-                float* bk = b + (long)k0 * ldb, ak = a + (long)k0 * aCol;
-                int m = 0;
-                for (; m + 8 <= M; m += 8) Tile8x16(kc, ak + (long)m * aRow, aRow, aCol, bk, ldb, c + (long)m * ldc, ldc, add);
-                for (; m < M; m++) Tile1x16(kc, ak + (long)m * aRow, aCol, bk, ldb, c + (long)m * ldc, add);
-            }
-        }
 
         private static void Tile8x48(int kc, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool add)
         {

@@ -273,7 +273,7 @@ namespace CnnGen.Kernels
         }
 
         // x/(1 + e^(−x)): e^(−x) overflows to ∞ for x < −88.7, giving −0 (and NaN at x = −∞: ∞/∞), as the scalar form.
-        private struct SiluOp : IUnary
+        internal struct SiluOp : IUnary
         {
             public static Vector256<float> F(Vector256<float> x) => x / (Vector256.Create(1f) + ActivationMath.Exp(-x));
             public static Vector512<float> F(Vector512<float> x) => x / (Vector512.Create(1f) + ActivationMath.Exp(-x));

@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace CnnGen.Kernels
 {
@@ -19,6 +20,17 @@ namespace CnnGen.Kernels
             if (length < 0 || length + Slack > Array.MaxLength)
                 throw new ArgumentOutOfRangeException(nameof(length), length, "buffer larger than an array can hold");
             return GC.AllocateArray<float>((int)length + Slack, pinned: true);
+        }
+
+        /// <summary>
+        /// A kernel's scratch of at least <paramref name="length"/> floats, 64-byte aligned: <paramref name="buffer"/> (a
+        /// thread-static field) reused, or replaced by a larger one when it is missing or too small. The array is pinned and
+        /// held by the field, so the pointer stays valid until the next call that grows it.
+        /// </summary>
+        public static float* Scratch(ref float[]? buffer, long length)
+        {
+            if (buffer is null || buffer.Length < length + Slack) buffer = Allocate(length);
+            return Align((float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer)));
         }
 
         /// <summary>The first 64-byte-aligned address at or after <paramref name="p"/>.</summary>

@@ -7,13 +7,14 @@ namespace CnnGen.Kernels
     /// <summary>
     /// The depthwise convolution's forward pass (groups = channels, one KH×KW filter per channel), NCHW, streaming: per
     /// channel plane, the input is copied once into a zero-bordered scratch plane (split into <c>strideW</c> column phases,
-    /// so that every tap of a strided convolution reads consecutive floats), then each run of 8 outputs of a row is
-    /// accumulated in a register over all taps, gets its bias and activation (the epilogue) and is stored once.
+    /// so that every tap of a strided convolution reads consecutive floats), then each run of 8 outputs (16 with Vector512) of
+    /// four rows at a time is accumulated in registers over all taps, gets its bias and activation (the epilogue) and is
+    /// stored once.
     /// <para>Taps accumulate in row-major order (i, j) with fused multiply-adds starting from 0, then the bias is added and
     /// the activation applied: the same operations, in the same order, as a tap-by-tap pass over the plane followed by a
-    /// bias pass and an activation pass (a tap over the zero border adds w·0). SiLU is x/(1 + e^(−x)) with the kernels'
-    /// exp, as <see cref="ActivationOps.Silu(float*, float*, int)"/>. Tests: tests/Runtime.Tests/Kernels/DepthwiseTests.cs
-    /// (a float64 reference).</para>
+    /// bias pass and an activation pass (a tap over the zero border adds w·0). SiLU is ActivationOps' own (x/(1 + e^(−x))
+    /// with the kernels' exp), so the fused store and <see cref="ActivationOps.Silu(float*, float*, int)"/> agree bit for bit.
+    /// Tests: tests/Runtime.Tests/Kernels/DepthwiseTests.cs (a float64 reference).</para>
     /// </summary>
     public static unsafe class Depthwise
     {
@@ -78,7 +79,7 @@ namespace CnnGen.Kernels
             pl = (pl + vw - 1) / vw * vw;
             int rows = Math.Max(h + 2 * ph, (oh - 1) * sh + (kh - 1) * dh + 1);
             long need = (long)rows * sw * pl;
-            float[] buf = t_scratch is { } cached && cached.Length >= need + AlignedMemory.Slack ? cached : (t_scratch = AlignedMemory.Allocate(need));
+            float* s = AlignedMemory.Scratch(ref t_scratch, need);
             int taps = kh * kw;
             int* tapAt = stackalloc int[taps];
             for (int i = 0; i < kh; i++)
@@ -87,28 +88,27 @@ namespace CnnGen.Kernels
                     int off = j * dw;
                     tapAt[i * kw + j] = (i * dh * sw + off % sw) * pl + off / sw;
                 }
-            Vector256<float>* wv = stackalloc Vector256<float>[taps];
+            Vector256<float>* wv = stackalloc Vector256<float>[wide ? 0 : taps]; // the taps' weights, broadcast at the width used
             Vector512<float>* wv16 = stackalloc Vector512<float>[wide ? taps : 0];
             long total = (long)planes * oh * ow;
-            fixed (float* b0 = buf)
+            new Span<float>(s, checked((int)need)).Clear(); // the border stays 0: each plane writes only the interior
+            for (int p = 0; p < planes; p++)
             {
-                float* s = AlignedMemory.Align(b0);
-                new Span<float>(s, checked((int)need)).Clear(); // the border stays 0: each plane writes only the interior
-                for (int p = 0; p < planes; p++)
+                int c = (firstPlane + p) % channels;
+                float* xp = x + (long)p * h * width;
+                float* yp = y + (long)p * oh * ow;
+                float* wc = w + (long)c * taps;
+                float bc = bias != null ? bias[c] : 0f;
+                Fill(xp, s, h, width, ph, pw, sw, pl);
+                if (wide)
                 {
-                    int c = (firstPlane + p) % channels;
-                    float* xp = x + (long)p * h * width;
-                    float* yp = y + (long)p * oh * ow;
-                    for (int t = 0; t < taps; t++) wv[t] = Vector256.Create(w[(long)c * taps + t]);
-                    var vb = Vector256.Create(bias != null ? bias[c] : 0f);
-                    Fill(xp, s, h, width, ph, pw, sw, pl);
-                    if (wide)
-                    {
-                        for (int t = 0; t < taps; t++) wv16[t] = Vector512.Create(w[(long)c * taps + t]);
-                        Rows512(s, yp, y, total, tapAt, wv16, taps, oh, ow, sh * sw * pl, Vector512.Create(bias != null ? bias[c] : 0f), act);
-                        continue;
-                    }
-                    Rows256(s, yp, y, total, tapAt, wv, taps, oh, ow, sh * sw * pl, vb, act);
+                    for (int t = 0; t < taps; t++) wv16[t] = Vector512.Create(wc[t]);
+                    Rows512(s, yp, y, total, tapAt, wv16, taps, oh, ow, sh * sw * pl, Vector512.Create(bc), act);
+                }
+                else
+                {
+                    for (int t = 0; t < taps; t++) wv[t] = Vector256.Create(wc[t]);
+                    Rows256(s, yp, y, total, tapAt, wv, taps, oh, ow, sh * sw * pl, Vector256.Create(bc), act);
                 }
             }
         }
@@ -224,7 +224,7 @@ namespace CnnGen.Kernels
         private static Vector512<float> Epilogue(Vector512<float> v, int act) => act switch
         {
             Relu => Vector512.Max(v, Vector512<float>.Zero),
-            Silu => v / (Vector512.Create(1f) + ActivationMath.Exp(-v)),
+            Silu => ActivationOps.SiluOp.F(v),
             _ => v,
         };
 
@@ -232,7 +232,7 @@ namespace CnnGen.Kernels
         private static Vector256<float> Epilogue(Vector256<float> v, int act) => act switch
         {
             Relu => Vector256.Max(v, Vector256<float>.Zero),
-            Silu => v / (Vector256.Create(1f) + ActivationMath.Exp(-v)),
+            Silu => ActivationOps.SiluOp.F(v),
             _ => v,
         };
 

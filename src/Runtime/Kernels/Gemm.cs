@@ -249,7 +249,7 @@ namespace CnnGen.Kernels
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void MultiplyNT(int M, int N, int K, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
         {
-            if (UseVector512 && M >= 32 && K < 256 && GemmBlocked.Applies(M, N, K))
+            if (M >= 32 && K < 256 && GemmBlocked.Applies(M, N, K)) // Applies: Vector512 only
             {
                 // A large weight gradient over few pixels (dW[M, N] += dy[M, K] · colᵀ, N = in channels × taps, K = pixels < 256,
                 // ResNet's 14×14 and 7×7 layers, where the dot products below are short): B is transposed once

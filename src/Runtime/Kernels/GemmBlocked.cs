@@ -75,28 +75,23 @@ namespace CnnGen.Kernels
         /// <summary>C[M, N] (+)= A[M, K] · Bᵀ with B [N, K] (row stride ldb): B transposed into thread-static scratch [K, N], then <see cref="Multiply"/>.</summary>
         internal static void MultiplyTransposingB(int M, int N, int K, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
         {
-            long need = (long)N * K + AlignedMemory.Slack;
-            if (t_transposed is null || t_transposed.Length < need) t_transposed = AlignedMemory.Allocate(need);
-            fixed (float* raw = t_transposed)
+            float* bt = AlignedMemory.Scratch(ref t_transposed, (long)N * K);
+            // 8×8 blocks: each reads 8 rows of B along k and writes 8 rows of Bᵀ along n, both a cache line at a time.
+            for (int n0 = 0; n0 < N; n0 += 8)
             {
-                float* bt = AlignedMemory.Align(raw);
-                // 8×8 blocks: each reads 8 rows of B along k and writes 8 rows of Bᵀ along n, both a cache line at a time.
-                for (int n0 = 0; n0 < N; n0 += 8)
+                int nn = Math.Min(8, N - n0);
+                for (int k0 = 0; k0 < K; k0 += 8)
                 {
-                    int nn = Math.Min(8, N - n0);
-                    for (int k0 = 0; k0 < K; k0 += 8)
+                    int kk = Math.Min(8, K - k0);
+                    for (int i = 0; i < nn; i++)
                     {
-                        int kk = Math.Min(8, K - k0);
-                        for (int i = 0; i < nn; i++)
-                        {
-                            float* src = b + (long)(n0 + i) * ldb + k0;
-                            float* dst = bt + (long)k0 * N + n0 + i;
-                            for (int k = 0; k < kk; k++) dst[(long)k * N] = src[k];
-                        }
+                        float* src = b + (long)(n0 + i) * ldb + k0;
+                        float* dst = bt + (long)k0 * N + n0 + i;
+                        for (int k = 0; k < kk; k++) dst[(long)k * N] = src[k];
                     }
                 }
-                Multiply(M, N, K, a, lda, 1, bt, N, c, ldc, accumulate);
             }
+            Multiply(M, N, K, a, lda, 1, bt, N, c, ldc, accumulate);
         }
 
         /// <summary>
@@ -116,21 +111,16 @@ namespace CnnGen.Kernels
                 // N = 48·s + w with a few w (ResNet-18's 7×7 = 49, 14×14 = 196 output pixels): the w columns of B are packed
                 // transposed, [w][K], and each of the last strip's 8-row tiles also takes their dot products along k while its
                 // A rows are in L1, so A is read once, not once more for a panel of 16 lanes of which w are real.
-                long need = (long)w * K + AlignedMemory.Slack;
-                if (t_dots is null || t_dots.Length < need) t_dots = AlignedMemory.Allocate(need);
-                fixed (float* raw = t_dots)
+                float* bt = AlignedMemory.Scratch(ref t_dots, (long)w * K);
+                int n0 = N - w;
+                for (int k = 0; k < K; k++)
                 {
-                    float* bt = AlignedMemory.Align(raw);
-                    int n0 = N - w;
-                    for (int k = 0; k < K; k++)
-                    {
-                        float* src = b + (long)k * ldb + n0;
-                        for (int j = 0; j < w; j++) bt[(long)j * K + k] = src[j];
-                    }
-                    int last = n0 - 48;
-                    for (int n1 = 0; n1 < last; n1 += 48) Strip48(M, K, a, aRow, aCol, b + n1, ldb, c + n1, ldc, accumulate);
-                    Strip48Dots(M, K, a, aRow, b + last, ldb, c + last, ldc, accumulate, bt, w);
+                    float* src = b + (long)k * ldb + n0;
+                    for (int j = 0; j < w; j++) bt[(long)j * K + k] = src[j];
                 }
+                int last = n0 - 48;
+                for (int n1 = 0; n1 < last; n1 += 48) Strip48(M, K, a, aRow, aCol, b + n1, ldb, c + n1, ldc, accumulate);
+                Strip48Dots(M, K, a, aRow, b + last, ldb, c + last, ldc, accumulate, bt, w);
                 return;
             }
             int n = 0;
@@ -142,25 +132,20 @@ namespace CnnGen.Kernels
         /// <summary>The last w &lt; 16 columns: B's columns copied into a zero-padded [K, 16] panel, C computed into [M, 16].</summary>
         private static void Tail(int M, int w, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate)
         {
-            long need = (long)K * 16 + (long)M * 16 + AlignedMemory.Slack;
-            if (t_panel is null || t_panel.Length < need) t_panel = AlignedMemory.Allocate(need);
-            fixed (float* raw = t_panel)
+            float* pb = AlignedMemory.Scratch(ref t_panel, (long)K * 16 + (long)M * 16), pc = pb + (long)K * 16;
+            for (int k = 0; k < K; k++)
             {
-                float* pb = AlignedMemory.Align(raw), pc = pb + (long)K * 16;
-                for (int k = 0; k < K; k++)
-                {
-                    float* src = b + (long)k * ldb, dst = pb + (long)k * 16;
-                    int j = 0;
-                    for (; j < w; j++) dst[j] = src[j];
-                    for (; j < 16; j++) dst[j] = 0f;
-                }
-                Strip16(M, K, a, aRow, aCol, pb, 16, pc, 16, accumulate: false);
-                for (int m = 0; m < M; m++)
-                {
-                    float* src = pc + (long)m * 16, dst = c + (long)m * ldc;
-                    if (accumulate) for (int j = 0; j < w; j++) dst[j] += src[j];
-                    else for (int j = 0; j < w; j++) dst[j] = src[j];
-                }
+                float* src = b + (long)k * ldb, dst = pb + (long)k * 16;
+                int j = 0;
+                for (; j < w; j++) dst[j] = src[j];
+                for (; j < 16; j++) dst[j] = 0f;
+            }
+            Strip16(M, K, a, aRow, aCol, pb, 16, pc, 16, accumulate: false);
+            for (int m = 0; m < M; m++)
+            {
+                float* src = pc + (long)m * 16, dst = c + (long)m * ldc;
+                if (accumulate) for (int j = 0; j < w; j++) dst[j] += src[j];
+                else for (int j = 0; j < w; j++) dst[j] = src[j];
             }
         }
 

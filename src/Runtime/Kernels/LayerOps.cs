@@ -130,11 +130,13 @@ namespace CnnGen.Kernels
         }
 
         /// <summary>y[b, c, ·] = max(y[b, c, ·] + bias[c], 0): a folded convolution's bias and the ReLU after it in one pass.</summary>
-        public static void AddChannelBiasRelu(float* y, float* bias, int n, int channels, int hw)
-        {
-            if (!SplitBias(y, bias, n, channels, hw, BiasRelu))
-                for (int b = 0; b < n; b++) Ops.AddRowBiasRelu(y + (long)b * channels * hw, bias, channels, hw);
-        }
+        public static void AddChannelBiasRelu(float* y, float* bias, int n, int channels, int hw) => BiasPass(y, bias, n, channels, hw, BiasRelu);
+
+        /// <summary>y[b, c, ·] = SiLU(y[b, c, ·] + bias[c]): a folded convolution's bias and the SiLU after it in one pass.</summary>
+        public static void AddChannelBiasSilu(float* y, float* bias, int n, int channels, int hw) => BiasPass(y, bias, n, channels, hw, BiasSilu);
+
+        /// <summary>y[b, c, ·] += bias[c] for <paramref name="n"/> samples of [channels, hw] (a folded convolution's bias).</summary>
+        public static void AddChannelBias(float* y, float* bias, int n, int channels, int hw) => BiasPass(y, bias, n, channels, hw, BiasOnly);
 
         private const int BiasOnly = 0, BiasRelu = 1, BiasSilu = 2;
 
@@ -148,54 +150,34 @@ namespace CnnGen.Kernels
         }
 
         /// <summary>
-        /// With Parallelism.IntraOpThreads = 2, a large bias pass (+ activation) as two halves of its (sample, channel) planes
-        /// on the caller and the helper thread: false when it is not split (the caller runs it). Element-wise: the same bits.
+        /// The bias (+ activation) pass over the (sample, channel) planes; with Parallelism.IntraOpThreads = 2 a large one runs
+        /// as two halves of its planes on the caller and the helper thread. Element-wise: the same bits either way.
         /// </summary>
-        private static bool SplitBias(float* y, float* bias, int n, int channels, int hw, int kind)
+        private static void BiasPass(float* y, float* bias, int n, int channels, int hw, int kind)
         {
-            int planes = n * channels;
-            if (Parallelism.IntraOpThreads < 2 || planes < 2 || (long)planes * hw < ParallelThreshold) return false;
-            var job = new BiasJob { Y = y, Bias = bias, Planes = planes, Channels = channels, Hw = hw, Kind = kind };
-            return PairWorker.TryRun(&RunBiasHalf, &job);
+            var job = new BiasJob { Y = y, Bias = bias, Planes = n * channels, Channels = channels, Hw = hw, Kind = kind };
+            if (Parallelism.IntraOpThreads > 1 && job.Planes >= 2 && (long)job.Planes * hw >= ParallelThreshold
+                && PairWorker.TryRun(&RunBiasHalf, &job)) return;
+            RunBiasPlanes(ref job, 0, job.Planes);
         }
 
         private static void RunBiasHalf(void* args, int half)
         {
             ref BiasJob j = ref *(BiasJob*)args;
-            int from = half == 0 ? 0 : j.Planes / 2, to = half == 0 ? j.Planes / 2 : j.Planes;
+            if (half == 0) RunBiasPlanes(ref j, 0, j.Planes / 2);
+            else RunBiasPlanes(ref j, j.Planes / 2, j.Planes);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void RunBiasPlanes(ref BiasJob j, int from, int to)
+        {
             for (int q = from; q < to; q++)
             {
                 float* row = j.Y + (long)q * j.Hw;
                 float* b = j.Bias + q % j.Channels;
                 if (j.Kind == BiasSilu) ActivationOps.AddBiasSilu(row, *b, j.Hw);
-                else if (j.Kind == BiasRelu) Ops.AddRowBiasRelu(row, b, 1, j.Hw);
-                else AddBias(row, *b, j.Hw);
+                else Ops.CopyRowsBiasRelu(row, j.Hw, row, j.Hw, 1, j.Hw, b, relu: j.Kind == BiasRelu);
             }
-        }
-
-        private static void AddBias(float* row, float bias, int hw)
-        {
-            var vb = Vector256.Create(bias);
-            int i = 0;
-            for (; i + V <= hw; i += V) (Vector256.Load(row + i) + vb).Store(row + i);
-            for (; i < hw; i++) row[i] += bias;
-        }
-
-        /// <summary>y[b, c, ·] = SiLU(y[b, c, ·] + bias[c]): a folded convolution's bias and the SiLU after it in one pass.</summary>
-        public static void AddChannelBiasSilu(float* y, float* bias, int n, int channels, int hw)
-        {
-            if (SplitBias(y, bias, n, channels, hw, BiasSilu)) return;
-            for (int b = 0; b < n; b++)
-                for (int c = 0; c < channels; c++) ActivationOps.AddBiasSilu(y + ((long)b * channels + c) * hw, bias[c], hw);
-        }
-
-        /// <summary>y[b, c, ·] += bias[c] for <paramref name="n"/> samples of [channels, hw] (a folded convolution's bias).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public static void AddChannelBias(float* y, float* bias, int n, int channels, int hw)
-        {
-            if (SplitBias(y, bias, n, channels, hw, BiasOnly)) return;
-            for (int b = 0; b < n; b++)
-                for (int c = 0; c < channels; c++) AddBias(y + ((long)b * channels + c) * hw, bias[c], hw);
         }
 
         /// <summary>

@@ -34,7 +34,8 @@ internal sealed class Graph
 
     private List<string> Data(Onnx.NodeProto n) => n.Input.Where(x => x.Length > 0 && !_s.IsConstant(x)).ToList();
 
-    private List<Onnx.NodeProto> Consumers(string v) => _consumers.TryGetValue(v, out var l) ? l : new List<Onnx.NodeProto>();
+    /// <summary>The nodes that take value <paramref name="v"/> as a data input, in graph order.</summary>
+    internal List<Onnx.NodeProto> Consumers(string v) => _consumers.TryGetValue(v, out var l) ? l : new List<Onnx.NodeProto>();
 
     private static string List(IEnumerable<Onnx.NodeProto> ns) =>
         string.Join(", ", ns.Select(n => $"'{(n.Name.Length > 0 ? n.Name : n.Output[0])}' ({n.OpType})"));
@@ -125,8 +126,6 @@ internal sealed class Graph
                 throw ImportException.AtNode(m, $"a Mul of '{v}' and another branch is not an SE gate: x * Sigmoid(Conv(act(Conv(GlobalAveragePool(x))))) is expected");
         return Residual(v, a, b, into);
     }
-
-    internal List<Onnx.NodeProto> ConsumersOf(string v) => Consumers(v);
 
     /// <summary>Values computed from node <paramref name="n"/>'s outputs (forward closure).</summary>
     private HashSet<string> Reach(Onnx.NodeProto n)

@@ -121,14 +121,7 @@ internal static class Layers
         const float eps = 1e-5f;
         var ones = new float[s.C]; Array.Fill(ones, 1f);
         var variance = new float[s.C]; Array.Fill(variance, 1f - eps);
-        var tensors = new List<WeightTensor>
-        {
-            new("weight", new[] { s.C }, ones, true),
-            new("bias", new[] { s.C }, (float[])b.Floats!.Clone(), true),
-            new("running_mean", new[] { s.C }, new float[s.C], false),
-            new("running_var", new[] { s.C }, variance, false),
-            new("num_batches_tracked", Array.Empty<int>(), new[] { 0f }, false, SafeTensorDType.I64),
-        };
+        var tensors = BatchNormTensors(ones, (float[])b.Floats!.Clone(), new float[s.C], variance);
         s.UnfoldedBatchNorms++;
         return new[] { conv, new ImportedLayer($"BatchNorm2d({s.C})", tensors, s.Prefix("", "bn")) };
     }
@@ -178,16 +171,22 @@ internal static class Layers
             if (t.Count != s.C) throw ImportException.AtNode(n, $"'{t.Name}' has {t.Count} values, the input has {s.C} channels");
         double eps = OnnxFile.Float32(n, "epsilon", 1e-5f);
         string prefix = s.Prefix(scale.Name, "bn");
-        var tensors = new List<WeightTensor>
+        string epsText = Math.Abs(eps - 1e-5) < 1e-12 ? "" : $", Eps = {F((float)eps)}";
+        return new ImportedLayer($"BatchNorm2d({s.C}{epsText})", BatchNormTensors(scale.Floats!, bias.Floats!, mean.Floats!, var.Floats!), prefix);
+    }
+
+    /// <summary>A BatchNorm2d's tensors under PyTorch's keys: weight, bias, running statistics, num_batches_tracked (I64, 0).</summary>
+    private static List<WeightTensor> BatchNormTensors(float[] weight, float[] bias, float[] mean, float[] variance)
+    {
+        int c = weight.Length;
+        return new List<WeightTensor>
         {
-            new("weight", new[] { s.C }, scale.Floats!, true),
-            new("bias", new[] { s.C }, bias.Floats!, true),
-            new("running_mean", new[] { s.C }, mean.Floats!, false),
-            new("running_var", new[] { s.C }, var.Floats!, false),
+            new("weight", new[] { c }, weight, true),
+            new("bias", new[] { c }, bias, true),
+            new("running_mean", new[] { c }, mean, false),
+            new("running_var", new[] { c }, variance, false),
             new("num_batches_tracked", Array.Empty<int>(), new[] { 0f }, false, SafeTensorDType.I64),
         };
-        string epsText = Math.Abs(eps - 1e-5) < 1e-12 ? "" : $", Eps = {F((float)eps)}";
-        return new ImportedLayer($"BatchNorm2d({s.C}{epsText})", tensors, prefix);
     }
 
     private static ImportedLayer Pool(State s, Onnx.NodeProto n, bool max)

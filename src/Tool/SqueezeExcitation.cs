@@ -16,7 +16,7 @@ internal static class SqueezeExcitation
         string expected = "x * Sigmoid(Conv(act(Conv(GlobalAveragePool(x)))))";
         Onnx.NodeProto Next(string v, string what)
         {
-            var cs = g.ConsumersOf(v);
+            var cs = g.Consumers(v);
             if (cs.Count != 1)
                 throw ImportException.AtNode(mul, $"not an SE gate ({expected}): after {what} '{v}' feeds {cs.Count} nodes");
             return cs[0];
@@ -27,7 +27,7 @@ internal static class SqueezeExcitation
         var fc1 = Next(pool.Output[0], "the GlobalAveragePool");
         OnnxTensor w1 = Conv1x1(s, fc1, mul, c, -1, expected);
         int squeeze = (int)w1.Dims[0];
-        var acts = g.ConsumersOf(fc1.Output[0]);
+        var acts = g.Consumers(fc1.Output[0]);
         var act = acts.Count == 2 ? acts.First(n => n.OpType != "Mul") : Next(fc1.Output[0], "fc1");
         string activation;
         string afterAct;
@@ -35,7 +35,7 @@ internal static class SqueezeExcitation
         else if (acts.Count == 2)
         {
             // SiLU: Sigmoid(fc1) and Mul(fc1, Sigmoid(fc1))
-            var both = g.ConsumersOf(fc1.Output[0]);
+            var both = g.Consumers(fc1.Output[0]);
             var sig = both.FirstOrDefault(n => n.OpType == "Sigmoid");
             var m = both.FirstOrDefault(n => n.OpType == "Mul");
             if (both.Count != 2 || sig is null || m is null || !m.Input.Contains(sig.Output[0]))

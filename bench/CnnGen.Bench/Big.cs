@@ -15,7 +15,7 @@ using CnnGen.Optim;
 
 static class Big
 {
-    public static int Run(string[] names, string dir, int reps, double seconds, bool profile = false)
+    public static int Run(string[] names, string dir, int reps, double seconds, bool profile = false, bool inferenceOnly = false)
     {
         foreach (string name in names)
         {
@@ -76,7 +76,7 @@ static class Big
                     r[$"infer_b{batch}_{threads}t"] = t2;
                     Console.WriteLine($"  CnnGen {name} inference b{batch} {threads}t: min {t2.min_us:F0} µs, median {t2.median_us:F0} µs");
                 }
-            if (name != "effb0")
+            if (name != "effb0" && !inferenceOnly)
                 foreach (int threads in new[] { 1, 2 })
                     foreach (int batch in name == "resnet18" ? new[] { 32 } : new[] { 32, 64 })
                     {

@@ -27,15 +27,17 @@ static class Program
 
     static int Main(string[] args)
     {
+        s_cold = args.Contains("--cold");
         s_seconds = double.Parse(Arg(args, "--seconds", "2"), System.Globalization.CultureInfo.InvariantCulture);
         var names = Arg(args, "--models", "A,B,C").Split(',');
         string outPath = Arg(args, "--out", Path.Combine("bench", "results", "cnngen.json"));
         Console.WriteLine($"CnnGen bench: .NET {Environment.Version}, {Environment.ProcessorCount} cores, Vector256 accelerated: {System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated}, Vector512: {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
         if (Array.IndexOf(args, "--gemm") >= 0) return GemmBench(Arg(args, "--gemm", "64,608,288"));
+        if (Array.IndexOf(args, "--conv3x3") >= 0) return Conv3x3Bench(Arg(args, "--conv3x3", "64,56,56,64;128,28,28,128;256,14,14,256"));
         if (Array.IndexOf(args, "--depthwise") >= 0) return DepthwiseBench(Arg(args, "--depthwise", "96,112,112,3,2"));
         if (Array.IndexOf(args, "--big") >= 0)
             return Big.Run(Arg(args, "--big", "cifar,resnet18,effb0").Split(','), Arg(args, "--dir", Path.Combine("bench", "results", "big")),
-                int.Parse(Arg(args, "--reps", "3")), s_seconds, args.Contains("--profile"));
+                int.Parse(Arg(args, "--reps", "3")), s_seconds, args.Contains("--profile"), args.Contains("--inference-only"));
         if (!args.Contains("--no-wait")) WaitIdle();
         var results = new Dictionary<string, object>();
         foreach (var name in names)
@@ -128,9 +130,41 @@ static class Program
     }
 
     /// <summary>
+    /// --conv3x3 C,H,W,M[;...]: a 3×3 stride-1 padding-1 convolution (bias, ReLU) of one sample, the im2col-free
+    /// DirectConv against im2col + GEMM (its fallback), GFLOP/s on 1 thread and, direct, on 2 intra-op threads.
+    /// </summary>
+    static unsafe int Conv3x3Bench(string spec)
+    {
+        foreach (string shape in spec.Split(';'))
+        {
+            int[] d = shape.Split(',').Select(int.Parse).ToArray();
+            int C = d[0], H = d[1], W = d[2], M = d[3];
+            float[] x = new float[C * H * W], y = new float[M * H * W], w = new float[M * C * 9], b = new float[M];
+            var rng = new Random(C + H);
+            for (int i = 0; i < x.Length; i++) x[i] = (float)rng.NextDouble() - 0.5f;
+            for (int i = 0; i < w.Length; i++) w[i] = (float)rng.NextDouble() - 0.5f;
+            double flops = 2.0 * M * H * W * C * 9, direct, im2col, direct2;
+            fixed (float* px = x, py = y, pw = w, pb = b)
+            {
+                float* cx = px, cy = py, cw = pw, cb = pb;
+                double Gflops(bool useDirect) => flops / Time(() => CnnGen.Kernels.DirectConv.Forward(cx, cy, cw, cb, 1, C, H, W, M, 3, 3, 1, 1, 1, 1, CnnGen.Kernels.DirectConv.Relu, useDirect), 20, 50).Median / 1e3;
+                direct = Gflops(true);
+                im2col = Gflops(false);
+                CnnGen.Kernels.Parallelism.IntraOpThreads = 2;
+                direct2 = Gflops(true);
+                CnnGen.Kernels.Parallelism.IntraOpThreads = 1;
+            }
+            Console.WriteLine($"conv3x3 C={C} {H}x{W} M={M}: direct {direct:F1} GFLOP/s, im2col + GEMM {im2col:F1} GFLOP/s, direct on 2 threads {direct2:F1} GFLOP/s");
+        }
+        return 0;
+    }
+
+    /// <summary>
     /// --gemm M,N,K[;M,N,K...]: GFLOP/s of the three GEMMs a convolution runs (forward C = A·B, weight gradient C += A·Bᵀ,
     /// input gradient C = Aᵀ·B) for those shapes, one thread, median of repeated calls over --seconds.
     /// </summary>
+    static bool s_cold;
+
     static unsafe int GemmBench(string spec)
     {
         foreach (string shape in spec.Split(';'))
@@ -141,6 +175,16 @@ static class Program
             float* w = Alloc(M * K), col = Alloc(K * N), dy = Alloc(M * N), c = Alloc(Math.Max(M * Math.Max(N, K), K * N));
             double flops = 2.0 * M * N * K;
             double Gflops(Action f) => flops / Time(f, 20, 50).Median / 1e3; // Time gives µs
+            // Cold weights (--cold): A rotates over copies totalling ≥ 64 MB, so each product reads its weights from memory,
+            // as a batch-1 forward pass of a model larger than the L3 does.
+            int copies = s_cold ? (int)Math.Max(1, (64L << 20) / (4L * M * K)) : 1;
+            var ws = new IntPtr[copies];
+            ws[0] = (IntPtr)w;
+            for (int i = 1; i < copies; i++) ws[i] = (IntPtr)Alloc(M * K);
+            int turn = 0;
+            double cold = Gflops(() => CnnGen.Kernels.Gemm.MultiplyNN(M, N, K, (float*)ws[turn++ % copies], K, 1, col, N, c, N, false));
+            for (int i = 1; i < copies; i++) System.Runtime.InteropServices.NativeMemory.AlignedFree((void*)ws[i]);
+            if (s_cold) Console.WriteLine($"gemm M={M} N={N} K={K}: forward A·B with weights from memory ({copies} copies) {cold:F1} GFLOP/s");
             double nn = Gflops(() => CnnGen.Kernels.Gemm.MultiplyNN(M, N, K, w, K, 1, col, N, c, N, false)); // y = W · col
             double plain = Gflops(() => CnnGen.Kernels.Gemm.MultiplyNNPlain(M, N, K, w, K, 1, col, N, c, N, false)); // without blocking
             CnnGen.Kernels.Parallelism.IntraOpThreads = 2;

@@ -99,7 +99,7 @@ namespace CnnGen.Generator.Emit
         /// </summary>
         /// <para><paramref name="act"/>: the activation after the batch norm (0 none, 1 ReLU, 2 SiLU) runs with the folded bias
         /// (<see cref="ReluFusion"/>; only for a pair that always folds and a convolution without a bias of its own, or a
-        /// depthwise convolution, whose kernel adds b' and applies the activation in its store).</para>
+        /// depthwise or direct (im2col-free) convolution, whose kernel adds b' and applies the activation in its store).</para>
         public static IEnumerable<string> ConvCall(ShapedModel m, MemoryPlan plan, Pair pair, string x, string y, int act = 0)
         {
             var conv = m.Layers[pair.Conv];
@@ -107,7 +107,7 @@ namespace CnnGen.Generator.Emit
             string pre = LayerEmitter.MethodPrefix(conv);
             string then = act == 1 ? ", then the ReLU" : act == 2 ? ", then the SiLU" : "";
             var folded = new List<string>();
-            if (LayerEmitter.IsDepthwise(conv.Spec))
+            if (LayerEmitter.HasRun(conv))
             {
                 string w = Plus("fp", pair.Offset), b = Plus("fp", pair.Offset + conv.WeightCount);
                 folded.Add($"{pre}_Run({x}, {y}, {w}, {b}, n, {S(act)}); // {bn.SummaryName} folded in: W', b'{then}");
@@ -116,7 +116,7 @@ namespace CnnGen.Generator.Emit
             {
                 folded.Add($"{pre}_Forward({x}, {y}, {Plus("fp", pair.Offset - conv.ParamOffset)}, col, null, null, n, false, null); // {bn.SummaryName} folded in: W', b'");
             }
-            if (!conv.Spec.Bias && !LayerEmitter.IsDepthwise(conv.Spec))
+            if (!conv.Spec.Bias && !LayerEmitter.HasRun(conv))
             {
                 string op = act == 1 ? "AddChannelBiasRelu" : act == 2 ? "AddChannelBiasSilu" : "AddChannelBias";
                 folded.Add($"global::CnnGen.Kernels.LayerOps.{op}({y}, {Plus("fp", pair.Offset + conv.WeightCount)}, n, {S(conv.Out.C)}, {S(conv.Out.H * conv.Out.W)}); // the folded bias b'" +

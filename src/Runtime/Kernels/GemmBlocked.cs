@@ -19,6 +19,33 @@ namespace CnnGen.Kernels
     /// </summary>
     internal static unsafe class GemmBlocked
     {
+        /// <summary>Where row k of B's current strip starts; <see cref="From"/>: the same rows from row k0 on (the next K block).</summary>
+        internal interface IRows<TSelf> where TSelf : struct
+        {
+            float* Row(int k);
+            TSelf From(int k0);
+        }
+
+        /// <summary>B a matrix: row k at b + k·ld.</summary>
+        internal readonly struct StridedRows : IRows<StridedRows>
+        {
+            private readonly float* _b;
+            private readonly int _ld;
+            public StridedRows(float* b, int ld) { _b = b; _ld = ld; }
+            [MethodImpl(MethodImplOptions.AggressiveInlining)] public float* Row(int k) => _b + (long)k * _ld;
+            [MethodImpl(MethodImplOptions.AggressiveInlining)] public StridedRows From(int k0) => new(_b + (long)k0 * _ld, _ld);
+        }
+
+        /// <summary>B's rows anywhere: row k at b + offsets[k] (each an input channel and kernel tap of a direct convolution).</summary>
+        internal readonly struct OffsetRows : IRows<OffsetRows>
+        {
+            private readonly float* _b;
+            private readonly int* _offsets;
+            public OffsetRows(float* b, int* offsets) { _b = b; _offsets = offsets; }
+            [MethodImpl(MethodImplOptions.AggressiveInlining)] public float* Row(int k) => _b + _offsets[k];
+            [MethodImpl(MethodImplOptions.AggressiveInlining)] public OffsetRows From(int k0) => new(_b, _offsets + k0);
+        }
+
         /// <summary>Rows of B per block: 128 × 48 floats = 24 KB, inside a 32 KB L1 with room for A's 8 rows and C's tile.</summary>
         internal const int KBlock = 128;
 
@@ -100,6 +127,9 @@ namespace CnnGen.Kernels
         /// </summary>
         internal const int DotTailMax = 4;
 
+        /// <summary>With a dot-product tail and at most this many 48-strips (N ≤ 244: ResNet's 14×14 and 7×7 outputs), all strips run in one pass over A.</summary>
+        private const int TogetherMax = 4;
+
         [ThreadStatic] private static float[]? t_dots;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -118,9 +148,13 @@ namespace CnnGen.Kernels
                     float* src = b + (long)k * ldb + n0;
                     for (int j = 0; j < w; j++) bt[(long)j * K + k] = src[j];
                 }
-                int last = n0 - 48;
-                for (int n1 = 0; n1 < last; n1 += 48) Strip48(M, K, a, aRow, aCol, b + n1, ldb, c + n1, ldc, accumulate);
-                Strip48Dots(M, K, a, aRow, b + last, ldb, c + last, ldc, accumulate, bt, w);
+                // Up to TogetherMax strips: each 8-row tile of A (one K block, in L1) serves all of them, so A, the larger
+                // operand here (the weights, from memory at batch 1), is read once; one strip takes K whole (no C reloads, A
+                // streamed row by row). More strips: strip by strip, the dots in the last one's pass.
+                int strips = n0 / 48;
+                int first = strips <= TogetherMax ? 0 : n0 - 48;
+                for (int n1 = 0; n1 < first; n1 += 48) Strip48(M, K, a, aRow, aCol, b + n1, ldb, c + n1, ldc, accumulate);
+                Strip48Dots(M, K, a, aRow, b + first, ldb, c + first, ldc, accumulate, bt, w, (n0 - first) / 48);
                 return;
             }
             int n = 0;
@@ -161,29 +195,36 @@ namespace CnnGen.Kernels
         }
 
         private static void Strip48(int M, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate) =>
-            Strip(48, M, K, a, aRow, aCol, b, ldb, c, ldc, accumulate);
+            Strip(48, M, K, a, aRow, aCol, new StridedRows(b, ldb), c, ldc, accumulate);
 
         private static void Strip16(int M, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate) =>
-            Strip(16, M, K, a, aRow, aCol, b, ldb, c, ldc, accumulate);
+            Strip(16, M, K, a, aRow, aCol, new StridedRows(b, ldb), c, ldc, accumulate);
 
-        /// <summary>One strip of <paramref name="width"/> (48 or 16) columns: K blocks outside, 8-row tiles (then single rows) inside.</summary>
-        private static void Strip(int width, int M, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate)
+        /// <summary>
+        /// One strip of <paramref name="width"/> (48 or 16) columns: K blocks outside, 8-row tiles (then single rows) inside.
+        /// <paramref name="rows"/> says where each row k of B's strip starts (a struct, so each addressing is its own
+        /// compiled copy with the lookup inlined): <see cref="StridedRows"/> for a matrix, <see cref="OffsetRows"/> for
+        /// <see cref="DirectConv"/>'s rows read straight from the padded input.
+        /// </summary>
+        internal static void Strip<TRows>(int width, int M, int K, float* a, int aRow, int aCol, TRows rows, float* c, int ldc, bool accumulate)
+            where TRows : struct, IRows<TRows>
         {
             for (int k0 = 0; k0 < K; k0 += KBlock)
             {
                 int kc = Math.Min(KBlock, K - k0);
                 bool add = accumulate || k0 > 0;
-                float* bk = b + (long)k0 * ldb, ak = a + (long)k0 * aCol;
+                TRows bk = rows.From(k0);
+                float* ak = a + (long)k0 * aCol;
                 int m = 0;
                 if (width == 48)
                 {
-                    for (; m + 8 <= M; m += 8) Tile8x48(kc, ak + (long)m * aRow, aRow, aCol, bk, ldb, c + (long)m * ldc, ldc, add);
-                    for (; m < M; m++) Tile1x48(kc, ak + (long)m * aRow, aCol, bk, ldb, c + (long)m * ldc, add);
+                    for (; m + 8 <= M; m += 8) Tile8x48(kc, ak + (long)m * aRow, aRow, aCol, bk, c + (long)m * ldc, ldc, add);
+                    for (; m < M; m++) Tile1x48(kc, ak + (long)m * aRow, aCol, bk, c + (long)m * ldc, add);
                 }
                 else
                 {
-                    for (; m + 8 <= M; m += 8) Tile8x16(kc, ak + (long)m * aRow, aRow, aCol, bk, ldb, c + (long)m * ldc, ldc, add);
-                    for (; m < M; m++) Tile1x16(kc, ak + (long)m * aRow, aCol, bk, ldb, c + (long)m * ldc, add);
+                    for (; m + 8 <= M; m += 8) Tile8x16(kc, ak + (long)m * aRow, aRow, aCol, bk, c + (long)m * ldc, ldc, add);
+                    for (; m < M; m++) Tile1x16(kc, ak + (long)m * aRow, aCol, bk, c + (long)m * ldc, add);
                 }
             }
         }
@@ -192,23 +233,26 @@ namespace CnnGen.Kernels
         /// <see cref="Strip48"/> (A with unit column stride) whose tiles also compute C's <paramref name="w"/> columns right of
         /// the strip: C[m, 48 + j] = Σ_k A[m, k] · bt[j, k], bt being those columns of B transposed ([w][K]).
         /// </summary>
-        private static void Strip48Dots(int M, int K, float* a, int aRow, float* b, int ldb, float* c, int ldc, bool accumulate, float* bt, int w)
+        private static void Strip48Dots(int M, int K, float* a, int aRow, float* b, int ldb, float* c, int ldc, bool accumulate, float* bt, int w, int strips)
         {
-            for (int k0 = 0; k0 < K; k0 += KBlock)
+            int kBlock = strips == 1 ? K : KBlock, right = 48 * strips;
+            for (int k0 = 0; k0 < K; k0 += kBlock)
             {
-                int kc = Math.Min(KBlock, K - k0);
+                int kc = Math.Min(kBlock, K - k0);
                 bool add = accumulate || k0 > 0;
                 float* bk = b + (long)k0 * ldb, ak = a + k0, btk = bt + k0;
                 int m = 0;
                 for (; m + 8 <= M; m += 8)
                 {
-                    Tile8x48(kc, ak + (long)m * aRow, aRow, 1, bk, ldb, c + (long)m * ldc, ldc, add);
-                    Dots8(kc, ak + (long)m * aRow, aRow, btk, K, w, c + (long)m * ldc + 48, ldc, add);
+                    for (int j = 0; j < right; j += 48)
+                        Tile8x48(kc, ak + (long)m * aRow, aRow, 1, new StridedRows(bk + j, ldb), c + (long)m * ldc + j, ldc, add);
+                    Dots8(kc, ak + (long)m * aRow, aRow, btk, K, w, c + (long)m * ldc + right, ldc, add);
                 }
                 for (; m < M; m++)
                 {
-                    Tile1x48(kc, ak + (long)m * aRow, 1, bk, ldb, c + (long)m * ldc, add);
-                    Dots1(kc, ak + (long)m * aRow, btk, K, w, c + (long)m * ldc + 48, add);
+                    for (int j = 0; j < right; j += 48)
+                        Tile1x48(kc, ak + (long)m * aRow, 1, new StridedRows(bk + j, ldb), c + (long)m * ldc + j, add);
+                    Dots1(kc, ak + (long)m * aRow, btk, K, w, c + (long)m * ldc + right, add);
                 }
             }
         }
@@ -267,17 +311,17 @@ namespace CnnGen.Kernels
         }
 
 
-        private static void Tile8x48(int kc, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool add)
+        private static void Tile8x48<TRows>(int kc, float* a, int aRow, int aCol, TRows b, float* c, int ldc, bool add) where TRows : struct, IRows<TRows>
         {
             float* a0 = a, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow, a4 = a3 + aRow, a5 = a4 + aRow, a6 = a5 + aRow, a7 = a6 + aRow;
             Vector512<float> s00 = default, s01 = default, s02 = default, s10 = default, s11 = default, s12 = default;
             Vector512<float> s20 = default, s21 = default, s22 = default, s30 = default, s31 = default, s32 = default;
             Vector512<float> s40 = default, s41 = default, s42 = default, s50 = default, s51 = default, s52 = default;
             Vector512<float> s60 = default, s61 = default, s62 = default, s70 = default, s71 = default, s72 = default;
-            float* bp = b;
             long ak = 0;
-            for (int k = 0; k < kc; k++, bp += ldb, ak += aCol)
+            for (int k = 0; k < kc; k++, ak += aCol)
             {
+                float* bp = b.Row(k);
                 var b0 = Vector512.Load(bp);
                 var b1 = Vector512.Load(bp + 16);
                 var b2 = Vector512.Load(bp + 32);
@@ -309,27 +353,27 @@ namespace CnnGen.Kernels
             Put(c0, s70, add); Put(c0 + 16, s71, add); Put(c0 + 32, s72, add);
         }
 
-        private static void Tile1x48(int kc, float* a, int aCol, float* b, int ldb, float* c, bool add)
+        private static void Tile1x48<TRows>(int kc, float* a, int aCol, TRows b, float* c, bool add) where TRows : struct, IRows<TRows>
         {
             Vector512<float> s0 = default, s1 = default, s2 = default;
-            float* bp = b;
             long ak = 0;
-            for (int k = 0; k < kc; k++, bp += ldb, ak += aCol)
+            for (int k = 0; k < kc; k++, ak += aCol)
             {
+                float* bp = b.Row(k);
                 var x = Vector512.Create(a[ak]);
                 s0 = Fmadd(x, Vector512.Load(bp), s0); s1 = Fmadd(x, Vector512.Load(bp + 16), s1); s2 = Fmadd(x, Vector512.Load(bp + 32), s2);
             }
             Put(c, s0, add); Put(c + 16, s1, add); Put(c + 32, s2, add);
         }
 
-        private static void Tile8x16(int kc, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool add)
+        private static void Tile8x16<TRows>(int kc, float* a, int aRow, int aCol, TRows b, float* c, int ldc, bool add) where TRows : struct, IRows<TRows>
         {
             float* a0 = a, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow, a4 = a3 + aRow, a5 = a4 + aRow, a6 = a5 + aRow, a7 = a6 + aRow;
             Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
-            float* bp = b;
             long ak = 0;
-            for (int k = 0; k < kc; k++, bp += ldb, ak += aCol)
+            for (int k = 0; k < kc; k++, ak += aCol)
             {
+                float* bp = b.Row(k);
                 var b0 = Vector512.Load(bp);
                 s0 = Fmadd(Vector512.Create(a0[ak]), b0, s0); s1 = Fmadd(Vector512.Create(a1[ak]), b0, s1);
                 s2 = Fmadd(Vector512.Create(a2[ak]), b0, s2); s3 = Fmadd(Vector512.Create(a3[ak]), b0, s3);
@@ -341,12 +385,11 @@ namespace CnnGen.Kernels
             Put(c0, s4, add); c0 += ldc; Put(c0, s5, add); c0 += ldc; Put(c0, s6, add); c0 += ldc; Put(c0, s7, add);
         }
 
-        private static void Tile1x16(int kc, float* a, int aCol, float* b, int ldb, float* c, bool add)
+        private static void Tile1x16<TRows>(int kc, float* a, int aCol, TRows b, float* c, bool add) where TRows : struct, IRows<TRows>
         {
             Vector512<float> s0 = default;
-            float* bp = b;
             long ak = 0;
-            for (int k = 0; k < kc; k++, bp += ldb, ak += aCol) s0 = Fmadd(Vector512.Create(a[ak]), Vector512.Load(bp), s0);
+            for (int k = 0; k < kc; k++, ak += aCol) s0 = Fmadd(Vector512.Create(a[ak]), Vector512.Load(b.Row(k)), s0);
             Put(c, s0, add);
         }
     }

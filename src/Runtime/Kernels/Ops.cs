@@ -122,24 +122,33 @@ namespace CnnGen.Kernels
             for (int r = 0; r < rows; r++) AddTo(sums, x + (long)r * cols, cols);
         }
 
-        // ---- Max pooling, 2×2 windows with stride 2, inference -------------------------------------------------
+        // ---- Max pooling, 2×2 and 3×3 windows with stride 2, inference -------------------------------------------
         /// <summary>
         /// Inference max pooling over 2×2 windows with stride 2 (no dilation; <paramref name="padH"/>, <paramref name="padW"/> ≤ 1),
-        /// without argmax: per output row, the two input rows' element-wise max goes to a row buffer bordered by −∞ (the
-        /// padding, which is never selected unless the whole window is −∞, when the value is the same), then each output is
-        /// the max of a column pair of that buffer, 8 at a time (even and odd columns split by a shuffle). NaN propagates, as
-        /// in PyTorch. <paramref name="planes"/> = samples × channels.
+        /// without argmax: see <see cref="MaxPoolStride2"/>.
         /// </summary>
-        public static void MaxPool2x2(float* x, float* y, int planes, int H, int W, int OH, int OW, int padH, int padW)
+        public static void MaxPool2x2(float* x, float* y, int planes, int H, int W, int OH, int OW, int padH, int padW) =>
+            MaxPoolStride2(x, y, planes, H, W, OH, OW, 2, padH, padW);
+
+        /// <summary>
+        /// Inference max pooling over k × k windows (k = 2 or 3: ResNet's stem pool is 3×3, padding 1) with stride 2, no
+        /// dilation, <paramref name="padH"/>, <paramref name="padW"/> ≤ 1, without argmax: per output row, the window's input
+        /// rows' element-wise max goes to a row buffer bordered by −∞ (the padding, which is never selected unless the whole
+        /// window is −∞, when the value is the same), then each output is the max of k neighbouring columns of that buffer,
+        /// 8 at a time (even and odd columns split by a shuffle). NaN propagates, as in PyTorch.
+        /// <paramref name="planes"/> = samples × channels.
+        /// </summary>
+        public static void MaxPoolStride2(float* x, float* y, int planes, int H, int W, int OH, int OW, int k, int padH, int padW)
         {
-            // t[1 + iw] = max over the window's rows at column iw; t[0] and t[W + 1 ...] = −∞. Output ow reads t[2·ow + s]
-            // and t[2·ow + s + 1] with s = 1 − padW. 16 floats of slack for the vector reads.
-            Span<float> buffer = W + 18 <= 4096 ? stackalloc float[W + 18] : new float[W + 18];
+            if (k is < 2 or > 3 || padH is < 0 or > 1 || padW is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(k), "k is 2 or 3, padding 0 or 1");
+            // t[1 + iw] = max over the window's rows at column iw; t[0] and t[W + 1 ...] = −∞. Output ow reads t[2·ow + s + j],
+            // j < k, with s = 1 − padW. 24 floats of slack for the vector reads.
+            Span<float> buffer = W + 26 <= 4096 ? stackalloc float[W + 26] : new float[W + 26];
             buffer.Fill(float.NegativeInfinity);
-            fixed (float* t = buffer) MaxPool2x2Rows(x, y, t, planes, H, W, OH, OW, padH, padW);
+            fixed (float* t = buffer) MaxPoolRows(x, y, t, planes, H, W, OH, OW, k, padH, padW);
         }
 
-        private static void MaxPool2x2Rows(float* x, float* y, float* t, int planes, int H, int W, int OH, int OW, int padH, int padW)
+        private static void MaxPoolRows(float* x, float* y, float* t, int planes, int H, int W, int OH, int OW, int k, int padH, int padW)
         {
             int s = 1 - padW;
             bool avx2 = System.Runtime.Intrinsics.X86.Avx2.IsSupported;
@@ -148,19 +157,18 @@ namespace CnnGen.Kernels
                 float* xp = x + (long)pl * H * W, yp = y + (long)pl * OH * OW;
                 for (int oh = 0; oh < OH; oh++)
                 {
-                    int r0 = 2 * oh - padH, r1 = r0 + 1;
-                    float* a = xp + (long)r0 * W, b = xp + (long)r1 * W;
+                    // The window's rows inside the input (at least one: the padding is below the window's size).
+                    int r0 = Math.Max(0, 2 * oh - padH), r1 = Math.Min(H, 2 * oh - padH + k);
                     float* row = t + 1;
-                    if (r0 >= 0 && r1 < H)
-                    {
-                        int i = 0;
-                        for (; i + 8 <= W; i += 8) Vector256.Max(Vector256.Load(a + i), Vector256.Load(b + i)).Store(row + i);
-                        for (; i < W; i++) row[i] = MathF.Max(a[i], b[i]);
-                    }
+                    float* a = xp + (long)r0 * W;
+                    if (r1 - r0 == 1) new Span<float>(a, W).CopyTo(new Span<float>(row, W));
                     else
                     {
-                        float* only = r0 >= 0 ? a : b; // a window row in the padding: the other row alone
-                        new Span<float>(only, W).CopyTo(new Span<float>(row, W));
+                        float* b = a + W, c = r1 - r0 == 3 ? b + W : b;
+                        int i = 0;
+                        for (; i + 8 <= W; i += 8)
+                            Vector256.Max(Vector256.Max(Vector256.Load(a + i), Vector256.Load(b + i)), Vector256.Load(c + i)).Store(row + i);
+                        for (; i < W; i++) row[i] = MathF.Max(MathF.Max(a[i], b[i]), c[i]);
                     }
                     float* yr = yp + oh * OW;
                     int ow = 0;
@@ -170,23 +178,30 @@ namespace CnnGen.Kernels
                         {
                             if (ow + 8 > OW) ow = OW - 8; // a last, overlapping group: recomputes equal values
                             float* q = t + 2 * ow + s;
-                            var lo = Vector256.Load(q);
-                            var hi = Vector256.Load(q + 8);
-                            // even columns: q0 q2 | q8 q10 | q4 q6 | q12 q14 (per 128-bit lane), odd columns alike; then lanes reordered.
-                            var even = System.Runtime.Intrinsics.X86.Avx.Shuffle(lo, hi, 0b10_00_10_00);
-                            var odd = System.Runtime.Intrinsics.X86.Avx.Shuffle(lo, hi, 0b11_01_11_01);
-                            var m = Vector256.Max(even, odd).AsDouble();
-                            System.Runtime.Intrinsics.X86.Avx2.Permute4x64(m, 0b11_01_10_00).AsSingle().Store(yr + ow);
+                            var m = Vector256.Max(Even(q), Odd(q));
+                            if (k == 3) m = Vector256.Max(m, Even(q + 2));
+                            System.Runtime.Intrinsics.X86.Avx2.Permute4x64(m.AsDouble(), 0b11_01_10_00).AsSingle().Store(yr + ow);
                             if (ow + 8 >= OW) break;
                         }
                     }
                     else
                     {
-                        for (; ow < OW; ow++) yr[ow] = MathF.Max(t[2 * ow + s], t[2 * ow + s + 1]);
+                        for (; ow < OW; ow++)
+                        {
+                            float* q = t + 2 * ow + s;
+                            yr[ow] = k == 3 ? MathF.Max(MathF.Max(q[0], q[1]), q[2]) : MathF.Max(q[0], q[1]);
+                        }
                     }
                 }
             }
         }
+
+        // q0 q2 | q8 q10 | q4 q6 | q12 q14 (per 128-bit lane; the caller's Permute4x64 puts the lanes in order), odd columns alike.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> Even(float* q) => System.Runtime.Intrinsics.X86.Avx.Shuffle(Vector256.Load(q), Vector256.Load(q + 8), 0b10_00_10_00);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> Odd(float* q) => System.Runtime.Intrinsics.X86.Avx.Shuffle(Vector256.Load(q), Vector256.Load(q + 8), 0b11_01_11_01);
 
         // ---- ReLU ------------------------------------------------------------------------------------
         /// <summary>y = max(x, 0); y may alias x.</summary>

@@ -561,9 +561,11 @@ public unsafe class OpsTests
         }
     }
 
-    /// <summary>The inference 2×2/stride-2 max pool against a scalar reference: every size, padding 0 and 1, NaN and −∞.</summary>
-    [Fact]
-    public void MaxPool2x2_MatchesScalarReference()
+    /// <summary>The inference 2×2 and 3×3 stride-2 max pools against a scalar reference: every size, padding 0 and 1, NaN and −∞.</summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void MaxPoolStride2_MatchesScalarReference(int kernel)
     {
         var rng = new Rng(99UL);
         var random = new Random(11);
@@ -571,8 +573,8 @@ public unsafe class OpsTests
         for (int W = 1; W <= 45; W += random.Next(1, 4))
         for (int pad = 0; pad <= 1; pad++)
         {
-            int OH = (H + 2 * pad - 2) / 2 + 1, OW = (W + 2 * pad - 2) / 2 + 1; // PyTorch, floor mode
-            if (OH < 1 || OW < 1) continue;
+            int OH = (H + 2 * pad - kernel) / 2 + 1, OW = (W + 2 * pad - kernel) / 2 + 1; // PyTorch, floor mode
+            if (H + 2 * pad < kernel || W + 2 * pad < kernel) continue;
             const int planes = 2;
             var x = Random(planes * H * W, rng);
             x[random.Next(x.Length)] = float.NaN;
@@ -580,7 +582,8 @@ public unsafe class OpsTests
             using var xb = new GuardedBuffer(x.Length);
             using var yb = new GuardedBuffer(planes * OH * OW);
             x.CopyTo(xb.Span);
-            Ops.MaxPool2x2(xb.Ptr, yb.Ptr, planes, H, W, OH, OW, pad, pad);
+            if (kernel == 2) Ops.MaxPool2x2(xb.Ptr, yb.Ptr, planes, H, W, OH, OW, pad, pad);
+            else Ops.MaxPoolStride2(xb.Ptr, yb.Ptr, planes, H, W, OH, OW, kernel, pad, pad);
             Assert.True(xb.GuardsIntact() && yb.GuardsIntact(), $"H={H} W={W} pad={pad}: wrote outside its buffers");
             for (int pl = 0; pl < planes; pl++)
             for (int oh = 0; oh < OH; oh++)
@@ -588,8 +591,8 @@ public unsafe class OpsTests
             {
                 float best = float.NegativeInfinity;
                 bool nan = false;
-                for (int i = 0; i < 2; i++)
-                for (int j = 0; j < 2; j++)
+                for (int i = 0; i < kernel; i++)
+                for (int j = 0; j < kernel; j++)
                 {
                     int r = 2 * oh - pad + i, c = 2 * ow - pad + j;
                     if (r < 0 || r >= H || c < 0 || c >= W) continue;

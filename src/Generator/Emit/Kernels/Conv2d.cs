@@ -12,6 +12,22 @@ namespace CnnGen.Generator.Emit
         private static bool IsPointwise(LayerSpec s) =>
             s.KernelH == 1 && s.KernelW == 1 && s.StrideH == 1 && s.StrideW == 1 && s.PadH == 0 && s.PadW == 0;
 
+        /// <summary>
+        /// Dense convolutions (no groups, no dilation, not 1×1 with stride 1, which needs no im2col) over at least 256 output
+        /// pixels (ResNet's stem, its 3×3 and strided convolutions): their forward pass is the runtime's im2col-free
+        /// <c>DirectConv.Forward</c>, bias and activation applied as it copies the output out (a <c>_Run</c> method, as
+        /// depthwise convolutions have, which folded batch norm calls with W', b' and the activation). Smaller outputs are
+        /// batched into wide GEMMs instead (<see cref="ConvChunk"/>); backward keeps im2col.
+        /// </summary>
+        public static bool RunsDirect(ShapedLayer l)
+        {
+            var s = l.Spec;
+            return s.Kind == LayerKind.Conv2d && s.Groups == 1 && s.DilationH == 1 && s.DilationW == 1 && !IsPointwise(s) && ConvChunk(l) == 1;
+        }
+
+        /// <summary>Whether the convolution's forward code is a <c>_Run(x, y, w, b, n, act)</c> that adds the bias and applies the activation itself.</summary>
+        public static bool HasRun(ShapedLayer l) => IsDepthwise(l.Spec) || RunsDirect(l);
+
         /// <summary>Batched convolutions aim for GEMMs at least this many columns wide (samples × output pixels).</summary>
         private const int TargetColumns = 512;
 
@@ -58,7 +74,21 @@ namespace CnnGen.Generator.Emit
             string colExpr = pointwise ? "xb" : "col";
 
             bool forward = (variants & Variants.Forward) != 0, backward = (variants & Variants.Backward) != 0;
-            if (forward)
+            bool direct = RunsDirect(l);
+            if (forward && direct)
+            {
+                w.Line($"// The im2col-free kernel (the padded input's rows read in place), bias{(relu ? " and the fused ReLU" : "")} applied in");
+                w.Line("// its copy-out; _Run takes the weights, the bias (or null) and the activation (0 none, 1 ReLU, 2 SiLU): inference");
+                w.Line("// passes the folded W', b' and the activation after the batch norm.");
+                w.Line($"private static void {pre}_Forward({ForwardParams}) =>");
+                w.Line($"    {pre}_Run(x, y, p + {wOff}, {(s.Bias ? $"p + {bOff}" : "null")}, n, {(relu ? 1 : 0)});");
+                w.Line();
+                w.Line(Hot);
+                w.Line($"private static void {pre}_Run(float* x, float* y, float* w, float* b, int n, int act) =>");
+                w.Line($"    {K}DirectConv.Forward(x, y, w, b, n, {C}, {H}, {W}, {KO}, {s.KernelH}, {s.KernelW}, {s.StrideH}, {s.StrideW}, {s.PadH}, {s.PadW}, act);");
+                w.Line();
+            }
+            else if (forward)
             {
                 w.Line(Hot);
                 using (w.Block($"private static void {pre}_Forward({ForwardParams})"))
@@ -190,7 +220,7 @@ namespace CnnGen.Generator.Emit
                     }
                 }
             }
-            if (pointwise && !batched || !forward && !backward) return;
+            if (pointwise && !batched || !backward && (!forward || direct)) return;
             w.Line();
             w.Line($"// col[(c·{s.KernelH} + i)·{s.KernelW} + j, oh·{OW} + ow] = x[c, oh·{s.StrideH} − {s.PadH} + i·{s.DilationH}, ow·{s.StrideW} − {s.PadW} + j·{s.DilationW}], 0 in the padding; rows ld apart");
             TapLoops(w, l, pre + "_Im2Col(float* x, float* col, int ld)", gather: true);

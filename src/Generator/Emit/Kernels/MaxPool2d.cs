@@ -41,10 +41,10 @@ namespace CnnGen.Generator.Emit
                 w.Line(Hot);
                 using (w.Block($"private static void {pre}_Forward({ForwardParams})"))
                 {
-                    if (s.KernelH == 2 && s.KernelW == 2 && s.StrideH == 2 && s.StrideW == 2 && s.DilationH == 1 && s.DilationW == 1 && s.PadH <= 1 && s.PadW <= 1)
+                    if (s.KernelH == s.KernelW && s.KernelH is 2 or 3 && s.StrideH == 2 && s.StrideW == 2 && s.DilationH == 1 && s.DilationW == 1 && s.PadH <= 1 && s.PadW <= 1)
                     {
-                        w.Line("// Inference (no argmax to keep): row pairs max-ed element-wise, then column pairs, 8 outputs at a time.");
-                        w.Line($"if (!training) {{ {K}Ops.MaxPool2x2(x, y, n * {C}, {H}, {W}, {OH}, {OW}, {s.PadH}, {s.PadW}); return; }}");
+                        w.Line($"// Inference (no argmax to keep): the window's {s.KernelH} rows max-ed element-wise, then {s.KernelH} neighbouring columns, 8 outputs at a time.");
+                        w.Line($"if (!training) {{ {K}Ops.MaxPoolStride2(x, y, n * {C}, {H}, {W}, {OH}, {OW}, {s.KernelH}, {s.PadH}, {s.PadW}); return; }}");
                     }
                     w.Line("// With AVX2: 8 outputs of a row at a time; masked gathers read padding (and lanes past the row) as -inf,");
                     w.Line("// masked stores write only the row's own outputs. Otherwise one output at a time.");

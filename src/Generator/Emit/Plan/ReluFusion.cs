@@ -10,8 +10,8 @@ namespace CnnGen.Generator.Emit
     /// end marker) runs in that pass: max(y + b', 0) or max(body + shortcut, 0), one pass over the output instead of
     /// two. The values are the same: the ReLU reads exactly what the pass would have stored. Training never fuses here.
     /// <para>The decision is an epilogue (bias + activation after a convolution): a SiLU after such a folded convolution runs in
-    /// the same bias pass (LayerOps.AddChannelBiasSilu), and a ReLU or SiLU after a folded depthwise convolution (with or
-    /// without a declared bias: b' carries it) in the depthwise kernel's store (Depthwise.Forward's epilogue).</para>
+    /// the same bias pass (LayerOps.AddChannelBiasSilu), and a ReLU or SiLU after a folded depthwise or direct (im2col-free) convolution
+    /// (with or without a declared bias: b' carries it) in that kernel's store (Depthwise.Forward's, DirectConv.Forward's epilogue).</para>
     /// </summary>
     internal sealed class ReluFusion
     {
@@ -27,7 +27,7 @@ namespace CnnGen.Generator.Emit
                 int next;
                 bool silu = false;
                 if (k == LayerKind.Add) next = NextPast(m, i + 1, LayerKind.BlockEnd);
-                else if (folds.IsFoldedConv(i, out var pair) && pair.FoldFrom == 1 && (!m.Layers[i].Spec.Bias || LayerEmitter.IsDepthwise(m.Layers[i].Spec)))
+                else if (folds.IsFoldedConv(i, out var pair) && pair.FoldFrom == 1 && (!m.Layers[i].Spec.Bias || LayerEmitter.HasRun(m.Layers[i])))
                 {
                     next = pair.BatchNorm + 1;
                     silu = true;

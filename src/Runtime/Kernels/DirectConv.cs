@@ -1,0 +1,205 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace CnnGen.Kernels
+{
+    /// <summary>
+    /// Dense convolutions (groups 1, dilation 1, any kernel, stride and padding: ResNet's 7×7 stem, its 3×3 and strided
+    /// convolutions, in NCHW) without an im2col matrix. Each sample's input is copied once into zero-padded phase planes:
+    /// for a stride (sh, sw), plane (c, py, px) holds the padded input's rows py, py + sh, … and columns px, px + sw, … (for
+    /// stride 1, the padded input itself). In a plane's coordinates output pixel (oy, ox) is column j = oy·Wq + ox (Wq the
+    /// planes' width) and kernel tap (c, ky, kx) reads plane (c, ky mod sh, kx mod sw) at (ky div sh)·Wq + (kx div sw) + j,
+    /// so row k of the product's right-hand matrix is a contiguous run of one plane, starting at a fixed offset per k.
+    /// The blocked GEMM (<see cref="GemmBlocked"/>) reads those rows in place through an offset table, computing Wq
+    /// columns per output row (the Wq − OW past the edge are discarded), and the epilogue copies the real columns out with
+    /// the bias and the activation. Against im2col + GEMM this writes and reads the C·KH·KW × OH·OW column matrix not at
+    /// all (the planes are the size of the padded input), and the bias pass after the product is the copy-out itself.
+    /// <para>Same products in the same order as <see cref="Gemm.MultiplyNN"/> on the im2col matrix with the blocked kernel
+    /// (per K block of 128 rows, 8 × 48 tiles): the same bits. Needs <see cref="Vector512{T}"/>; elsewhere it runs im2col +
+    /// <see cref="Gemm.MultiplyNN"/> + the epilogue.</para>
+    /// </summary>
+    public static unsafe class DirectConv
+    {
+        /// <summary>Activation applied in the epilogue.</summary>
+        public const int None = 0, Relu = 1, Silu = 2;
+
+        /// <summary>Whether the direct kernel runs here (it needs Vector512; otherwise im2col + GEMM).</summary>
+        public static bool Supported => Gemm.UseVector512;
+
+        [ThreadStatic] private static float[]? t_planes;
+        [ThreadStatic] private static float[]? t_out;
+        [ThreadStatic] private static float[]? t_col;
+        [ThreadStatic] private static int[]? t_offsets;
+
+        /// <summary>
+        /// y[n, M, OH, OW] = act(conv(x[n, C, H, W], w[M, C, KH, KW], stride (sh, sw), padding (ph, pw)) + bias[M]), OH and
+        /// OW as PyTorch computes them; bias may be null; act is <see cref="None"/>, <see cref="Relu"/> or <see cref="Silu"/>.
+        /// With <see cref="Parallelism.IntraOpThreads"/> = 2 the output rows of a large sample are split between the caller
+        /// and the helper thread (the same bits).
+        /// </summary>
+        public static void Forward(float* x, float* y, float* w, float* bias, int n, int C, int H, int W, int M,
+            int KH, int KW, int sh, int sw, int ph, int pw, int act) =>
+            Forward(x, y, w, bias, n, C, H, W, M, KH, KW, sh, sw, ph, pw, act, Supported);
+
+        internal static void Forward(float* x, float* y, float* w, float* bias, int n, int C, int H, int W, int M,
+            int KH, int KW, int sh, int sw, int ph, int pw, int act, bool direct)
+        {
+            var g = new Job { C = C, H = H, Width = W, M = M, KH = KH, KW = KW, SH = sh, SW = sw, PH = ph, PW = pw, Act = act, W = w, Bias = bias };
+            if (n < 0 || C < 1 || H < 1 || W < 1 || M < 1 || KH < 1 || KW < 1 || sh < 1 || sw < 1 || ph < 0 || pw < 0 || act is < None or > Silu)
+                throw new ArgumentOutOfRangeException(nameof(n), "invalid convolution shape or activation");
+            g.OH = (H + 2 * ph - KH) / sh + 1;
+            g.OW = (W + 2 * pw - KW) / sw + 1;
+            if (H + 2 * ph < KH || W + 2 * pw < KW) throw new ArgumentOutOfRangeException(nameof(KH), "kernel larger than the padded input");
+            if (!direct)
+            {
+                Fallback(x, y, ref g, n);
+                return;
+            }
+            // Phases that some tap reads (all of them unless the kernel is smaller than the stride, e.g. a strided 1×1).
+            g.PhH = Math.Min(sh, KH);
+            g.PhW = Math.Min(sw, KW);
+            g.Hq = (H + 2 * ph + sh - 1) / sh;
+            g.Wq = (W + 2 * pw + sw - 1) / sw;
+            long planes = (long)C * g.PhH * g.PhW * g.Hq * g.Wq;
+            // The last row's 16-column strips read up to 15 columns and (KW − 1) / sw taps past the last plane.
+            g.Planes = AlignedMemory.Scratch(ref t_planes, planes + 32 + KW);
+            g.Offsets = Offsets(ref g);
+            long K = (long)C * KH * KW;
+            bool split = Parallelism.IntraOpThreads > 1 && g.OH >= 2 && M * K * g.OH * g.OW >= GemmBlocked.ParallelThreshold;
+            for (int b = 0; b < n; b++)
+            {
+                FillPlanes(x + (long)b * C * H * W, ref g);
+                new Span<float>(g.Planes + planes, 32 + KW).Clear();
+                g.Y = y + (long)b * M * g.OH * g.OW;
+                if (split && PairWorker.TryRun(&RunHalf, &g)) continue;
+                Rows(ref g, 0, g.OH);
+            }
+        }
+
+        /// <summary>One call's geometry and buffers (also the two-thread job).</summary>
+        private struct Job
+        {
+            public float* Planes, W, Bias, Y;
+            public int* Offsets;
+            public int C, H, Width, M, KH, KW, SH, SW, PH, PW, Act, OH, OW, PhH, PhW, Hq, Wq;
+        }
+
+        private static void RunHalf(void* args, int half)
+        {
+            ref Job j = ref *(Job*)args;
+            int mid = j.OH / 2;
+            if (half == 0) Rows(ref j, 0, mid);
+            else Rows(ref j, mid, j.OH);
+        }
+
+        /// <summary>Output rows [y0, y1) of one sample: the product over their plane columns into this thread's scratch, then the epilogue.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Rows(ref Job j, int y0, int y1)
+        {
+            int Wq = j.Wq, M = j.M, K = j.C * j.KH * j.KW;
+            int cols = (y1 - y0) * Wq, ld = (cols + 15) & ~15;
+            float* c = AlignedMemory.Scratch(ref t_out, (long)M * ld);
+            float* b0 = j.Planes + (long)y0 * Wq;
+            int col = 0;
+            for (; col + 48 <= ld; col += 48)
+                GemmBlocked.Strip(48, M, K, j.W, K, 1, new GemmBlocked.OffsetRows(b0 + col, j.Offsets), c + col, ld, accumulate: false);
+            for (; col < ld; col += 16)
+                GemmBlocked.Strip(16, M, K, j.W, K, 1, new GemmBlocked.OffsetRows(b0 + col, j.Offsets), c + col, ld, accumulate: false);
+            for (int m = 0; m < M; m++)
+                Epilogue(c + (long)m * ld, Wq, j.Y + ((long)m * j.OH + y0) * j.OW, y1 - y0, j.OW, j.Bias == null ? 0f : j.Bias[m], j.Act);
+        }
+
+        /// <summary>Row k = (c·KH + ky)·KW + kx of the product (the weights' order) starts in plane (c, ky mod sh, kx mod sw) at (ky div sh)·Wq + kx div sw.</summary>
+        private static int* Offsets(ref Job j)
+        {
+            int K = j.C * j.KH * j.KW, plane = j.Hq * j.Wq;
+            if (t_offsets is null || t_offsets.Length < K) t_offsets = GC.AllocateArray<int>(K, pinned: true);
+            int* o = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(t_offsets));
+            for (int ch = 0, k = 0; ch < j.C; ch++)
+                for (int ky = 0; ky < j.KH; ky++)
+                    for (int kx = 0; kx < j.KW; kx++)
+                        o[k++] = ((ch * j.PhH + ky % j.SH) * j.PhW + kx % j.SW) * plane + ky / j.SH * j.Wq + kx / j.SW;
+            return o;
+        }
+
+        /// <summary>x [C, H, W] into the phase planes [C, PhH, PhW, Hq, Wq]: plane (c, py, px) row i, column q = x[c, i·sh + py − ph, q·sw + px − pw], 0 outside.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void FillPlanes(float* x, ref Job j)
+        {
+            int H = j.H, W = j.Width, Wq = j.Wq, sh = j.SH, sw = j.SW;
+            float* dst = j.Planes;
+            for (int ch = 0; ch < j.C; ch++)
+                for (int py = 0; py < j.PhH; py++)
+                    for (int px = 0; px < j.PhW; px++)
+                    {
+                        // Columns q whose input column q·sw + px − pw is inside [0, W).
+                                int lo = Math.Max(0, (j.PW - px + sw - 1) / sw), last = W - 1 + j.PW - px;
+                        int hi = last < 0 ? 0 : Math.Min(Wq, last / sw + 1);
+                        for (int i = 0; i < j.Hq; i++, dst += Wq)
+                        {
+                            int iy = i * sh + py - j.PH;
+                            if (iy < 0 || iy >= H || hi <= lo) { new Span<float>(dst, Wq).Clear(); continue; }
+                            float* src = x + ((long)ch * H + iy) * W + lo * sw + px - j.PW;
+                            for (int q = 0; q < lo; q++) dst[q] = 0f;
+                            if (sw == 1) Unsafe.CopyBlockUnaligned(dst + lo, src, (uint)(hi - lo) * sizeof(float));
+                            else for (int q = lo; q < hi; q++, src += sw) dst[q] = *src;
+                            for (int q = hi; q < Wq; q++) dst[q] = 0f;
+                        }
+                    }
+        }
+
+        /// <summary>dst[r, 0..W) = act(src[r·srcLd + 0..W) + bias) for <paramref name="rows"/> rows, dst rows W apart; src may be dst.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Epilogue(float* src, int srcLd, float* dst, int rows, int W, float bias, int act)
+        {
+            var b16 = Vector512.Create(bias);
+            var b8 = Vector256.Create(bias);
+            bool wide = Vector512.IsHardwareAccelerated;
+            for (int r = 0; r < rows; r++, src += srcLd, dst += W)
+            {
+                int i = 0;
+                if (wide) for (; i + 16 <= W; i += 16) Apply(Vector512.Load(src + i) + b16, act).Store(dst + i);
+                for (; i + 8 <= W; i += 8) Apply(Vector256.Load(src + i) + b8, act).Store(dst + i);
+                for (; i < W; i++) dst[i] = Apply(Vector256.CreateScalar(src[i]) + b8, act).ToScalar();
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Apply(Vector512<float> v, int act) =>
+            act == Relu ? Vector512.Max(v, Vector512<float>.Zero) : act == Silu ? ActivationOps.SiluOp.F(v) : v;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> Apply(Vector256<float> v, int act) =>
+            act == Relu ? Vector256.Max(v, Vector256<float>.Zero) : act == Silu ? ActivationOps.SiluOp.F(v) : v;
+
+        /// <summary>im2col + <see cref="Gemm.MultiplyNN"/>, then the epilogue in place: where Vector512 is missing, and the tests' reference.</summary>
+        private static void Fallback(float* x, float* y, ref Job j, int n)
+        {
+            int C = j.C, H = j.H, W = j.Width, OH = j.OH, OW = j.OW, HW = H * W, N = OH * OW, K = C * j.KH * j.KW;
+            float* col = AlignedMemory.Scratch(ref t_col, (long)K * N);
+            for (int b = 0; b < n; b++)
+            {
+                float* xb = x + (long)b * C * HW, yb = y + (long)b * j.M * N;
+                for (int k = 0; k < K; k++)
+                {
+                    int kx = k % j.KW, ky = k / j.KW % j.KH;
+                    float* src = xb + (long)(k / (j.KW * j.KH)) * HW, row = col + (long)k * N;
+                    for (int oy = 0; oy < OH; oy++)
+                    {
+                        int iy = oy * j.SH + ky - j.PH;
+                        for (int ox = 0; ox < OW; ox++)
+                        {
+                            int ix = ox * j.SW + kx - j.PW;
+                            row[oy * OW + ox] = iy >= 0 && iy < H && ix >= 0 && ix < W ? src[iy * W + ix] : 0f;
+                        }
+                    }
+                }
+                Gemm.MultiplyNN(j.M, N, K, j.W, K, 1, col, N, yb, N, false);
+                for (int m = 0; m < j.M; m++)
+                    Epilogue(yb + (long)m * N, N, yb + (long)m * N, 1, N, j.Bias == null ? 0f : j.Bias[m], j.Act);
+            }
+        }
+    }
+}

@@ -33,6 +33,7 @@ static class Program
         string outPath = Arg(args, "--out", Path.Combine("bench", "results", "cnngen.json"));
         Console.WriteLine($"CnnGen bench: .NET {Environment.Version}, {Environment.ProcessorCount} cores, Vector256 accelerated: {System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated}, Vector512: {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
         if (Array.IndexOf(args, "--gemm") >= 0) return GemmBench(Arg(args, "--gemm", "64,608,288"));
+        if (Array.IndexOf(args, "--maxpool") >= 0) return MaxPoolBench(Arg(args, "--maxpool", "64,112,112,3,1"));
         if (Array.IndexOf(args, "--conv3x3") >= 0) return Conv3x3Bench(Arg(args, "--conv3x3", "64,56,56,64;128,28,28,128;256,14,14,256"));
         if (Array.IndexOf(args, "--depthwise") >= 0) return DepthwiseBench(Arg(args, "--depthwise", "96,112,112,3,2"));
         if (Array.IndexOf(args, "--big") >= 0)
@@ -129,8 +130,28 @@ static class Program
         return 0;
     }
 
+    /// <summary>--maxpool C,H,W,k,pad[;...]: the inference stride-2 max pool (Ops.MaxPoolStride2) on one sample, one thread: µs and GB/s in + out.</summary>
+    static unsafe int MaxPoolBench(string spec)
+    {
+        foreach (string shape in spec.Split(';'))
+        {
+            int[] d = shape.Split(',').Select(int.Parse).ToArray();
+            int C = d[0], H = d[1], W = d[2], k = d[3], p = d[4], OH = (H + 2 * p - k) / 2 + 1, OW = (W + 2 * p - k) / 2 + 1;
+            float[] x = new float[C * H * W], y = new float[C * OH * OW];
+            for (int i = 0; i < x.Length; i++) x[i] = (i * 7919 % 1000) * 0.001f;
+            double us;
+            fixed (float* px = x, py = y)
+            {
+                float* cx = px, cy = py;
+                us = Time(() => CnnGen.Kernels.Ops.MaxPoolStride2(cx, cy, C, H, W, OH, OW, k, p, p), 20, 50).Median;
+            }
+            Console.WriteLine($"maxpool C={C} {H}x{W} k={k} pad={p}: {us:F1} µs, {4.0 * (x.Length + y.Length) / us / 1e3:F1} GB/s in+out");
+        }
+        return 0;
+    }
+
     /// <summary>
-    /// --conv3x3 C,H,W,M[;...]: a 3×3 stride-1 padding-1 convolution (bias, ReLU) of one sample, the im2col-free
+    /// --conv3x3 C,H,W,M[,k,stride,pad][;...]: a k×k convolution (default 3×3, stride 1, padding k/2; bias, ReLU) of one sample, the im2col-free
     /// DirectConv against im2col + GEMM (its fallback), GFLOP/s on 1 thread and, direct, on 2 intra-op threads.
     /// </summary>
     static unsafe int Conv3x3Bench(string spec)
@@ -138,23 +159,24 @@ static class Program
         foreach (string shape in spec.Split(';'))
         {
             int[] d = shape.Split(',').Select(int.Parse).ToArray();
-            int C = d[0], H = d[1], W = d[2], M = d[3];
-            float[] x = new float[C * H * W], y = new float[M * H * W], w = new float[M * C * 9], b = new float[M];
+            int C = d[0], H = d[1], W = d[2], M = d[3], k = d.Length > 4 ? d[4] : 3, st = d.Length > 5 ? d[5] : 1, pd = d.Length > 6 ? d[6] : k / 2;
+            int OH = (H + 2 * pd - k) / st + 1, OW = (W + 2 * pd - k) / st + 1;
+            float[] x = new float[C * H * W], y = new float[M * OH * OW], w = new float[M * C * k * k], b = new float[M];
             var rng = new Random(C + H);
             for (int i = 0; i < x.Length; i++) x[i] = (float)rng.NextDouble() - 0.5f;
             for (int i = 0; i < w.Length; i++) w[i] = (float)rng.NextDouble() - 0.5f;
-            double flops = 2.0 * M * H * W * C * 9, direct, im2col, direct2;
+            double flops = 2.0 * M * OH * OW * C * k * k, direct, im2col, direct2;
             fixed (float* px = x, py = y, pw = w, pb = b)
             {
                 float* cx = px, cy = py, cw = pw, cb = pb;
-                double Gflops(bool useDirect) => flops / Time(() => CnnGen.Kernels.DirectConv.Forward(cx, cy, cw, cb, 1, C, H, W, M, 3, 3, 1, 1, 1, 1, CnnGen.Kernels.DirectConv.Relu, useDirect), 20, 50).Median / 1e3;
+                double Gflops(bool useDirect) => flops / Time(() => CnnGen.Kernels.DirectConv.Forward(cx, cy, cw, cb, 1, C, H, W, M, k, k, st, st, pd, pd, CnnGen.Kernels.DirectConv.Relu, useDirect), 20, 50).Median / 1e3;
                 direct = Gflops(true);
                 im2col = Gflops(false);
                 CnnGen.Kernels.Parallelism.IntraOpThreads = 2;
                 direct2 = Gflops(true);
                 CnnGen.Kernels.Parallelism.IntraOpThreads = 1;
             }
-            Console.WriteLine($"conv3x3 C={C} {H}x{W} M={M}: direct {direct:F1} GFLOP/s, im2col + GEMM {im2col:F1} GFLOP/s, direct on 2 threads {direct2:F1} GFLOP/s");
+            Console.WriteLine($"conv{k}x{k}/{st} C={C} {H}x{W} M={M}: direct {direct:F1} GFLOP/s, im2col + GEMM {im2col:F1} GFLOP/s, direct on 2 threads {direct2:F1} GFLOP/s");
         }
         return 0;
     }

@@ -99,17 +99,26 @@ namespace CnnGen.Kernels
         private static void Rows(ref Job j, int y0, int y1)
         {
             int Wq = j.Wq, M = j.M, K = j.C * j.KH * j.KW;
-            int cols = (y1 - y0) * Wq, ld = (cols + 15) & ~15;
-            float* c = AlignedMemory.Scratch(ref t_out, (long)M * ld);
-            float* b0 = j.Planes + (long)y0 * Wq;
-            int col = 0;
-            for (; col + 48 <= ld; col += 48)
-                GemmBlocked.Strip(48, M, K, j.W, K, 1, new GemmBlocked.OffsetRows(b0 + col, j.Offsets), c + col, ld, accumulate: false);
-            for (; col < ld; col += 16)
-                GemmBlocked.Strip(16, M, K, j.W, K, 1, new GemmBlocked.OffsetRows(b0 + col, j.Offsets), c + col, ld, accumulate: false);
-            for (int m = 0; m < M; m++)
-                Epilogue(c + (long)m * ld, Wq, j.Y + ((long)m * j.OH + y0) * j.OW, y1 - y0, j.OW, j.Bias == null ? 0f : j.Bias[m], j.Act);
+            // Bands of output rows whose product output (M × band columns) stays in L2 for the copy-out.
+            int band = Math.Max(1, BandFloats / (M * Wq));
+            float* c = AlignedMemory.Scratch(ref t_out, (long)M * (((long)Math.Min(band, y1 - y0) * Wq + 15) & ~15));
+            for (int r0 = y0; r0 < y1; r0 += band)
+            {
+                int r1 = Math.Min(y1, r0 + band);
+                int ld = ((r1 - r0) * Wq + 15) & ~15;
+                float* b0 = j.Planes + (long)r0 * Wq;
+                int col = 0;
+                for (; col + 48 <= ld; col += 48)
+                    GemmBlocked.Strip(48, M, K, j.W, K, 1, new GemmBlocked.OffsetRows(b0 + col, j.Offsets), c + col, ld, accumulate: false);
+                for (; col < ld; col += 16)
+                    GemmBlocked.Strip(16, M, K, j.W, K, 1, new GemmBlocked.OffsetRows(b0 + col, j.Offsets), c + col, ld, accumulate: false);
+                for (int m = 0; m < M; m++)
+                    Epilogue(c + (long)m * ld, Wq, j.Y + ((long)m * j.OH + r0) * j.OW, r1 - r0, j.OW, j.Bias == null ? 0f : j.Bias[m], j.Act);
+            }
         }
+
+        /// <summary>Floats of product output per band of rows (256 KB: a quarter of the L2 of this class of CPU).</summary>
+        private const int BandFloats = 1 << 16;
 
         /// <summary>Row k = (c·KH + ky)·KW + kx of the product (the weights' order) starts in plane (c, ky mod sh, kx mod sw) at (ky div sh)·Wq + kx div sw.</summary>
         private static int* Offsets(ref Job j)
@@ -184,16 +193,21 @@ namespace CnnGen.Kernels
                 float* xb = x + (long)b * C * HW, yb = y + (long)b * j.M * N;
                 for (int k = 0; k < K; k++)
                 {
-                    int kx = k % j.KW, ky = k / j.KW % j.KH;
+                    int kx = k % j.KW, ky = k / j.KW % j.KH, sw = j.SW;
                     float* src = xb + (long)(k / (j.KW * j.KH)) * HW, row = col + (long)k * N;
+                    // Output columns whose input column ox·sw + kx − pw is inside [0, W).
+                    int lo = Math.Min(OW, Math.Max(0, (j.PW - kx + sw - 1) / sw)), last = W - 1 + j.PW - kx;
+                    int hi = last < 0 ? 0 : Math.Min(OW, last / sw + 1);
                     for (int oy = 0; oy < OH; oy++)
                     {
+                        float* d = row + (long)oy * OW;
                         int iy = oy * j.SH + ky - j.PH;
-                        for (int ox = 0; ox < OW; ox++)
-                        {
-                            int ix = ox * j.SW + kx - j.PW;
-                            row[oy * OW + ox] = iy >= 0 && iy < H && ix >= 0 && ix < W ? src[iy * W + ix] : 0f;
-                        }
+                        if (iy < 0 || iy >= H || hi <= lo) { new Span<float>(d, OW).Clear(); continue; }
+                        for (int q = 0; q < lo; q++) d[q] = 0f;
+                        float* s0 = src + (long)iy * W + lo * sw + kx - j.PW;
+                        if (sw == 1) Unsafe.CopyBlockUnaligned(d + lo, s0, (uint)(hi - lo) * sizeof(float));
+                        else for (int q = lo; q < hi; q++, s0 += sw) d[q] = *s0;
+                        for (int q = hi; q < OW; q++) d[q] = 0f;
                     }
                 }
                 Gemm.MultiplyNN(j.M, N, K, j.W, K, 1, col, N, yb, N, false);

@@ -68,20 +68,32 @@ namespace CnnGen.Kernels
             g.Offsets = Offsets(ref g);
             long K = (long)C * KH * KW;
             bool split = Parallelism.IntraOpThreads > 1 && g.OH >= 2 && M * K * g.OH * g.OW >= GemmBlocked.ParallelThreshold;
+            new Span<float>(g.Planes + planes, 32 + KW).Clear();
             for (int b = 0; b < n; b++)
             {
-                FillPlanes(x + (long)b * C * H * W, ref g);
-                new Span<float>(g.Planes + planes, 32 + KW).Clear();
+                g.X = x + (long)b * C * H * W;
+                // The copy into the planes is split too when it is large (each half its channels), the product after it.
+                if (!(split && C >= 2 && planes >= FillParallelThreshold && PairWorker.TryRun(&FillHalf, &g))) FillPlanes(ref g, 0, C);
                 g.Y = y + (long)b * M * g.OH * g.OW;
                 if (split && PairWorker.TryRun(&RunHalf, &g)) continue;
                 Rows(ref g, 0, g.OH);
             }
         }
 
+        /// <summary>Floats of phase planes from which their filling is split over the two intra-op threads.</summary>
+        private const long FillParallelThreshold = 1L << 16;
+
+        private static void FillHalf(void* args, int half)
+        {
+            ref Job j = ref *(Job*)args;
+            if (half == 0) FillPlanes(ref j, 0, j.C / 2);
+            else FillPlanes(ref j, j.C / 2, j.C);
+        }
+
         /// <summary>One call's geometry and buffers (also the two-thread job).</summary>
         private struct Job
         {
-            public float* Planes, W, Bias, Y;
+            public float* Planes, W, Bias, Y, X;
             public int* Offsets;
             public int C, H, Width, M, KH, KW, SH, SW, PH, PW, Act, OH, OW, PhH, PhW, Hq, Wq;
         }
@@ -133,13 +145,16 @@ namespace CnnGen.Kernels
             return o;
         }
 
-        /// <summary>x [C, H, W] into the phase planes [C, PhH, PhW, Hq, Wq]: plane (c, py, px) row i, column q = x[c, i·sh + py − ph, q·sw + px − pw], 0 outside.</summary>
+        /// <summary>
+        /// Channels [c0, c1) of the sample j.X [C, H, W] into the phase planes [C, PhH, PhW, Hq, Wq]: plane (c, py, px) row i,
+        /// column q = x[c, i·sh + py − ph, q·sw + px − pw], 0 outside.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void FillPlanes(float* x, ref Job j)
+        private static void FillPlanes(ref Job j, int c0, int c1)
         {
             int H = j.H, W = j.Width, Wq = j.Wq, sh = j.SH, sw = j.SW;
-            float* dst = j.Planes;
-            for (int ch = 0; ch < j.C; ch++)
+            float* x = j.X, dst = j.Planes + (long)c0 * j.PhH * j.PhW * j.Hq * Wq;
+            for (int ch = c0; ch < c1; ch++)
                 for (int py = 0; py < j.PhH; py++)
                     for (int px = 0; px < j.PhW; px++)
                     {

@@ -206,7 +206,25 @@ namespace CnnGen.Kernels
             for (int b = 0; b < n; b++)
             {
                 float* xb = x + (long)b * C * HW, yb = y + (long)b * j.M * N;
-                Im2Col.Gather(xb, col, N, C, H, W, OH, OW, j.KH, j.KW, j.SH, j.SW, j.PH, j.PW, 1, 1);
+                for (int k = 0; k < K; k++)
+                {
+                    int kx = k % j.KW, ky = k / j.KW % j.KH, sw = j.SW;
+                    float* src = xb + (long)(k / (j.KW * j.KH)) * HW, row = col + (long)k * N;
+                    // Output columns whose input column ox·sw + kx − pw is inside [0, W).
+                    int lo = Math.Min(OW, Math.Max(0, (j.PW - kx + sw - 1) / sw)), last = W - 1 + j.PW - kx;
+                    int hi = last < 0 ? 0 : Math.Min(OW, last / sw + 1);
+                    for (int oy = 0; oy < OH; oy++)
+                    {
+                        float* d = row + (long)oy * OW;
+                        int iy = oy * j.SH + ky - j.PH;
+                        if (iy < 0 || iy >= H || hi <= lo) { new Span<float>(d, OW).Clear(); continue; }
+                        for (int q = 0; q < lo; q++) d[q] = 0f;
+                        float* s0 = src + (long)iy * W + lo * sw + kx - j.PW;
+                        if (sw == 1) Unsafe.CopyBlockUnaligned(d + lo, s0, (uint)(hi - lo) * sizeof(float));
+                        else for (int q = lo; q < hi; q++, s0 += sw) d[q] = *s0;
+                        for (int q = hi; q < OW; q++) d[q] = 0f;
+                    }
+                }
                 Gemm.MultiplyNN(j.M, N, K, j.W, K, 1, col, N, yb, N, false);
                 for (int m = 0; m < j.M; m++)
                     Epilogue(yb + (long)m * N, N, yb + (long)m * N, 1, N, j.Bias == null ? 0f : j.Bias[m], j.Act);

@@ -419,12 +419,114 @@ namespace T
         }
 
         // col[(c·2 + i)·2 + j, oh·2 + ow] = x[c, oh·1 − 0 + i·1, ow·1 − 0 + j·1], 0 in the padding; rows ld apart
-        private static void Conv2d_1_Im2Col(float* x, float* col, int ld) =>
-            global::CnnGen.Kernels.Im2Col.Gather(x, col, ld, 1, 3, 3, 2, 2, 2, 2, 1, 1, 0, 0, 1, 1);
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Conv2d_1_Im2Col(float* x, float* col, int ld)
+        {
+            for (int c = 0; c < 1; c++)
+            {
+                float* xc = x + c * 9;
+                float* cc = col + c * 4 * ld;
+                // tap (0, 0): rows [0, 2), columns [0, 2) read the input; the rest is padding
+                {
+                    float* r = cc;
+                    for (int oh = 0; oh < 2; oh++)
+                    {
+                        float* src = xc + (oh * 1 + 0) * 3 + 0;
+                        float* dst = r + oh * 2 + 0;
+                        dst[0] = src[0];
+                        dst[1] = src[1];
+                    }
+                }
+                // tap (0, 1): rows [0, 2), columns [0, 2) read the input; the rest is padding
+                {
+                    float* r = cc + ld;
+                    for (int oh = 0; oh < 2; oh++)
+                    {
+                        float* src = xc + (oh * 1 + 0) * 3 + 1;
+                        float* dst = r + oh * 2 + 0;
+                        dst[0] = src[0];
+                        dst[1] = src[1];
+                    }
+                }
+                // tap (1, 0): rows [0, 2), columns [0, 2) read the input; the rest is padding
+                {
+                    float* r = cc + 2 * ld;
+                    for (int oh = 0; oh < 2; oh++)
+                    {
+                        float* src = xc + (oh * 1 + 1) * 3 + 0;
+                        float* dst = r + oh * 2 + 0;
+                        dst[0] = src[0];
+                        dst[1] = src[1];
+                    }
+                }
+                // tap (1, 1): rows [0, 2), columns [0, 2) read the input; the rest is padding
+                {
+                    float* r = cc + 3 * ld;
+                    for (int oh = 0; oh < 2; oh++)
+                    {
+                        float* src = xc + (oh * 1 + 1) * 3 + 1;
+                        float* dst = r + oh * 2 + 0;
+                        dst[0] = src[0];
+                        dst[1] = src[1];
+                    }
+                }
+            }
+        }
 
         // The adjoint of im2col: x[c, ih, iw] += col[...] for every tap that read it (x cleared by the caller).
-        private static void Conv2d_1_Col2Im(float* col, float* x, int ld) =>
-            global::CnnGen.Kernels.Im2Col.Scatter(col, x, ld, 1, 3, 3, 2, 2, 2, 2, 1, 1, 0, 0, 1, 1);
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Conv2d_1_Col2Im(float* col, float* x, int ld)
+        {
+            for (int c = 0; c < 1; c++)
+            {
+                float* xc = x + c * 9;
+                float* cc = col + c * 4 * ld;
+                // tap (0, 0): rows [0, 2), columns [0, 2) read the input; the rest is padding
+                {
+                    float* r = cc;
+                    for (int oh = 0; oh < 2; oh++)
+                    {
+                        float* src = xc + (oh * 1 + 0) * 3 + 0;
+                        float* dst = r + oh * 2 + 0;
+                        src[0] += dst[0];
+                        src[1] += dst[1];
+                    }
+                }
+                // tap (0, 1): rows [0, 2), columns [0, 2) read the input; the rest is padding
+                {
+                    float* r = cc + ld;
+                    for (int oh = 0; oh < 2; oh++)
+                    {
+                        float* src = xc + (oh * 1 + 0) * 3 + 1;
+                        float* dst = r + oh * 2 + 0;
+                        src[0] += dst[0];
+                        src[1] += dst[1];
+                    }
+                }
+                // tap (1, 0): rows [0, 2), columns [0, 2) read the input; the rest is padding
+                {
+                    float* r = cc + 2 * ld;
+                    for (int oh = 0; oh < 2; oh++)
+                    {
+                        float* src = xc + (oh * 1 + 1) * 3 + 0;
+                        float* dst = r + oh * 2 + 0;
+                        src[0] += dst[0];
+                        src[1] += dst[1];
+                    }
+                }
+                // tap (1, 1): rows [0, 2), columns [0, 2) read the input; the rest is padding
+                {
+                    float* r = cc + 3 * ld;
+                    for (int oh = 0; oh < 2; oh++)
+                    {
+                        float* src = xc + (oh * 1 + 1) * 3 + 1;
+                        float* dst = r + oh * 2 + 0;
+                        src[0] += dst[0];
+                        src[1] += dst[1];
+                    }
+                }
+            }
+        }
 
         // ---- ReLU-2: x [n, 2, 2, 2] -> y [n, 2, 2, 2]: applied by the convolution before it (output and gradient) ----
 

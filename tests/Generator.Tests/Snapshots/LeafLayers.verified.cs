@@ -502,12 +502,290 @@ namespace T
         }
 
         // col[(c·3 + i)·3 + j, oh·32 + ow] = x[c, oh·1 − 1 + i·1, ow·1 − 1 + j·1], 0 in the padding; rows ld apart
-        private static void Conv2d_1_Im2Col(float* x, float* col, int ld) =>
-            global::CnnGen.Kernels.Im2Col.Gather(x, col, ld, 3, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1);
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Conv2d_1_Im2Col(float* x, float* col, int ld)
+        {
+            for (int c = 0; c < 3; c++)
+            {
+                float* xc = x + c * 1024;
+                float* cc = col + c * 9 * ld;
+                // tap (0, 0): rows [1, 32), columns [1, 32) read the input; the rest is padding
+                {
+                    float* r = cc;
+                    new global::System.Span<float>(r, 32).Clear();
+                    for (int oh = 1; oh < 32; oh++)
+                    {
+                        float* src = xc + (oh * 1 + -1) * 32 + 0;
+                        float* dst = r + oh * 32 + 1;
+                        new global::System.Span<float>(dst - 1, 1).Clear();
+                        Vector256.Store(Vector256.Load(src + 0), dst + 0);
+                        Vector256.Store(Vector256.Load(src + 8), dst + 8);
+                        Vector256.Store(Vector256.Load(src + 16), dst + 16);
+                        Vector256.Store(Vector256.Load(src + 23), dst + 23); // overlaps the previous vector
+                    }
+                }
+                // tap (0, 1): rows [1, 32), columns [0, 32) read the input; the rest is padding
+                {
+                    float* r = cc + ld;
+                    new global::System.Span<float>(r, 32).Clear();
+                    for (int oh = 1; oh < 32; oh++)
+                    {
+                        float* src = xc + (oh * 1 + -1) * 32 + 0;
+                        float* dst = r + oh * 32 + 0;
+                        Vector256.Store(Vector256.Load(src + 0), dst + 0);
+                        Vector256.Store(Vector256.Load(src + 8), dst + 8);
+                        Vector256.Store(Vector256.Load(src + 16), dst + 16);
+                        Vector256.Store(Vector256.Load(src + 24), dst + 24);
+                    }
+                }
+                // tap (0, 2): rows [1, 32), columns [0, 31) read the input; the rest is padding
+                {
+                    float* r = cc + 2 * ld;
+                    new global::System.Span<float>(r, 32).Clear();
+                    for (int oh = 1; oh < 32; oh++)
+                    {
+                        float* src = xc + (oh * 1 + -1) * 32 + 1;
+                        float* dst = r + oh * 32 + 0;
+                        new global::System.Span<float>(dst + 31, 1).Clear();
+                        Vector256.Store(Vector256.Load(src + 0), dst + 0);
+                        Vector256.Store(Vector256.Load(src + 8), dst + 8);
+                        Vector256.Store(Vector256.Load(src + 16), dst + 16);
+                        Vector256.Store(Vector256.Load(src + 23), dst + 23); // overlaps the previous vector
+                    }
+                }
+                // tap (1, 0): rows [0, 32), columns [1, 32) read the input; the rest is padding
+                {
+                    float* r = cc + 3 * ld;
+                    for (int oh = 0; oh < 32; oh++)
+                    {
+                        float* src = xc + (oh * 1 + 0) * 32 + 0;
+                        float* dst = r + oh * 32 + 1;
+                        new global::System.Span<float>(dst - 1, 1).Clear();
+                        Vector256.Store(Vector256.Load(src + 0), dst + 0);
+                        Vector256.Store(Vector256.Load(src + 8), dst + 8);
+                        Vector256.Store(Vector256.Load(src + 16), dst + 16);
+                        Vector256.Store(Vector256.Load(src + 23), dst + 23); // overlaps the previous vector
+                    }
+                }
+                // tap (1, 1): rows [0, 32), columns [0, 32) read the input; the rest is padding
+                {
+                    float* r = cc + 4 * ld;
+                    for (int oh = 0; oh < 32; oh++)
+                    {
+                        float* src = xc + (oh * 1 + 0) * 32 + 0;
+                        float* dst = r + oh * 32 + 0;
+                        Vector256.Store(Vector256.Load(src + 0), dst + 0);
+                        Vector256.Store(Vector256.Load(src + 8), dst + 8);
+                        Vector256.Store(Vector256.Load(src + 16), dst + 16);
+                        Vector256.Store(Vector256.Load(src + 24), dst + 24);
+                    }
+                }
+                // tap (1, 2): rows [0, 32), columns [0, 31) read the input; the rest is padding
+                {
+                    float* r = cc + 5 * ld;
+                    for (int oh = 0; oh < 32; oh++)
+                    {
+                        float* src = xc + (oh * 1 + 0) * 32 + 1;
+                        float* dst = r + oh * 32 + 0;
+                        new global::System.Span<float>(dst + 31, 1).Clear();
+                        Vector256.Store(Vector256.Load(src + 0), dst + 0);
+                        Vector256.Store(Vector256.Load(src + 8), dst + 8);
+                        Vector256.Store(Vector256.Load(src + 16), dst + 16);
+                        Vector256.Store(Vector256.Load(src + 23), dst + 23); // overlaps the previous vector
+                    }
+                }
+                // tap (2, 0): rows [0, 31), columns [1, 32) read the input; the rest is padding
+                {
+                    float* r = cc + 6 * ld;
+                    new global::System.Span<float>(r + 992, 32).Clear();
+                    for (int oh = 0; oh < 31; oh++)
+                    {
+                        float* src = xc + (oh * 1 + 1) * 32 + 0;
+                        float* dst = r + oh * 32 + 1;
+                        new global::System.Span<float>(dst - 1, 1).Clear();
+                        Vector256.Store(Vector256.Load(src + 0), dst + 0);
+                        Vector256.Store(Vector256.Load(src + 8), dst + 8);
+                        Vector256.Store(Vector256.Load(src + 16), dst + 16);
+                        Vector256.Store(Vector256.Load(src + 23), dst + 23); // overlaps the previous vector
+                    }
+                }
+                // tap (2, 1): rows [0, 31), columns [0, 32) read the input; the rest is padding
+                {
+                    float* r = cc + 7 * ld;
+                    new global::System.Span<float>(r + 992, 32).Clear();
+                    for (int oh = 0; oh < 31; oh++)
+                    {
+                        float* src = xc + (oh * 1 + 1) * 32 + 0;
+                        float* dst = r + oh * 32 + 0;
+                        Vector256.Store(Vector256.Load(src + 0), dst + 0);
+                        Vector256.Store(Vector256.Load(src + 8), dst + 8);
+                        Vector256.Store(Vector256.Load(src + 16), dst + 16);
+                        Vector256.Store(Vector256.Load(src + 24), dst + 24);
+                    }
+                }
+                // tap (2, 2): rows [0, 31), columns [0, 31) read the input; the rest is padding
+                {
+                    float* r = cc + 8 * ld;
+                    new global::System.Span<float>(r + 992, 32).Clear();
+                    for (int oh = 0; oh < 31; oh++)
+                    {
+                        float* src = xc + (oh * 1 + 1) * 32 + 1;
+                        float* dst = r + oh * 32 + 0;
+                        new global::System.Span<float>(dst + 31, 1).Clear();
+                        Vector256.Store(Vector256.Load(src + 0), dst + 0);
+                        Vector256.Store(Vector256.Load(src + 8), dst + 8);
+                        Vector256.Store(Vector256.Load(src + 16), dst + 16);
+                        Vector256.Store(Vector256.Load(src + 23), dst + 23); // overlaps the previous vector
+                    }
+                }
+            }
+        }
 
         // The adjoint of im2col: x[c, ih, iw] += col[...] for every tap that read it (x cleared by the caller).
-        private static void Conv2d_1_Col2Im(float* col, float* x, int ld) =>
-            global::CnnGen.Kernels.Im2Col.Scatter(col, x, ld, 3, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1);
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Conv2d_1_Col2Im(float* col, float* x, int ld)
+        {
+            for (int c = 0; c < 3; c++)
+            {
+                float* xc = x + c * 1024;
+                float* cc = col + c * 9 * ld;
+                // tap (0, 0): rows [1, 32), columns [1, 32) read the input; the rest is padding
+                {
+                    float* r = cc;
+                    for (int oh = 1; oh < 32; oh++)
+                    {
+                        float* src = xc + (oh * 1 + -1) * 32 + 0;
+                        float* dst = r + oh * 32 + 1;
+                        Vector256.Store(Vector256.Load(src + 0) + Vector256.Load(dst + 0), src + 0);
+                        Vector256.Store(Vector256.Load(src + 8) + Vector256.Load(dst + 8), src + 8);
+                        Vector256.Store(Vector256.Load(src + 16) + Vector256.Load(dst + 16), src + 16);
+                        Vector128.Store(Vector128.Load(src + 24) + Vector128.Load(dst + 24), src + 24);
+                        src[28] += dst[28];
+                        src[29] += dst[29];
+                        src[30] += dst[30];
+                    }
+                }
+                // tap (0, 1): rows [1, 32), columns [0, 32) read the input; the rest is padding
+                {
+                    float* r = cc + ld;
+                    for (int oh = 1; oh < 32; oh++)
+                    {
+                        float* src = xc + (oh * 1 + -1) * 32 + 0;
+                        float* dst = r + oh * 32 + 0;
+                        Vector256.Store(Vector256.Load(src + 0) + Vector256.Load(dst + 0), src + 0);
+                        Vector256.Store(Vector256.Load(src + 8) + Vector256.Load(dst + 8), src + 8);
+                        Vector256.Store(Vector256.Load(src + 16) + Vector256.Load(dst + 16), src + 16);
+                        Vector256.Store(Vector256.Load(src + 24) + Vector256.Load(dst + 24), src + 24);
+                    }
+                }
+                // tap (0, 2): rows [1, 32), columns [0, 31) read the input; the rest is padding
+                {
+                    float* r = cc + 2 * ld;
+                    for (int oh = 1; oh < 32; oh++)
+                    {
+                        float* src = xc + (oh * 1 + -1) * 32 + 1;
+                        float* dst = r + oh * 32 + 0;
+                        Vector256.Store(Vector256.Load(src + 0) + Vector256.Load(dst + 0), src + 0);
+                        Vector256.Store(Vector256.Load(src + 8) + Vector256.Load(dst + 8), src + 8);
+                        Vector256.Store(Vector256.Load(src + 16) + Vector256.Load(dst + 16), src + 16);
+                        Vector128.Store(Vector128.Load(src + 24) + Vector128.Load(dst + 24), src + 24);
+                        src[28] += dst[28];
+                        src[29] += dst[29];
+                        src[30] += dst[30];
+                    }
+                }
+                // tap (1, 0): rows [0, 32), columns [1, 32) read the input; the rest is padding
+                {
+                    float* r = cc + 3 * ld;
+                    for (int oh = 0; oh < 32; oh++)
+                    {
+                        float* src = xc + (oh * 1 + 0) * 32 + 0;
+                        float* dst = r + oh * 32 + 1;
+                        Vector256.Store(Vector256.Load(src + 0) + Vector256.Load(dst + 0), src + 0);
+                        Vector256.Store(Vector256.Load(src + 8) + Vector256.Load(dst + 8), src + 8);
+                        Vector256.Store(Vector256.Load(src + 16) + Vector256.Load(dst + 16), src + 16);
+                        Vector128.Store(Vector128.Load(src + 24) + Vector128.Load(dst + 24), src + 24);
+                        src[28] += dst[28];
+                        src[29] += dst[29];
+                        src[30] += dst[30];
+                    }
+                }
+                // tap (1, 1): rows [0, 32), columns [0, 32) read the input; the rest is padding
+                {
+                    float* r = cc + 4 * ld;
+                    for (int oh = 0; oh < 32; oh++)
+                    {
+                        float* src = xc + (oh * 1 + 0) * 32 + 0;
+                        float* dst = r + oh * 32 + 0;
+                        Vector256.Store(Vector256.Load(src + 0) + Vector256.Load(dst + 0), src + 0);
+                        Vector256.Store(Vector256.Load(src + 8) + Vector256.Load(dst + 8), src + 8);
+                        Vector256.Store(Vector256.Load(src + 16) + Vector256.Load(dst + 16), src + 16);
+                        Vector256.Store(Vector256.Load(src + 24) + Vector256.Load(dst + 24), src + 24);
+                    }
+                }
+                // tap (1, 2): rows [0, 32), columns [0, 31) read the input; the rest is padding
+                {
+                    float* r = cc + 5 * ld;
+                    for (int oh = 0; oh < 32; oh++)
+                    {
+                        float* src = xc + (oh * 1 + 0) * 32 + 1;
+                        float* dst = r + oh * 32 + 0;
+                        Vector256.Store(Vector256.Load(src + 0) + Vector256.Load(dst + 0), src + 0);
+                        Vector256.Store(Vector256.Load(src + 8) + Vector256.Load(dst + 8), src + 8);
+                        Vector256.Store(Vector256.Load(src + 16) + Vector256.Load(dst + 16), src + 16);
+                        Vector128.Store(Vector128.Load(src + 24) + Vector128.Load(dst + 24), src + 24);
+                        src[28] += dst[28];
+                        src[29] += dst[29];
+                        src[30] += dst[30];
+                    }
+                }
+                // tap (2, 0): rows [0, 31), columns [1, 32) read the input; the rest is padding
+                {
+                    float* r = cc + 6 * ld;
+                    for (int oh = 0; oh < 31; oh++)
+                    {
+                        float* src = xc + (oh * 1 + 1) * 32 + 0;
+                        float* dst = r + oh * 32 + 1;
+                        Vector256.Store(Vector256.Load(src + 0) + Vector256.Load(dst + 0), src + 0);
+                        Vector256.Store(Vector256.Load(src + 8) + Vector256.Load(dst + 8), src + 8);
+                        Vector256.Store(Vector256.Load(src + 16) + Vector256.Load(dst + 16), src + 16);
+                        Vector128.Store(Vector128.Load(src + 24) + Vector128.Load(dst + 24), src + 24);
+                        src[28] += dst[28];
+                        src[29] += dst[29];
+                        src[30] += dst[30];
+                    }
+                }
+                // tap (2, 1): rows [0, 31), columns [0, 32) read the input; the rest is padding
+                {
+                    float* r = cc + 7 * ld;
+                    for (int oh = 0; oh < 31; oh++)
+                    {
+                        float* src = xc + (oh * 1 + 1) * 32 + 0;
+                        float* dst = r + oh * 32 + 0;
+                        Vector256.Store(Vector256.Load(src + 0) + Vector256.Load(dst + 0), src + 0);
+                        Vector256.Store(Vector256.Load(src + 8) + Vector256.Load(dst + 8), src + 8);
+                        Vector256.Store(Vector256.Load(src + 16) + Vector256.Load(dst + 16), src + 16);
+                        Vector256.Store(Vector256.Load(src + 24) + Vector256.Load(dst + 24), src + 24);
+                    }
+                }
+                // tap (2, 2): rows [0, 31), columns [0, 31) read the input; the rest is padding
+                {
+                    float* r = cc + 8 * ld;
+                    for (int oh = 0; oh < 31; oh++)
+                    {
+                        float* src = xc + (oh * 1 + 1) * 32 + 1;
+                        float* dst = r + oh * 32 + 0;
+                        Vector256.Store(Vector256.Load(src + 0) + Vector256.Load(dst + 0), src + 0);
+                        Vector256.Store(Vector256.Load(src + 8) + Vector256.Load(dst + 8), src + 8);
+                        Vector256.Store(Vector256.Load(src + 16) + Vector256.Load(dst + 16), src + 16);
+                        Vector128.Store(Vector128.Load(src + 24) + Vector128.Load(dst + 24), src + 24);
+                        src[28] += dst[28];
+                        src[29] += dst[29];
+                        src[30] += dst[30];
+                    }
+                }
+            }
+        }
 
         // ---- BatchNorm2d-2: x [n, 16, 32, 32] -> y [n, 16, 32, 32]; eps 1E-05, momentum 0.1, weight (γ) [16] at p[432], bias (β) [16] at p[448] ----
         // Inference: folded into the convolution before it (FoldBatchNorm), so it has no inference method.

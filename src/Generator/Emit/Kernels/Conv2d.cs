@@ -221,16 +221,13 @@ namespace CnnGen.Generator.Emit
                 }
             }
             if (pointwise && !batched || !backward && (!forward || direct)) return;
-            string geometry = $"{C}, {H}, {W}, {OH}, {OW}, {s.KernelH}, {s.KernelW}, {s.StrideH}, {s.StrideW}, {s.PadH}, {s.PadW}, {s.DilationH}, {s.DilationW}";
             w.Line();
             w.Line($"// col[(c·{s.KernelH} + i)·{s.KernelW} + j, oh·{OW} + ow] = x[c, oh·{s.StrideH} − {s.PadH} + i·{s.DilationH}, ow·{s.StrideW} − {s.PadW} + j·{s.DilationW}], 0 in the padding; rows ld apart");
-            w.Line($"private static void {pre}_Im2Col(float* x, float* col, int ld) =>");
-            w.Line($"    {K}Im2Col.Gather(x, col, ld, {geometry});");
+            TapLoops(w, l, pre + "_Im2Col(float* x, float* col, int ld)", gather: true);
             if (!backward) return; // col2im is backward's
             w.Line();
             w.Line("// The adjoint of im2col: x[c, ih, iw] += col[...] for every tap that read it (x cleared by the caller).");
-            w.Line($"private static void {pre}_Col2Im(float* col, float* x, int ld) =>");
-            w.Line($"    {K}Im2Col.Scatter(col, x, ld, {geometry});");
+            TapLoops(w, l, pre + "_Col2Im(float* col, float* x, int ld)", gather: false);
         }
 
         private static int FloorDiv(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
@@ -243,6 +240,102 @@ namespace CnnGen.Generator.Emit
             int lo = Math.Max(0, CeilDiv(-offset, stride));
             int hi = Math.Min(outSize, FloorDiv(inSize - 1 - offset, stride) + 1);
             return (lo, Math.Max(lo, hi));
+        }
+
+        private static void TapLoops(CodeWriter w, ShapedLayer l, string signature, bool gather)
+        {
+            var s = l.Spec;
+            int C = l.In.C, H = l.In.H, W = l.In.W, OH = l.Out.H, OW = l.Out.W, KH = s.KernelH, KW = s.KernelW;
+            w.Line(Hot);
+            using (w.Block($"private static void {signature}"))
+            {
+                using (w.Block($"for (int c = 0; c < {C}; c++)"))
+                {
+                    w.Line($"float* xc = x + c * {H * W};");
+                    w.Line($"float* cc = col + c * {KH * KW} * ld;");
+                    for (int i = 0; i < KH; i++)
+                    {
+                        var (ohLo, ohHi) = Range(OH, H, s.StrideH, s.PadH, s.DilationH, i);
+                        for (int j = 0; j < KW; j++)
+                        {
+                            var (owLo, owHi) = Range(OW, W, s.StrideW, s.PadW, s.DilationW, j);
+                            string row = i * KW + j == 0 ? "cc" : i * KW + j == 1 ? "cc + ld" : $"cc + {i * KW + j} * ld";
+                            int len = owHi - owLo;
+                            w.Line($"// tap ({i}, {j}): rows [{ohLo}, {ohHi}), columns [{owLo}, {owHi}) read the input; the rest is padding");
+                            bool none = ohHi <= ohLo || len <= 0;
+                            if (none)
+                            {
+                                if (gather) w.Line($"new global::System.Span<float>({row}, {OH * OW}).Clear();");
+                                continue;
+                            }
+                            using (w.Block(""))
+                            {
+                                w.Line($"float* r = {row};");
+                                if (gather && ohLo > 0) w.Line($"new global::System.Span<float>(r, {ohLo * OW}).Clear();");
+                                if (gather && ohHi < OH) w.Line($"new global::System.Span<float>(r + {ohHi * OW}, {(OH - ohHi) * OW}).Clear();");
+                                using (w.Block($"for (int oh = {ohLo}; oh < {ohHi}; oh++)"))
+                                {
+                                    int colOffset = owLo * s.StrideW + j * s.DilationW - s.PadW;
+                                    int rowOffset = i * s.DilationH - s.PadH;
+                                    w.Line($"float* src = xc + (oh * {s.StrideH} + {rowOffset}) * {W} + {colOffset};");
+                                    w.Line($"float* dst = r + oh * {OW} + {owLo};");
+                                    if (gather && owLo > 0) w.Line($"new global::System.Span<float>(dst - {owLo}, {owLo}).Clear();");
+                                    if (gather && owHi < OW) w.Line($"new global::System.Span<float>(dst + {len}, {OW - owHi}).Clear();");
+                                    Transfer(w, len, s.StrideW, gather);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>Copies (gather: dst[q] = src[q·stride]) or accumulates back (src[q·stride] += dst[q]) a run of constant length.</summary>
+        private static void Transfer(CodeWriter w, int len, int stride, bool gather)
+        {
+            if (stride == 1 && len > 64)
+            {
+                if (gather) w.Line($"global::System.Runtime.CompilerServices.Unsafe.CopyBlockUnaligned(dst, src, {len * 4});");
+                else w.Line($"{K}Ops.AddTo(src, dst, {len});");
+                return;
+            }
+            if (stride == 1 && gather && len > 8 && len % 8 != 0)
+            {
+                // Whole vectors, the last one overlapping the one before it (it rewrites a few equal values): no scalar tail.
+                const string V256 = "Vector256";
+                for (int q = 0; q + 8 <= len; q += 8) w.Line($"{V256}.Store({V256}.Load(src + {q}), dst + {q});");
+                w.Line($"{V256}.Store({V256}.Load(src + {len - 8}), dst + {len - 8}); // overlaps the previous vector");
+                return;
+            }
+            if (stride == 1 && gather && len > 4 && len < 8)
+            {
+                const string V128 = "Vector128";
+                w.Line($"{V128}.Store({V128}.Load(src), dst);");
+                w.Line($"{V128}.Store({V128}.Load(src + {len - 4}), dst + {len - 4}); // overlaps the first vector");
+                return;
+            }
+            if (stride == 1)
+            {
+                int q = 0;
+                for (; q + 8 <= len; q += 8)
+                {
+                    if (gather) w.Line($"Vector256.Store(Vector256.Load(src + {q}), dst + {q});");
+                    else w.Line($"Vector256.Store(Vector256.Load(src + {q}) + Vector256.Load(dst + {q}), src + {q});");
+                }
+                for (; q + 4 <= len; q += 4)
+                {
+                    if (gather) w.Line($"Vector128.Store(Vector128.Load(src + {q}), dst + {q});");
+                    else w.Line($"Vector128.Store(Vector128.Load(src + {q}) + Vector128.Load(dst + {q}), src + {q});");
+                }
+                for (; q < len; q++) w.Line(gather ? $"dst[{q}] = src[{q}];" : $"src[{q}] += dst[{q}];");
+                return;
+            }
+            if (len <= 16)
+            {
+                for (int q = 0; q < len; q++) w.Line(gather ? $"dst[{q}] = src[{q * stride}];" : $"src[{q * stride}] += dst[{q}];");
+                return;
+            }
+            w.Line(gather ? $"for (int q = 0; q < {len}; q++) dst[q] = src[q * {stride}];" : $"for (int q = 0; q < {len}; q++) src[q * {stride}] += dst[q];");
         }
 
         /// <summary>Groups == in channels == out channels: one filter per channel, computed directly (no im2col, no GEMM).</summary>

@@ -110,9 +110,8 @@ Estimated Total Size (MB): 0.76
             Assert.Empty(r.Errors);
             string src = r.GeneratedSource;
             Assert.Contains("LayerOps.FoldBatchNorm(p + 0, null, p + 432, p + 448, rb, rb + 16, 1E-05f, 16, 27, fp, fp + 432);", src);
-            // Conv2d-1 (3×3 over 32×32) runs im2col-free: its _Run adds the folded bias b' as it copies the output out.
-            Assert.Contains("Conv2d_1_Run(x0, pa, fp, fp + 432, n, 0); // BatchNorm2d-2 folded in: W', b'", src);
-            Assert.DoesNotContain("LayerOps.AddChannelBias(", src);
+            Assert.Contains("Conv2d_1_Forward(x0, pa, fp, col, null, null, n, false, null); // BatchNorm2d-2 folded in", src);
+            Assert.Contains("LayerOps.AddChannelBias(pa, fp + 432, n, 16, 1024); // the folded bias b'", src);
             Assert.DoesNotContain("BatchNorm2d_2_Inference", src);
             Assert.Contains("BatchNorm2d_4_Inference(pa, pa, p, rb + 33, n);", src);
             Assert.Single(System.Text.RegularExpressions.Regex.Matches(src, @"LayerOps\.FoldBatchNorm\(").Cast<object>());

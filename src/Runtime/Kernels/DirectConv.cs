@@ -136,12 +136,14 @@ namespace CnnGen.Kernels
         private static int* Offsets(ref Job j)
         {
             int K = j.C * j.KH * j.KW, plane = j.Hq * j.Wq;
-            if (t_offsets is null || t_offsets.Length < K) t_offsets = GC.AllocateArray<int>(K, pinned: true);
+            // K + 1 entries: the tiles read the offset one past a block's last row (GemmBlocked.OffsetRows.Next).
+            if (t_offsets is null || t_offsets.Length < K + 1) t_offsets = GC.AllocateArray<int>(K + 1, pinned: true);
             int* o = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(t_offsets));
             for (int ch = 0, k = 0; ch < j.C; ch++)
                 for (int ky = 0; ky < j.KH; ky++)
                     for (int kx = 0; kx < j.KW; kx++)
                         o[k++] = ((ch * j.PhH + ky % j.SH) * j.PhW + kx % j.SW) * plane + ky / j.SH * j.Wq + kx / j.SW;
+            o[K] = o[K - 1];
             return o;
         }
 
@@ -176,7 +178,7 @@ namespace CnnGen.Kernels
 
         /// <summary>dst[r, 0..W) = act(src[r·srcLd + 0..W) + bias) for <paramref name="rows"/> rows, dst rows W apart; src may be dst.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Epilogue(float* src, int srcLd, float* dst, int rows, int W, float bias, int act)
+        internal static void Epilogue(float* src, int srcLd, float* dst, int rows, int W, float bias, int act)
         {
             var b16 = Vector512.Create(bias);
             var b8 = Vector256.Create(bias);

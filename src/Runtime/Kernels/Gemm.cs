@@ -53,6 +53,24 @@ namespace CnnGen.Kernels
             else MultiplyNNPlain(M, N, K, a, aRow, aCol, b, ldb, c, ldc, accumulate);
         }
 
+        /// <summary>
+        /// C = act(A·B + bias[row]) (C overwritten; <paramref name="bias"/> may be null; <paramref name="act"/> 0 none, 1 ReLU,
+        /// 2 SiLU): a 1×1 convolution with its (folded) bias and activation. On the blocked kernel they are applied in the
+        /// product's last stores, so the output is written once instead of written, read and written again by a bias pass;
+        /// elsewhere the pass runs after the product. The same bits either way.
+        /// </summary>
+        public static void MultiplyNNBiasAct(int M, int N, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, float* bias, int act)
+        {
+            if (act is < DirectConv.None or > DirectConv.Silu) throw new ArgumentOutOfRangeException(nameof(act), act, "0 none, 1 ReLU, 2 SiLU");
+            var epi = new GemmBlocked.Epilogue(bias, act);
+            if (GemmBlocked.Applies(M, N, K)) GemmBlocked.Multiply(M, N, K, a, aRow, aCol, b, ldb, c, ldc, false, epi);
+            else
+            {
+                MultiplyNNPlain(M, N, K, a, aRow, aCol, b, ldb, c, ldc, false);
+                epi.Apply(c, ldc, M, 0, N);
+            }
+        }
+
         /// <summary>MultiplyNN without cache blocking: 4-row tiles over the whole K (small products; the blocked kernel's reference in the bench).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void MultiplyNNPlain(int M, int N, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate)

@@ -23,6 +23,8 @@ namespace CnnGen.Kernels
         internal interface IRows<TSelf> where TSelf : struct
         {
             float* Row(int k);
+            /// <summary>Row k + 1, given row k (<paramref name="row"/>): the tiles step through B with it.</summary>
+            float* Next(float* row, int k);
             TSelf From(int k0);
         }
 
@@ -30,10 +32,34 @@ namespace CnnGen.Kernels
         internal readonly struct StridedRows : IRows<StridedRows>
         {
             private readonly float* _b;
-            private readonly int _ld;
+            private readonly nint _ld;
             public StridedRows(float* b, int ld) { _b = b; _ld = ld; }
-            [MethodImpl(MethodImplOptions.AggressiveInlining)] public float* Row(int k) => _b + (long)k * _ld;
-            [MethodImpl(MethodImplOptions.AggressiveInlining)] public StridedRows From(int k0) => new(_b + (long)k0 * _ld, _ld);
+            [MethodImpl(MethodImplOptions.AggressiveInlining)] public float* Row(int k) => _b + k * _ld;
+            [MethodImpl(MethodImplOptions.AggressiveInlining)] public float* Next(float* row, int k) => row + _ld;
+            [MethodImpl(MethodImplOptions.AggressiveInlining)] public StridedRows From(int k0) => new(_b + k0 * _ld, (int)_ld);
+        }
+
+        /// <summary>
+        /// What the last K block's stores apply to C after the sum: + bias[row] (when Bias is not null), then the activation
+        /// (<see cref="DirectConv.None"/>, <see cref="DirectConv.Relu"/>, <see cref="DirectConv.Silu"/>): a convolution's
+        /// bias and activation in the product's own store, instead of a pass over the output after it. The same float
+        /// operations in the same order as that pass, so the same bits.
+        /// </summary>
+        internal readonly struct Epilogue
+        {
+            public readonly float* Bias;
+            public readonly int Act;
+            public Epilogue(float* bias, int act) { Bias = bias; Act = act; }
+            public bool Any => Bias != null || Act != 0;
+            /// <summary>The same epilogue for the rows from <paramref name="m"/> on.</summary>
+            public Epilogue From(int m) => new(Bias == null ? null : Bias + m, Act);
+            /// <summary>Applies it to columns [n0, n0 + w) of C's M rows (the paths whose stores do not).</summary>
+            public void Apply(float* c, int ldc, int M, int n0, int w)
+            {
+                if (!Any || w <= 0) return;
+                for (int m = 0; m < M; m++)
+                    DirectConv.Epilogue(c + (long)m * ldc + n0, 0, c + (long)m * ldc + n0, 1, w, Bias == null ? 0f : Bias[m], Act);
+            }
         }
 
         /// <summary>B's rows anywhere: row k at b + offsets[k] (each an input channel and kernel tap of a direct convolution).</summary>
@@ -43,6 +69,8 @@ namespace CnnGen.Kernels
             private readonly int* _offsets;
             public OffsetRows(float* b, int* offsets) { _b = b; _offsets = offsets; }
             [MethodImpl(MethodImplOptions.AggressiveInlining)] public float* Row(int k) => _b + _offsets[k];
+            /// <summary>Reads offsets[k + 1]: the table holds one entry past the last row.</summary>
+            [MethodImpl(MethodImplOptions.AggressiveInlining)] public float* Next(float* row, int k) => _b + _offsets[k + 1];
             [MethodImpl(MethodImplOptions.AggressiveInlining)] public OffsetRows From(int k0) => new(_b, _offsets + k0);
         }
 
@@ -59,19 +87,20 @@ namespace CnnGen.Kernels
         /// <summary>Multiply-adds below which a product stays on one thread (≈ 8 MFLOP, some 50 µs: the hand-off costs a few µs).</summary>
         internal const long ParallelThreshold = 1L << 22;
 
-        internal static void Multiply(int M, int N, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate)
+        internal static void Multiply(int M, int N, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate,
+            Epilogue epi = default)
         {
             if (Parallelism.IntraOpThreads > 1 && (long)M * N * K >= ParallelThreshold)
             {
                 // Two halves: split the columns (at a 48-strip boundary) when B is the larger operand, so each core reads half
                 // of it; else the rows (a multiple of 8), so each reads half of the weights.
                 int n1 = N / 48 / 2 * 48, m1 = M / 16 * 8;
-                var job = new Halves { M = M, N = N, K = K, A = a, ARow = aRow, ACol = aCol, B = b, Ldb = ldb, C = c, Ldc = ldc, Accumulate = accumulate };
+                var job = new Halves { M = M, N = N, K = K, A = a, ARow = aRow, ACol = aCol, B = b, Ldb = ldb, C = c, Ldc = ldc, Accumulate = accumulate, Epi = epi };
                 if (N >= M && n1 >= 48) job.N1 = n1;
                 else if (m1 >= 8) job.M1 = m1;
                 if ((job.N1 > 0 || job.M1 > 0) && PairWorker.TryRun(&RunHalf, &job)) return;
             }
-            MultiplySerial(M, N, K, a, aRow, aCol, b, ldb, c, ldc, accumulate);
+            MultiplySerial(M, N, K, a, aRow, aCol, b, ldb, c, ldc, accumulate, epi);
         }
 
         /// <summary>A product split in two: the first N1 columns (or M1 rows) and the rest.</summary>
@@ -80,6 +109,7 @@ namespace CnnGen.Kernels
             public int M, N, K, ARow, ACol, Ldb, Ldc, N1, M1;
             public float* A, B, C;
             public bool Accumulate;
+            public Epilogue Epi;
         }
 
         private static void RunHalf(void* args, int half)
@@ -88,12 +118,12 @@ namespace CnnGen.Kernels
             if (j.N1 > 0)
             {
                 int n0 = half == 0 ? 0 : j.N1, n = half == 0 ? j.N1 : j.N - j.N1;
-                MultiplySerial(j.M, n, j.K, j.A, j.ARow, j.ACol, j.B + n0, j.Ldb, j.C + n0, j.Ldc, j.Accumulate);
+                MultiplySerial(j.M, n, j.K, j.A, j.ARow, j.ACol, j.B + n0, j.Ldb, j.C + n0, j.Ldc, j.Accumulate, j.Epi);
             }
             else
             {
                 int m0 = half == 0 ? 0 : j.M1, m = half == 0 ? j.M1 : j.M - j.M1;
-                MultiplySerial(m, j.N, j.K, j.A + (long)m0 * j.ARow, j.ARow, j.ACol, j.B, j.Ldb, j.C + (long)m0 * j.Ldc, j.Ldc, j.Accumulate);
+                MultiplySerial(m, j.N, j.K, j.A + (long)m0 * j.ARow, j.ARow, j.ACol, j.B, j.Ldb, j.C + (long)m0 * j.Ldc, j.Ldc, j.Accumulate, j.Epi.From(m0));
             }
         }
 
@@ -133,7 +163,8 @@ namespace CnnGen.Kernels
         [ThreadStatic] private static float[]? t_dots;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        internal static void MultiplySerial(int M, int N, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate)
+        internal static void MultiplySerial(int M, int N, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate,
+            Epilogue epi = default)
         {
             int w = N % 48;
             if (aCol == 1 && w >= 1 && w <= DotTailMax && N >= 48)
@@ -155,12 +186,17 @@ namespace CnnGen.Kernels
                 int first = strips <= TogetherMax ? 0 : n0 - 48;
                 for (int n1 = 0; n1 < first; n1 += 48) Strip48(M, K, a, aRow, aCol, b + n1, ldb, c + n1, ldc, accumulate);
                 Strip48Dots(M, K, a, aRow, b + first, ldb, c + first, ldc, accumulate, bt, w, (n0 - first) / 48);
+                epi.Apply(c, ldc, M, 0, N); // the dot-product path stores without it
                 return;
             }
             int n = 0;
-            for (; n + 48 <= N; n += 48) Strip48(M, K, a, aRow, aCol, b + n, ldb, c + n, ldc, accumulate);
-            for (; n + 16 <= N; n += 16) Strip16(M, K, a, aRow, aCol, b + n, ldb, c + n, ldc, accumulate);
-            if (n < N) Tail(M, N - n, K, a, aRow, aCol, b + n, ldb, c + n, ldc, accumulate);
+            for (; n + 48 <= N; n += 48) Strip(48, M, K, a, aRow, aCol, new StridedRows(b + n, ldb), c + n, ldc, accumulate, epi);
+            for (; n + 16 <= N; n += 16) Strip(16, M, K, a, aRow, aCol, new StridedRows(b + n, ldb), c + n, ldc, accumulate, epi);
+            if (n < N)
+            {
+                Tail(M, N - n, K, a, aRow, aCol, b + n, ldb, c + n, ldc, accumulate);
+                epi.Apply(c, ldc, M, n, N - n);
+            }
         }
 
         /// <summary>The last w &lt; 16 columns: B's columns copied into a zero-padded [K, 16] panel, C computed into [M, 16].</summary>
@@ -194,6 +230,22 @@ namespace CnnGen.Kernels
             v.Store(p);
         }
 
+        /// <summary><see cref="Put"/>, then row r's bias and the activation (the last K block of a product with an <see cref="Epilogue"/>).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void PutE(float* p, Vector512<float> v, bool add, Epilogue e, int r)
+        {
+            if (add) v = Vector512.Add(v, Vector512.Load(p));
+            if (e.Bias != null) v += Vector512.Create(e.Bias[r]);
+            if (e.Act == DirectConv.Relu) v = Vector512.Max(v, Vector512<float>.Zero);
+            else if (e.Act == DirectConv.Silu) v = ActivationOps.SiluOp.F(v);
+            v.Store(p);
+        }
+
+        private static void PutRow(float* p, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, bool add, Epilogue e, int r)
+        {
+            PutE(p, v0, add, e, r); PutE(p + 16, v1, add, e, r); PutE(p + 32, v2, add, e, r);
+        }
+
         private static void Strip48(int M, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate) =>
             Strip(48, M, K, a, aRow, aCol, new StridedRows(b, ldb), c, ldc, accumulate);
 
@@ -206,25 +258,26 @@ namespace CnnGen.Kernels
         /// compiled copy with the lookup inlined): <see cref="StridedRows"/> for a matrix, <see cref="OffsetRows"/> for
         /// <see cref="DirectConv"/>'s rows read straight from the padded input.
         /// </summary>
-        internal static void Strip<TRows>(int width, int M, int K, float* a, int aRow, int aCol, TRows rows, float* c, int ldc, bool accumulate)
-            where TRows : struct, IRows<TRows>
+        internal static void Strip<TRows>(int width, int M, int K, float* a, int aRow, int aCol, TRows rows, float* c, int ldc, bool accumulate,
+            Epilogue epi = default) where TRows : struct, IRows<TRows>
         {
             for (int k0 = 0; k0 < K; k0 += KBlock)
             {
                 int kc = Math.Min(KBlock, K - k0);
                 bool add = accumulate || k0 > 0;
+                Epilogue e = k0 + KBlock >= K ? epi : default; // the last K block's stores finish C
                 TRows bk = rows.From(k0);
                 float* ak = a + (long)k0 * aCol;
                 int m = 0;
                 if (width == 48)
                 {
-                    for (; m + 8 <= M; m += 8) Tile8x48(kc, ak + (long)m * aRow, aRow, aCol, bk, c + (long)m * ldc, ldc, add);
-                    for (; m < M; m++) Tile1x48(kc, ak + (long)m * aRow, aCol, bk, c + (long)m * ldc, add);
+                    for (; m + 8 <= M; m += 8) Tile8x48(kc, ak + (long)m * aRow, aRow, aCol, bk, c + (long)m * ldc, ldc, add, e.From(m));
+                    for (; m < M; m++) Tile1x48(kc, ak + (long)m * aRow, aCol, bk, c + (long)m * ldc, add, e.From(m));
                 }
                 else
                 {
-                    for (; m + 8 <= M; m += 8) Tile8x16(kc, ak + (long)m * aRow, aRow, aCol, bk, c + (long)m * ldc, ldc, add);
-                    for (; m < M; m++) Tile1x16(kc, ak + (long)m * aRow, aCol, bk, c + (long)m * ldc, add);
+                    for (; m + 8 <= M; m += 8) Tile8x16(kc, ak + (long)m * aRow, aRow, aCol, bk, c + (long)m * ldc, ldc, add, e.From(m));
+                    for (; m < M; m++) Tile1x16(kc, ak + (long)m * aRow, aCol, bk, c + (long)m * ldc, add, e.From(m));
                 }
             }
         }
@@ -311,17 +364,17 @@ namespace CnnGen.Kernels
         }
 
 
-        private static void Tile8x48<TRows>(int kc, float* a, int aRow, int aCol, TRows b, float* c, int ldc, bool add) where TRows : struct, IRows<TRows>
+        private static void Tile8x48<TRows>(int kc, float* a, int aRow, int aCol, TRows b, float* c, int ldc, bool add, Epilogue e = default) where TRows : struct, IRows<TRows>
         {
             float* a0 = a, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow, a4 = a3 + aRow, a5 = a4 + aRow, a6 = a5 + aRow, a7 = a6 + aRow;
             Vector512<float> s00 = default, s01 = default, s02 = default, s10 = default, s11 = default, s12 = default;
             Vector512<float> s20 = default, s21 = default, s22 = default, s30 = default, s31 = default, s32 = default;
             Vector512<float> s40 = default, s41 = default, s42 = default, s50 = default, s51 = default, s52 = default;
             Vector512<float> s60 = default, s61 = default, s62 = default, s70 = default, s71 = default, s72 = default;
-            long ak = 0;
-            for (int k = 0; k < kc; k++, ak += aCol)
+            long ak = 0, ac = aCol;
+            float* bp = b.Row(0);
+            for (int k = 0; k < kc; k++, ak += ac, bp = b.Next(bp, k - 1))
             {
-                float* bp = b.Row(k);
                 var b0 = Vector512.Load(bp);
                 var b1 = Vector512.Load(bp + 16);
                 var b2 = Vector512.Load(bp + 32);
@@ -342,6 +395,14 @@ namespace CnnGen.Kernels
                 x = Vector512.Create(a7[ak]);
                 s70 = Fmadd(x, b0, s70); s71 = Fmadd(x, b1, s71); s72 = Fmadd(x, b2, s72);
             }
+            if (e.Any)
+            {
+                PutRow(c, s00, s01, s02, add, e, 0); PutRow(c + ldc, s10, s11, s12, add, e, 1);
+                PutRow(c + 2 * ldc, s20, s21, s22, add, e, 2); PutRow(c + 3 * ldc, s30, s31, s32, add, e, 3);
+                PutRow(c + 4 * ldc, s40, s41, s42, add, e, 4); PutRow(c + 5 * ldc, s50, s51, s52, add, e, 5);
+                PutRow(c + 6 * ldc, s60, s61, s62, add, e, 6); PutRow(c + 7 * ldc, s70, s71, s72, add, e, 7);
+                return;
+            }
             float* c0 = c;
             Put(c0, s00, add); Put(c0 + 16, s01, add); Put(c0 + 32, s02, add); c0 += ldc;
             Put(c0, s10, add); Put(c0 + 16, s11, add); Put(c0 + 32, s12, add); c0 += ldc;
@@ -353,43 +414,52 @@ namespace CnnGen.Kernels
             Put(c0, s70, add); Put(c0 + 16, s71, add); Put(c0 + 32, s72, add);
         }
 
-        private static void Tile1x48<TRows>(int kc, float* a, int aCol, TRows b, float* c, bool add) where TRows : struct, IRows<TRows>
+        private static void Tile1x48<TRows>(int kc, float* a, int aCol, TRows b, float* c, bool add, Epilogue e = default) where TRows : struct, IRows<TRows>
         {
             Vector512<float> s0 = default, s1 = default, s2 = default;
-            long ak = 0;
-            for (int k = 0; k < kc; k++, ak += aCol)
+            long ak = 0, ac = aCol;
+            float* bp = b.Row(0);
+            for (int k = 0; k < kc; k++, ak += ac, bp = b.Next(bp, k - 1))
             {
-                float* bp = b.Row(k);
                 var x = Vector512.Create(a[ak]);
                 s0 = Fmadd(x, Vector512.Load(bp), s0); s1 = Fmadd(x, Vector512.Load(bp + 16), s1); s2 = Fmadd(x, Vector512.Load(bp + 32), s2);
             }
+            if (e.Any) { PutRow(c, s0, s1, s2, add, e, 0); return; }
             Put(c, s0, add); Put(c + 16, s1, add); Put(c + 32, s2, add);
         }
 
-        private static void Tile8x16<TRows>(int kc, float* a, int aRow, int aCol, TRows b, float* c, int ldc, bool add) where TRows : struct, IRows<TRows>
+        private static void Tile8x16<TRows>(int kc, float* a, int aRow, int aCol, TRows b, float* c, int ldc, bool add, Epilogue e = default) where TRows : struct, IRows<TRows>
         {
             float* a0 = a, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow, a4 = a3 + aRow, a5 = a4 + aRow, a6 = a5 + aRow, a7 = a6 + aRow;
             Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
-            long ak = 0;
-            for (int k = 0; k < kc; k++, ak += aCol)
+            long ak = 0, ac = aCol;
+            float* bp = b.Row(0);
+            for (int k = 0; k < kc; k++, ak += ac, bp = b.Next(bp, k - 1))
             {
-                float* bp = b.Row(k);
                 var b0 = Vector512.Load(bp);
                 s0 = Fmadd(Vector512.Create(a0[ak]), b0, s0); s1 = Fmadd(Vector512.Create(a1[ak]), b0, s1);
                 s2 = Fmadd(Vector512.Create(a2[ak]), b0, s2); s3 = Fmadd(Vector512.Create(a3[ak]), b0, s3);
                 s4 = Fmadd(Vector512.Create(a4[ak]), b0, s4); s5 = Fmadd(Vector512.Create(a5[ak]), b0, s5);
                 s6 = Fmadd(Vector512.Create(a6[ak]), b0, s6); s7 = Fmadd(Vector512.Create(a7[ak]), b0, s7);
             }
+            if (e.Any)
+            {
+                PutE(c, s0, add, e, 0); PutE(c + ldc, s1, add, e, 1); PutE(c + 2 * ldc, s2, add, e, 2); PutE(c + 3 * ldc, s3, add, e, 3);
+                PutE(c + 4 * ldc, s4, add, e, 4); PutE(c + 5 * ldc, s5, add, e, 5); PutE(c + 6 * ldc, s6, add, e, 6); PutE(c + 7 * ldc, s7, add, e, 7);
+                return;
+            }
             float* c0 = c;
             Put(c0, s0, add); c0 += ldc; Put(c0, s1, add); c0 += ldc; Put(c0, s2, add); c0 += ldc; Put(c0, s3, add); c0 += ldc;
             Put(c0, s4, add); c0 += ldc; Put(c0, s5, add); c0 += ldc; Put(c0, s6, add); c0 += ldc; Put(c0, s7, add);
         }
 
-        private static void Tile1x16<TRows>(int kc, float* a, int aCol, TRows b, float* c, bool add) where TRows : struct, IRows<TRows>
+        private static void Tile1x16<TRows>(int kc, float* a, int aCol, TRows b, float* c, bool add, Epilogue e = default) where TRows : struct, IRows<TRows>
         {
             Vector512<float> s0 = default;
-            long ak = 0;
-            for (int k = 0; k < kc; k++, ak += aCol) s0 = Fmadd(Vector512.Create(a[ak]), Vector512.Load(b.Row(k)), s0);
+            long ak = 0, ac = aCol;
+            float* bp = b.Row(0);
+            for (int k = 0; k < kc; k++, ak += ac, bp = b.Next(bp, k - 1)) s0 = Fmadd(Vector512.Create(a[ak]), Vector512.Load(bp), s0);
+            if (e.Any) { PutE(c, s0, add, e, 0); return; }
             Put(c, s0, add);
         }
     }

@@ -293,7 +293,8 @@ namespace T
                     int n = global::System.Math.Min(Chunk, batchSize - start);
                     float* x0 = xin + start * InputSize;
                     float* y0 = yout + start * OutputSize;
-                    Conv2d_1_Run(x0, pa, fp, fp + 432, n, 0); // BatchNorm2d-2 folded in: W', b'
+                    Conv2d_1_Forward(x0, pa, fp, col, null, null, n, false, null); // BatchNorm2d-2 folded in: W', b'
+                    global::CnnGen.Kernels.LayerOps.AddChannelBias(pa, fp + 432, n, 16, 1024); // the folded bias b'
                     ReLU6_3_Forward(pa, pa, p, col, null, null, n, false, null);
                     Conv2d_4_Forward(pa, pb, p, col, null, null, n, false, null);
                     SiLU_5_Forward(pb, pb, p, col, null, null, n, false, null);
@@ -470,15 +471,18 @@ namespace T
         };
 
         // ---- Conv2d-1: x [n, 3, 32, 32] -> y [n, 16, 32, 32]; kernel 3×3, stride (1, 1), padding (1, 1), dilation (1, 1), groups 1; weight [16, 3, 3, 3] at p[0], no bias ----
-        // The im2col-free kernel (the padded input's rows read in place), bias applied in
-        // its copy-out; _Run takes the weights, the bias (or null) and the activation (0 none, 1 ReLU, 2 SiLU): inference
-        // passes the folded W', b' and the activation after the batch norm.
-        private static void Conv2d_1_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws) =>
-            Conv2d_1_Run(x, y, p + 0, null, n, 0);
-
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2d_1_Run(float* x, float* y, float* w, float* b, int n, int act) =>
-            global::CnnGen.Kernels.DirectConv.Forward(x, y, w, b, n, 3, 32, 32, 16, 3, 3, 1, 1, 1, 1, act);
+        private static void Conv2d_1_Forward(float* x, float* y, float* p, float* col, int* idx, float* mask, int n, bool training, global::CnnGen.TrainingWorkspace? ws)
+        {
+            // per group: y[16, 1024] = W[16, 27] · col[27, 1024]
+            for (int b = 0; b < n; b++)
+            {
+                float* xb = x + b * 3072;
+                float* yb = y + b * 16384;
+                Conv2d_1_Im2Col(xb, col, 1024);
+                global::CnnGen.Kernels.Gemm.MultiplyNN(16, 1024, 27, p + 0, 27, 1, col + 0, 1024, yb + 0, 1024, false);
+            }
+        }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Conv2d_1_Backward(float* x, float* y, float* dy, float* dx, float* p, float* g, float* col, int* idx, float* mask, int n, bool needDx)

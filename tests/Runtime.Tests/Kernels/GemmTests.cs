@@ -160,6 +160,56 @@ public unsafe class GemmTests
     }
 
     /// <summary>
+    /// <see cref="Gemm.MultiplyNNBiasAct"/> (bias and ReLU / SiLU in the product's last stores) gives the same bits as the
+    /// product followed by the bias + activation pass, on every path: 48- and 16-column strips, the zero-padded tail,
+    /// the dot-product tail, K across blocks, rows left after the 8-row tiles, a product too small for the blocked kernel,
+    /// and the two-thread column and row splits; with and without a bias.
+    /// </summary>
+    [Fact]
+    public void MultiplyNNBiasAct_MatchesProductThenPass()
+    {
+        var rng = new Rng(8100);
+        var shapes = new[] { (16, 3136, 16), (96, 784, 24), (13, 100, 300), (40, 49, 200), (24, 1030, 8), (4, 20, 3), (8, 65, 129), (520, 300, 64), (64, 2000, 100) };
+        int before = Parallelism.IntraOpThreads;
+        try
+        {
+            foreach (int threads in new[] { 1, 2 })
+            foreach (var (M, N, K) in shapes)
+            foreach (int act in new[] { DirectConv.None, DirectConv.Relu, DirectConv.Silu })
+            foreach (bool withBias in new[] { false, true })
+            {
+                Parallelism.IntraOpThreads = threads;
+                var a = new float[M * K];
+                var b = new float[K * N];
+                var bias = new float[M];
+                for (int i = 0; i < a.Length; i++) a[i] = rng.NextFloat() * 2 - 1;
+                for (int i = 0; i < b.Length; i++) b[i] = rng.NextFloat() * 2 - 1;
+                for (int i = 0; i < M; i++) bias[i] = rng.NextFloat() - 0.5f;
+                var want = new float[M * N];
+                using var got = new GuardedBuffer(M * N);
+                fixed (float* pa = a, pb = b, pbias = bias, pw = want)
+                {
+                    Gemm.MultiplyNN(M, N, K, pa, K, 1, pb, N, pw, N, false);
+                    for (int m = 0; m < M; m++)
+                    {
+                        float* row = pw + m * N;
+                        float add = withBias ? bias[m] : 0f;
+                        if (act == DirectConv.Silu && withBias) ActivationOps.AddBiasSilu(row, add, N);
+                        else if (act == DirectConv.Silu) LayerOps.Silu(row, row, N);
+                        else if (withBias || act == DirectConv.Relu) Ops.CopyRowsBiasRelu(row, N, row, N, 1, N, withBias ? pbias + m : null, relu: act == DirectConv.Relu);
+                    }
+                    Gemm.MultiplyNNBiasAct(M, N, K, pa, K, 1, pb, N, got.Ptr, N, withBias ? pbias : null, act);
+                }
+                Assert.True(got.GuardsIntact(), $"({M}, {N}, {K}) wrote outside C");
+                for (int i = 0; i < want.Length; i++)
+                    Assert.True(BitConverter.SingleToInt32Bits(want[i]) == BitConverter.SingleToInt32Bits(got[i]),
+                        $"({M}, {N}, {K}) threads={threads} act={act} bias={withBias}: C[{i / N}, {i % N}] = {got[i]:R}, product then pass {want[i]:R}");
+            }
+        }
+        finally { Parallelism.IntraOpThreads = before; }
+    }
+
+    /// <summary>
     /// Intra-op parallelism: with 2 threads a large product is split by columns (B larger) or rows (A larger) between the
     /// caller and the helper thread; four threads multiplying at once (the helper taken by one, the others alone) all agree
     /// with the reference.

@@ -22,11 +22,25 @@ namespace CnnGen.Generator.Emit
         public static bool RunsDirect(ShapedLayer l)
         {
             var s = l.Spec;
-            return s.Kind == LayerKind.Conv2d && s.Groups == 1 && s.DilationH == 1 && s.DilationW == 1 && !IsPointwise(s) && ConvChunk(l) == 1;
+            return s.Kind == LayerKind.Conv2d && s.Groups == 1 && s.DilationH == 1 && s.DilationW == 1 && !IsPointwise(s) && ConvChunk(l) == 1 &&
+                   (long)l.In.C * s.KernelH * s.KernelW >= MinDirectRows;
         }
 
+        /// <summary>
+        /// 1×1 convolutions (stride 1, no padding, no groups) over at least 256 output pixels (EfficientNet's expansions and
+        /// projections at 112², 56², 28²): a product per sample whose last stores add the bias and apply the activation
+        /// (<c>Gemm.MultiplyNNBiasAct</c>), through a <c>_Run</c> like the direct ones, so the output is written once.
+        /// </summary>
+        public static bool RunsPointwise(ShapedLayer l) => l.Spec.Kind == LayerKind.Conv2d && l.Spec.Groups == 1 && IsPointwise(l.Spec) && ConvChunk(l) == 1;
+
+        /// <summary>
+        /// Product rows (in channels × taps) from which the direct form pays: below it (an RGB input's 3×3, K = 27) each
+        /// tile's few multiply-adds per store make the padded columns and the copy-out cost more than im2col saves.
+        /// </summary>
+        private const int MinDirectRows = 64;
+
         /// <summary>Whether the convolution's forward code is a <c>_Run(x, y, w, b, n, act)</c> that adds the bias and applies the activation itself.</summary>
-        public static bool HasRun(ShapedLayer l) => IsDepthwise(l.Spec) || RunsDirect(l);
+        public static bool HasRun(ShapedLayer l) => IsDepthwise(l.Spec) || RunsDirect(l) || RunsPointwise(l);
 
         /// <summary>Batched convolutions aim for GEMMs at least this many columns wide (samples × output pixels).</summary>
         private const int TargetColumns = 512;
@@ -86,6 +100,21 @@ namespace CnnGen.Generator.Emit
                 w.Line(Hot);
                 w.Line($"private static void {pre}_Run(float* x, float* y, float* w, float* b, int n, int act) =>");
                 w.Line($"    {K}DirectConv.Forward(x, y, w, b, n, {C}, {H}, {W}, {KO}, {s.KernelH}, {s.KernelW}, {s.StrideH}, {s.StrideW}, {s.PadH}, {s.PadW}, act);");
+                w.Line();
+            }
+            else if (forward && RunsPointwise(l))
+            {
+                w.Line($"// 1×1: y[{KO}, {OHOW}] = W[{KO}, {C}] · x[{C}, {OHOW}] per sample, the bias{(relu ? " and the fused ReLU" : "")} applied in the product's");
+                w.Line("// last stores; _Run takes the weights, the bias (or null) and the activation (0 none, 1 ReLU, 2 SiLU): inference");
+                w.Line("// passes the folded W', b' and the activation after the batch norm.");
+                w.Line($"private static void {pre}_Forward({ForwardParams}) =>");
+                w.Line($"    {pre}_Run(x, y, p + {wOff}, {(s.Bias ? $"p + {bOff}" : "null")}, n, {(relu ? 1 : 0)});");
+                w.Line();
+                w.Line(Hot);
+                using (w.Block($"private static void {pre}_Run(float* x, float* y, float* w, float* b, int n, int act)"))
+                {
+                    w.Line($"for (int s = 0; s < n; s++) {K}Gemm.MultiplyNNBiasAct({KO}, {OHOW}, {C}, w, {C}, 1, x + s * {C * H * W}, {OHOW}, y + s * {KO * OHOW}, {OHOW}, b, act);");
+                }
                 w.Line();
             }
             else if (forward)

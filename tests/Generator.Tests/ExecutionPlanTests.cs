@@ -46,7 +46,7 @@ namespace CnnGen.Generator.Tests
             Assert.DoesNotContain("DirectConv.Forward(x, y, w, b, n, 3,", g);
             Assert.Contains("Gemm.MultiplyNN(16, 1024, 27,", g);
             // The 1×1: folded W', b' and the SiLU in one call.
-            Assert.Contains("Gemm.MultiplyNNBiasAct(32, 1024, 16, w, 16, 1, x + s * 16384, 1024, y + s * 32768, 1024, b, act);", g);
+            Assert.Contains("Gemm.Conv1x1(n, 32, 1024, 16, w, x, y, b, act);", g);
             Assert.Matches(@"Conv2d_\d+_Run\(\w+, \w+, fp \+ \d+, fp \+ \d+, n, 2\); // BatchNorm2d-\d+ folded in: W', b', then the SiLU", g);
             Assert.Equal(3, System.Text.RegularExpressions.Regex.Matches(g, @"DirectConv\.Forward\(x, y").Count); // the block's two and the strided one
         }

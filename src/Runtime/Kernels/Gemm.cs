@@ -71,6 +71,15 @@ namespace CnnGen.Kernels
             }
         }
 
+        /// <summary>
+        /// A 1×1 convolution (stride 1, no padding) of <paramref name="n"/> samples: y[s] = act(w[M, K] · x[s][K, N] + bias)
+        /// per sample s, through <see cref="MultiplyNNBiasAct"/> (bias and activation in the product's last stores).
+        /// </summary>
+        public static void Conv1x1(int n, int M, int N, int K, float* w, float* x, float* y, float* bias, int act)
+        {
+            for (int s = 0; s < n; s++) MultiplyNNBiasAct(M, N, K, w, K, 1, x + (long)s * K * N, N, y + (long)s * M * N, N, bias, act);
+        }
+
         /// <summary>MultiplyNN without cache blocking: 4-row tiles over the whole K (small products; the blocked kernel's reference in the bench).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void MultiplyNNPlain(int M, int N, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, bool accumulate)

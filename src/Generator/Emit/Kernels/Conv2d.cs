@@ -89,32 +89,21 @@ namespace CnnGen.Generator.Emit
 
             bool forward = (variants & Variants.Forward) != 0, backward = (variants & Variants.Backward) != 0;
             bool direct = RunsDirect(l);
-            if (forward && direct)
+            if (forward && (direct || RunsPointwise(l)))
             {
-                w.Line($"// The im2col-free kernel (the padded input's rows read in place), bias{(relu ? " and the fused ReLU" : "")} applied in");
-                w.Line("// its copy-out; _Run takes the weights, the bias (or null) and the activation (0 none, 1 ReLU, 2 SiLU): inference");
-                w.Line("// passes the folded W', b' and the activation after the batch norm.");
+                w.Line(direct
+                    ? $"// The im2col-free kernel (the padded input's rows read in place), bias{(relu ? " and the fused ReLU" : "")} applied in its"
+                    : $"// 1×1: y[{KO}, {OHOW}] = W[{KO}, {C}] · x[{C}, {OHOW}] per sample, the bias{(relu ? " and the fused ReLU" : "")} applied in the product's");
+                w.Line((direct ? "// copy-out" : "// last stores") + "; _Run takes the weights, the bias (or null) and the activation (0 none, 1 ReLU, 2 SiLU):");
+                w.Line("// inference passes the folded W', b' and the activation after the batch norm.");
                 w.Line($"private static void {pre}_Forward({ForwardParams}) =>");
                 w.Line($"    {pre}_Run(x, y, p + {wOff}, {(s.Bias ? $"p + {bOff}" : "null")}, n, {(relu ? 1 : 0)});");
                 w.Line();
                 w.Line(Hot);
                 w.Line($"private static void {pre}_Run(float* x, float* y, float* w, float* b, int n, int act) =>");
-                w.Line($"    {K}DirectConv.Forward(x, y, w, b, n, {C}, {H}, {W}, {KO}, {s.KernelH}, {s.KernelW}, {s.StrideH}, {s.StrideW}, {s.PadH}, {s.PadW}, act);");
-                w.Line();
-            }
-            else if (forward && RunsPointwise(l))
-            {
-                w.Line($"// 1×1: y[{KO}, {OHOW}] = W[{KO}, {C}] · x[{C}, {OHOW}] per sample, the bias{(relu ? " and the fused ReLU" : "")} applied in the product's");
-                w.Line("// last stores; _Run takes the weights, the bias (or null) and the activation (0 none, 1 ReLU, 2 SiLU): inference");
-                w.Line("// passes the folded W', b' and the activation after the batch norm.");
-                w.Line($"private static void {pre}_Forward({ForwardParams}) =>");
-                w.Line($"    {pre}_Run(x, y, p + {wOff}, {(s.Bias ? $"p + {bOff}" : "null")}, n, {(relu ? 1 : 0)});");
-                w.Line();
-                w.Line(Hot);
-                using (w.Block($"private static void {pre}_Run(float* x, float* y, float* w, float* b, int n, int act)"))
-                {
-                    w.Line($"for (int s = 0; s < n; s++) {K}Gemm.MultiplyNNBiasAct({KO}, {OHOW}, {C}, w, {C}, 1, x + s * {C * H * W}, {OHOW}, y + s * {KO * OHOW}, {OHOW}, b, act);");
-                }
+                w.Line(direct
+                    ? $"    {K}DirectConv.Forward(x, y, w, b, n, {C}, {H}, {W}, {KO}, {s.KernelH}, {s.KernelW}, {s.StrideH}, {s.StrideW}, {s.PadH}, {s.PadW}, act);"
+                    : $"    {K}Gemm.Conv1x1(n, {KO}, {OHOW}, {C}, w, x, y, b, act);");
                 w.Line();
             }
             else if (forward)

@@ -15,7 +15,10 @@ namespace CnnGen.Kernels
     /// <para>Columns that do not fill a 48-strip run as 16-wide strips; the last &lt; 16 columns are copied into a zero-padded
     /// 16-wide panel (thread-static scratch, grown once), computed as a strip, and only the real columns are stored. When
     /// only 1 to <see cref="DotTailMax"/> columns are left after the 48-strips (N = 49, 196), they are dot products taken
-    /// in the last strip's pass instead.</para>
+    /// in the last strip's pass instead; with at most <see cref="TogetherMax"/> strips that pass serves all strips from each
+    /// 8-row tile of A (the weights, read once), and a single strip takes K whole.</para>
+    /// <para>B's rows are addressed through <see cref="IRows{TSelf}"/> (a matrix, or <see cref="DirectConv"/>'s runs of
+    /// the padded input); an <see cref="Epilogue"/> (bias + activation) is applied by the last K block's stores.</para>
     /// </summary>
     internal static unsafe class GemmBlocked
     {

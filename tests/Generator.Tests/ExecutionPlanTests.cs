@@ -22,33 +22,33 @@ namespace CnnGen.Generator.Tests
 
         /// <summary>
         /// Which convolutions of a channels-first (branching) model run im2col-free, which 1×1 ones store their bias and
-        /// activation in the product, and which stay im2col + GEMM: by kernel rows (K = C·KH·KW ≥ 64), output pixels (≥ 256,
-        /// else batched GEMMs) and groups; the folded batch norm and its SiLU go to the _Run of the first two kinds.
+        /// activation in the product, and which stay im2col + GEMM: by kernel rows (K = C·KH·KW ≥ 64), output channels
+        /// (≥ 64), output pixels (≥ 256, else batched GEMMs) and groups; the folded batch norm and its SiLU go to the _Run.
         /// </summary>
         [Fact]
         public void ConvolutionFormsFollowTheirShapes()
         {
             var src = GeneratorHarness.Run(Models.Model(
                 "    [Input(3, 32, 32)]\n" +
-                "    [Conv2d(3, 16, 3, Padding = 1, Bias = false)]\n    [BatchNorm2d(16)]\n    [ReLU]\n" +          // K = 27: im2col
-                "    [Residual(typeof(Body))]\n" +
-                "    [Conv2d(16, 32, 1, Bias = false)]\n    [BatchNorm2d(32)]\n    [SiLU]\n" +                 // 1×1 at 32²: bias + SiLU in the product
-                "    [Conv2d(32, 32, 3, Stride = 2, Padding = 1)]\n    [ReLU]\n" +                                // 16² = 256 pixels, K = 288: direct
+                "    [Conv2d(3, 64, 3, Padding = 1, Bias = false)]\n    [BatchNorm2d(64)]\n    [ReLU]\n" +          // K = 27: im2col
+                "    [Residual(typeof(Body))]\n" +                                                               // 64 → 64, K = 576 at 32²: direct
+                "    [Conv2d(64, 64, 1, Bias = false)]\n    [BatchNorm2d(64)]\n    [SiLU]\n" +                 // 1×1 at 32²: bias + SiLU in the product
+                "    [Conv2d(64, 64, 3, Stride = 2, Padding = 1)]\n    [ReLU]\n" +                                // 16² = 256 pixels: direct
+                "    [Conv2d(64, 32, 3, Padding = 1)]\n" +                                                      // 32 output channels: im2col
                 "    [Conv2d(32, 32, 3, Stride = 2, Padding = 1)]\n" +                                          // 8² = 64 pixels: batched im2col
                 "    [Conv2d(32, 32, 3, Padding = 1, Groups = 2)]\n" +                                          // groups: im2col
                 "    [Flatten]\n    [Linear(2048, 10)]") +
-                "\n    [Block]\n    [Conv2d(16, 16, 3, Padding = 1)]\n    [ReLU]\n    [Conv2d(16, 16, 3, Padding = 1)]\n    public partial class Body { }\n");
+                "\n    [Block]\n    [Conv2d(64, 64, 3, Padding = 1)]\n    [ReLU]\n    [Conv2d(64, 64, 3, Padding = 1)]\n    public partial class Body { }\n");
             Assert.Empty(src.Errors);
             string g = src.GeneratedSource;
-            // The block's 3×3 convolutions (K = 144 at 32²) and the strided one run direct; the first, K = 27, does not.
-            Assert.Contains("DirectConv.Forward(x, y, w, b, n, 16, 32, 32, 16, 3, 3, 1, 1, 1, 1, act);", g);
-            Assert.Contains("DirectConv.Forward(x, y, w, b, n, 32, 32, 32, 32, 3, 3, 2, 2, 1, 1, act);", g);
-            Assert.DoesNotContain("DirectConv.Forward(x, y, w, b, n, 3,", g);
-            Assert.Contains("Gemm.MultiplyNN(16, 1024, 27,", g);
-            // The 1×1: folded W', b' and the SiLU in one call.
-            Assert.Contains("Gemm.Conv1x1(n, 32, 1024, 16, w, x, y, b, act);", g);
-            Assert.Matches(@"Conv2d_\d+_Run\(\w+, \w+, fp \+ \d+, fp \+ \d+, n, 2\); // BatchNorm2d-\d+ folded in: W', b', then the SiLU", g);
+            Assert.Contains("DirectConv.Forward(x, y, w, b, n, 64, 32, 32, 64, 3, 3, 1, 1, 1, 1, act);", g);
+            Assert.Contains("DirectConv.Forward(x, y, w, b, n, 64, 32, 32, 64, 3, 3, 2, 2, 1, 1, act);", g);
             Assert.Equal(3, System.Text.RegularExpressions.Regex.Matches(g, @"DirectConv\.Forward\(x, y").Count); // the block's two and the strided one
+            Assert.Contains("Gemm.MultiplyNN(64, 1024, 27,", g);
+            Assert.Contains("Gemm.MultiplyNN(32, 256, 576,", g);
+            // The 1×1: folded W', b' and the SiLU in one call.
+            Assert.Contains("Gemm.Conv1x1(n, 64, 1024, 64, w, x, y, b, act);", g);
+            Assert.Matches(@"Conv2d_\d+_Run\(\w+, \w+, fp \+ \d+, fp \+ \d+, n, 2\); // BatchNorm2d-\d+ folded in: W', b', then the SiLU", g);
         }
 
         [Fact]

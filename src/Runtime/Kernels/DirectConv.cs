@@ -160,20 +160,32 @@ namespace CnnGen.Kernels
                 for (int py = 0; py < j.PhH; py++)
                     for (int px = 0; px < j.PhW; px++)
                     {
-                        // Columns q whose input column q·sw + px − pw is inside [0, W).
-                                int lo = Math.Max(0, (j.PW - px + sw - 1) / sw), last = W - 1 + j.PW - px;
-                        int hi = last < 0 ? 0 : Math.Min(Wq, last / sw + 1);
+                        var (lo, hi) = Inside(Wq, W, sw, px - j.PW);
                         for (int i = 0; i < j.Hq; i++, dst += Wq)
                         {
                             int iy = i * sh + py - j.PH;
-                            if (iy < 0 || iy >= H || hi <= lo) { new Span<float>(dst, Wq).Clear(); continue; }
-                            float* src = x + ((long)ch * H + iy) * W + lo * sw + px - j.PW;
-                            for (int q = 0; q < lo; q++) dst[q] = 0f;
-                            if (sw == 1) Unsafe.CopyBlockUnaligned(dst + lo, src, (uint)(hi - lo) * sizeof(float));
-                            else for (int q = lo; q < hi; q++, src += sw) dst[q] = *src;
-                            for (int q = hi; q < Wq; q++) dst[q] = 0f;
+                            if (iy < 0 || iy >= H) new Span<float>(dst, Wq).Clear();
+                            else GatherRow(dst, Wq, x + ((long)ch * H + iy) * W, sw, px - j.PW, lo, hi);
                         }
                     }
+        }
+
+        /// <summary>The columns q in [0, count) whose input column q·stride + offset lies in [0, width): [lo, hi), empty as lo = hi.</summary>
+        private static (int Lo, int Hi) Inside(int count, int width, int stride, int offset)
+        {
+            int lo = Math.Min(count, Math.Max(0, (stride - 1 - offset) / stride)), last = width - 1 - offset;
+            int hi = last < 0 ? 0 : Math.Min(count, last / stride + 1);
+            return (lo, Math.Max(lo, hi));
+        }
+
+        /// <summary>dst[q] = src[q·stride + offset] for q in [lo, hi) (from <see cref="Inside"/>), 0 for the rest of [0, count): one row of the planes or of im2col.</summary>
+        private static void GatherRow(float* dst, int count, float* src, int stride, int offset, int lo, int hi)
+        {
+            for (int q = 0; q < lo; q++) dst[q] = 0f;
+            float* s0 = src + (long)lo * stride + offset;
+            if (stride == 1) Unsafe.CopyBlockUnaligned(dst + lo, s0, (uint)(hi - lo) * sizeof(float));
+            else for (int q = lo; q < hi; q++, s0 += stride) dst[q] = *s0;
+            for (int q = hi; q < count; q++) dst[q] = 0f;
         }
 
         /// <summary>dst[r, 0..W) = act(src[r·srcLd + 0..W) + bias) for <paramref name="rows"/> rows, dst rows W apart; src may be dst.</summary>
@@ -193,7 +205,7 @@ namespace CnnGen.Kernels
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<float> Apply(Vector512<float> v, int act) =>
+        internal static Vector512<float> Apply(Vector512<float> v, int act) =>
             act == Relu ? Vector512.Max(v, Vector512<float>.Zero) : act == Silu ? ActivationOps.SiluOp.F(v) : v;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -210,21 +222,14 @@ namespace CnnGen.Kernels
                 float* xb = x + (long)b * C * HW, yb = y + (long)b * j.M * N;
                 for (int k = 0; k < K; k++)
                 {
-                    int kx = k % j.KW, ky = k / j.KW % j.KH, sw = j.SW;
+                    int kx = k % j.KW, ky = k / j.KW % j.KH;
                     float* src = xb + (long)(k / (j.KW * j.KH)) * HW, row = col + (long)k * N;
-                    // Output columns whose input column ox·sw + kx − pw is inside [0, W).
-                    int lo = Math.Min(OW, Math.Max(0, (j.PW - kx + sw - 1) / sw)), last = W - 1 + j.PW - kx;
-                    int hi = last < 0 ? 0 : Math.Min(OW, last / sw + 1);
+                    var (lo, hi) = Inside(OW, W, j.SW, kx - j.PW);
                     for (int oy = 0; oy < OH; oy++)
                     {
-                        float* d = row + (long)oy * OW;
                         int iy = oy * j.SH + ky - j.PH;
-                        if (iy < 0 || iy >= H || hi <= lo) { new Span<float>(d, OW).Clear(); continue; }
-                        for (int q = 0; q < lo; q++) d[q] = 0f;
-                        float* s0 = src + (long)iy * W + lo * sw + kx - j.PW;
-                        if (sw == 1) Unsafe.CopyBlockUnaligned(d + lo, s0, (uint)(hi - lo) * sizeof(float));
-                        else for (int q = lo; q < hi; q++, s0 += sw) d[q] = *s0;
-                        for (int q = hi; q < OW; q++) d[q] = 0f;
+                        if (iy < 0 || iy >= H) new Span<float>(row + (long)oy * OW, OW).Clear();
+                        else GatherRow(row + (long)oy * OW, OW, src + (long)iy * W, j.SW, kx - j.PW, lo, hi);
                     }
                 }
                 Gemm.MultiplyNN(j.M, N, K, j.W, K, 1, col, N, yb, N, false);

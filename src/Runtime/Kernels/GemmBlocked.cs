@@ -239,9 +239,7 @@ namespace CnnGen.Kernels
         {
             if (add) v = Vector512.Add(v, Vector512.Load(p));
             if (e.Bias != null) v += Vector512.Create(e.Bias[r]);
-            if (e.Act == DirectConv.Relu) v = Vector512.Max(v, Vector512<float>.Zero);
-            else if (e.Act == DirectConv.Silu) v = ActivationOps.SiluOp.F(v);
-            v.Store(p);
+            DirectConv.Apply(v, e.Act).Store(p);
         }
 
         private static void PutRow(float* p, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, bool add, Epilogue e, int r)

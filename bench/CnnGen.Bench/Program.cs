@@ -115,17 +115,23 @@ static class Program
             for (int i = 0; i < x.Length; i++) x[i] = (i % 7) * 0.1f - 0.3f;
             for (int i = 0; i < w.Length; i++) w[i] = (i % 5) * 0.05f;
             double bytes = 4.0 * (x.Length + C * oh * ow);
-            double us, usPlain;
+            double us, usPlain, usRow, usBlocked;
             fixed (float* px = x, py = y, pw = w, pb = b)
             {
                 float* cx = px, cy = py, cw = pw, cb = pb;
                 us = Time(() => CnnGen.Kernels.Depthwise.Forward(cx, cy, cw, cb, C, C, H, W, oh, ow, k, k, st, st, p, p, 1, 1, CnnGen.Kernels.Depthwise.Silu), 20, 50).Median;
                 usPlain = Time(() => CnnGen.Kernels.Depthwise.Forward(cx, cy, cw, cb, C, C, H, W, oh, ow, k, k, st, st, p, p, 1, 1, CnnGen.Kernels.Depthwise.None), 20, 50).Median;
+                int keep = CnnGen.Kernels.DepthwiseBlocked.MaxWidth;
+                CnnGen.Kernels.DepthwiseBlocked.MaxWidth = 0;
+                usRow = Time(() => CnnGen.Kernels.Depthwise.Forward(cx, cy, cw, cb, C, C, H, W, oh, ow, k, k, st, st, p, p, 1, 1, CnnGen.Kernels.Depthwise.Silu), 20, 50).Median;
+                CnnGen.Kernels.DepthwiseBlocked.MaxWidth = int.MaxValue;
+                usBlocked = Time(() => CnnGen.Kernels.Depthwise.Forward(cx, cy, cw, cb, C, C, H, W, oh, ow, k, k, st, st, p, p, 1, 1, CnnGen.Kernels.Depthwise.Silu), 20, 50).Median;
+                CnnGen.Kernels.DepthwiseBlocked.MaxWidth = keep;
             }
             var copy = new float[x.Length];
             double usCopy = Time(() => x.AsSpan().CopyTo(copy), 20, 50).Median;
             double macs = (double)C * oh * ow * k * k;
-            Console.WriteLine($"depthwise C={C} {H}x{W} k={k} s={st}: {us:F1} µs, {bytes / us / 1e3:F1} GB/s in+out, {2 * macs / us / 1e3:F1} GFLOP/s (no epilogue {usPlain:F1} µs; copying the input alone: {usCopy:F1} µs)");
+            Console.WriteLine($"depthwise C={C} {H}x{W} k={k} s={st}: {us:F1} µs, {bytes / us / 1e3:F1} GB/s in+out, {2 * macs / us / 1e3:F1} GFLOP/s (no epilogue {usPlain:F1} µs; copying the input alone: {usCopy:F1} µs; with SiLU: row kernel {usRow:F1} µs, channel-blocked {usBlocked:F1} µs)");
         }
         return 0;
     }

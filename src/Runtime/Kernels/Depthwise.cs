@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CnnGen.Kernels
 {
@@ -72,6 +73,11 @@ namespace CnnGen.Kernels
         internal static void Forward(float* x, float* y, float* w, float* bias, int planes, int channels, int h, int width, int oh, int ow,
             int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int act, bool wide, int firstPlane = 0)
         {
+            if (wide && DepthwiseBlocked.Applies(oh, ow))
+            {
+                DepthwiseBlocked.Forward(x, y, w, bias, planes, channels, h, width, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, act, firstPlane);
+                return;
+            }
             int vw = wide ? 2 * V : V;
             int owv = (ow + vw - 1) / vw * vw;
             // Phase rows: column c of the bordered row (c = input column + pw) sits in phase c mod sw at index c / sw.
@@ -79,7 +85,7 @@ namespace CnnGen.Kernels
             pl = (pl + vw - 1) / vw * vw;
             int rows = Math.Max(h + 2 * ph, (oh - 1) * sh + (kh - 1) * dh + 1);
             long need = (long)rows * sw * pl;
-            float* s = AlignedMemory.Scratch(ref t_scratch, need);
+            float* s = AlignedMemory.Scratch(ref t_scratch, wide ? 2 * need : need); // the wide path keeps two planes
             int taps = kh * kw;
             int* tapAt = stackalloc int[taps];
             for (int i = 0; i < kh; i++)
@@ -89,8 +95,29 @@ namespace CnnGen.Kernels
                     tapAt[i * kw + j] = (i * dh * sw + off % sw) * pl + off / sw;
                 }
             Vector256<float>* wv = stackalloc Vector256<float>[wide ? 0 : taps]; // the taps' weights, broadcast at the width used
-            Vector512<float>* wv16 = stackalloc Vector512<float>[wide ? taps : 0];
+            Vector512<float>* wv16 = stackalloc Vector512<float>[wide ? 2 * taps : 0];
             long total = (long)planes * oh * ow;
+            if (wide)
+            {
+                // Two planes at a time (each its own scratch plane): eight independent chains of fused multiply-adds.
+                new Span<float>(s, checked((int)(2 * need))).Clear(); // the borders stay 0: each plane writes only the interior
+                for (int p = 0; p < planes; p += 2)
+                {
+                    int p2 = Math.Min(p + 1, planes - 1); // an odd last plane runs as both (the same values stored twice)
+                    int c = (firstPlane + p) % channels, c2 = (firstPlane + p2) % channels;
+                    float* sb = p2 == p ? s : s + need;
+                    Fill(x + (long)p * h * width, s, h, width, ph, pw, sw, pl);
+                    if (p2 != p) Fill(x + (long)p2 * h * width, sb, h, width, ph, pw, sw, pl);
+                    for (int t = 0; t < taps; t++)
+                    {
+                        wv16[t] = Vector512.Create(w[(long)c * taps + t]);
+                        wv16[taps + t] = Vector512.Create(w[(long)c2 * taps + t]);
+                    }
+                    Pair512(s, sb, y + (long)p * oh * ow, y + (long)p2 * oh * ow, tapAt, wv16, taps, oh, ow, sh * sw * pl,
+                        Vector512.Create(bias != null ? bias[c] : 0f), Vector512.Create(bias != null ? bias[c2] : 0f), act);
+                }
+                return;
+            }
             new Span<float>(s, checked((int)need)).Clear(); // the border stays 0: each plane writes only the interior
             for (int p = 0; p < planes; p++)
             {
@@ -100,22 +127,14 @@ namespace CnnGen.Kernels
                 float* wc = w + (long)c * taps;
                 float bc = bias != null ? bias[c] : 0f;
                 Fill(xp, s, h, width, ph, pw, sw, pl);
-                if (wide)
-                {
-                    for (int t = 0; t < taps; t++) wv16[t] = Vector512.Create(wc[t]);
-                    Rows512(s, yp, y, total, tapAt, wv16, taps, oh, ow, sh * sw * pl, Vector512.Create(bc), act);
-                }
-                else
-                {
-                    for (int t = 0; t < taps; t++) wv[t] = Vector256.Create(wc[t]);
-                    Rows256(s, yp, y, total, tapAt, wv, taps, oh, ow, sh * sw * pl, Vector256.Create(bc), act);
-                }
+                for (int t = 0; t < taps; t++) wv[t] = Vector256.Create(wc[t]);
+                Rows256(s, yp, y, total, tapAt, wv, taps, oh, ow, sh * sw * pl, Vector256.Create(bc), act);
             }
         }
 
-        // Both row kernels compute four output rows at once (four independent accumulation chains: one row alone is bound by
-        // the latency of its chain of fused multiply-adds), each output still summing its taps in the same order, so the
-        // bits do not depend on the grouping. Columns go from the last run to the first: a full vector past a row's end
+        // The Vector256 row kernel computes four output rows at once (four independent accumulation chains: one row alone is
+        // bound by the latency of its chain of fused multiply-adds; Pair512 runs eight), each output still summing its taps in
+        // the same order, so the bits do not depend on the grouping. Columns go from the last run to the first: a full vector past a row's end
         // spills into the next row's first outputs, and those are stored later (the q = 0 run of the same four rows, or of
         // the next group), so every spill is overwritten with the right values. Past the call's last output, the tail is
         // stored element by element.
@@ -170,54 +189,57 @@ namespace CnnGen.Kernels
             else for (int k = 0; k < left && k < V; k++) at[k] = v.GetElement(k);
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Store512(float* at, Vector512<float> v, float* y, long total, int left)
-        {
-            if ((at - y) + 2 * V <= total) v.Store(at);
-            else for (int k = 0; k < left && k < 2 * V; k++) at[k] = v.GetElement(k);
-        }
-
-        /// <summary>One plane's output rows in runs of 16 (Vector512); <paramref name="rowStep"/> floats of scratch per output row.</summary>
+        /// <summary>
+        /// Two planes' output rows in runs of 16 (Vector512): planes a and b (scratch <paramref name="sa"/>, <paramref name="sb"/>;
+        /// output <paramref name="ya"/>, <paramref name="yb"/>; tap weights wv[t] and wv[taps + t]), four rows of each at once,
+        /// so eight independent accumulation chains (a plane of 7 × 7 or 14 × 14 alone would leave most of the FMA pipes idle).
+        /// Rows past the last of a plane repeat its last row, the last group starts at oh − 4 (rows computed twice get the same
+        /// values), and a run past a row's end is stored under a mask: nothing is written outside the two planes' outputs.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Rows512(float* s, float* yp, float* y, long total, int* tapAt, Vector512<float>* wv, int taps, int oh, int ow,
-            int rowStep, Vector512<float> vb, int act)
+        private static void Pair512(float* sa, float* sb, float* ya, float* yb, int* tapAt, Vector512<float>* wv, int taps, int oh, int ow,
+            int rowStep, Vector512<float> ba, Vector512<float> bb, int act)
         {
             const int W = 2 * V;
-            int last = (ow - 1) / W * W;
-            int o = 0;
-            for (; o + 4 <= oh; o += 4)
+            long db = sb - sa;
+            Vector512<float>* wb = wv + taps;
+            for (int g = 0; g < oh; g += 4)
             {
-                float* r0 = s + (long)o * rowStep, r1 = r0 + rowStep, r2 = r1 + rowStep, r3 = r2 + rowStep;
-                float* y0 = yp + o * ow;
-                for (int q = last; q >= 0; q -= W)
+                int o0 = Math.Min(g, Math.Max(0, oh - 4)), o1 = Math.Min(o0 + 1, oh - 1), o2 = Math.Min(o0 + 2, oh - 1), o3 = Math.Min(o0 + 3, oh - 1);
+                float* r0 = sa + (long)o0 * rowStep, r1 = sa + (long)o1 * rowStep, r2 = sa + (long)o2 * rowStep, r3 = sa + (long)o3 * rowStep;
+                for (int q = 0; q < ow; q += W)
                 {
                     Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                    Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
                     for (int t = 0; t < taps; t++)
                     {
-                        int at = q + tapAt[t];
-                        var wt = wv[t];
+                        long at = q + tapAt[t], bt = at + db;
+                        Vector512<float> wt = wv[t], ut = wb[t];
                         a0 = Vector512.FusedMultiplyAdd(Vector512.Load(r0 + at), wt, a0);
                         a1 = Vector512.FusedMultiplyAdd(Vector512.Load(r1 + at), wt, a1);
                         a2 = Vector512.FusedMultiplyAdd(Vector512.Load(r2 + at), wt, a2);
                         a3 = Vector512.FusedMultiplyAdd(Vector512.Load(r3 + at), wt, a3);
+                        b0 = Vector512.FusedMultiplyAdd(Vector512.Load(r0 + bt), ut, b0);
+                        b1 = Vector512.FusedMultiplyAdd(Vector512.Load(r1 + bt), ut, b1);
+                        b2 = Vector512.FusedMultiplyAdd(Vector512.Load(r2 + bt), ut, b2);
+                        b3 = Vector512.FusedMultiplyAdd(Vector512.Load(r3 + bt), ut, b3);
                     }
-                    Store512(y0 + q, Epilogue(a0 + vb, act), y, total, ow - q);
-                    Store512(y0 + ow + q, Epilogue(a1 + vb, act), y, total, ow - q);
-                    Store512(y0 + 2 * ow + q, Epilogue(a2 + vb, act), y, total, ow - q);
-                    Store512(y0 + 3 * ow + q, Epilogue(a3 + vb, act), y, total, ow - q);
+                    int left = ow - q;
+                    Put512(ya + o0 * ow + q, Epilogue(a0 + ba, act), left); Put512(ya + o1 * ow + q, Epilogue(a1 + ba, act), left);
+                    Put512(ya + o2 * ow + q, Epilogue(a2 + ba, act), left); Put512(ya + o3 * ow + q, Epilogue(a3 + ba, act), left);
+                    Put512(yb + o0 * ow + q, Epilogue(b0 + bb, act), left); Put512(yb + o1 * ow + q, Epilogue(b1 + bb, act), left);
+                    Put512(yb + o2 * ow + q, Epilogue(b2 + bb, act), left); Put512(yb + o3 * ow + q, Epilogue(b3 + bb, act), left);
                 }
             }
-            for (; o < oh; o++)
-            {
-                float* r0 = s + (long)o * rowStep;
-                float* y0 = yp + o * ow;
-                for (int q = last; q >= 0; q -= W)
-                {
-                    Vector512<float> a0 = default;
-                    for (int t = 0; t < taps; t++) a0 = Vector512.FusedMultiplyAdd(Vector512.Load(r0 + q + tapAt[t]), wv[t], a0);
-                    Store512(y0 + q, Epilogue(a0 + vb, act), y, total, ow - q);
-                }
-            }
+        }
+
+        /// <summary>A run of 16 outputs, or its first <paramref name="left"/> under a mask when fewer are left in the row.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Put512(float* at, Vector512<float> v, int left)
+        {
+            if (left >= 2 * V) v.Store(at);
+            else if (Avx512F.IsSupported) Avx512F.MaskStore(at, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(left)).AsSingle(), v);
+            else for (int k = 0; k < left; k++) at[k] = v.GetElement(k);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -236,6 +258,28 @@ namespace CnnGen.Kernels
             _ => v,
         };
 
+        /// <summary>
+        /// dst[0..n) = src[0..n) in vectors, the last partial one under a mask (no read or write past n): rows of 7 to 112
+        /// floats, where a call into the runtime's memmove per row cost more than the copy.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void CopyRun(float* src, float* dst, int n)
+        {
+            int i = 0;
+            if (Avx512F.IsSupported)
+            {
+                for (; i + 2 * V <= n; i += 2 * V) Vector512.Load(src + i).Store(dst + i);
+                if (i < n)
+                {
+                    var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n - i)).AsSingle();
+                    Avx512F.MaskStore(dst + i, mask, Avx512F.MaskLoad(src + i, mask, Vector512<float>.Zero));
+                }
+                return;
+            }
+            for (; i + V <= n; i += V) Vector256.Load(src + i).Store(dst + i);
+            for (; i < n; i++) dst[i] = src[i];
+        }
+
         /// <summary>Copies plane xp [h, width] into the bordered, phase-split scratch s (row r + ph, column c + pw).</summary>
         private static void Fill(float* xp, float* s, int h, int width, int ph, int pw, int sw, int pl)
         {
@@ -245,7 +289,7 @@ namespace CnnGen.Kernels
                 float* dst = s + (long)(r + ph) * sw * pl;
                 if (sw == 1)
                 {
-                    Buffer.MemoryCopy(src, dst + pw, (long)width * 4, (long)width * 4);
+                    CopyRun(src, dst + pw, width);
                     continue;
                 }
                 if (sw == 2)

@@ -30,6 +30,11 @@ public unsafe class DepthwiseTests
         new[] { 2, 33, 35, 3, 3, 2, 2, 0, 0, 1, 1 },
         new[] { 1, 12, 26, 3, 3, 3, 3, 1, 1, 1, 1 },
         new[] { 1, 56, 56, 5, 5, 2, 2, 2, 2, 1, 1 },
+        // more than one block of 16 channels (channel-blocked for outputs up to 28 wide), the last one partial
+        new[] { 20, 7, 7, 5, 5, 1, 1, 2, 2, 1, 1 },
+        new[] { 35, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1 },
+        new[] { 17, 9, 11, 3, 5, 1, 1, 1, 2, 2, 1 },
+        new[] { 16, 30, 28, 3, 3, 1, 1, 1, 1, 1, 1 },
     };
 
     private static int Out(int size, int k, int s, int pad, int dil) => (size + 2 * pad - dil * (k - 1) - 1) / s + 1;
@@ -110,10 +115,13 @@ public unsafe class DepthwiseTests
     /// dividing the split point, rows that spill past a plane's end): the same bits as one thread, nothing written
     /// outside y, and two callers at once (one of them then runs serially) both right.
     /// </summary>
-    [Fact]
-    public void TwoIntraOpThreads_GiveTheSameBits()
+    [Theory]
+    [InlineData(7, 76, 75, 2)]  // 38 x 38 outputs: the row kernel
+    [InlineData(21, 28, 28, 1)] // 28 x 28: channel-blocked (AVX-512), blocks of 16 + 5 channels cut by the split
+    public void TwoIntraOpThreads_GiveTheSameBits(int channels, int h, int w, int stride)
     {
-        const int channels = 7, n = 3, h = 76, w = 75, oh = 38, ow = 38; // 3x3, stride 2, padding 1
+        const int n = 3; // 3x3, padding 1
+        int oh = (h + 2 - 3) / stride + 1, ow = (w + 2 - 3) / stride + 1;
         int planes = n * channels;
         var rng = new Rng(77);
         var x = new float[planes * h * w];
@@ -125,7 +133,7 @@ public unsafe class DepthwiseTests
         Assert.True((long)planes * oh * ow * 9 >= Depthwise.ParallelThreshold, "the case must be large enough to split");
         using var serial = new GuardedBuffer(planes * oh * ow);
         fixed (float* px = x, pw0 = wt, pb = b)
-            Depthwise.Forward(px, serial.Ptr, pw0, pb, planes, channels, h, w, oh, ow, 3, 3, 2, 2, 1, 1, 1, 1, Depthwise.Silu);
+            Depthwise.Forward(px, serial.Ptr, pw0, pb, planes, channels, h, w, oh, ow, 3, 3, stride, stride, 1, 1, 1, 1, Depthwise.Silu);
         int before = Parallelism.IntraOpThreads;
         try
         {
@@ -137,7 +145,7 @@ public unsafe class DepthwiseTests
                 {
                     using var y = new GuardedBuffer(planes * oh * ow);
                     fixed (float* px = x, pw0 = wt, pb = b)
-                        Depthwise.Forward(px, y.Ptr, pw0, pb, planes, channels, h, w, oh, ow, 3, 3, 2, 2, 1, 1, 1, 1, Depthwise.Silu);
+                        Depthwise.Forward(px, y.Ptr, pw0, pb, planes, channels, h, w, oh, ow, 3, 3, stride, stride, 1, 1, 1, 1, Depthwise.Silu);
                     Assert.True(y.GuardsIntact(), "wrote outside y");
                     results[k] = y.Span.ToArray();
                     for (int i = 0; i < results[k].Length; i++)

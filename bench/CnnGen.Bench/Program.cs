@@ -35,6 +35,7 @@ static class Program
         if (Array.IndexOf(args, "--gemm") >= 0) return GemmBench(Arg(args, "--gemm", "64,608,288"));
         if (Array.IndexOf(args, "--maxpool") >= 0) return MaxPoolBench(Arg(args, "--maxpool", "64,112,112,3,1"));
         if (Array.IndexOf(args, "--conv3x3") >= 0) return Conv3x3Bench(Arg(args, "--conv3x3", "64,56,56,64;128,28,28,128;256,14,14,256"));
+        if (Array.IndexOf(args, "--silu") >= 0) return SiluBench(int.Parse(Arg(args, "--silu", "131072")));
         if (Array.IndexOf(args, "--depthwise") >= 0) return DepthwiseBench(Arg(args, "--depthwise", "96,112,112,3,2"));
         if (Array.IndexOf(args, "--big") >= 0)
             return Big.Run(Arg(args, "--big", "cifar,resnet18,effb0").Split(','), Arg(args, "--dir", Path.Combine("bench", "results", "big")),
@@ -132,6 +133,20 @@ static class Program
             double usCopy = Time(() => x.AsSpan().CopyTo(copy), 20, 50).Median;
             double macs = (double)C * oh * ow * k * k;
             Console.WriteLine($"depthwise C={C} {H}x{W} k={k} s={st}: {us:F1} µs, {bytes / us / 1e3:F1} GB/s in+out, {2 * macs / us / 1e3:F1} GFLOP/s (no epilogue {usPlain:F1} µs; copying the input alone: {usCopy:F1} µs; with SiLU: row kernel {usRow:F1} µs, channel-blocked {usBlocked:F1} µs)");
+        }
+        return 0;
+    }
+
+    /// <summary>--silu N: ActivationOps.Silu over N floats in place (N = 131072: 512 KB, in L2), one thread: ns per element.</summary>
+    static unsafe int SiluBench(int n)
+    {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (i % 97) * 0.1f - 4.8f;
+        fixed (float* px = x)
+        {
+            float* p = px;
+            double us = Time(() => CnnGen.Kernels.ActivationOps.Silu(p, p, n), 20, 50).Median;
+            Console.WriteLine($"silu n={n}: {us:F1} µs, {us * 1e3 / n:F3} ns per element");
         }
         return 0;
     }

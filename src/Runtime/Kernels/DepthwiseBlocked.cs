@@ -43,7 +43,6 @@ namespace CnnGen.Kernels
             int* tapOff = stackalloc int[taps];
             for (int i = 0; i < kh; i++)
                 for (int j = 0; j < kw; j++) tapOff[i * kw + j] = (i * dh * wp + j * dw) * L;
-            Vector512<float>* rows = stackalloc Vector512<float>[L];
             for (int p = 0; p < planes;)
             {
                 int c0 = (firstPlane + p) % channels;
@@ -53,12 +52,8 @@ namespace CnnGen.Kernels
                 // Weights [tap][16] and bias [16] of the block's channels (lanes past nb are 0).
                 for (int t0 = 0; t0 < taps; t0 += L)
                 {
-                    int n = Math.Min(L, taps - t0);
-                    var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
-                    for (int l = 0; l < L; l++)
-                        rows[l] = l < nb ? Avx512F.MaskLoad(w + (long)(c0 + l) * taps + t0, mask, Vector512<float>.Zero) : Vector512<float>.Zero;
-                    Transpose16(rows);
-                    for (int m = 0; m < n; m++) rows[m].Store(wb + (long)(t0 + m) * L);
+                    var tile = new Gather(w + (long)c0 * taps + t0, taps, nb, Math.Min(L, taps - t0), wb + (long)t0 * L);
+                    Transpose16(ref tile);
                 }
                 for (int l = 0; l < L; l++) bb[l] = l < nb && bias != null ? bias[c0 + l] : 0f;
 
@@ -66,14 +61,8 @@ namespace CnnGen.Kernels
                 for (int r = 0; r < h; r++)
                     for (int c = 0; c < width; c += L)
                     {
-                        int n = Math.Min(L, width - c);
-                        var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
-                        float* src = xb + (long)r * width + c;
-                        for (int l = 0; l < nb; l++) rows[l] = Avx512F.MaskLoad(src + (long)l * hw, mask, Vector512<float>.Zero);
-                        for (int l = nb; l < L; l++) rows[l] = Vector512<float>.Zero;
-                        Transpose16(rows);
-                        float* dst = s + ((long)(r + ph) * wp + c + pw) * L;
-                        for (int m = 0; m < n; m++) rows[m].Store(dst + m * L);
+                        var tile = new Gather(xb + (long)r * width + c, hw, nb, Math.Min(L, width - c), s + ((long)(r + ph) * wp + c + pw) * L);
+                        Transpose16(ref tile);
                     }
 
                 if (sw == 1 && dw == 1) Slide(s, o, wb, bb, kh, kw, dh * wp * L, oh, ow, sh * wp * L, act);
@@ -84,15 +73,8 @@ namespace CnnGen.Kernels
                 // Out: 16 output pixels at a time, transposed back into the nb planes.
                 for (int q0 = 0; q0 < ohw; q0 += L)
                 {
-                    int n = Math.Min(L, ohw - q0);
-                    for (int m = 0; m < L; m++) rows[m] = Vector512.Load(o + (long)(q0 + m) * L);
-                    Transpose16(rows);
-                    if (n == L) for (int l = 0; l < nb; l++) rows[l].Store(yb + (long)l * ohw + q0);
-                    else
-                    {
-                        var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
-                        for (int l = 0; l < nb; l++) Avx512F.MaskStore(yb + (long)l * ohw + q0, mask, rows[l]);
-                    }
+                    var tile = new Scatter(o + (long)q0 * L, yb + q0, ohw, nb, Math.Min(L, ohw - q0));
+                    Transpose16(ref tile);
                 }
                 p += nb;
             }
@@ -200,22 +182,70 @@ namespace CnnGen.Kernels
             _ => v,
         };
 
+        /// <summary>Where a 16 × 16 transpose reads its rows and puts the rows of the result (a struct: inlined, in registers).</summary>
+        private interface ITile
+        {
+            Vector512<float> Row(int i);
+            void Put(int i, Vector512<float> v);
+        }
+
+        /// <summary>Rows i &lt; rows from src + i·stride, their first n floats (the rest 0); result rows m &lt; n to dst + 16·m.</summary>
+        private readonly struct Gather : ITile
+        {
+            private readonly float* _src, _dst;
+            private readonly long _stride;
+            private readonly int _rows, _n;
+            private readonly Vector512<float> _mask;
+            public Gather(float* src, long stride, int rows, int n, float* dst)
+            {
+                _src = src; _stride = stride; _rows = rows; _n = n; _dst = dst;
+                _mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
+            }
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public Vector512<float> Row(int i) => i < _rows ? Avx512F.MaskLoad(_src + i * _stride, _mask, Vector512<float>.Zero) : Vector512<float>.Zero;
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public void Put(int i, Vector512<float> v) { if (i < _n) v.Store(_dst + i * L); }
+        }
+
+        /// <summary>Rows from src + 16·i (16 pixels' channel vectors); result rows l &lt; rows (channels) to dst + l·stride, their first n floats.</summary>
+        private readonly struct Scatter : ITile
+        {
+            private readonly float* _src, _dst;
+            private readonly long _stride;
+            private readonly int _rows, _n;
+            private readonly Vector512<float> _mask;
+            public Scatter(float* src, float* dst, long stride, int rows, int n)
+            {
+                _src = src; _dst = dst; _stride = stride; _rows = rows; _n = n;
+                _mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
+            }
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public Vector512<float> Row(int i) => Vector512.Load(_src + i * L);
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public void Put(int i, Vector512<float> v)
+            {
+                if (i >= _rows) return;
+                if (_n == L) v.Store(_dst + i * _stride);
+                else Avx512F.MaskStore(_dst + i * _stride, _mask, v);
+            }
+        }
+
         /// <summary>
-        /// Transposes 16 vectors of 16 in place (r[i][j] ↔ r[j][i]): 32-bit and 64-bit unpacks within 128-bit lanes, then two
-        /// rounds of 128-bit lane shuffles.
+        /// A 16 × 16 transpose (row i of the result = column i of the input): 32-bit and 64-bit unpacks within 128-bit lanes,
+        /// then two rounds of 128-bit lane shuffles, all in registers.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        internal static void Transpose16(Vector512<float>* r)
+        private static void Transpose16<T>(ref T io) where T : struct, ITile
         {
             // 32-bit unpacks: pairs of rows interleaved within each 128-bit lane.
-            Vector512<float> t0 = Avx512F.UnpackLow(r[0], r[1]), t1 = Avx512F.UnpackHigh(r[0], r[1]);
-            Vector512<float> t2 = Avx512F.UnpackLow(r[2], r[3]), t3 = Avx512F.UnpackHigh(r[2], r[3]);
-            Vector512<float> t4 = Avx512F.UnpackLow(r[4], r[5]), t5 = Avx512F.UnpackHigh(r[4], r[5]);
-            Vector512<float> t6 = Avx512F.UnpackLow(r[6], r[7]), t7 = Avx512F.UnpackHigh(r[6], r[7]);
-            Vector512<float> t8 = Avx512F.UnpackLow(r[8], r[9]), t9 = Avx512F.UnpackHigh(r[8], r[9]);
-            Vector512<float> ta = Avx512F.UnpackLow(r[10], r[11]), tb = Avx512F.UnpackHigh(r[10], r[11]);
-            Vector512<float> tc = Avx512F.UnpackLow(r[12], r[13]), td = Avx512F.UnpackHigh(r[12], r[13]);
-            Vector512<float> te = Avx512F.UnpackLow(r[14], r[15]), tf = Avx512F.UnpackHigh(r[14], r[15]);
+            Vector512<float> a0 = io.Row(0), a1 = io.Row(1), t0 = Avx512F.UnpackLow(a0, a1), t1 = Avx512F.UnpackHigh(a0, a1);
+            Vector512<float> a2 = io.Row(2), a3 = io.Row(3), t2 = Avx512F.UnpackLow(a2, a3), t3 = Avx512F.UnpackHigh(a2, a3);
+            Vector512<float> a4 = io.Row(4), a5 = io.Row(5), t4 = Avx512F.UnpackLow(a4, a5), t5 = Avx512F.UnpackHigh(a4, a5);
+            Vector512<float> a6 = io.Row(6), a7 = io.Row(7), t6 = Avx512F.UnpackLow(a6, a7), t7 = Avx512F.UnpackHigh(a6, a7);
+            Vector512<float> a8 = io.Row(8), a9 = io.Row(9), t8 = Avx512F.UnpackLow(a8, a9), t9 = Avx512F.UnpackHigh(a8, a9);
+            Vector512<float> a10 = io.Row(10), a11 = io.Row(11), ta = Avx512F.UnpackLow(a10, a11), tb = Avx512F.UnpackHigh(a10, a11);
+            Vector512<float> a12 = io.Row(12), a13 = io.Row(13), tc = Avx512F.UnpackLow(a12, a13), td = Avx512F.UnpackHigh(a12, a13);
+            Vector512<float> a14 = io.Row(14), a15 = io.Row(15), te = Avx512F.UnpackLow(a14, a15), tf = Avx512F.UnpackHigh(a14, a15);
             // 64-bit unpacks: u(4q + c) holds, in 128-bit lane k, column 4k + c of rows 4q..4q+3.
             Vector512<float> u0 = Lo(t0, t2), u1 = Hi(t0, t2), u2 = Lo(t1, t3), u3 = Hi(t1, t3);
             Vector512<float> u4 = Lo(t4, t6), u5 = Hi(t4, t6), u6 = Lo(t5, t7), u7 = Hi(t5, t7);
@@ -230,14 +260,14 @@ namespace CnnGen.Kernels
             Vector512<float> v9 = Avx512F.Shuffle4x128(u9, ud, 0x88), vd = Avx512F.Shuffle4x128(u9, ud, 0xDD);
             Vector512<float> va = Avx512F.Shuffle4x128(ua, ue, 0x88), ve = Avx512F.Shuffle4x128(ua, ue, 0xDD);
             Vector512<float> vb = Avx512F.Shuffle4x128(ub, uf, 0x88), vf = Avx512F.Shuffle4x128(ub, uf, 0xDD);
-            r[0] = Avx512F.Shuffle4x128(v0, v8, 0x88); r[8] = Avx512F.Shuffle4x128(v0, v8, 0xDD);
-            r[1] = Avx512F.Shuffle4x128(v1, v9, 0x88); r[9] = Avx512F.Shuffle4x128(v1, v9, 0xDD);
-            r[2] = Avx512F.Shuffle4x128(v2, va, 0x88); r[10] = Avx512F.Shuffle4x128(v2, va, 0xDD);
-            r[3] = Avx512F.Shuffle4x128(v3, vb, 0x88); r[11] = Avx512F.Shuffle4x128(v3, vb, 0xDD);
-            r[4] = Avx512F.Shuffle4x128(v4, vc, 0x88); r[12] = Avx512F.Shuffle4x128(v4, vc, 0xDD);
-            r[5] = Avx512F.Shuffle4x128(v5, vd, 0x88); r[13] = Avx512F.Shuffle4x128(v5, vd, 0xDD);
-            r[6] = Avx512F.Shuffle4x128(v6, ve, 0x88); r[14] = Avx512F.Shuffle4x128(v6, ve, 0xDD);
-            r[7] = Avx512F.Shuffle4x128(v7, vf, 0x88); r[15] = Avx512F.Shuffle4x128(v7, vf, 0xDD);
+            io.Put(0, Avx512F.Shuffle4x128(v0, v8, 0x88)); io.Put(8, Avx512F.Shuffle4x128(v0, v8, 0xDD));
+            io.Put(1, Avx512F.Shuffle4x128(v1, v9, 0x88)); io.Put(9, Avx512F.Shuffle4x128(v1, v9, 0xDD));
+            io.Put(2, Avx512F.Shuffle4x128(v2, va, 0x88)); io.Put(10, Avx512F.Shuffle4x128(v2, va, 0xDD));
+            io.Put(3, Avx512F.Shuffle4x128(v3, vb, 0x88)); io.Put(11, Avx512F.Shuffle4x128(v3, vb, 0xDD));
+            io.Put(4, Avx512F.Shuffle4x128(v4, vc, 0x88)); io.Put(12, Avx512F.Shuffle4x128(v4, vc, 0xDD));
+            io.Put(5, Avx512F.Shuffle4x128(v5, vd, 0x88)); io.Put(13, Avx512F.Shuffle4x128(v5, vd, 0xDD));
+            io.Put(6, Avx512F.Shuffle4x128(v6, ve, 0x88)); io.Put(14, Avx512F.Shuffle4x128(v6, ve, 0xDD));
+            io.Put(7, Avx512F.Shuffle4x128(v7, vf, 0x88)); io.Put(15, Avx512F.Shuffle4x128(v7, vf, 0xDD));
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

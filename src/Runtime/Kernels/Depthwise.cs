@@ -95,7 +95,6 @@ namespace CnnGen.Kernels
                     tapAt[i * kw + j] = (i * dh * sw + off % sw) * pl + off / sw;
                 }
             Vector256<float>* wv = stackalloc Vector256<float>[wide ? 0 : taps]; // the taps' weights, broadcast at the width used
-            Vector512<float>* wv16 = stackalloc Vector512<float>[wide ? 2 * taps : 0];
             long total = (long)planes * oh * ow;
             if (wide)
             {
@@ -108,12 +107,7 @@ namespace CnnGen.Kernels
                     float* sb = p2 == p ? s : s + need;
                     Fill(x + (long)p * h * width, s, h, width, ph, pw, sw, pl);
                     if (p2 != p) Fill(x + (long)p2 * h * width, sb, h, width, ph, pw, sw, pl);
-                    for (int t = 0; t < taps; t++)
-                    {
-                        wv16[t] = Vector512.Create(w[(long)c * taps + t]);
-                        wv16[taps + t] = Vector512.Create(w[(long)c2 * taps + t]);
-                    }
-                    Pair512(s, sb, y + (long)p * oh * ow, y + (long)p2 * oh * ow, tapAt, wv16, taps, oh, ow, sh * sw * pl,
+                    Pair512(s, sb, y + (long)p * oh * ow, y + (long)p2 * oh * ow, tapAt, w + (long)c * taps, w + (long)c2 * taps, taps, oh, ow, sh * sw * pl,
                         Vector512.Create(bias != null ? bias[c] : 0f), Vector512.Create(bias != null ? bias[c2] : 0f), act);
                 }
                 return;
@@ -191,18 +185,17 @@ namespace CnnGen.Kernels
 
         /// <summary>
         /// Two planes' output rows in runs of 16 (Vector512): planes a and b (scratch <paramref name="sa"/>, <paramref name="sb"/>;
-        /// output <paramref name="ya"/>, <paramref name="yb"/>; tap weights wv[t] and wv[taps + t]), four rows of each at once,
+        /// output <paramref name="ya"/>, <paramref name="yb"/>; tap weights <paramref name="wa"/>, <paramref name="wb"/>), four rows of each at once,
         /// so eight independent accumulation chains (a plane of 7 × 7 or 14 × 14 alone would leave most of the FMA pipes idle).
         /// Rows past the last of a plane repeat its last row, the last group starts at oh − 4 (rows computed twice get the same
         /// values), and a run past a row's end is stored under a mask: nothing is written outside the two planes' outputs.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Pair512(float* sa, float* sb, float* ya, float* yb, int* tapAt, Vector512<float>* wv, int taps, int oh, int ow,
+        private static void Pair512(float* sa, float* sb, float* ya, float* yb, int* tapAt, float* wa, float* wb, int taps, int oh, int ow,
             int rowStep, Vector512<float> ba, Vector512<float> bb, int act)
         {
             const int W = 2 * V;
             long db = sb - sa;
-            Vector512<float>* wb = wv + taps;
             for (int g = 0; g < oh; g += 4)
             {
                 int o0 = Math.Min(g, Math.Max(0, oh - 4)), o1 = Math.Min(o0 + 1, oh - 1), o2 = Math.Min(o0 + 2, oh - 1), o3 = Math.Min(o0 + 3, oh - 1);
@@ -214,7 +207,7 @@ namespace CnnGen.Kernels
                     for (int t = 0; t < taps; t++)
                     {
                         long at = q + tapAt[t], bt = at + db;
-                        Vector512<float> wt = wv[t], ut = wb[t];
+                        Vector512<float> wt = Vector512.Create(wa[t]), ut = Vector512.Create(wb[t]); // broadcast loads: a float each
                         a0 = Vector512.FusedMultiplyAdd(Vector512.Load(r0 + at), wt, a0);
                         a1 = Vector512.FusedMultiplyAdd(Vector512.Load(r1 + at), wt, a1);
                         a2 = Vector512.FusedMultiplyAdd(Vector512.Load(r2 + at), wt, a2);

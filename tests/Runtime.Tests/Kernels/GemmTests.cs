@@ -132,6 +132,20 @@ public unsafe class GemmTests
     }
 
     /// <summary>
+    /// One column (N = 1: squeeze-and-excitation gates and classifiers at batch 1), K from 32 on (row-wise dot products on
+    /// Vector512 where accelerated: 4-row groups and single rows, K below, at and past the 32-float step), both A layouts.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Layouts))]
+    public void MultiplyNN_OneColumn(bool layoutT, bool accumulate)
+    {
+        var rng = new Rng(3000 + (layoutT ? 2 : 0) + (accumulate ? 1 : 0));
+        foreach (int K in new[] { 32, 33, 47, 64, 100, 1152 })
+            foreach (int M in new[] { 1, 3, 4, 5, 8, 9, 48 })
+                RunNN(M, 1, K, layoutT, accumulate, padA: 0, padB: 0, padC: 0, rng);
+    }
+
+    /// <summary>
     /// The cache-blocked kernel directly, whatever its size threshold: every row tail of its 8-row tiles, its 48- and 16-wide
     /// strips and the zero-padded tail panel (N mod 16) or the dot-product tail (N mod 48 in 1..4), K below, at and across its 128-row blocks, padded leading dimensions.
     /// </summary>

@@ -51,6 +51,26 @@ namespace CnnGen.Generator.Tests
             Assert.Matches(@"Conv2d_\d+_Run\(\w+, \w+, fp \+ \d+, fp \+ \d+, n, 2\); // BatchNorm2d-\d+ folded in: W', b', then the SiLU", g);
         }
 
+        /// <summary>
+        /// An ImageNet-sized stem (EfficientNet's RGB 3×3/2 to 32 channels, 112² outputs) runs direct although its K = 27 and
+        /// 32 channels are under the bounds: from 4096 output pixels on, the im2col matrix it would write is megabytes.
+        /// The same convolution at 32² (above, K = 27 at 1024 pixels) stays im2col.
+        /// </summary>
+        [Fact]
+        public void LargeImageStemsRunDirect()
+        {
+            var src = GeneratorHarness.Run(Models.Model(
+                "    [Input(3, 224, 224)]\n" +
+                "    [Conv2d(3, 32, 3, Stride = 2, Padding = 1, Bias = false)]\n    [BatchNorm2d(32)]\n    [SiLU]\n" +
+                "    [Residual(typeof(Body))]\n" +
+                "    [AdaptiveAvgPool2d(1)]\n    [Flatten]\n    [Linear(32, 10)]") +
+                "\n    [Block]\n    [Conv2d(32, 32, 3, Padding = 1, Groups = 32)]\n    [SiLU]\n    public partial class Body { }\n");
+            Assert.Empty(src.Errors);
+            string g = src.GeneratedSource;
+            Assert.Contains("DirectConv.Forward(x, y, w, b, n, 3, 224, 224, 32, 3, 3, 2, 2, 1, 1, act);", g);
+            Assert.Matches(@"Conv2d_1_Run\(\w+, \w+, fp( \+ \d+)?, fp \+ \d+, n, 2\); // BatchNorm2d-2 folded in: W', b', then the SiLU", g);
+        }
+
         [Fact]
         public void MnistRunsItsConvolutionsChannelsLastAndItsHeadChannelsFirst()
         {

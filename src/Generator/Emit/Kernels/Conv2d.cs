@@ -23,8 +23,15 @@ namespace CnnGen.Generator.Emit
         {
             var s = l.Spec;
             return s.Kind == LayerKind.Conv2d && s.Groups == 1 && s.DilationH == 1 && s.DilationW == 1 && !IsPointwise(s) && ConvChunk(l) == 1 &&
-                   (long)l.In.C * s.KernelH * s.KernelW >= MinDirectRows && s.Out >= MinDirectChannels;
+                   ((long)l.In.C * s.KernelH * s.KernelW >= MinDirectRows && s.Out >= MinDirectChannels || (long)l.Out.H * l.Out.W >= LargeImagePixels);
         }
+
+        /// <summary>
+        /// Output pixels from which a convolution runs direct whatever its rows and channels: an ImageNet stem (EfficientNet's
+        /// RGB 3×3/2 to 32 channels at 112²: `--conv3x3 3,224,224,32,3,2,1` direct 132 GFLOP/s, im2col + GEMM 95), where the
+        /// im2col matrix itself is megabytes.
+        /// </summary>
+        private const int LargeImagePixels = 4096;
 
         /// <summary>
         /// 1×1 convolutions (stride 1, no padding, no groups) over at least 256 output pixels (EfficientNet's expansions and

@@ -59,6 +59,9 @@ static class Big
             foreach (int threads in new[] { 1, 2 })
                 foreach (int batch in new[] { 1, 8 })
                 {
+                    // CNNGEN_BIG_ONLY=b1-2t (say): time that configuration alone (for perf record of one of them).
+                    string? only = Environment.GetEnvironmentVariable("CNNGEN_BIG_ONLY");
+                    if (!string.IsNullOrEmpty(only) && only != $"b{batch}-{threads}t") continue;
                     var x = Rand(batch * model.InputSize);
                     var y = new float[batch * model.OutputSize];
                     Action run = threads == 1 || batch == 1

@@ -235,8 +235,9 @@ namespace CnnGen.Kernels
             else for (int k = 0; k < left; k++) at[k] = v.GetElement(k);
         }
 
+        /// <summary>The epilogue's activation on Vector512 (also <see cref="DepthwiseBlocked"/>'s).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<float> Epilogue(Vector512<float> v, int act) => act switch
+        internal static Vector512<float> Epilogue(Vector512<float> v, int act) => act switch
         {
             Relu => Vector512.Max(v, Vector512<float>.Zero),
             Silu => ActivationOps.SiluOp.F(v),

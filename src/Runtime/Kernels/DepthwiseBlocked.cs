@@ -118,11 +118,7 @@ namespace CnnGen.Kernels
                         a6 = Vector512.FusedMultiplyAdd(Vector512.Load(at + 6 * st), wt, a6);
                         a7 = Vector512.FusedMultiplyAdd(Vector512.Load(at + 7 * st), wt, a7);
                     }
-                    float* d = ob + ox * L;
-                    Epilogue(a0 + vb, act).Store(d); Epilogue(a1 + vb, act).Store(d + L);
-                    Epilogue(a2 + vb, act).Store(d + 2 * L); Epilogue(a3 + vb, act).Store(d + 3 * L);
-                    Epilogue(a4 + vb, act).Store(d + 4 * L); Epilogue(a5 + vb, act).Store(d + 5 * L);
-                    Epilogue(a6 + vb, act).Store(d + 6 * L); Epilogue(a7 + vb, act).Store(d + 7 * L);
+                    Store8(ob + ox * L, a0, a1, a2, a3, a4, a5, a6, a7, vb, act);
                 }
             }
         }
@@ -165,22 +161,21 @@ namespace CnnGen.Kernels
                             a6 = Vector512.FusedMultiplyAdd(x6, wj, a6); a7 = Vector512.FusedMultiplyAdd(x7, wj, a7);
                         }
                     }
-                    float* d = ob + ox * L;
-                    Epilogue(a0 + vb, act).Store(d); Epilogue(a1 + vb, act).Store(d + L);
-                    Epilogue(a2 + vb, act).Store(d + 2 * L); Epilogue(a3 + vb, act).Store(d + 3 * L);
-                    Epilogue(a4 + vb, act).Store(d + 4 * L); Epilogue(a5 + vb, act).Store(d + 5 * L);
-                    Epilogue(a6 + vb, act).Store(d + 6 * L); Epilogue(a7 + vb, act).Store(d + 7 * L);
+                    Store8(ob + ox * L, a0, a1, a2, a3, a4, a5, a6, a7, vb, act);
                 }
             }
         }
 
+        /// <summary>A group's 8 pixel vectors + bias, through the activation, to d, d + 16, …, d + 112.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<float> Epilogue(Vector512<float> v, int act) => act switch
+        private static void Store8(float* d, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3,
+            Vector512<float> a4, Vector512<float> a5, Vector512<float> a6, Vector512<float> a7, Vector512<float> vb, int act)
         {
-            Depthwise.Relu => Vector512.Max(v, Vector512<float>.Zero),
-            Depthwise.Silu => ActivationOps.SiluOp.F(v),
-            _ => v,
-        };
+            Depthwise.Epilogue(a0 + vb, act).Store(d); Depthwise.Epilogue(a1 + vb, act).Store(d + L);
+            Depthwise.Epilogue(a2 + vb, act).Store(d + 2 * L); Depthwise.Epilogue(a3 + vb, act).Store(d + 3 * L);
+            Depthwise.Epilogue(a4 + vb, act).Store(d + 4 * L); Depthwise.Epilogue(a5 + vb, act).Store(d + 5 * L);
+            Depthwise.Epilogue(a6 + vb, act).Store(d + 6 * L); Depthwise.Epilogue(a7 + vb, act).Store(d + 7 * L);
+        }
 
         /// <summary>Where a 16 × 16 transpose reads its rows and puts the rows of the result (a struct: inlined, in registers).</summary>
         private interface ITile

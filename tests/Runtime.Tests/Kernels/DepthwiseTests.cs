@@ -35,6 +35,7 @@ public unsafe class DepthwiseTests
         new[] { 35, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1 },
         new[] { 17, 9, 11, 3, 5, 1, 1, 1, 2, 2, 1 },
         new[] { 16, 30, 28, 3, 3, 1, 1, 1, 1, 1, 1 },
+        new[] { 18, 14, 14, 7, 7, 1, 1, 3, 3, 1, 1 }, // 49 taps: the weights' transpose in 4 chunks of 16
     };
 
     private static int Out(int size, int k, int s, int pad, int dil) => (size + 2 * pad - dil * (k - 1) - 1) / s + 1;

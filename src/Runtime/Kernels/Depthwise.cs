@@ -231,11 +231,11 @@ namespace CnnGen.Kernels
         private static void Put512(float* at, Vector512<float> v, int left)
         {
             if (left >= 2 * V) v.Store(at);
-            else if (Avx512F.IsSupported) Avx512F.MaskStore(at, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(left)).AsSingle(), v);
+            else if (Avx512F.IsSupported) Avx512F.MaskStore(at, FirstLanes(left), v);
             else for (int k = 0; k < left; k++) at[k] = v.GetElement(k);
         }
 
-        /// <summary>The epilogue's activation on Vector512 (also <see cref="DepthwiseBlocked"/>'s).</summary>
+        /// <summary>The epilogue's activation on Vector512 (also <see cref="DepthwiseBlocked"/>'s, <see cref="DirectConv"/>'s and the blocked GEMM's stores).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static Vector512<float> Epilogue(Vector512<float> v, int act) => act switch
         {
@@ -244,35 +244,18 @@ namespace CnnGen.Kernels
             _ => v,
         };
 
+        /// <summary>The same on Vector256 (also <see cref="DirectConv"/>'s epilogue).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<float> Epilogue(Vector256<float> v, int act) => act switch
+        internal static Vector256<float> Epilogue(Vector256<float> v, int act) => act switch
         {
             Relu => Vector256.Max(v, Vector256<float>.Zero),
             Silu => ActivationOps.SiluOp.F(v),
             _ => v,
         };
 
-        /// <summary>
-        /// dst[0..n) = src[0..n) in vectors, the last partial one under a mask (no read or write past n): rows of 7 to 112
-        /// floats, where a call into the runtime's memmove per row cost more than the copy.
-        /// </summary>
+        /// <summary>A mask of the first <paramref name="n"/> of 16 lanes (for masked loads and stores of a partial vector).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void CopyRun(float* src, float* dst, int n)
-        {
-            int i = 0;
-            if (Avx512F.IsSupported)
-            {
-                for (; i + 2 * V <= n; i += 2 * V) Vector512.Load(src + i).Store(dst + i);
-                if (i < n)
-                {
-                    var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n - i)).AsSingle();
-                    Avx512F.MaskStore(dst + i, mask, Avx512F.MaskLoad(src + i, mask, Vector512<float>.Zero));
-                }
-                return;
-            }
-            for (; i + V <= n; i += V) Vector256.Load(src + i).Store(dst + i);
-            for (; i < n; i++) dst[i] = src[i];
-        }
+        internal static Vector512<float> FirstLanes(int n) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
 
         /// <summary>Copies plane xp [h, width] into the bordered, phase-split scratch s (row r + ph, column c + pw).</summary>
         private static void Fill(float* xp, float* s, int h, int width, int ph, int pw, int sw, int pl)
@@ -283,7 +266,7 @@ namespace CnnGen.Kernels
                 float* dst = s + (long)(r + ph) * sw * pl;
                 if (sw == 1)
                 {
-                    CopyRun(src, dst + pw, width);
+                    Buffer.MemoryCopy(src, dst + pw, (long)width * 4, (long)width * 4);
                     continue;
                 }
                 if (sw == 2)

@@ -194,7 +194,7 @@ namespace CnnGen.Kernels
             public Gather(float* src, long stride, int rows, int n, float* dst)
             {
                 _src = src; _stride = stride; _rows = rows; _n = n; _dst = dst;
-                _mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
+                _mask = Depthwise.FirstLanes(n);
             }
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
             public Vector512<float> Row(int i) => i < _rows ? Avx512F.MaskLoad(_src + i * _stride, _mask, Vector512<float>.Zero) : Vector512<float>.Zero;
@@ -212,7 +212,7 @@ namespace CnnGen.Kernels
             public Scatter(float* src, float* dst, long stride, int rows, int n)
             {
                 _src = src; _dst = dst; _stride = stride; _rows = rows; _n = n;
-                _mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
+                _mask = Depthwise.FirstLanes(n);
             }
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
             public Vector512<float> Row(int i) => Vector512.Load(_src + i * L);

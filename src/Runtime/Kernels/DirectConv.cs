@@ -22,8 +22,8 @@ namespace CnnGen.Kernels
     /// </summary>
     public static unsafe class DirectConv
     {
-        /// <summary>Activation applied in the epilogue.</summary>
-        public const int None = 0, Relu = 1, Silu = 2;
+        /// <summary>Activation applied in the epilogue (<see cref="Depthwise"/>'s codes and epilogue).</summary>
+        public const int None = Depthwise.None, Relu = Depthwise.Relu, Silu = Depthwise.Silu;
 
         /// <summary>Whether the direct kernel runs here (it needs Vector512; otherwise im2col + GEMM).</summary>
         public static bool Supported => Gemm.UseVector512;
@@ -198,19 +198,11 @@ namespace CnnGen.Kernels
             for (int r = 0; r < rows; r++, src += srcLd, dst += W)
             {
                 int i = 0;
-                if (wide) for (; i + 16 <= W; i += 16) Apply(Vector512.Load(src + i) + b16, act).Store(dst + i);
-                for (; i + 8 <= W; i += 8) Apply(Vector256.Load(src + i) + b8, act).Store(dst + i);
-                for (; i < W; i++) dst[i] = Apply(Vector256.CreateScalar(src[i]) + b8, act).ToScalar();
+                if (wide) for (; i + 16 <= W; i += 16) Depthwise.Epilogue(Vector512.Load(src + i) + b16, act).Store(dst + i);
+                for (; i + 8 <= W; i += 8) Depthwise.Epilogue(Vector256.Load(src + i) + b8, act).Store(dst + i);
+                for (; i < W; i++) dst[i] = Depthwise.Epilogue(Vector256.CreateScalar(src[i]) + b8, act).ToScalar();
             }
         }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        internal static Vector512<float> Apply(Vector512<float> v, int act) =>
-            act == Relu ? Vector512.Max(v, Vector512<float>.Zero) : act == Silu ? ActivationOps.SiluOp.F(v) : v;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<float> Apply(Vector256<float> v, int act) =>
-            act == Relu ? Vector256.Max(v, Vector256<float>.Zero) : act == Silu ? ActivationOps.SiluOp.F(v) : v;
 
         /// <summary>im2col + <see cref="Gemm.MultiplyNN"/>, then the epilogue in place: where Vector512 is missing, and the tests' reference.</summary>
         private static void Fallback(float* x, float* y, ref Job j, int n)

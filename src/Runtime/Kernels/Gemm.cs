@@ -101,50 +101,15 @@ namespace CnnGen.Kernels
         }
 
         /// <summary>
-        /// C[m, 0] (+)= A[m, :] · b for one column (a squeeze-and-excitation gate's 1 × 1 convolutions at batch 1, a classifier):
-        /// each row a dot product along K on Vector512, 4 rows at a time (b read once per 4 rows), two accumulators each.
-        /// The column loop of <see cref="Rows4"/> would take these one scalar multiply-add at a time.
+        /// C[m, 0] (+)= A[m, :] · b for one column (a squeeze-and-excitation gate's 1 × 1 convolutions at batch 1): each row a
+        /// dot product along K, 8 rows at a time, on the blocked kernel's dot-product tiles (<see cref="GemmBlocked.Dots8"/>,
+        /// with b as its one packed column). The column loop of <see cref="Rows4"/> would take these one scalar multiply-add at a time.
         /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void MatVec(int M, int K, float* a, int aRow, float* b, float* c, int ldc, bool accumulate)
         {
-            const int W = 16;
             int m = 0;
-            for (; m + 4 <= M; m += 4)
-            {
-                float* a0 = a + (long)m * aRow, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow;
-                Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, t0 = default, t1 = default, t2 = default, t3 = default;
-                int k = 0;
-                for (; k + 2 * W <= K; k += 2 * W)
-                {
-                    var x = Vector512.Load(b + k);
-                    var y = Vector512.Load(b + k + W);
-                    s0 = Vector512.FusedMultiplyAdd(Vector512.Load(a0 + k), x, s0); t0 = Vector512.FusedMultiplyAdd(Vector512.Load(a0 + k + W), y, t0);
-                    s1 = Vector512.FusedMultiplyAdd(Vector512.Load(a1 + k), x, s1); t1 = Vector512.FusedMultiplyAdd(Vector512.Load(a1 + k + W), y, t1);
-                    s2 = Vector512.FusedMultiplyAdd(Vector512.Load(a2 + k), x, s2); t2 = Vector512.FusedMultiplyAdd(Vector512.Load(a2 + k + W), y, t2);
-                    s3 = Vector512.FusedMultiplyAdd(Vector512.Load(a3 + k), x, s3); t3 = Vector512.FusedMultiplyAdd(Vector512.Load(a3 + k + W), y, t3);
-                }
-                float r0 = Vector512.Sum(s0 + t0), r1 = Vector512.Sum(s1 + t1), r2 = Vector512.Sum(s2 + t2), r3 = Vector512.Sum(s3 + t3);
-                for (; k < K; k++)
-                {
-                    float bv = b[k];
-                    r0 += a0[k] * bv; r1 += a1[k] * bv; r2 += a2[k] * bv; r3 += a3[k] * bv;
-                }
-                float* c0 = c + (long)m * ldc;
-                if (accumulate) { c0[0] += r0; c0[ldc] += r1; c0[2 * ldc] += r2; c0[3 * ldc] += r3; }
-                else { c0[0] = r0; c0[ldc] = r1; c0[2 * ldc] = r2; c0[3 * ldc] = r3; }
-            }
-            for (; m < M; m++)
-            {
-                float* a0 = a + (long)m * aRow;
-                Vector512<float> s0 = default;
-                int k = 0;
-                for (; k + W <= K; k += W) s0 = Vector512.FusedMultiplyAdd(Vector512.Load(a0 + k), Vector512.Load(b + k), s0);
-                float r0 = Vector512.Sum(s0);
-                for (; k < K; k++) r0 += a0[k] * b[k];
-                float* c0 = c + (long)m * ldc;
-                c0[0] = accumulate ? c0[0] + r0 : r0;
-            }
+            for (; m + 8 <= M; m += 8) GemmBlocked.Dots8(K, a + (long)m * aRow, aRow, b, K, 1, c + (long)m * ldc, ldc, accumulate);
+            for (; m < M; m++) GemmBlocked.Dots1(K, a + (long)m * aRow, b, K, 1, c + (long)m * ldc, accumulate);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -185,7 +185,7 @@ namespace CnnGen.Kernels
                     float* src = b + (long)k * ldb + n0;
                     for (int j = 0; j < w; j++) bt[(long)j * K + k] = src[j];
                 }
-                // Up to TogetherMax strips: each 8-row tile of A (one K block, in L1) serves all of them, so A, the larger
+                // Up to TogetherMax strips: each 8-row tile of A (one K block) serves all of them, so A, the larger
                 // operand here (the weights, from memory at batch 1), is read once, in long runs per row (few C reloads, A
                 // streamed row by row). More strips: strip by strip, the dots in the last one's pass.
                 int strips = n0 / 48;
@@ -242,7 +242,7 @@ namespace CnnGen.Kernels
         {
             if (add) v = Vector512.Add(v, Vector512.Load(p));
             if (e.Bias != null) v += Vector512.Create(e.Bias[r]);
-            DirectConv.Apply(v, e.Act).Store(p);
+            Depthwise.Epilogue(v, e.Act).Store(p);
         }
 
         private static void PutRow(float* p, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, bool add, Epilogue e, int r)
@@ -319,7 +319,7 @@ namespace CnnGen.Kernels
         }
 
         /// <summary>8 rows of A (contiguous along k) times w packed columns, over kc values of k: into (or onto) C.</summary>
-        private static void Dots8(int kc, float* a, int aRow, float* bt, int ldbt, int w, float* c, int ldc, bool add)
+        internal static void Dots8(int kc, float* a, int aRow, float* bt, int ldbt, int w, float* c, int ldc, bool add)
         {
             float* a0 = a, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow, a4 = a3 + aRow, a5 = a4 + aRow, a6 = a5 + aRow, a7 = a6 + aRow;
             for (int j = 0; j < w; j++)
@@ -357,7 +357,7 @@ namespace CnnGen.Kernels
             }
         }
 
-        private static void Dots1(int kc, float* a, float* bt, int ldbt, int w, float* c, bool add)
+        internal static void Dots1(int kc, float* a, float* bt, int ldbt, int w, float* c, bool add)
         {
             for (int j = 0; j < w; j++)
             {

@@ -15,10 +15,12 @@ namespace CnnGen.Generator.Emit
     /// convolution's own forward code on them and skips the batch norm. Training (ForwardTrain / Backward) never folds:
     /// it normalizes with batch statistics.
     /// <para>When folding pays: computing W' reads and writes every weight once per call; the batch norm it replaces reads
-    /// and writes every output once per sample. A pair folds when the call's batch size is at least
-    /// <see cref="Pair.FoldFrom"/> = ⌈weights / output size⌉: always for most layers (1), from a few samples on for the
-    /// wide, low-resolution layers deep in a network (ResNet-18's last 3×3 convolutions: 95). Below it the pair runs as
-    /// convolution, then batch norm.</para>
+    /// and writes every output once per sample. A pair whose weights outnumber its outputs per sample (ResNet-18's
+    /// layer2–layer4, EfficientNet's late 1×1 convolutions) is <see cref="Pair.Scaled"/> instead: its region holds only
+    /// [scale | shift], and inference runs act(conv(x; W)·scale + shift) in the convolution's store (<c>_RunScaled</c>)
+    /// or in one <c>LayerOps.ChannelScaleShift*</c> pass right after it. A depthwise convolution (no scaled store) with more
+    /// weights than outputs folds from <see cref="Pair.FoldFrom"/> = ⌈weights / output size⌉ samples on and runs as
+    /// convolution, then batch norm, below that.</para>
     /// <para>The convolution's code addresses its weight as <c>p + weightOffset</c> and its bias as
     /// <c>p + weightOffset + weightCount</c>; the folded buffer holds [W' | b'] per folded pair, so the call passes
     /// <c>folded + (foldOffset − weightOffset)</c> as <c>p</c>. A convolution declared without bias (the usual case before
@@ -29,8 +31,14 @@ namespace CnnGen.Generator.Emit
         /// <summary>One folded pair: the convolution at <see cref="Conv"/>, the batch norm right after it, and where [W' | b'] live in the folded buffer.</summary>
         internal readonly struct Pair
         {
-            public Pair(int conv, int offset, int foldFrom) { Conv = conv; Offset = offset; FoldFrom = foldFrom; }
+            public Pair(int conv, int offset, int foldFrom, bool scaled = false) { Conv = conv; Offset = offset; FoldFrom = foldFrom; Scaled = scaled; }
             public int Conv { get; }
+            /// <summary>
+            /// The batch norm is applied in the convolution's store instead (its region holds [scale | shift], not [W' | b']):
+            /// a dense convolution whose weights outnumber its outputs, where a folded copy of the weights per call costs
+            /// more than the convolution saves. Such a pair "folds" at every batch size (<see cref="FoldFrom"/> 1).
+            /// </summary>
+            public bool Scaled { get; }
             public int BatchNorm => Conv + 1;
             public int Offset { get; }
             /// <summary>The smallest batch size of a Forward call for which the pair folds (1: always).</summary>
@@ -60,21 +68,29 @@ namespace CnnGen.Generator.Emit
                 var conv = m.Layers[i];
                 if (conv.Spec.Kind != LayerKind.Conv2d || m.Layers[i + 1].Spec.Kind != LayerKind.BatchNorm2d) continue;
                 long outputs = conv.Out.Size;
-                found.Add((i, (int)System.Math.Max(1, (conv.WeightCount + outputs - 1) / outputs)));
+                int foldFrom = (int)System.Math.Max(1, (conv.WeightCount + outputs - 1) / outputs);
+                // Weights outnumbering outputs: a dense convolution takes the batch norm as a scale in its store instead
+                // (depthwise kernels have no scaled store; theirs keep the batch-size threshold).
+                found.Add((i, foldFrom > 1 && !LayerEmitter.IsDepthwise(conv.Spec) ? ScaledFrom : foldFrom));
             }
-            foreach (var (i, foldFrom) in found.OrderBy(p => p.FoldFrom).ThenBy(p => p.Conv))
+            foreach (var (i, from) in found.OrderBy(p => p.FoldFrom == ScaledFrom ? 1 : p.FoldFrom).ThenBy(p => p.Conv))
             {
                 var conv = m.Layers[i];
-                var pair = new Pair(i, f.Count, foldFrom);
+                bool scaled = from == ScaledFrom;
+                int foldFrom = scaled ? 1 : from;
+                var pair = new Pair(i, f.Count, foldFrom, scaled);
                 f._byConv[i] = pair;
                 f._byBatchNorm[i + 1] = pair;
-                f.Count += checked((int)Alignment.Up(conv.WeightCount + conv.Spec.Out));
+                f.Count += checked((int)Alignment.Up(scaled ? 2L * conv.Spec.Out : conv.WeightCount + conv.Spec.Out));
                 if (f._prefixes.Count > 0 && f._prefixes[f._prefixes.Count - 1].From == foldFrom) f._prefixes[f._prefixes.Count - 1] = (foldFrom, f.Count);
                 else f._prefixes.Add((foldFrom, f.Count));
             }
             f.Pairs.AddRange(found.Select(p => f._byConv[p.Conv])); // layer order
             return f;
         }
+
+        /// <summary>Marks a found pair as scaled while sorting (a batch size no call reaches).</summary>
+        private const int ScaledFrom = int.MaxValue;
 
         public bool Any => Pairs.Count > 0;
 
@@ -107,6 +123,20 @@ namespace CnnGen.Generator.Emit
             string pre = LayerEmitter.MethodPrefix(conv);
             string then = act == 1 ? ", then the ReLU" : act == 2 ? ", then the SiLU" : "";
             var folded = new List<string>();
+            if (pair.Scaled)
+            {
+                // Batch norm as act(conv(x; W)·s + t) in the convolution's store, or one pass right after it.
+                string s = Plus("fp", pair.Offset), t = Plus("fp", pair.Offset + conv.Spec.Out);
+                if (LayerEmitter.HasRun(conv))
+                {
+                    yield return $"{pre}_RunScaled({x}, {y}, p + {S(conv.ParamOffset)}, {s}, {t}, n, {S(act)}); // {bn.SummaryName} applied in its store: scale, shift{then}";
+                    yield break;
+                }
+                string op = act == 1 ? "ChannelScaleShiftRelu" : act == 2 ? "ChannelScaleShiftSilu" : "ChannelScaleShift";
+                yield return $"{pre}_Forward({x}, {y}, p, col, null, null, n, false, null);";
+                yield return $"global::CnnGen.Kernels.LayerOps.{op}({y}, {s}, {t}, n, {S(conv.Out.C)}, {S(conv.Out.H * conv.Out.W)}); // {bn.SummaryName}: scale, shift{then}";
+                yield break;
+            }
             if (LayerEmitter.HasRun(conv))
             {
                 string w = Plus("fp", pair.Offset), b = Plus("fp", pair.Offset + conv.WeightCount);
@@ -173,6 +203,15 @@ namespace CnnGen.Generator.Emit
                     string bias = conv.Spec.Bias ? $"p + {S(conv.ParamOffset + conv.WeightCount)}" : "null";
                     string gamma = bn.Spec.Bias ? $"p + {S(bn.ParamOffset)}" : "null";
                     string beta = bn.Spec.Bias ? $"p + {S(bn.ParamOffset + bn.WeightCount)}" : "null";
+                    if (pair.Scaled)
+                    {
+                        // The convolution's own bias goes into the shift when its store applies it, else it adds it itself first.
+                        string own = conv.Spec.Bias && LayerEmitter.HasRun(conv) ? bias : "null";
+                        w.Line($"// {conv.SummaryName} + {bn.SummaryName}: {S(c)} output channels × {S(per)} weights, more than its outputs: scale and shift only");
+                        w.Line($"global::CnnGen.Kernels.LayerOps.BatchNormScaleShift({own}, {gamma}, {beta}, {Plus("rb", rbAt)}, rb + {S(rbAt + c)}, " +
+                               $"{F(bn.Spec.Value)}, {S(c)}, {Plus("fp", pair.Offset)}, fp + {S(pair.Offset + c)});");
+                        continue;
+                    }
                     w.Line($"// {conv.SummaryName} + {bn.SummaryName}: {S(c)} output channels × {S(per)} weights" + (pair.FoldFrom > 1 ? $"; folded from {S(pair.FoldFrom)} samples on" : ""));
                     w.Line((pair.FoldFrom > 1 ? $"if (batchSize >= {S(pair.FoldFrom)}) " : "") +
                            $"global::CnnGen.Kernels.LayerOps.FoldBatchNorm(p + {S(conv.ParamOffset)}, {bias}, {gamma}, {beta}, {Plus("rb", rbAt)}, rb + {S(rbAt + c)}, " +

@@ -43,10 +43,23 @@ namespace CnnGen.Kernels
             int KH, int KW, int sh, int sw, int ph, int pw, int act) =>
             Forward(x, y, w, bias, n, C, H, W, M, KH, KW, sh, sw, ph, pw, act, Supported);
 
-        internal static void Forward(float* x, float* y, float* w, float* bias, int n, int C, int H, int W, int M,
-            int KH, int KW, int sh, int sw, int ph, int pw, int act, bool direct)
+        /// <summary>
+        /// <see cref="Forward(float*, float*, float*, float*, int, int, int, int, int, int, int, int, int, int, int, int)"/> with
+        /// a per-channel scale: y = act(conv(x, w)·scale[m] + shift[m]) (one fused multiply-add per output). A batch norm in
+        /// inference, applied in the convolution's own store instead of folded into a copy of the weights; scale and shift
+        /// must not be null.
+        /// </summary>
+        public static void Forward(float* x, float* y, float* w, float* scale, float* shift, int n, int C, int H, int W, int M,
+            int KH, int KW, int sh, int sw, int ph, int pw, int act)
         {
-            var g = new Job { C = C, H = H, Width = W, M = M, KH = KH, KW = KW, SH = sh, SW = sw, PH = ph, PW = pw, Act = act, W = w, Bias = bias };
+            if (scale == null || shift == null) throw new ArgumentNullException(scale == null ? nameof(scale) : nameof(shift));
+            Forward(x, y, w, shift, n, C, H, W, M, KH, KW, sh, sw, ph, pw, act, Supported, scale);
+        }
+
+        internal static void Forward(float* x, float* y, float* w, float* bias, int n, int C, int H, int W, int M,
+            int KH, int KW, int sh, int sw, int ph, int pw, int act, bool direct, float* scale = null)
+        {
+            var g = new Job { C = C, H = H, Width = W, M = M, KH = KH, KW = KW, SH = sh, SW = sw, PH = ph, PW = pw, Act = act, W = w, Bias = bias, Scale = scale };
             if (n < 0 || C < 1 || H < 1 || W < 1 || M < 1 || KH < 1 || KW < 1 || sh < 1 || sw < 1 || ph < 0 || pw < 0 || act is < None or > Silu)
                 throw new ArgumentOutOfRangeException(nameof(n), "invalid convolution shape or activation");
             g.OH = (H + 2 * ph - KH) / sh + 1;
@@ -61,7 +74,7 @@ namespace CnnGen.Kernels
             g.PhH = Math.Min(sh, KH);
             g.PhW = Math.Min(sw, KW);
             g.Hq = (H + 2 * ph + sh - 1) / sh;
-            g.Wq = (W + 2 * pw + sw - 1) / sw;
+            g.Wq = RowStride(W, KW, sw, pw, g.OW);
             long planes = (long)C * g.PhH * g.PhW * g.Hq * g.Wq;
             // The last row's 16-column strips read up to 15 columns and (KW − 1) / sw taps past the last plane.
             g.Planes = AlignedMemory.Scratch(ref t_planes, planes + 32 + KW);
@@ -80,6 +93,27 @@ namespace CnnGen.Kernels
             }
         }
 
+        /// <summary>
+        /// Floats between the rows of a phase plane. A row holds its input columns and the zero padding left and right of
+        /// them, but the right padding a tap reads past the row's end may be the next row's left padding instead: the reads
+        /// that wrap land on columns below the first real one (zero) as long as the stride exceeds the largest column read
+        /// minus the first real column. For stride 1 that is W + pw instead of W + 2·pw (ResNet's 3×3 at 28²: 29 computed
+        /// columns per 28 real ones instead of 30, at 56²: 57 instead of 58). At least OW (each output row's columns) and
+        /// every plane's real columns.
+        /// </summary>
+        private static int RowStride(int W, int KW, int sw, int pw, int OW)
+        {
+            int stride = OW;
+            for (int px = 0; px < Math.Min(sw, KW); px++)
+            {
+                int lo = Math.Max(0, (pw - px + sw - 1) / sw);          // first plane column with a real input column
+                int hi = W - 1 - px + pw < 0 ? 0 : (W - 1 - px + pw) / sw + 1; // one past the last
+                int last = OW - 1 + (KW - 1 - px) / sw;                   // the largest column a tap of this phase reads
+                stride = Math.Max(stride, Math.Max(hi, last - lo + 1));
+            }
+            return stride;
+        }
+
         /// <summary>Floats of phase planes from which their filling is split over the two intra-op threads.</summary>
         private const long FillParallelThreshold = 1L << 16;
 
@@ -93,7 +127,7 @@ namespace CnnGen.Kernels
         /// <summary>One call's geometry and buffers (also the two-thread job).</summary>
         private struct Job
         {
-            public float* Planes, W, Bias, Y, X;
+            public float* Planes, W, Bias, Scale, Y, X;
             public int* Offsets;
             public int C, H, Width, M, KH, KW, SH, SW, PH, PW, Act, OH, OW, PhH, PhW, Hq, Wq;
         }
@@ -125,7 +159,7 @@ namespace CnnGen.Kernels
                 for (; col < ld; col += 16)
                     GemmBlocked.Strip(16, M, K, j.W, K, 1, new GemmBlocked.OffsetRows(b0 + col, j.Offsets), c + col, ld, accumulate: false);
                 for (int m = 0; m < M; m++)
-                    Epilogue(c + (long)m * ld, Wq, j.Y + ((long)m * j.OH + r0) * j.OW, r1 - r0, j.OW, j.Bias == null ? 0f : j.Bias[m], j.Act);
+                    Epilogue(c + (long)m * ld, Wq, j.Y + ((long)m * j.OH + r0) * j.OW, r1 - r0, j.OW, j.Bias == null ? 0f : j.Bias[m], j.Act, j.Scale == null ? 1f : j.Scale[m]);
             }
         }
 
@@ -190,11 +224,26 @@ namespace CnnGen.Kernels
 
         /// <summary>dst[r, 0..W) = act(src[r·srcLd + 0..W) + bias) for <paramref name="rows"/> rows, dst rows W apart; src may be dst.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        internal static void Epilogue(float* src, int srcLd, float* dst, int rows, int W, float bias, int act)
+        internal static void Epilogue(float* src, int srcLd, float* dst, int rows, int W, float bias, int act, float scale = 1f)
         {
             var b16 = Vector512.Create(bias);
             var b8 = Vector256.Create(bias);
             bool wide = Vector512.IsHardwareAccelerated;
+            if (scale != 1f)
+            {
+                // A batch norm's scale: fma(v, scale, shift), one rounding. (Scale 1 takes the plain sum below, which
+                // fma(v, 1, b) would equal bit for bit anyway.)
+                var s16 = Vector512.Create(scale);
+                var s8 = Vector256.Create(scale);
+                for (int r = 0; r < rows; r++, src += srcLd, dst += W)
+                {
+                    int i = 0;
+                    if (wide) for (; i + 16 <= W; i += 16) Depthwise.Epilogue(Vector512.FusedMultiplyAdd(Vector512.Load(src + i), s16, b16), act).Store(dst + i);
+                    for (; i + 8 <= W; i += 8) Depthwise.Epilogue(Vector256.FusedMultiplyAdd(Vector256.Load(src + i), s8, b8), act).Store(dst + i);
+                    for (; i < W; i++) dst[i] = Depthwise.Epilogue(Vector256.CreateScalar(MathF.FusedMultiplyAdd(src[i], scale, bias)), act).ToScalar();
+                }
+                return;
+            }
             for (int r = 0; r < rows; r++, src += srcLd, dst += W)
             {
                 int i = 0;
@@ -226,7 +275,7 @@ namespace CnnGen.Kernels
                 }
                 Gemm.MultiplyNN(j.M, N, K, j.W, K, 1, col, N, yb, N, false);
                 for (int m = 0; m < j.M; m++)
-                    Epilogue(yb + (long)m * N, N, yb + (long)m * N, 1, N, j.Bias == null ? 0f : j.Bias[m], j.Act);
+                    Epilogue(yb + (long)m * N, N, yb + (long)m * N, 1, N, j.Bias == null ? 0f : j.Bias[m], j.Act, j.Scale == null ? 1f : j.Scale[m]);
             }
         }
     }

@@ -59,10 +59,19 @@ namespace CnnGen.Kernels
         /// product's last stores, so the output is written once instead of written, read and written again by a bias pass;
         /// elsewhere the pass runs after the product. The same bits either way.
         /// </summary>
-        public static void MultiplyNNBiasAct(int M, int N, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, float* bias, int act)
+        public static void MultiplyNNBiasAct(int M, int N, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, float* bias, int act) =>
+            MultiplyNNScaleAct(M, N, K, a, aRow, aCol, b, ldb, c, ldc, null, bias, act);
+
+        /// <summary>
+        /// C = act(A·B·scale[row] + shift[row]) (one fused multiply-add per element; <paramref name="scale"/> null: the
+        /// shift is a plain bias, as <see cref="MultiplyNNBiasAct"/>): a 1×1 convolution with the batch norm after it applied
+        /// in the product's stores. With a scale the shift must not be null.
+        /// </summary>
+        public static void MultiplyNNScaleAct(int M, int N, int K, float* a, int aRow, int aCol, float* b, int ldb, float* c, int ldc, float* scale, float* shift, int act)
         {
             if (act is < DirectConv.None or > DirectConv.Silu) throw new ArgumentOutOfRangeException(nameof(act), act, "0 none, 1 ReLU, 2 SiLU");
-            var epi = new GemmBlocked.Epilogue(bias, act);
+            if (scale != null && shift == null) throw new ArgumentNullException(nameof(shift), "a scale needs a shift");
+            var epi = new GemmBlocked.Epilogue(shift, act, scale);
             if (GemmBlocked.Applies(M, N, K)) GemmBlocked.Multiply(M, N, K, a, aRow, aCol, b, ldb, c, ldc, false, epi);
             else
             {
@@ -75,9 +84,13 @@ namespace CnnGen.Kernels
         /// A 1×1 convolution (stride 1, no padding) of <paramref name="n"/> samples: y[s] = act(w[M, K] · x[s][K, N] + bias)
         /// per sample s, through <see cref="MultiplyNNBiasAct"/> (bias and activation in the product's last stores).
         /// </summary>
-        public static void Conv1x1(int n, int M, int N, int K, float* w, float* x, float* y, float* bias, int act)
+        public static void Conv1x1(int n, int M, int N, int K, float* w, float* x, float* y, float* bias, int act) =>
+            Conv1x1(n, M, N, K, w, x, y, null, bias, act);
+
+        /// <summary><see cref="Conv1x1(int, int, int, int, float*, float*, float*, float*, int)"/> with a per-channel scale (<see cref="MultiplyNNScaleAct"/>).</summary>
+        public static void Conv1x1(int n, int M, int N, int K, float* w, float* x, float* y, float* scale, float* shift, int act)
         {
-            for (int s = 0; s < n; s++) MultiplyNNBiasAct(M, N, K, w, K, 1, x + (long)s * K * N, N, y + (long)s * M * N, N, bias, act);
+            for (int s = 0; s < n; s++) MultiplyNNScaleAct(M, N, K, w, K, 1, x + (long)s * K * N, N, y + (long)s * M * N, N, scale, shift, act);
         }
 
         /// <summary>MultiplyNN without cache blocking: 4-row tiles over the whole K (small products; the blocked kernel's reference in the bench).</summary>

@@ -51,17 +51,19 @@ namespace CnnGen.Kernels
         internal readonly struct Epilogue
         {
             public readonly float* Bias;
+            /// <summary>Per row: C = act(sum·Scale[row] + Bias[row]) (a batch norm's scale and shift; Bias then not null), or null.</summary>
+            public readonly float* Scale;
             public readonly int Act;
-            public Epilogue(float* bias, int act) { Bias = bias; Act = act; }
+            public Epilogue(float* bias, int act, float* scale = null) { Bias = bias; Act = act; Scale = scale; }
             public bool Any => Bias != null || Act != 0;
             /// <summary>The same epilogue for the rows from <paramref name="m"/> on.</summary>
-            public Epilogue From(int m) => new(Bias == null ? null : Bias + m, Act);
+            public Epilogue From(int m) => new(Bias == null ? null : Bias + m, Act, Scale == null ? null : Scale + m);
             /// <summary>Applies it to columns [n0, n0 + w) of C's M rows (the paths whose stores do not).</summary>
             public void Apply(float* c, int ldc, int M, int n0, int w)
             {
                 if (!Any || w <= 0) return;
                 for (int m = 0; m < M; m++)
-                    DirectConv.Epilogue(c + (long)m * ldc + n0, 0, c + (long)m * ldc + n0, 1, w, Bias == null ? 0f : Bias[m], Act);
+                    DirectConv.Epilogue(c + (long)m * ldc + n0, 0, c + (long)m * ldc + n0, 1, w, Bias == null ? 0f : Bias[m], Act, Scale == null ? 1f : Scale[m]);
             }
         }
 
@@ -241,7 +243,8 @@ namespace CnnGen.Kernels
         private static void PutE(float* p, Vector512<float> v, bool add, Epilogue e, int r)
         {
             if (add) v = Vector512.Add(v, Vector512.Load(p));
-            if (e.Bias != null) v += Vector512.Create(e.Bias[r]);
+            if (e.Scale != null) v = Vector512.FusedMultiplyAdd(v, Vector512.Create(e.Scale[r]), Vector512.Create(e.Bias[r]));
+            else if (e.Bias != null) v += Vector512.Create(e.Bias[r]);
             Depthwise.Epilogue(v, e.Act).Store(p);
         }
 

@@ -104,6 +104,35 @@ namespace CnnGen.Kernels
         }
 
         /// <summary>
+        /// Inference-mode batch norm as a per-channel affine map to apply in the convolution's store (instead of a folded copy
+        /// of its weights): scale[c] = γ[c]/√(running_var[c] + eps), shift[c] = b[c]·scale + β[c] − running_mean[c]·scale,
+        /// the same values <see cref="FoldBatchNorm"/> computes, so that batchnorm(conv(x; W, b)) = conv(x; W)·scale + shift.
+        /// <paramref name="bias"/> (null: none, or the convolution adds its own bias before the scale), <paramref name="gamma"/>
+        /// and <paramref name="beta"/> (null without affine parameters) as for <see cref="FoldBatchNorm"/>.
+        /// </summary>
+        public static void BatchNormScaleShift(float* bias, float* gamma, float* beta, float* runningMean, float* runningVar,
+            float eps, int channels, float* scale, float* shift)
+        {
+            for (int c = 0; c < channels; c++)
+            {
+                float invStd = 1f / MathF.Sqrt(runningVar[c] + eps);
+                float s = gamma != null ? gamma[c] * invStd : invStd;
+                float t = (beta != null ? beta[c] : 0f) - runningMean[c] * s;
+                scale[c] = s;
+                shift[c] = bias != null ? MathF.FusedMultiplyAdd(bias[c], s, t) : t;
+            }
+        }
+
+        /// <summary>y[b, c, ·] = y[b, c, ·]·scale[c] + shift[c] (one fused multiply-add) for <paramref name="n"/> samples of [channels, hw]: a batch norm after a convolution, in one pass.</summary>
+        public static void ChannelScaleShift(float* y, float* scale, float* shift, int n, int channels, int hw) => BiasPass(y, shift, n, channels, hw, BiasOnly, scale);
+
+        /// <summary><see cref="ChannelScaleShift"/>, then max(·, 0).</summary>
+        public static void ChannelScaleShiftRelu(float* y, float* scale, float* shift, int n, int channels, int hw) => BiasPass(y, shift, n, channels, hw, BiasRelu, scale);
+
+        /// <summary><see cref="ChannelScaleShift"/>, then x·σ(x).</summary>
+        public static void ChannelScaleShiftSilu(float* y, float* scale, float* shift, int n, int channels, int hw) => BiasPass(y, shift, n, channels, hw, BiasSilu, scale);
+
+        /// <summary>
         /// Folds inference-mode batch norm into the convolution before it: per output channel c, with
         /// scale = γ[c]/√(running_var[c] + eps) and shift = β[c] − running_mean[c]·scale (as <see cref="BatchNormInference"/>
         /// computes them), W'[c, ·] = W[c, ·]·scale and b'[c] = b[c]·scale + shift (= (b − mean)·scale + β), so that
@@ -145,7 +174,7 @@ namespace CnnGen.Kernels
 
         private struct BiasJob
         {
-            public float* Y, Bias;
+            public float* Y, Bias, Scale;
             public int Planes, Channels, Hw, Kind;
         }
 
@@ -153,9 +182,10 @@ namespace CnnGen.Kernels
         /// The bias (+ activation) pass over the (sample, channel) planes; with Parallelism.IntraOpThreads = 2 a large one runs
         /// as two halves of its planes on the caller and the helper thread. Element-wise: the same bits either way.
         /// </summary>
-        private static void BiasPass(float* y, float* bias, int n, int channels, int hw, int kind)
+        private static void BiasPass(float* y, float* bias, int n, int channels, int hw, int kind, float* scale = null)
         {
-            var job = new BiasJob { Y = y, Bias = bias, Planes = n * channels, Channels = channels, Hw = hw, Kind = kind };
+            if (scale != null && (bias == null || scale == bias)) throw new ArgumentException("a scale needs its own shift", nameof(bias));
+            var job = new BiasJob { Y = y, Bias = bias, Scale = scale, Planes = n * channels, Channels = channels, Hw = hw, Kind = kind };
             if (Parallelism.IntraOpThreads > 1 && job.Planes >= 2 && (long)job.Planes * hw >= ParallelThreshold
                 && PairWorker.TryRun(&RunBiasHalf, &job)) return;
             RunBiasPlanes(ref job, 0, job.Planes);
@@ -175,7 +205,8 @@ namespace CnnGen.Kernels
             {
                 float* row = j.Y + (long)q * j.Hw;
                 float* b = j.Bias + q % j.Channels;
-                if (j.Kind == BiasSilu) ActivationOps.AddBiasSilu(row, *b, j.Hw);
+                if (j.Scale != null) DirectConv.Epilogue(row, j.Hw, row, 1, j.Hw, *b, j.Kind, j.Scale[q % j.Channels]);
+                else if (j.Kind == BiasSilu) ActivationOps.AddBiasSilu(row, *b, j.Hw);
                 else Ops.CopyRowsBiasRelu(row, j.Hw, row, j.Hw, 1, j.Hw, b, relu: j.Kind == BiasRelu);
             }
         }

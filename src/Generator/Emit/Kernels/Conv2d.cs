@@ -118,6 +118,16 @@ namespace CnnGen.Generator.Emit
                     ? $"    {K}DirectConv.Forward(x, y, w, b, n, {C}, {H}, {W}, {KO}, {s.KernelH}, {s.KernelW}, {s.StrideH}, {s.StrideW}, {s.PadH}, {s.PadW}, act);"
                     : $"    {K}Gemm.Conv1x1(n, {KO}, {OHOW}, {C}, w, x, y, b, act);");
                 w.Line();
+                if ((variants & Variants.ScaledRun) != 0)
+                {
+                    w.Line("// Inference with the batch norm after it applied in the same store: act(conv(x; W)·s[c] + t[c]).");
+                    w.Line(Hot);
+                    w.Line($"private static void {pre}_RunScaled(float* x, float* y, float* w, float* s, float* t, int n, int act) =>");
+                    w.Line(direct
+                        ? $"    {K}DirectConv.Forward(x, y, w, s, t, n, {C}, {H}, {W}, {KO}, {s.KernelH}, {s.KernelW}, {s.StrideH}, {s.StrideW}, {s.PadH}, {s.PadW}, act);"
+                        : $"    {K}Gemm.Conv1x1(n, {KO}, {OHOW}, {C}, w, x, y, s, t, act);");
+                    w.Line();
+                }
             }
             else if (forward)
             {

@@ -94,6 +94,8 @@ namespace CnnGen.Generator.Emit.Plan
         Forward = 1,
         Backward = 2,
         Inference = 4,
+        /// <summary>A convolution whose batch norm is applied in its store (<c>_RunScaled</c>: scale and shift per output channel).</summary>
+        ScaledRun = 8,
     }
 
     /// <summary>

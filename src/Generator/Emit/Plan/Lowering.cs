@@ -94,8 +94,11 @@ namespace CnnGen.Generator.Emit.Plan
                 };
                 variants[s.Layer] |= (int)v;
                 // A pair that folds only from some batch size on runs the batch norm as declared below it.
-                if (s.Kernel == Kernel.FoldedConvolution && folds.IsFoldedConv(s.Layer, out var pair) && pair.FoldFrom > 1)
-                    variants[pair.BatchNorm] |= (int)Variants.Inference;
+                if (s.Kernel == Kernel.FoldedConvolution && folds.IsFoldedConv(s.Layer, out var pair))
+                {
+                    if (pair.FoldFrom > 1) variants[pair.BatchNorm] |= (int)Variants.Inference;
+                    if (pair.Scaled && LayerEmitter.HasRun(m.Layers[s.Layer])) variants[s.Layer] |= (int)Variants.ScaledRun;
+                }
             }
             var plan = new ExecutionPlan(memory.Branchy, new EquatableArray<PlanStep>(inference), new EquatableArray<PlanStep>(forward),
                 new EquatableArray<PlanStep>(backward), new EquatableArray<int>(variants));

@@ -27,7 +27,7 @@ namespace CnnGen.Generator.Emit
                 int next;
                 bool silu = false;
                 if (k == LayerKind.Add) next = NextPast(m, i + 1, LayerKind.BlockEnd);
-                else if (folds.IsFoldedConv(i, out var pair) && pair.FoldFrom == 1 && (!m.Layers[i].Spec.Bias || LayerEmitter.HasRun(m.Layers[i])))
+                else if (folds.IsFoldedConv(i, out var pair) && pair.FoldFrom == 1 && (pair.Scaled || !m.Layers[i].Spec.Bias || LayerEmitter.HasRun(m.Layers[i])))
                 {
                     next = pair.BatchNorm + 1;
                     silu = true;

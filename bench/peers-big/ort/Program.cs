@@ -36,6 +36,10 @@ static class Program
                     InterOpNumThreads = 1,
                     ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
                 };
+                // --profile: ORT's own per-node timing (a JSON trace per session, in --dir) of the timed runs, 1 thread only.
+                bool profile = args.Contains("--profile");
+                if (profile && threads > 1) break;
+                if (profile) { opt.EnableProfiling = true; opt.ProfileOutputPathPrefix = Path.Combine(dir, $"ort_profile_{name}"); }
                 using var session = new InferenceSession(Path.Combine(dir, name + ".onnx"), opt);
                 if (threads == 1)
                 {
@@ -61,9 +65,11 @@ static class Program
                     var t = Timing.Reps(() => session.RunWithBinding(ro, binding), reps, seconds, 3);
                     r[$"infer_b{batch}_{threads}t"] = t;
                     Console.WriteLine($"  ORT {name} inference b{batch} {threads}t: min {t.min_us:F0} µs, median {t.median_us:F0} µs");
+                    if (profile) break;
                 }
+                if (profile) Console.WriteLine($"  profile: {session.EndProfiling()}");
             }
-            File.WriteAllText(Path.Combine(dir, $"ort_{name}.json"), JsonSerializer.Serialize(r, new JsonSerializerOptions { WriteIndented = true }));
+            if (!args.Contains("--profile")) File.WriteAllText(Path.Combine(dir, $"ort_{name}.json"), JsonSerializer.Serialize(r, new JsonSerializerOptions { WriteIndented = true }));
         }
         return 0;
     }

@@ -36,7 +36,7 @@ static class Program
                     InterOpNumThreads = 1,
                     ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
                 };
-                // --profile: ORT's own per-node timing (a JSON trace per session, in --dir) of the timed runs, 1 thread only.
+                // --profile: ORT's own per-node timing (a JSON trace per session, onnxruntime_profile__*.json in the working directory) of the timed runs, 1 thread only.
                 bool profile = args.Contains("--profile");
                 if (profile && threads > 1) break;
                 if (profile) { opt.EnableProfiling = true; opt.ProfileOutputPathPrefix = Path.Combine(dir, $"ort_profile_{name}"); }

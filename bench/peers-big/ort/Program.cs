@@ -39,7 +39,7 @@ static class Program
                 // --profile: ORT's own per-node timing (a JSON trace per session, onnxruntime_profile__*.json in the working directory) of the timed runs, 1 thread only.
                 bool profile = args.Contains("--profile");
                 if (profile && threads > 1) break;
-                if (profile) { opt.EnableProfiling = true; opt.ProfileOutputPathPrefix = Path.Combine(dir, $"ort_profile_{name}"); }
+                if (profile) opt.EnableProfiling = true;
                 using var session = new InferenceSession(Path.Combine(dir, name + ".onnx"), opt);
                 if (threads == 1)
                 {

@@ -38,6 +38,10 @@ public unsafe class DirectConvTests
         new[] { 2, 9, 9, 8, 3, 3, 1, 1, 3, 3 },
         new[] { 1, 1, 1, 8, 3, 3, 2, 2, 1, 1 },
         new[] { 2, 2, 6, 8, 2, 2, 2, 2, 0, 0 },
+        // Stride-2 rows whose phase columns are gathered 16 at a time: exactly 16 and 17 columns, two chunks and a tail.
+        new[] { 5, 7, 32, 8, 3, 3, 2, 2, 1, 1 },
+        new[] { 5, 7, 34, 8, 3, 3, 2, 2, 1, 1 },
+        new[] { 3, 6, 70, 8, 3, 3, 2, 2, 1, 1 },
     };
 
     private static int Out(int size, int k, int s, int pad) => (size + 2 * pad - k) / s + 1;
